@@ -1,1 +1,150 @@
-/* placeholder */
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Retransmission table (see dp_retrans.h for the contract).
+ *
+ * Layout: 2^k sets of DP_RETRANS_WAYS ways. A way holds a 64-bit tag (the
+ * half of the 128-bit XXH3 digest not used to pick the set, so a false
+ * "retransmission" needs a 64-bit collision within one set) and the
+ * packet time it was last seen, in ms. A set is two cache lines, so a
+ * lookup touches at most two lines whatever the table size.
+ *
+ * Why set-associative rather than a hash plus a global age list: it is
+ * bounded by construction, needs no deletions, no pointer chasing and no
+ * free list, and "oldest in the set" is the classic cache approximation
+ * of "oldest overall" (a set is full long before the table is, but only
+ * under a load where the table as a whole is about to be full anyway).
+ */
+#include <string.h>
+
+#include <rte_common.h>
+#include <rte_malloc.h>
+
+#include <xxhash.h>
+
+#include "dp_retrans.h"
+
+struct dp_retrans_set {
+	uint64_t tag[DP_RETRANS_WAYS];
+	uint32_t seen_ms[DP_RETRANS_WAYS];  /* truncated packet time */
+	uint8_t used;                       /* bitmap of valid ways */
+} __rte_cache_aligned;
+
+struct dp_retrans {
+	uint32_t set_mask;
+	uint32_t window_ms;
+	struct dp_retrans_stats stats;
+	struct dp_retrans_set sets[];
+};
+
+struct dp_retrans *
+dp_retrans_create(uint32_t entries, uint32_t window_ms, int socket_id)
+{
+	struct dp_retrans *rt;
+	uint32_t nsets;
+
+	nsets = rte_align32pow2(RTE_MAX(entries / DP_RETRANS_WAYS, 1u));
+	rt = rte_zmalloc_socket("dp_retrans",
+		sizeof(*rt) + (size_t)nsets * sizeof(struct dp_retrans_set), RTE_CACHE_LINE_SIZE,
+		socket_id);
+	if (rt == NULL)
+		return NULL;
+	rt->set_mask = nsets - 1;
+	rt->window_ms = window_ms;
+	return rt;
+}
+
+void
+dp_retrans_free(struct dp_retrans *rt)
+{
+	rte_free(rt);
+}
+
+void
+dp_retrans_key(const struct dp_sip_msg *m, enum dp_dir dir, uint32_t trunk,
+	       struct dp_retrans_key *key)
+{
+	/*
+	 * The fixed-size part of the identity becomes the seed of the 128-bit
+	 * hash of the Call-ID (the variable-length part): two one-shot XXH3
+	 * calls, no streaming state.
+	 */
+	struct {
+		uint32_t cseq;
+		uint16_t what;     /* method, or status code */
+		uint8_t dir;
+		uint8_t cseq_method;
+		uint32_t trunk;
+		uint32_t is_request;
+	} fixed = {
+		.cseq = m->cseq,
+		.what = m->is_request ? m->method : m->status,
+		.dir = (uint8_t)dir,
+		.cseq_method = m->cseq_method,
+		.trunk = trunk,
+		.is_request = m->is_request,
+	};
+	XXH128_hash_t h;
+
+	h = XXH3_128bits_withSeed(m->call_id.p, m->call_id.len,
+		XXH3_64bits(&fixed, sizeof(fixed)));
+	key->hi = h.high64;
+	key->lo = h.low64;
+}
+
+int
+dp_retrans_check(struct dp_retrans *rt, const struct dp_retrans_key *key, uint64_t now_ms)
+{
+	struct dp_retrans_set *s = &rt->sets[key->lo & rt->set_mask];
+	uint32_t now = (uint32_t)now_ms;
+	uint32_t oldest_age = 0;
+	int free_way = -1, oldest = -1;
+	unsigned int w;
+
+	for (w = 0; w < DP_RETRANS_WAYS; w++) {
+		uint32_t age;
+
+		if (!(s->used & (1u << w))) {
+			if (free_way < 0)
+				free_way = (int)w;
+			continue;
+		}
+		/* unsigned difference handles the 49-day wrap of now */
+		age = now - s->seen_ms[w];
+		if (age > rt->window_ms) {
+			s->used &= (uint8_t)~(1u << w);  /* expired: reuse */
+			if (free_way < 0)
+				free_way = (int)w;
+			continue;
+		}
+		if (s->tag[w] == key->hi) {
+			s->seen_ms[w] = now;
+			rt->stats.hits++;
+			return 1;
+		}
+		if (oldest < 0 || age >= oldest_age) {
+			oldest = (int)w;
+			oldest_age = age;
+		}
+	}
+	if (free_way < 0) {
+		free_way = oldest;
+		rt->stats.evictions++;
+	}
+	s->tag[free_way] = key->hi;
+	s->seen_ms[free_way] = now;
+	s->used |= (uint8_t)(1u << free_way);
+	rt->stats.inserts++;
+	return 0;
+}
+
+const struct dp_retrans_stats *
+dp_retrans_stats(const struct dp_retrans *rt)
+{
+	return &rt->stats;
+}
+
+uint32_t
+dp_retrans_capacity(const struct dp_retrans *rt)
+{
+	return (rt->set_mask + 1) * DP_RETRANS_WAYS;
+}

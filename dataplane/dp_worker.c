@@ -1,1 +1,263 @@
-/* placeholder */
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Worker pipeline (see dp_worker.h). The per-message path is
+ * dp_sip_parse -> dp_retrans_check -> a handful of increments; the rest of
+ * this file is mapping results to the counter that explains them, so that
+ * every packet is accounted for exactly once.
+ */
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <rte_cycles.h>
+#include <rte_malloc.h>
+#include <rte_mbuf_dyn.h>
+
+#include "dp_worker.h"
+
+void
+dp_worker_shared_init(struct dp_worker_shared *sh, const struct sg_config *cfg)
+{
+	uint32_t i;
+
+	memset(sh->sip_port, 0, sizeof(sh->sip_port));
+	for (i = 0; i < cfg->dp.n_sip_ports; i++) {
+		uint16_t p = cfg->dp.sip_ports[i];
+
+		sh->sip_port[p / 8] |= (uint8_t)(1u << (p % 8));
+	}
+	sh->ts_dynfield = -1;
+	sh->ts_dynflag = 0;
+}
+
+struct dp_worker *
+dp_worker_create(const struct dp_worker_shared *sh, const struct sg_config *cfg,
+		 hs_scratch_t *proto_scratch, int socket_id, char *err, size_t errlen)
+{
+	struct dp_worker *w;
+
+	w = rte_zmalloc_socket("dp_worker", sizeof(*w), RTE_CACHE_LINE_SIZE, socket_id);
+	if (w == NULL) {
+		snprintf(err, errlen, "worker: out of memory (%zu bytes)", sizeof(*w));
+		return NULL;
+	}
+	w->sh = sh;
+	w->rt = dp_retrans_create(cfg->dp.retrans_entries, cfg->dp.retrans_window_s * 1000,
+		socket_id);
+	if (w->rt == NULL) {
+		snprintf(err, errlen, "worker: cannot allocate %u retransmission entries",
+			cfg->dp.retrans_entries);
+		goto fail;
+	}
+	if (hs_clone_scratch(proto_scratch, &w->scratch) != HS_SUCCESS) {
+		snprintf(err, errlen, "worker: cannot clone Hyperscan scratch");
+		goto fail;
+	}
+	w->tsc_hz = rte_get_tsc_hz();
+	w->tsc_base = rte_rdtsc();
+	return w;
+fail:
+	dp_worker_free(w);
+	return NULL;
+}
+
+void
+dp_worker_free(struct dp_worker *w)
+{
+	if (w == NULL)
+		return;
+	if (w->scratch != NULL)
+		hs_free_scratch(w->scratch);
+	dp_retrans_free(w->rt);
+	rte_free(w);
+}
+
+static inline int
+is_sip_port(const struct dp_worker_shared *sh, uint16_t port)
+{
+	return (sh->sip_port[port / 8] >> (port % 8)) & 1;
+}
+
+/* Count one classified message against its trunk. */
+static inline void
+count_message(struct dp_worker *w, uint32_t trunk, enum dp_dir dir, const struct dp_sip_msg *m,
+	      uint64_t now_ms)
+{
+	struct sg_trunk_counters *tc = &w->trunk[trunk];
+	struct dp_retrans_key key;
+	int retrans;
+
+	w->src.sip_messages++;
+	dp_retrans_key(m, dir, trunk, &key);
+	retrans = dp_retrans_check(w->rt, &key, now_ms);
+	tc->retransmissions += (uint64_t)retrans;
+	/*
+	 * Unmatched traffic has no trunk to be "toward" or "from", so its
+	 * attempts and finals are counted whatever the direction.
+	 */
+	if (m->is_request) {
+		tc->requests[m->method]++;
+		if (!retrans && m->method == SG_M_INVITE &&
+		    (dir == DP_DIR_TO_TRUNK || trunk == SG_UNMATCHED))
+			tc->invite_attempts++;
+	} else {
+		tc->responses[m->status - SG_STATUS_MIN]++;
+		if (!retrans && m->status >= 200 && m->cseq_method == SG_M_INVITE &&
+		    (dir == DP_DIR_FROM_TRUNK || trunk == SG_UNMATCHED))
+			tc->invite_final[m->status - SG_STATUS_MIN]++;
+	}
+}
+
+static inline void
+count_malformed(struct dp_worker *w, uint32_t trunk)
+{
+	w->src.sip_malformed++;
+	w->trunk[trunk].malformed++;
+}
+
+/* Skip CRLF keep-alives (RFC 5626 uses CRLFCRLF) before a message. */
+static inline uint32_t
+skip_crlf(const uint8_t *p, uint32_t off, uint32_t len)
+{
+	while (off < len && (p[off] == '\r' || p[off] == '\n'))
+		off++;
+	return off;
+}
+
+static void
+classify_udp(struct dp_worker *w, const struct dp_pkt *pkt, uint32_t trunk, enum dp_dir dir,
+	     uint64_t now_ms)
+{
+	uint32_t off = skip_crlf(pkt->payload, 0, pkt->payload_len);
+	struct dp_sip_msg m;
+
+	if (off == pkt->payload_len) {
+		w->src.drops[SG_DROP_NO_PAYLOAD]++;
+		return;
+	}
+	/* a datagram is one message: Content-Length does not split it */
+	if (dp_sip_parse(w->sh->db, w->scratch, pkt->payload + off, pkt->payload_len - off, &m) ==
+		DP_SIP_OK)
+		count_message(w, trunk, dir, &m, now_ms);
+	else
+		count_malformed(w, trunk);
+}
+
+/*
+ * TCP without reassembly: a segment may carry several whole messages. A
+ * segment that does not begin with a start line is the middle of a
+ * stream (or garbage we cannot tell from it): counted, not misread. A
+ * header section cut by the segment end is counted the same way.
+ */
+static void
+classify_tcp(struct dp_worker *w, const struct dp_pkt *pkt, uint32_t trunk, enum dp_dir dir,
+	     uint64_t now_ms)
+{
+	const uint8_t *p = pkt->payload;
+	uint32_t len = pkt->payload_len;
+	uint32_t off = skip_crlf(p, 0, len);
+	unsigned int n = 0;
+
+	if (off == len) {
+		w->src.drops[SG_DROP_NO_PAYLOAD]++;
+		return;
+	}
+	while (off < len) {
+		struct dp_sip_msg m;
+		enum dp_sip_res res;
+
+		res = dp_sip_parse(w->sh->db, w->scratch, p + off, len - off, &m);
+		if (res == DP_SIP_OK) {
+			count_message(w, trunk, dir, &m, now_ms);
+			n++;
+			off = skip_crlf(p, off + m.msg_len, len);
+			continue;
+		}
+		if (res == DP_SIP_NO_START_LINE || res == DP_SIP_TRUNCATED)
+			w->src.drops[SG_DROP_TCP_MIDSTREAM]++;
+		else
+			count_malformed(w, trunk);
+		break;
+	}
+	(void)n;
+}
+
+void
+dp_worker_frame(struct dp_worker *w, const uint8_t *frame, uint32_t len, uint64_t now_ms)
+{
+	struct dp_pkt pkt;
+	enum dp_decode_res res;
+	enum dp_dir dir;
+	uint32_t trunk;
+
+	w->src.packets++;
+	w->src.bytes += len;
+	w->last_ms = now_ms;
+	res = dp_decode(frame, len, w->sh->link, &pkt);
+	switch (res) {
+	case DP_DEC_OK:
+		break;
+	case DP_DEC_NOT_IP:
+		w->src.drops[SG_DROP_NOT_IP]++;
+		return;
+	case DP_DEC_L2_UNSUPPORTED:
+		w->src.drops[SG_DROP_L2_UNSUPPORTED]++;
+		return;
+	case DP_DEC_L4_UNSUPPORTED:
+		w->src.drops[SG_DROP_L4_UNSUPPORTED]++;
+		return;
+	case DP_DEC_FRAGMENT:
+		w->src.drops[SG_DROP_FRAGMENT]++;
+		return;
+	case DP_DEC_TRUNCATED:
+		w->src.drops[SG_DROP_TRUNCATED]++;
+		return;
+	default:
+		w->src.drops[SG_DROP_BAD_HEADER]++;
+		return;
+	}
+	trunk = dp_trunks_lookup(w->sh->trunks, &pkt, &dir);
+	if (trunk == SG_UNMATCHED && !is_sip_port(w->sh, pkt.sport) &&
+	    !is_sip_port(w->sh, pkt.dport)) {
+		w->src.drops[SG_DROP_NOT_CANDIDATE]++;
+		return;
+	}
+	if (pkt.proto == IPPROTO_UDP)
+		classify_udp(w, &pkt, trunk, dir, now_ms);
+	else
+		classify_tcp(w, &pkt, trunk, dir, now_ms);
+}
+
+/* Packet time in ms: the port's timestamp if it gives one, else the TSC. */
+static inline uint64_t
+packet_ms(const struct dp_worker *w, const struct rte_mbuf *m, uint64_t tsc_ms)
+{
+	if (w->sh->ts_dynfield >= 0 && (m->ol_flags & w->sh->ts_dynflag))
+		return *RTE_MBUF_DYNFIELD(m, w->sh->ts_dynfield, rte_mbuf_timestamp_t *) / 1000;
+	return tsc_ms;
+}
+
+void
+dp_worker_burst(struct dp_worker *w, struct rte_mbuf **pkts, uint16_t n)
+{
+	uint64_t tsc_ms = (rte_rdtsc() - w->tsc_base) * 1000 / w->tsc_hz;
+	uint16_t i;
+
+	for (i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+		const uint8_t *data;
+
+		if (i + 1 < n)
+			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
+		if (unlikely(m->pkt_len > DP_WORKER_BOUNCE)) {
+			w->src.packets++;
+			w->src.bytes += m->pkt_len;
+			w->src.drops[SG_DROP_MULTISEG]++;
+			continue;
+		}
+		/* contiguous: a pointer into the mbuf; chained: copied once */
+		data = rte_pktmbuf_read(m, 0, m->pkt_len, w->bounce);
+		dp_worker_frame(w, data, m->pkt_len, packet_ms(w, m, tsc_ms));
+	}
+	rte_pktmbuf_free_bulk(pkts, n);
+}

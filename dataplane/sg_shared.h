@@ -116,4 +116,28 @@ struct sg_source_counters {
 	uint64_t retrans_evictions; /* unexpired entries pushed out */
 };
 
+/* Accumulate one set of counters into another (readers summing lcores). */
+static inline void
+sg_trunk_counters_add(struct sg_trunk_counters *dst, const struct sg_trunk_counters *src)
+{
+	const uint64_t *s = (const uint64_t *)src;
+	uint64_t *d = (uint64_t *)dst;
+	size_t i;
+
+	/* the struct is made of uint64_t only, so walk it as an array */
+	for (i = 0; i < sizeof(*src) / sizeof(uint64_t); i++)
+		d[i] += s[i];
+}
+
+static inline void
+sg_source_counters_add(struct sg_source_counters *dst, const struct sg_source_counters *src)
+{
+	const uint64_t *s = (const uint64_t *)src;
+	uint64_t *d = (uint64_t *)dst;
+	size_t i;
+
+	for (i = 0; i < sizeof(*src) / sizeof(uint64_t); i++)
+		d[i] += s[i];
+}
+
 #endif /* SG_SHARED_H */

@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Worker: the per-packet pipeline of one lcore. Decode, find the trunk,
+ * split the payload into SIP messages, classify each with Hyperscan,
+ * decide retransmission, count.
+ *
+ * Everything a worker writes lives in its own cache-aligned struct and is
+ * written by that lcore only: plain increments, no atomics, no locks, no
+ * allocation, no syscalls, no logging per packet.
+ */
+#ifndef DP_WORKER_H
+#define DP_WORKER_H
+
+#include <stdint.h>
+
+#include <rte_common.h>
+#include <rte_mbuf.h>
+
+#include "cfg.h"
+#include "dp_decode.h"
+#include "dp_retrans.h"
+#include "dp_sip.h"
+#include "dp_trunk.h"
+#include "sg_shared.h"
+
+/* Largest frame we classify; larger chained mbufs are counted and skipped. */
+#define DP_WORKER_BOUNCE 65536
+
+/* Shared by all workers, read-only after start-up. */
+struct dp_worker_shared {
+	const struct dp_sip_db *db;
+	const struct dp_trunks *trunks;
+	enum dp_link link;
+	int ts_dynfield;          /* mbuf timestamp offset, -1 if none */
+	uint64_t ts_dynflag;      /* ol_flags bit saying it is valid */
+	uint8_t sip_port[65536 / 8];  /* bitmap of configured SIP ports */
+};
+
+struct dp_worker {
+	/* hot: touched for every packet */
+	struct sg_source_counters src;
+	struct dp_retrans *rt;
+	hs_scratch_t *scratch;
+	const struct dp_worker_shared *sh;
+	uint64_t tsc_hz;
+	uint64_t tsc_base;
+	uint64_t last_ms;         /* packet time of the last packet */
+	unsigned int lcore_id;
+	uint16_t port_id;
+	uint16_t queue_id;
+	struct sg_trunk_counters trunk[SG_TRUNK_SLOTS] __rte_cache_aligned;
+	uint8_t bounce[DP_WORKER_BOUNCE] __rte_cache_aligned;
+};
+
+/* Fill the shared part from config; the caller sets db, trunks, link. */
+void dp_worker_shared_init(struct dp_worker_shared *sh, const struct sg_config *cfg);
+
+/*
+ * Create a worker on socket_id with its own retransmission table and
+ * Hyperscan scratch. Returns NULL with one line in err.
+ */
+struct dp_worker *dp_worker_create(const struct dp_worker_shared *sh,
+				   const struct sg_config *cfg, hs_scratch_t *proto_scratch,
+				   int socket_id, char *err, size_t errlen);
+void dp_worker_free(struct dp_worker *w);
+
+/* Classify one frame seen at packet time now_ms. */
+void dp_worker_frame(struct dp_worker *w, const uint8_t *frame, uint32_t len, uint64_t now_ms);
+
+/* Classify and free a burst of mbufs. */
+void dp_worker_burst(struct dp_worker *w, struct rte_mbuf **pkts, uint16_t n);
+
+#endif /* DP_WORKER_H */
