@@ -59,4 +59,65 @@ int cfg_load_buffer(const char *text, size_t len, const char *name,
 /* Parse "10.0.0.0/8" or "2001:db8::/32" (no prefix: a host route). */
 int cfg_parse_prefix(const char *s, struct cfg_prefix *out);
 
+/*
+ * Write a prefix as "10.0.0.0/8" or "2001:db8::/32". Returns the length
+ * snprintf would have written, or -1 for a prefix of no known family.
+ */
+int cfg_format_prefix(const struct cfg_prefix *p, char *buf, size_t len);
+
+/*
+ * The loader is driven by the tables below: one row per key, one row per
+ * section. A generic loop walks the settings of each group, rejects keys
+ * not in the table, checks type and range and stores at `off`. Adding a
+ * section is a struct in sg_config, a key table and a row in
+ * cfg_sections[]; config/README.md documents every row.
+ */
+enum cfg_type {
+	CFG_T_U16,         /* integer min..max, stored as uint16_t */
+	CFG_T_U32,         /* integer min..max, stored as uint32_t */
+	CFG_T_U16_LIST,    /* [ integer, ... ], elements min..max, uint16_t[] */
+	CFG_T_NAME,        /* string of min..max chars of [A-Za-z0-9_.-] */
+	CFG_T_PREFIX_LIST, /* [ "CIDR", ... ], struct cfg_prefix[] */
+};
+
+#define CFG_F_REQUIRED 0x1 /* no default: the key must be present */
+#define CFG_F_UNIQUE 0x2   /* lists: no element may appear twice */
+
+struct cfg_key {
+	const char *name;
+	enum cfg_type type;
+	unsigned int flags;     /* CFG_F_* */
+	int64_t min, max;       /* value range; for names, the length */
+	int64_t def;            /* default of a scalar */
+	size_t off;             /* offsetof the field in the section struct */
+	size_t count_off;       /* lists: offsetof the uint32_t count */
+	uint32_t min_n, max_n;  /* lists: how many elements */
+	const uint32_t *def_list; /* lists: default elements (n_def of them) */
+	uint32_t n_def;
+	const char *help;
+};
+
+struct cfg_ctx;
+
+struct cfg_section {
+	const char *name;
+	const struct cfg_key *keys; /* ends with a NULL name; at most 64 */
+	size_t off;                 /* offsetof the struct (or array) in sg_config */
+	size_t size;                /* size of that struct (of one element) */
+	uint32_t max_n;             /* 0: one group; else a list of <= max_n groups */
+	size_t count_off;           /* lists: offsetof the uint32_t count */
+	const char *label_key;      /* lists: key that names an element in errors */
+	/*
+	 * Checks across keys or elements, run after each group is stored;
+	 * `idx` is the element index (0 for a plain group). Returns 0 or
+	 * the result of cfg_error().
+	 */
+	int (*check)(struct cfg_ctx *ctx, const void *setting, struct sg_config *cfg,
+		     uint32_t idx, const char *label);
+	const char *help;
+};
+
+/* Every section, ending with a NULL name. */
+extern const struct cfg_section cfg_sections[];
+
 #endif /* CFG_H */

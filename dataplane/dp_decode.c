@@ -17,9 +17,9 @@
 /* Ethertypes; local so the decoder builds without DPDK headers. */
 #define DP_DEC_ETYPE_IPV4 0x0800
 #define DP_DEC_ETYPE_IPV6 0x86dd
-#define DP_DEC_ETYPE_VLAN 0x8100       /* 802.1Q */
-#define DP_DEC_ETYPE_QINQ 0x88a8       /* 802.1ad */
-#define DP_DEC_ETYPE_QINQ_OLD 0x9100   /* pre-802.1ad outer tag */
+#define DP_DEC_ETYPE_VLAN 0x8100     /* 802.1Q */
+#define DP_DEC_ETYPE_QINQ 0x88a8     /* 802.1ad */
+#define DP_DEC_ETYPE_QINQ_OLD 0x9100 /* pre-802.1ad outer tag */
 #define DP_DEC_ETYPE_PPPOE_DISC 0x8863
 #define DP_DEC_ETYPE_PPPOE_SESS 0x8864
 #define DP_DEC_ETYPE_MPLS 0x8847
@@ -62,8 +62,8 @@ dp_dec_be32(const uint8_t *p)
  * offset of the network header and *typep its ethertype.
  */
 static enum dp_decode_res
-dp_dec_l2(const uint8_t *frame, uint32_t len, enum dp_link link, struct dp_pkt *out,
-	uint32_t *offp, uint16_t *typep)
+dp_dec_l2(const uint8_t *frame, uint32_t len, enum dp_link link, struct dp_pkt *out, uint32_t *offp,
+	uint16_t *typep)
 {
 	uint32_t off;
 	uint16_t type;
@@ -182,8 +182,10 @@ dp_dec_ipv4(const uint8_t *ip, uint32_t cap, struct dp_pkt *out)
 	memcpy(out->dst, ip + 16, 4);
 	if (cap < hlen)
 		return DP_DEC_TRUNCATED;
-	/* Reported before the length check: without reassembly a fragment is
-	 * dropped whatever was captured of it. */
+	/*
+	 * Reported before the length check: without reassembly a fragment is
+	 * dropped whatever was captured of it.
+	 */
 	if ((dp_dec_be16(ip + 6) & (DP_DEC_IPV4_MF | DP_DEC_IPV4_OFFSET)) != 0)
 		return DP_DEC_FRAGMENT;
 	if (tot > cap)

@@ -193,14 +193,17 @@ eal_start(char *prog, const struct sg_opts *o)
 		for (i = 0; i < o->eal_argc; i++)
 			args[n++] = o->eal_argv[i];
 	} else {
-		args[n++] = (char *)"--in-memory";
 		args[n++] = (char *)"--no-pci";
 		args[n++] = (char *)"--no-telemetry";
 		args[n++] = (char *)"-l";
 		args[n++] = (char *)"0";
 		args[n++] = (char *)"--log-level=*:warning";
-		if (!hugepages_free()) {
+		if (hugepages_free()) {
+			args[n++] = (char *)"--in-memory";
+		} else {
+			/* --no-huge implies legacy memory, which rules out --in-memory */
 			args[n++] = (char *)"--no-huge";
+			args[n++] = (char *)"--no-shconf";
 			args[n++] = (char *)"-m";
 			args[n++] = (char *)"512";
 		}

@@ -23,9 +23,9 @@
 struct tb {
 	uint8_t buf[TB_MAX];
 	uint32_t len;
-	uint32_t ip_off;   /* network header */
-	uint32_t l4_off;   /* UDP/TCP header */
-	int ip_ver;        /* 0 until an IP header is added */
+	uint32_t ip_off; /* network header */
+	uint32_t l4_off; /* UDP/TCP header */
+	int ip_ver;	 /* 0 until an IP header is added */
 	int is_udp;
 };
 
@@ -116,7 +116,7 @@ tb_ipv4(struct tb *b, uint8_t proto, unsigned int ihl, uint16_t frag)
 	b->ip_ver = 4;
 	tb_u8(b, (uint8_t)(0x40 | (ihl & 0x0f)));
 	tb_u8(b, 0);
-	tb_be16(b, 0);      /* total length */
+	tb_be16(b, 0);	    /* total length */
 	tb_be16(b, 0x1234); /* id */
 	tb_be16(b, frag);
 	tb_u8(b, 64);
@@ -178,8 +178,8 @@ tb_udp(struct tb *b, uint16_t sport, uint16_t dport, const void *payload, size_t
 }
 
 static void
-tb_tcp(struct tb *b, uint16_t sport, uint16_t dport, uint32_t seq, uint8_t flags,
-	unsigned int doff, const void *payload, size_t n)
+tb_tcp(struct tb *b, uint16_t sport, uint16_t dport, uint32_t seq, uint8_t flags, unsigned int doff,
+	const void *payload, size_t n)
 {
 	unsigned int i;
 
@@ -341,8 +341,7 @@ test_three_tags(void **state)
 	build_v4_udp(&b, tags, 3, 5);
 	assert_int_equal(tb_decode(&b, &pkt), DP_DEC_L2_UNSUPPORTED);
 	/* Cut right after the third TPID: still a third tag, not a short read. */
-	assert_int_equal(dp_decode(b.buf, 14 + 8 + 2, DP_LINK_ETHER, &pkt),
-		DP_DEC_L2_UNSUPPORTED);
+	assert_int_equal(dp_decode(b.buf, 14 + 8 + 2, DP_LINK_ETHER, &pkt), DP_DEC_L2_UNSUPPORTED);
 }
 
 static void
@@ -354,8 +353,7 @@ test_other_l2(void **state)
 	(void)state;
 	build_v4_udp(&b, NULL, 0, 5);
 	assert_int_equal(dp_decode(b.buf, b.len, (enum dp_link)0, &pkt), DP_DEC_L2_UNSUPPORTED);
-	assert_int_equal(dp_decode(b.buf, b.len, (enum dp_link)276, &pkt),
-		DP_DEC_L2_UNSUPPORTED);
+	assert_int_equal(dp_decode(b.buf, b.len, (enum dp_link)276, &pkt), DP_DEC_L2_UNSUPPORTED);
 
 	tb_set_be16(&b, 12, 0x8864); /* PPPoE session */
 	assert_int_equal(tb_decode(&b, &pkt), DP_DEC_L2_UNSUPPORTED);
