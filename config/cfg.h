@@ -98,6 +98,7 @@ struct cfg_key {
 };
 
 struct cfg_ctx;
+struct config_setting_t;
 
 struct cfg_section {
 	const char *name;
@@ -109,11 +110,11 @@ struct cfg_section {
 	const char *label_key;      /* lists: key that names an element in errors */
 	/*
 	 * Checks across keys or elements, run after each group is stored;
-	 * `idx` is the element index (0 for a plain group). Returns 0 or
-	 * the result of cfg_error().
+	 * `idx` is the element index (0 for a plain group), `label` names
+	 * the group in errors. Returns 0, or -1 with the error in ctx.
 	 */
-	int (*check)(struct cfg_ctx *ctx, const void *setting, struct sg_config *cfg,
-		     uint32_t idx, const char *label);
+	int (*check)(struct cfg_ctx *ctx, const struct config_setting_t *setting,
+		     struct sg_config *cfg, uint32_t idx, const char *label);
 	const char *help;
 };
 

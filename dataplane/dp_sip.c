@@ -174,7 +174,7 @@ dp_sip_on_match(unsigned int id, unsigned long long from,
 	(void)flags;
 	if (id == DP_SIP_ID_EOH) {
 		st->eoh = (uint32_t)to;
-		return 0; /* the body is none of our business */
+		return 1; /* the body is none of our business */
 	}
 	if (id >= DP_SIP_ID_HDR) {
 		if (st->hdr[id - DP_SIP_ID_HDR] == 0)

@@ -337,7 +337,7 @@ test_via_oc(void **state)
 	/* A bare `oc` (client support) carries no value; lists are OTHER. */
 	assert_int_equal(
 		test_parse("INVITE sip:x@example.com SIP/2.0\r\n"
-			   "Via: SIP/2.0/UDP h;branch=z9hG4bK-c;oc;"
+			   "Via: SIP/2.0/UDP h;branch=z9hG4bK-c;oc;branch=z9hG4bK-d;"
 			   "oc-algo=\"loss,A\";oc-seq=1.1234567\r\n"
 			   "Call-ID: oc3@example.com\r\n"
 			   "CSeq: 3 INVITE\r\n"
