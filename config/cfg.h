@@ -14,31 +14,46 @@
 #include "sg_shared.h"
 
 struct cfg_prefix {
-	uint8_t family;          /* 4 or 6 */
-	uint8_t depth;           /* prefix length */
-	uint8_t addr[16];        /* network order, host bits zero */
+	uint8_t family;	  /* 4 or 6 */
+	uint8_t depth;	  /* prefix length */
+	uint8_t addr[16]; /* network order, host bits zero */
 };
 
 struct cfg_trunk {
 	char name[SG_TRUNK_NAME_MAX];
 	struct cfg_prefix prefixes[SG_MAX_PREFIXES];
 	uint32_t n_prefixes;
-	uint16_t port;           /* 0: any port */
-	uint32_t cps;            /* agreed calls per second */
+	uint16_t port;		 /* 0: any port */
+	uint32_t cps;		 /* agreed calls per second */
 	uint32_t max_concurrent; /* agreed concurrent calls */
 };
 
 struct cfg_dataplane {
 	uint16_t sip_ports[SG_MAX_SIP_PORTS];
 	uint32_t n_sip_ports;
-	uint32_t retrans_entries;   /* retransmission table size per lcore */
-	uint32_t retrans_window_s;  /* how long a message is remembered */
-	uint32_t mbufs;             /* mbuf pool size */
-	uint32_t burst;             /* rx burst size */
+	uint32_t retrans_entries;  /* retransmission table size per lcore */
+	uint32_t retrans_window_s; /* how long a message is remembered */
+	uint32_t mbufs;		   /* mbuf pool size */
+	uint32_t burst;		   /* rx burst size */
+	uint32_t rx_desc;           /* RX descriptors per queue */
+	uint32_t ring_size;         /* publication/event ring slots per worker */
+	uint32_t publish_ms;        /* counter publication interval */
+	uint32_t dialog_entries;    /* dialog table size per lcore */
+	uint32_t dialog_timeout_s;  /* a dialog with no BYE closes after this */
+	char lcores[128];           /* EAL --lcores map; the first is the main lcore */
+	char file_prefix[64];       /* EAL --file-prefix shared with sipguard-ctrl */
+};
+
+/* A port of the live dataplane: any DPDK device, PCI or virtual. */
+struct cfg_port {
+	char devargs[256];          /* "net_af_packet0,iface=eth1", "0000:03:00.0" */
+	uint32_t rxq;               /* RX queues, one worker lcore each */
 };
 
 struct sg_config {
 	struct cfg_dataplane dp;
+	struct cfg_port ports[SG_MAX_PORTS];
+	uint32_t n_ports;
 	struct cfg_trunk trunks[SG_MAX_TRUNKS];
 	uint32_t n_trunks;
 };
@@ -53,8 +68,8 @@ void cfg_defaults(struct sg_config *cfg);
 int cfg_load(const char *path, struct sg_config *cfg, char *err, size_t errlen);
 
 /* Same, over a buffer; `name` stands for the file name in errors. */
-int cfg_load_buffer(const char *text, size_t len, const char *name,
-		    struct sg_config *cfg, char *err, size_t errlen);
+int cfg_load_buffer(const char *text, size_t len, const char *name, struct sg_config *cfg,
+	char *err, size_t errlen);
 
 /* Parse "10.0.0.0/8" or "2001:db8::/32" (no prefix: a host route). */
 int cfg_parse_prefix(const char *s, struct cfg_prefix *out);
@@ -73,11 +88,12 @@ int cfg_format_prefix(const struct cfg_prefix *p, char *buf, size_t len);
  * cfg_sections[]; config/README.md documents every row.
  */
 enum cfg_type {
-	CFG_T_U16,         /* integer min..max, stored as uint16_t */
-	CFG_T_U32,         /* integer min..max, stored as uint32_t */
-	CFG_T_U16_LIST,    /* [ integer, ... ], elements min..max, uint16_t[] */
-	CFG_T_NAME,        /* string of min..max chars of [A-Za-z0-9_.-] */
+	CFG_T_U16,	   /* integer min..max, stored as uint16_t */
+	CFG_T_U32,	   /* integer min..max, stored as uint32_t */
+	CFG_T_U16_LIST,	   /* [ integer, ... ], elements min..max, uint16_t[] */
+	CFG_T_NAME,	   /* string of min..max chars of [A-Za-z0-9_.-] */
 	CFG_T_PREFIX_LIST, /* [ "CIDR", ... ], struct cfg_prefix[] */
+	CFG_T_STRING,      /* string of min..max printable chars, no blanks or quotes */
 };
 
 #define CFG_F_REQUIRED 0x1 /* no default: the key must be present */
@@ -86,13 +102,14 @@ enum cfg_type {
 struct cfg_key {
 	const char *name;
 	enum cfg_type type;
-	unsigned int flags;     /* CFG_F_* */
-	int64_t min, max;       /* value range; for names, the length */
-	int64_t def;            /* default of a scalar */
-	size_t off;             /* offsetof the field in the section struct */
-	size_t count_off;       /* lists: offsetof the uint32_t count */
-	uint32_t min_n, max_n;  /* lists: how many elements */
+	unsigned int flags;	  /* CFG_F_* */
+	int64_t min, max;	  /* value range; for names, the length */
+	int64_t def;		  /* default of a scalar */
+	size_t off;		  /* offsetof the field in the section struct */
+	size_t count_off;	  /* lists: offsetof the uint32_t count */
+	uint32_t min_n, max_n;	  /* lists: how many elements */
 	const uint32_t *def_list; /* lists: default elements (n_def of them) */
+	const char *def_str;      /* default of a string */
 	uint32_t n_def;
 	const char *help;
 };
@@ -103,18 +120,18 @@ struct config_setting_t;
 struct cfg_section {
 	const char *name;
 	const struct cfg_key *keys; /* ends with a NULL name; at most 64 */
-	size_t off;                 /* offsetof the struct (or array) in sg_config */
-	size_t size;                /* size of that struct (of one element) */
-	uint32_t max_n;             /* 0: one group; else a list of <= max_n groups */
-	size_t count_off;           /* lists: offsetof the uint32_t count */
-	const char *label_key;      /* lists: key that names an element in errors */
+	size_t off;		    /* offsetof the struct (or array) in sg_config */
+	size_t size;		    /* size of that struct (of one element) */
+	uint32_t max_n;		    /* 0: one group; else a list of <= max_n groups */
+	size_t count_off;	    /* lists: offsetof the uint32_t count */
+	const char *label_key;	    /* lists: key that names an element in errors */
 	/*
 	 * Checks across keys or elements, run after each group is stored;
 	 * `idx` is the element index (0 for a plain group), `label` names
 	 * the group in errors. Returns 0, or -1 with the error in ctx.
 	 */
 	int (*check)(struct cfg_ctx *ctx, const struct config_setting_t *setting,
-		     struct sg_config *cfg, uint32_t idx, const char *label);
+		struct sg_config *cfg, uint32_t idx, const char *label);
 	const char *help;
 };
 

@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * SIP message extractor. A single Hyperscan block scan per message finds
- * the start line and the end offsets of the few header names the
- * classifier needs; the scan stops at the empty line so a body (SDP) is
- * never looked at. The values are then parsed by hand from those offsets,
- * always bounded by the header section, which itself lies inside `len`.
- * Duplicate headers: the first Call-ID, CSeq, Via, Retry-After, Reason and
- * Content-Length win; later ones are ignored.
+ * SIP message extractor. The start line sits at a known place and is
+ * checked by hand; one Hyperscan block scan per message then finds the
+ * header names whose position is unknown and the empty line, where the
+ * scan stops so a body (SDP) is never looked at. Values are parsed by hand
+ * from the offsets the scan reported, always bounded by the header
+ * section, which itself lies inside `len`. Duplicate headers: the first
+ * Call-ID, CSeq, Via, Retry-After, Reason and Content-Length win; later
+ * ones are ignored.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -32,63 +33,35 @@ enum dp_sip_hdr {
 	DP_SIP_H_COUNT
 };
 
-/*
- * Pattern ids: one per known request method (id == enum sg_method), then
- * the generic request line, the status line, the header names and the
- * empty line.
- */
-#define DP_SIP_ID_REQ_OTHER SG_M_OTHER
-#define DP_SIP_ID_STATUS (SG_M_OTHER + 1)
-#define DP_SIP_ID_HDR (DP_SIP_ID_STATUS + 1)
-#define DP_SIP_ID_EOH (DP_SIP_ID_HDR + DP_SIP_H_COUNT)
+/* Pattern ids: the header names (id == enum dp_sip_hdr), then the end. */
+#define DP_SIP_ID_EOH DP_SIP_H_COUNT
 #define DP_SIP_ID_COUNT (DP_SIP_ID_EOH + 1)
 
-/* Request-URI: anything up to the single SP before the version. */
-#define DP_SIP_REQ(m) "^" m " [^ \\t\\r\\n]+ SIP/2\\.0\\r?\\n"
-#define DP_SIP_HDR_FLAGS (HS_FLAG_CASELESS | HS_FLAG_SINGLEMATCH)
-
 /*
- * The known methods have their own pattern so the method needs no string
- * compare after the scan. The generic request line takes extension
- * methods; it only accepts upper case because methods are case-sensitive
- * and every registered one is upper case: "invite" is a broken peer, not
- * an extension method, and must not disappear into the OTHER counter.
- * Status lines are matched on the code alone: real overload answers carry
- * any reason phrase ("Limiting", "CPS Limit reached") or none.
+ * Header names are plain caseless literals at a line start; the
+ * `[ \t]*:` that must follow is checked in the callback. Literals keep the
+ * scan on Hyperscan's literal matcher: with the `[ \t]*:` tails and
+ * anchored start-line patterns in the database the scan of a typical
+ * INVITE took several times longer. "\nv" covers both Via and its compact
+ * form v; the callback skips an "ia". No HS_FLAG_SINGLEMATCH: the first
+ * "\ni" may well be In-Reply-To, and only the callback can tell.
  */
 static const char *const dp_sip_patterns[DP_SIP_ID_COUNT] = {
-	[SG_M_INVITE] = DP_SIP_REQ("INVITE"),
-	[SG_M_ACK] = DP_SIP_REQ("ACK"),
-	[SG_M_BYE] = DP_SIP_REQ("BYE"),
-	[SG_M_CANCEL] = DP_SIP_REQ("CANCEL"),
-	[SG_M_REGISTER] = DP_SIP_REQ("REGISTER"),
-	[SG_M_OPTIONS] = DP_SIP_REQ("OPTIONS"),
-	[SG_M_PRACK] = DP_SIP_REQ("PRACK"),
-	[SG_M_SUBSCRIBE] = DP_SIP_REQ("SUBSCRIBE"),
-	[SG_M_NOTIFY] = DP_SIP_REQ("NOTIFY"),
-	[SG_M_PUBLISH] = DP_SIP_REQ("PUBLISH"),
-	[SG_M_INFO] = DP_SIP_REQ("INFO"),
-	[SG_M_REFER] = DP_SIP_REQ("REFER"),
-	[SG_M_MESSAGE] = DP_SIP_REQ("MESSAGE"),
-	[SG_M_UPDATE] = DP_SIP_REQ("UPDATE"),
-	[DP_SIP_ID_REQ_OTHER] = DP_SIP_REQ("[A-Z0-9.!%*_+`'~-]+"),
-	[DP_SIP_ID_STATUS] = "^SIP/2\\.0 [1-6][0-9][0-9][ \\r\\n]",
-	[DP_SIP_ID_HDR + DP_SIP_H_CALL_ID] = "\\n(call-id|i)[ \\t]*:",
-	[DP_SIP_ID_HDR + DP_SIP_H_CSEQ] = "\\ncseq[ \\t]*:",
-	[DP_SIP_ID_HDR + DP_SIP_H_VIA] = "\\n(via|v)[ \\t]*:",
-	[DP_SIP_ID_HDR + DP_SIP_H_RETRY_AFTER] = "\\nretry-after[ \\t]*:",
-	[DP_SIP_ID_HDR + DP_SIP_H_REASON] = "\\nreason[ \\t]*:",
-	[DP_SIP_ID_HDR + DP_SIP_H_CONTENT_LENGTH] =
-		"\\n(content-length|l)[ \\t]*:",
+	[DP_SIP_H_CALL_ID] = "\\n(call-id|i)",
+	[DP_SIP_H_CSEQ] = "\\ncseq",
+	[DP_SIP_H_VIA] = "\\nv",
+	[DP_SIP_H_RETRY_AFTER] = "\\nretry-after",
+	[DP_SIP_H_REASON] = "\\nreason",
+	[DP_SIP_H_CONTENT_LENGTH] = "\\n(content-length|l)",
 	[DP_SIP_ID_EOH] = "\\r?\\n\\r?\\n",
 };
 
-/* What the scan saw; lives on the parser's stack. Offsets 0 = not seen. */
+/* What the scan saw; lives on the parser's stack. */
 struct dp_sip_scan {
-	uint32_t start_end;          /* end of the start-line match */
-	uint8_t start_id;            /* method id or DP_SIP_ID_STATUS */
-	uint32_t hdr[DP_SIP_H_COUNT];
-	uint32_t eoh;                /* end of the empty line */
+	const uint8_t *buf;
+	uint32_t len;
+	uint32_t eoh;		      /* end of the empty line, 0 none */
+	uint32_t hdr[DP_SIP_H_COUNT]; /* just past the colon, 0 none */
 };
 
 struct dp_sip_db *
@@ -103,28 +76,20 @@ dp_sip_db_create(char *err, size_t errlen)
 
 	for (i = 0; i < DP_SIP_ID_COUNT; i++) {
 		ids[i] = i;
-		if (i < DP_SIP_ID_HDR)
-			flags[i] = HS_FLAG_SINGLEMATCH;
-		else if (i < DP_SIP_ID_EOH)
-			flags[i] = DP_SIP_HDR_FLAGS;
-		else
-			flags[i] = 0; /* the callback stops the scan here */
+		/* The callback stops the scan at the empty line. */
+		flags[i] = i == DP_SIP_ID_EOH ? 0 : HS_FLAG_CASELESS;
 	}
 
-	if (hs_compile_multi(dp_sip_patterns, flags, ids, DP_SIP_ID_COUNT,
-			     HS_MODE_BLOCK, NULL, &hs, &cerr) != HS_SUCCESS) {
+	if (hs_compile_multi(dp_sip_patterns, flags, ids, DP_SIP_ID_COUNT, HS_MODE_BLOCK, NULL, &hs,
+		    &cerr) != HS_SUCCESS) {
 		if (err != NULL && errlen > 0) {
 			if (cerr != NULL && cerr->expression >= 0 &&
-			    cerr->expression < DP_SIP_ID_COUNT)
-				snprintf(err, errlen,
-					 "sip: pattern %d '%s': %s",
-					 cerr->expression,
-					 dp_sip_patterns[cerr->expression],
-					 cerr->message);
+				cerr->expression < DP_SIP_ID_COUNT)
+				snprintf(err, errlen, "sip: pattern %d '%s': %s", cerr->expression,
+					dp_sip_patterns[cerr->expression], cerr->message);
 			else
 				snprintf(err, errlen, "sip: compile: %s",
-					 cerr != NULL ? cerr->message :
-							"unknown error");
+					cerr != NULL ? cerr->message : "unknown error");
 		}
 		hs_free_compile_error(cerr);
 		return NULL;
@@ -163,32 +128,35 @@ dp_sip_scratch_alloc(const struct dp_sip_db *db, hs_scratch_t **scratch)
 	return rc == HS_SUCCESS ? 0 : -EINVAL;
 }
 
-/* Kept tiny: it runs a handful of times per message. */
+/*
+ * Kept small: it runs a handful of times per message. A name match counts
+ * only when `[ \t]*:` follows, so "Via-Foo:" or "In-Reply-To:" are not
+ * taken for Via or Call-ID.
+ */
 static int
-dp_sip_on_match(unsigned int id, unsigned long long from,
-		unsigned long long to, unsigned int flags, void *ctx)
+dp_sip_on_match(unsigned int id, unsigned long long from, unsigned long long to, unsigned int flags,
+	void *ctx)
 {
 	struct dp_sip_scan *st = ctx;
+	const uint8_t *b = st->buf;
+	uint32_t pos = (uint32_t)to;
 
 	(void)from;
 	(void)flags;
 	if (id == DP_SIP_ID_EOH) {
-		st->eoh = (uint32_t)to;
+		st->eoh = pos;
 		return 1; /* the body is none of our business */
 	}
-	if (id >= DP_SIP_ID_HDR) {
-		if (st->hdr[id - DP_SIP_ID_HDR] == 0)
-			st->hdr[id - DP_SIP_ID_HDR] = (uint32_t)to;
+	if (st->hdr[id] != 0)
 		return 0;
-	}
-	/*
-	 * A known method matches both its own and the generic pattern, in
-	 * either order; the specific one must win.
-	 */
-	if (id == DP_SIP_ID_REQ_OTHER && st->start_end != 0)
-		return 0;
-	st->start_end = (uint32_t)to;
-	st->start_id = (uint8_t)id;
+	/* Only 'I' and 'i' give 'i' when or'ed with 0x20. */
+	if (id == DP_SIP_H_VIA && pos + 1 < st->len && (b[pos] | 0x20) == 'i' &&
+		(b[pos + 1] | 0x20) == 'a')
+		pos += 2;
+	while (pos < st->len && (b[pos] == ' ' || b[pos] == '\t'))
+		pos++;
+	if (pos < st->len && b[pos] == ':')
+		st->hdr[id] = pos + 1;
 	return 0;
 }
 
@@ -205,34 +173,129 @@ dp_sip_is_digit(uint8_t c)
 	return c >= '0' && c <= '9';
 }
 
-static int
-dp_sip_is_token(uint8_t c)
+/* RFC 3261 token characters other than letters and digits. */
+static inline int
+dp_sip_is_token_mark(uint8_t c)
 {
-	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	    dp_sip_is_digit(c))
+	switch (c) {
+	case '-':
+	case '.':
+	case '!':
+	case '%':
+	case '*':
+	case '_':
+	case '+':
+	case '`':
+	case '\'':
+	case '~':
 		return 1;
-	return c != '\0' && strchr("-.!%*_+`'~", c) != NULL;
+	default:
+		return 0;
+	}
 }
 
-/* ASCII-only caseless compare of a span with a literal. */
+static inline int
+dp_sip_is_token(uint8_t c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || dp_sip_is_digit(c) ||
+		dp_sip_is_token_mark(c);
+}
+
+/*
+ * Methods are case-sensitive and every registered one is upper case, so
+ * a start line's method must be: "invite" is a broken peer, not an
+ * extension method, and must not disappear into the OTHER counter.
+ */
+static inline int
+dp_sip_is_method_char(uint8_t c)
+{
+	return (c >= 'A' && c <= 'Z') || dp_sip_is_digit(c) || dp_sip_is_token_mark(c);
+}
+
+/* Method token to enum sg_method, case-sensitive; unknown is OTHER. */
+static uint8_t
+dp_sip_method(const uint8_t *p, uint32_t n)
+{
+	unsigned int i;
+
+	for (i = 0; i < SG_M_OTHER; i++) {
+		const char *name = sg_method_names[i];
+
+		/* The first byte rules out almost every name cheaply. */
+		if ((uint8_t)name[0] == p[0] && strlen(name) == n && memcmp(name, p, n) == 0)
+			return (uint8_t)i;
+	}
+	return SG_M_OTHER;
+}
+
+/*
+ * Start line at buf[0]: `SIP/2.0 SP 3DIGIT (SP|CR|LF)` (the code only:
+ * real overload answers carry any reason phrase, "Limiting", "CPS Limit
+ * reached", or none), or `Method SP Request-URI SP SIP/2.0 CRLF` (bare
+ * LF accepted). It is at a known place, so it is checked by hand before
+ * the scan; garbage is then never scanned at all.
+ */
 static int
+dp_sip_start_line(const uint8_t *b, uint32_t len, struct dp_sip_msg *m)
+{
+	static const char ver[] = "SIP/2.0";
+	const uint32_t vlen = sizeof(ver) - 1;
+	const uint8_t *nl;
+	uint32_t i, eol, uri, n;
+
+	if (len >= vlen + 5 && memcmp(b, ver, vlen) == 0 && b[vlen] == ' ') {
+		const uint8_t *c = b + vlen + 1;
+
+		if (c[0] < '1' || c[0] > '6' || !dp_sip_is_digit(c[1]) || !dp_sip_is_digit(c[2]) ||
+			(c[3] != ' ' && c[3] != '\r' && c[3] != '\n'))
+			return -1;
+		m->status = (uint16_t)((c[0] - '0') * 100 + (c[1] - '0') * 10 + (c[2] - '0'));
+		return 0;
+	}
+
+	for (i = 0; i < len && dp_sip_is_method_char(b[i]); i++)
+		;
+	if (i == 0 || i == len || b[i] != ' ')
+		return -1;
+	nl = memchr(b, '\n', len);
+	if (nl == NULL)
+		return -1;
+	eol = (uint32_t)(nl - b);
+	if (eol > 0 && b[eol - 1] == '\r')
+		eol--;
+	/* Method SP at least one URI byte, then SP SIP/2.0 */
+	if (eol < i + 2 + vlen + 1 || b[eol - vlen - 1] != ' ' ||
+		memcmp(b + eol - vlen, ver, vlen) != 0)
+		return -1;
+	/* memchr is vectorised; a byte loop here cost more than the rest. */
+	uri = i + 1;
+	n = eol - vlen - 1 - uri;
+	if (memchr(b + uri, ' ', n) != NULL || memchr(b + uri, '\t', n) != NULL ||
+		memchr(b + uri, '\r', n) != NULL)
+		return -1;
+	m->is_request = 1;
+	m->method = dp_sip_method(b, i);
+	return 0;
+}
+
+/*
+ * ASCII-only caseless compare of n bytes with a lower-case literal of the
+ * same length (DP_SIP_IEQ checks the length).
+ */
+static inline int
 dp_sip_ieq(const uint8_t *p, uint32_t n, const char *lit)
 {
 	uint32_t i;
 
 	for (i = 0; i < n; i++) {
-		uint8_t a = p[i], b = (uint8_t)lit[i];
+		uint8_t c = p[i];
 
-		if (b == '\0')
-			return 0;
-		if (a >= 'A' && a <= 'Z')
-			a = (uint8_t)(a + 'a' - 'A');
-		if (b >= 'A' && b <= 'Z')
-			b = (uint8_t)(b + 'a' - 'A');
-		if (a != b)
+		if (c >= 'A' && c <= 'Z')
+			c |= 0x20;
+		if (c != (uint8_t)lit[i])
 			return 0;
 	}
-	return lit[n] == '\0';
+	return 1;
 }
 
 /*
@@ -243,20 +306,23 @@ dp_sip_ieq(const uint8_t *p, uint32_t n, const char *lit)
  * so the span never leaves it.
  */
 static void
-dp_sip_value(const uint8_t *b, uint32_t pos, uint32_t end, uint32_t *vs,
-	     uint32_t *ve)
+dp_sip_value(const uint8_t *b, uint32_t pos, uint32_t end, uint32_t *vs, uint32_t *ve)
 {
+	const uint8_t *nl;
 	uint32_t e = pos;
 
 	while (e < end) {
-		if (b[e] == '\n') {
-			if (e + 1 < end && (b[e + 1] == ' ' || b[e + 1] == '\t')) {
-				e += 2;
-				continue;
-			}
+		nl = memchr(b + e, '\n', end - e);
+		if (nl == NULL) {
+			e = end;
 			break;
 		}
-		e++;
+		e = (uint32_t)(nl - b);
+		if (e + 1 < end && (b[e + 1] == ' ' || b[e + 1] == '\t')) {
+			e += 2;
+			continue;
+		}
+		break;
 	}
 	while (pos < e && dp_sip_is_ws(b[pos]))
 		pos++;
@@ -266,43 +332,12 @@ dp_sip_value(const uint8_t *b, uint32_t pos, uint32_t end, uint32_t *vs,
 	*ve = e;
 }
 
-static void
-dp_sip_trim(const uint8_t *b, uint32_t *s, uint32_t *e)
-{
-	while (*s < *e && dp_sip_is_ws(b[*s]))
-		(*s)++;
-	while (*e > *s && dp_sip_is_ws(b[*e - 1]))
-		(*e)--;
-}
-
-/* First `c` at or after pos that is outside a quoted string, else end. */
-static uint32_t
-dp_sip_find_unquoted(const uint8_t *b, uint32_t pos, uint32_t end, uint8_t c)
-{
-	int quoted = 0;
-
-	for (; pos < end; pos++) {
-		if (quoted) {
-			if (b[pos] == '\\')
-				pos++; /* quoted-pair; loop bound still holds */
-			else if (b[pos] == '"')
-				quoted = 0;
-		} else if (b[pos] == '"') {
-			quoted = 1;
-		} else if (b[pos] == c) {
-			return pos;
-		}
-	}
-	return end;
-}
-
 /*
  * Leading decimal digits at b[*pos..end), saturating just above `max`.
  * Returns how many digits there were; *pos is moved past them.
  */
 static uint32_t
-dp_sip_digits(const uint8_t *b, uint32_t *pos, uint32_t end, uint64_t max,
-	      uint64_t *val)
+dp_sip_digits(const uint8_t *b, uint32_t *pos, uint32_t end, uint64_t max, uint64_t *val)
 {
 	uint32_t n = 0;
 	uint64_t v = 0;
@@ -350,68 +385,116 @@ dp_sip_oc_seq(const uint8_t *b, uint32_t s, uint32_t e)
 	return sec * 1000000 + us;
 }
 
-/*
- * One `;name[=value]` parameter in b[s..e) (the span between two
- * semicolons). Quotes around the value are removed.
- */
-static void
-dp_sip_param(const uint8_t *b, uint32_t s, uint32_t e, uint32_t *ns,
-	     uint32_t *ne, uint32_t *vs, uint32_t *ve)
+static inline uint32_t
+dp_sip_skip_ws(const uint8_t *b, uint32_t p, uint32_t e)
 {
-	dp_sip_trim(b, &s, &e);
-	*ns = s;
-	while (s < e && dp_sip_is_token(b[s]))
-		s++;
-	*ne = s;
-	while (s < e && dp_sip_is_ws(b[s]))
-		s++;
-	if (s < e && b[s] == '=') {
-		s++;
-		dp_sip_trim(b, &s, &e);
-		if (e - s >= 2 && b[s] == '"' && b[e - 1] == '"') {
-			s++;
-			e--;
-		}
-	} else {
-		s = e;
-	}
-	*vs = s;
-	*ve = e;
+	while (p < e && dp_sip_is_ws(b[p]))
+		p++;
+	return p;
 }
 
-/* Top Via: first via-parm of the first Via header, then its params. */
+/* Caseless compare with a lower-case string literal, length first. */
+#define DP_SIP_IEQ(p, n, lit) ((n) == sizeof(lit) - 1 && dp_sip_ieq((p), (n), (lit)))
+
+/*
+ * One pass over `;name[=value]` parameters of a header value b[..e).
+ * *pos is at a ';'; on return 0 the name and value spans are set (quotes
+ * around a value removed, value empty when there is no '=') and *pos is at
+ * the next ';', or at the ',' (outside quotes) that ends this header
+ * value, or at e. Returns -1 when *pos is not at a ';'.
+ */
+static int
+dp_sip_next_param(const uint8_t *b, uint32_t *pos, uint32_t e, uint32_t *ns, uint32_t *ne,
+	uint32_t *vs, uint32_t *ve)
+{
+	uint32_t p = *pos;
+	int quoted = 0;
+
+	if (p >= e || b[p] != ';')
+		return -1;
+	p = dp_sip_skip_ws(b, p + 1, e);
+	*ns = p;
+	while (p < e && dp_sip_is_token(b[p]))
+		p++;
+	*ne = p;
+	p = dp_sip_skip_ws(b, p, e);
+	*vs = *ve = p;
+	if (p < e && b[p] == '=') {
+		p = dp_sip_skip_ws(b, p + 1, e);
+		if (p < e && b[p] == '"') {
+			*vs = ++p;
+			while (p < e && b[p] != '"')
+				p += (b[p] == '\\' && p + 1 < e) ? 2 : 1;
+			*ve = p;
+			if (p < e)
+				p++;
+		} else {
+			*vs = p;
+			while (p < e && !dp_sip_is_ws(b[p]) && b[p] != ';' && b[p] != ',')
+				p++;
+			*ve = p;
+		}
+		p = dp_sip_skip_ws(b, p, e);
+	}
+	/* Anything unexpected: resynchronise at the next ';' or ','. */
+	for (; p < e && b[p] != ';' && b[p] != ','; p++) {
+		if (quoted && b[p] == '\\' && p + 1 < e)
+			p++;
+		else if (b[p] == '"')
+			quoted = !quoted;
+	}
+	if (quoted)
+		p = e;
+	*pos = p;
+	return 0;
+}
+
+/* End of the part before the first parameter: a ';', ',' or e. */
+static inline uint32_t
+dp_sip_params_start(const uint8_t *b, uint32_t p, uint32_t e)
+{
+	const uint8_t *semi = memchr(b + p, ';', e - p);
+	uint32_t stop = semi != NULL ? (uint32_t)(semi - b) : e;
+	const uint8_t *comma = memchr(b + p, ',', stop - p);
+
+	return comma != NULL ? (uint32_t)(comma - b) : stop;
+}
+
+/*
+ * Top Via: the parameters of the first via-parm of the first Via header
+ * (a ',' outside quotes starts the next via-parm). The first branch wins.
+ */
 static void
 dp_sip_via(const uint8_t *b, uint32_t s, uint32_t e, struct dp_sip_msg *m)
 {
-	uint32_t ns, ne, vs, ve, next;
+	uint32_t ns, ne, vs, ve, n, vn;
 
-	e = dp_sip_find_unquoted(b, s, e, ',');
-	s = dp_sip_find_unquoted(b, s, e, ';');
-	while (s < e) {
-		s++; /* past ';' */
-		next = dp_sip_find_unquoted(b, s, e, ';');
-		dp_sip_param(b, s, next, &ns, &ne, &vs, &ve);
-		if (dp_sip_ieq(b + ns, ne - ns, "branch")) {
+	s = dp_sip_params_start(b, s, e);
+	while (dp_sip_next_param(b, &s, e, &ns, &ne, &vs, &ve) == 0) {
+		n = ne - ns;
+		vn = ve - vs;
+		if (DP_SIP_IEQ(b + ns, n, "branch")) {
 			if (m->branch.len == 0) {
 				m->branch.p = (const char *)b + vs;
-				m->branch.len = ve - vs;
+				m->branch.len = vn;
 			}
-		} else if (dp_sip_ieq(b + ns, ne - ns, "oc")) {
+		} else if (n < 2 || (b[ns] | 0x20) != 'o') {
+			continue; /* not an RFC 7339 parameter */
+		} else if (DP_SIP_IEQ(b + ns, n, "oc")) {
 			/* A bare `oc` only says the client supports it. */
 			m->oc = dp_sip_int_span(b, vs, ve);
-		} else if (dp_sip_ieq(b + ns, ne - ns, "oc-algo")) {
-			if (dp_sip_ieq(b + vs, ve - vs, "loss"))
+		} else if (DP_SIP_IEQ(b + ns, n, "oc-algo")) {
+			if (DP_SIP_IEQ(b + vs, vn, "loss"))
 				m->oc_algo = DP_OC_ALGO_LOSS;
-			else if (dp_sip_ieq(b + vs, ve - vs, "rate"))
+			else if (DP_SIP_IEQ(b + vs, vn, "rate"))
 				m->oc_algo = DP_OC_ALGO_RATE;
 			else
 				m->oc_algo = DP_OC_ALGO_OTHER;
-		} else if (dp_sip_ieq(b + ns, ne - ns, "oc-validity")) {
+		} else if (DP_SIP_IEQ(b + ns, n, "oc-validity")) {
 			m->oc_validity = dp_sip_int_span(b, vs, ve);
-		} else if (dp_sip_ieq(b + ns, ne - ns, "oc-seq")) {
+		} else if (DP_SIP_IEQ(b + ns, n, "oc-seq")) {
 			m->oc_seq_us = dp_sip_oc_seq(b, vs, ve);
 		}
-		s = next;
 	}
 }
 
@@ -419,25 +502,20 @@ dp_sip_via(const uint8_t *b, uint32_t s, uint32_t e, struct dp_sip_msg *m)
 static void
 dp_sip_reason(const uint8_t *b, uint32_t s, uint32_t e, struct dp_sip_msg *m)
 {
-	uint32_t ps, pe, ns, ne, vs, ve, next;
+	uint32_t ps = s, pe, ns, ne, vs, ve;
 
-	e = dp_sip_find_unquoted(b, s, e, ',');
-	ps = s;
-	pe = s = dp_sip_find_unquoted(b, s, e, ';');
-	dp_sip_trim(b, &ps, &pe);
-	if (dp_sip_ieq(b + ps, pe - ps, "SIP"))
+	s = pe = dp_sip_params_start(b, s, e);
+	while (pe > ps && dp_sip_is_ws(b[pe - 1]))
+		pe--;
+	if (DP_SIP_IEQ(b + ps, pe - ps, "sip"))
 		m->reason_proto = DP_REASON_SIP;
-	else if (dp_sip_ieq(b + ps, pe - ps, "Q.850"))
+	else if (DP_SIP_IEQ(b + ps, pe - ps, "q.850"))
 		m->reason_proto = DP_REASON_Q850;
 	else
 		m->reason_proto = DP_REASON_OTHER;
-	while (s < e) {
-		s++;
-		next = dp_sip_find_unquoted(b, s, e, ';');
-		dp_sip_param(b, s, next, &ns, &ne, &vs, &ve);
-		if (dp_sip_ieq(b + ns, ne - ns, "cause") && m->reason_cause < 0)
+	while (dp_sip_next_param(b, &s, e, &ns, &ne, &vs, &ve) == 0) {
+		if (DP_SIP_IEQ(b + ns, ne - ns, "cause") && m->reason_cause < 0)
 			m->reason_cause = dp_sip_int_span(b, vs, ve);
-		s = next;
 	}
 }
 
@@ -460,14 +538,13 @@ dp_sip_cseq(const uint8_t *b, uint32_t s, uint32_t e, struct dp_sip_msg *m)
 	if (s == ms || s != e)
 		return -1;
 	m->cseq = (uint32_t)v;
-	m->cseq_method =
-		(uint8_t)sg_method_from_token((const char *)b + ms, s - ms);
+	m->cseq_method = dp_sip_method(b + ms, s - ms);
 	return 0;
 }
 
 enum dp_sip_res
-dp_sip_parse(const struct dp_sip_db *db, hs_scratch_t *scratch,
-	     const uint8_t *buf, uint32_t len, struct dp_sip_msg *m)
+dp_sip_parse(const struct dp_sip_db *db, hs_scratch_t *scratch, const uint8_t *buf, uint32_t len,
+	struct dp_sip_msg *m)
 {
 	struct dp_sip_scan st;
 	uint32_t off, s, e;
@@ -482,26 +559,17 @@ dp_sip_parse(const struct dp_sip_db *db, hs_scratch_t *scratch,
 	m->content_length = -1;
 	if (db == NULL || scratch == NULL)
 		return DP_SIP_SCAN_ERROR;
-	if (buf == NULL || len == 0)
+	if (buf == NULL || len == 0 || dp_sip_start_line(buf, len, m) != 0)
 		return DP_SIP_NO_START_LINE;
 
 	memset(&st, 0, sizeof(st));
-	rc = hs_scan(db->hs, (const char *)buf, len, 0, scratch,
-		     dp_sip_on_match, &st);
+	st.buf = buf;
+	st.len = len;
+	rc = hs_scan(db->hs, (const char *)buf, len, 0, scratch, dp_sip_on_match, &st);
 	if (rc != HS_SUCCESS && rc != HS_SCAN_TERMINATED)
 		return DP_SIP_SCAN_ERROR;
-
-	if (st.start_end == 0)
-		return DP_SIP_NO_START_LINE;
 	if (st.eoh == 0)
 		return DP_SIP_TRUNCATED;
-	if (st.start_id == DP_SIP_ID_STATUS) {
-		m->status = (uint16_t)((buf[8] - '0') * 100 +
-				       (buf[9] - '0') * 10 + (buf[10] - '0'));
-	} else {
-		m->is_request = 1;
-		m->method = st.start_id;
-	}
 	m->hdr_len = st.eoh;
 
 	/*
@@ -553,8 +621,7 @@ dp_sip_parse(const struct dp_sip_db *db, hs_scratch_t *scratch,
 		m->content_length = dp_sip_int_span(buf, s, e);
 	}
 
-	total = (uint64_t)m->hdr_len +
-		(uint64_t)(m->content_length > 0 ? m->content_length : 0);
+	total = (uint64_t)m->hdr_len + (uint64_t)(m->content_length > 0 ? m->content_length : 0);
 	m->msg_len = total > len ? len : (uint32_t)total;
 	return DP_SIP_OK;
 }

@@ -1,9 +1,15 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * SIP message extractor: one Hyperscan block scan over a message's header
- * section finds the start line and the key headers; values are then
- * parsed by hand from the offsets the scan reported. Plain functions over
- * buffers, usable without EAL.
+ * SIP message extractor: the start line is checked by hand, then one
+ * Hyperscan block scan over a message's header section finds the key
+ * headers and stops at the empty line; values are then parsed by hand
+ * from the offsets the scan reported. Plain functions over buffers,
+ * usable without EAL.
+ *
+ * When a header appears more than once, the first Call-ID, CSeq, Via,
+ * Retry-After, Reason and Content-Length count and later ones are
+ * ignored; of a Via or Reason header only the first value (up to a ','
+ * outside quotes) is read.
  *
  * Pointers in struct dp_sip_msg point into the caller's buffer and are
  * valid only as long as it is.

@@ -9,7 +9,11 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <time.h>
+
 #include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
 #include <rte_malloc.h>
 #include <rte_mbuf_dyn.h>
 
@@ -49,12 +53,24 @@ dp_worker_create(const struct dp_worker_shared *sh, const struct sg_config *cfg,
 			cfg->dp.retrans_entries);
 		goto fail;
 	}
+	w->dlg = dp_dialogs_create(cfg->dp.dialog_entries, cfg->dp.dialog_timeout_s, socket_id);
+	if (w->dlg == NULL) {
+		snprintf(err, errlen, "worker: cannot allocate %u dialog entries",
+			cfg->dp.dialog_entries);
+		goto fail;
+	}
 	if (hs_clone_scratch(proto_scratch, &w->scratch) != HS_SUCCESS) {
 		snprintf(err, errlen, "worker: cannot clone Hyperscan scratch");
 		goto fail;
 	}
 	w->tsc_hz = rte_get_tsc_hz();
 	w->tsc_base = rte_rdtsc();
+	{
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		w->wall_base_ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	}
 	return w;
 fail:
 	dp_worker_free(w);
@@ -69,6 +85,7 @@ dp_worker_free(struct dp_worker *w)
 	if (w->scratch != NULL)
 		hs_free_scratch(w->scratch);
 	dp_retrans_free(w->rt);
+	dp_dialogs_free(w->dlg);
 	rte_free(w);
 }
 
@@ -76,6 +93,38 @@ static inline int
 is_sip_port(const struct dp_worker_shared *sh, uint16_t port)
 {
 	return (sh->sip_port[port / 8] >> (port % 8)) & 1;
+}
+
+/* Hand a 5xx/6xx answer to an INVITE to the control plane; drops counted. */
+static void
+emit_event(struct dp_worker *w, uint32_t trunk, const struct dp_sip_msg *m, uint64_t now_ms)
+{
+	struct sg_event *e;
+	void *obj;
+
+	if (rte_mempool_get(w->ln.evt_pool, &obj) != 0) {
+		w->ln.stats->evt_pool_empty++;
+		return;
+	}
+	e = obj;
+	e->time_ns = now_ms * 1000000;
+	e->trunk = trunk;
+	e->status = m->status;
+	e->reason_proto = m->reason_proto;
+	e->reason_cause = m->reason_cause;
+	e->retry_after = m->retry_after;
+	e->oc = m->oc;
+	e->oc_algo = m->oc_algo;
+	e->oc_validity = m->oc_validity;
+	e->oc_seq_us = m->oc_seq_us;
+	e->call_id_len = (uint16_t)RTE_MIN(m->call_id.len, (uint32_t)SG_CALL_ID_MAX);
+	memcpy(e->call_id, m->call_id.p, e->call_id_len);
+	if (rte_ring_sp_enqueue(w->ln.evt_ring, e) != 0) {
+		rte_mempool_put(w->ln.evt_pool, e);
+		w->ln.stats->evt_ring_full++;
+		return;
+	}
+	w->ln.stats->events++;
 }
 
 /* Count one classified message against its trunk. */
@@ -88,9 +137,12 @@ count_message(struct dp_worker *w, uint32_t trunk, enum dp_dir dir, const struct
 	int retrans;
 
 	w->src.sip_messages++;
+	w->dirty[trunk / 64] |= 1ull << (trunk % 64);
 	dp_retrans_key(m, dir, trunk, &key);
 	retrans = dp_retrans_check(w->rt, &key, now_ms);
 	tc->retransmissions += (uint64_t)retrans;
+	if (!retrans)
+		dp_dialogs_message(w->dlg, m, trunk, now_ms, w->trunk);
 	/*
 	 * Unmatched traffic has no trunk to be "toward" or "from", so its
 	 * attempts and finals are counted whatever the direction.
@@ -103,14 +155,18 @@ count_message(struct dp_worker *w, uint32_t trunk, enum dp_dir dir, const struct
 	} else {
 		tc->responses[m->status - SG_STATUS_MIN]++;
 		if (!retrans && m->status >= 200 && m->cseq_method == SG_M_INVITE &&
-		    (dir == DP_DIR_FROM_TRUNK || trunk == SG_UNMATCHED))
+		    (dir == DP_DIR_FROM_TRUNK || trunk == SG_UNMATCHED)) {
 			tc->invite_final[m->status - SG_STATUS_MIN]++;
+			if (m->status >= 500 && w->ln.evt_ring != NULL)
+				emit_event(w, trunk, m, now_ms);
+		}
 	}
 }
 
 static inline void
 count_malformed(struct dp_worker *w, uint32_t trunk)
 {
+	w->dirty[trunk / 64] |= 1ull << (trunk % 64);
 	w->src.sip_malformed++;
 	w->trunk[trunk].malformed++;
 }
@@ -228,7 +284,11 @@ dp_worker_frame(struct dp_worker *w, const uint8_t *frame, uint32_t len, uint64_
 		classify_tcp(w, &pkt, trunk, dir, now_ms);
 }
 
-/* Packet time in ms: the port's timestamp if it gives one, else the TSC. */
+/*
+ * Packet time in wall-clock ms: the port's timestamp if it gives one (a
+ * capture's own time, so offline runs age tables by the capture's clock),
+ * else the TSC read once per burst.
+ */
 static inline uint64_t
 packet_ms(const struct dp_worker *w, const struct rte_mbuf *m, uint64_t tsc_ms)
 {
@@ -240,7 +300,7 @@ packet_ms(const struct dp_worker *w, const struct rte_mbuf *m, uint64_t tsc_ms)
 void
 dp_worker_burst(struct dp_worker *w, struct rte_mbuf **pkts, uint16_t n)
 {
-	uint64_t tsc_ms = (rte_rdtsc() - w->tsc_base) * 1000 / w->tsc_hz;
+	uint64_t tsc_ms = w->wall_base_ms + (rte_rdtsc() - w->tsc_base) * 1000 / w->tsc_hz;
 	uint16_t i;
 
 	for (i = 0; i < n; i++) {
@@ -260,4 +320,102 @@ dp_worker_burst(struct dp_worker *w, struct rte_mbuf **pkts, uint16_t n)
 		dp_worker_frame(w, data, m->pkt_len, packet_ms(w, m, tsc_ms));
 	}
 	rte_pktmbuf_free_bulk(pkts, n);
+}
+
+unsigned int
+dp_worker_publish(struct dp_worker *w, int all)
+{
+	const struct dp_worker_link *ln = &w->ln;
+	unsigned int waiting = 0;
+	uint64_t gen = *ln->ctrl_generation;
+	uint32_t t;
+
+	if (gen != w->seen_generation) {
+		/* a (re)started control plane starts empty: send it everything */
+		w->seen_generation = gen;
+		all = 1;
+	}
+	for (t = 0; t < SG_TRUNK_SLOTS; t++) {
+		struct sg_pub *p;
+		void *obj;
+
+		if (!all && !(w->dirty[t / 64] & (1ull << (t % 64))))
+			continue;
+		if (rte_mempool_get(ln->pub_pool, &obj) != 0) {
+			ln->stats->pub_pool_empty++;
+			w->dirty[t / 64] |= 1ull << (t % 64);
+			waiting++;
+			continue;
+		}
+		p = obj;
+		p->worker = w->index;
+		p->trunk = t;
+		p->seq = ++w->pub_seq;
+		p->time_ns = (w->wall_base_ms + (rte_rdtsc() - w->tsc_base) * 1000 / w->tsc_hz) *
+			1000000;
+		p->c = w->trunk[t];
+		if (rte_ring_sp_enqueue(ln->pub_ring, p) != 0) {
+			/* skipped, counted; the next one carries the totals */
+			rte_mempool_put(ln->pub_pool, p);
+			ln->stats->pub_ring_full++;
+			w->dirty[t / 64] |= 1ull << (t % 64);
+			waiting++;
+			continue;
+		}
+		w->dirty[t / 64] &= ~(1ull << (t % 64));
+		ln->stats->pubs++;
+	}
+	return waiting;
+}
+
+/* Copy the worker's own figures to its shared stats slot. */
+static void
+worker_stats_update(struct dp_worker *w)
+{
+	struct sg_worker_stats *st = w->ln.stats;
+
+	st->packets = w->src.packets;
+	st->bytes = w->src.bytes;
+	st->retrans_evictions = dp_retrans_stats(w->rt)->evictions;
+	st->dialog_evictions = dp_dialogs_stats(w->dlg)->evicted;
+}
+
+int
+dp_worker_main(void *arg)
+{
+	struct dp_worker_run *run = arg;
+	struct dp_worker *w = run->w;
+	struct rte_mbuf *pkts[512];
+	uint16_t burst = RTE_MIN((uint16_t)RTE_DIM(pkts), w->burst);
+	uint64_t start = rte_rdtsc(), t0, t1;
+	unsigned int tries;
+
+	w->next_publish = start + w->ln.publish_cycles;
+	while (!*run->quit) {
+		uint16_t n;
+
+		t0 = rte_rdtsc();
+		n = rte_eth_rx_burst(w->port_id, w->queue_id, pkts, burst);
+		if (n > 0) {
+			dp_worker_burst(w, pkts, n);
+			t1 = rte_rdtsc();
+			w->ln.stats->busy_cycles += t1 - t0;
+		} else {
+			t1 = t0;
+		}
+		if (unlikely(t1 >= w->next_publish)) {
+			uint64_t now_ms = w->wall_base_ms + (t1 - w->tsc_base) * 1000 / w->tsc_hz;
+
+			dp_dialogs_sweep(w->dlg, 64, now_ms, w->trunk);
+			dp_worker_publish(w, 0);
+			worker_stats_update(w);
+			w->ln.stats->total_cycles = t1 - start;
+			w->next_publish = t1 + w->ln.publish_cycles;
+		}
+	}
+	/* last counters out: retry a little while the ring drains */
+	worker_stats_update(w);
+	for (tries = 0; tries < 1000 && dp_worker_publish(w, 0) > 0; tries++)
+		rte_delay_us_sleep(1000);
+	return 0;
 }

@@ -15,9 +15,12 @@
 
 #include <rte_common.h>
 #include <rte_mbuf.h>
+#include <rte_mempool.h>
+#include <rte_ring.h>
 
 #include "cfg.h"
 #include "dp_decode.h"
+#include "dp_dialog.h"
 #include "dp_retrans.h"
 #include "dp_sip.h"
 #include "dp_trunk.h"
@@ -36,18 +39,43 @@ struct dp_worker_shared {
 	uint8_t sip_port[65536 / 8];  /* bitmap of configured SIP ports */
 };
 
+#define DP_DIRTY_WORDS ((SG_TRUNK_SLOTS + 63) / 64)
+
+/*
+ * Where a live worker publishes (NULL rings: offline, nothing published).
+ * The rings are single-producer (this worker) and single-consumer (ctrl).
+ */
+struct dp_worker_link {
+	struct rte_ring *pub_ring;
+	struct rte_ring *evt_ring;
+	struct rte_mempool *pub_pool;
+	struct rte_mempool *evt_pool;
+	struct sg_worker_stats *stats;        /* this worker's slot in sg_shm */
+	const volatile uint64_t *ctrl_generation;
+	uint64_t publish_cycles;              /* publication interval */
+};
+
 struct dp_worker {
 	/* hot: touched for every packet */
 	struct sg_source_counters src;
 	struct dp_retrans *rt;
+	struct dp_dialogs *dlg;
+	uint64_t dirty[DP_DIRTY_WORDS];       /* trunks changed since published */
 	hs_scratch_t *scratch;
 	const struct dp_worker_shared *sh;
 	uint64_t tsc_hz;
 	uint64_t tsc_base;
 	uint64_t last_ms;         /* packet time of the last packet */
+	uint64_t wall_base_ms;    /* wall clock at tsc_base */
+	struct dp_worker_link ln;
+	uint64_t pub_seq;
+	uint64_t seen_generation;
+	uint64_t next_publish;    /* TSC */
+	uint32_t index;           /* worker number, 0.. */
 	unsigned int lcore_id;
 	uint16_t port_id;
 	uint16_t queue_id;
+	uint16_t burst;
 	struct sg_trunk_counters trunk[SG_TRUNK_SLOTS] __rte_cache_aligned;
 	uint8_t bounce[DP_WORKER_BOUNCE] __rte_cache_aligned;
 };
@@ -69,5 +97,24 @@ void dp_worker_frame(struct dp_worker *w, const uint8_t *frame, uint32_t len, ui
 
 /* Classify and free a burst of mbufs. */
 void dp_worker_burst(struct dp_worker *w, struct rte_mbuf **pkts, uint16_t n);
+
+/*
+ * Publish the cumulative counters of every trunk that changed (all of
+ * them when `all` or when the control plane re-attached). Returns the
+ * number of trunks still waiting (ring full or pool empty: retried on the
+ * next call, nothing is lost).
+ */
+unsigned int dp_worker_publish(struct dp_worker *w, int all);
+
+/*
+ * Poll-mode loop of a live worker lcore (rte_eal_remote_launch entry):
+ * receive, classify, publish at the interval, until *quit is set; then a
+ * last publication of everything.
+ */
+struct dp_worker_run {
+	struct dp_worker *w;
+	const volatile int *quit;
+};
+int dp_worker_main(void *arg);
 
 #endif /* DP_WORKER_H */

@@ -12,6 +12,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,20 +21,11 @@
 #include <pcap/pcap.h>
 
 #include <rte_eal.h>
-#include <rte_ethdev.h>
-#include <rte_lcore.h>
+#include <rte_errno.h>
 #include <rte_log.h>
-#include <rte_malloc.h>
-#include <rte_mbuf.h>
-
-#include <jansson.h>
 
 #include "cfg.h"
-#include "dp_port.h"
-#include "dp_report.h"
-#include "dp_sip.h"
-#include "dp_trunk.h"
-#include "dp_worker.h"
+#include "dp_app.h"
 
 #define SG_EXIT_USAGE 2  /* bad config, capture or arguments */
 #define SG_EXIT_RUNTIME 1
@@ -52,7 +44,10 @@ static void
 usage(FILE *f)
 {
 	fprintf(f,
-		"usage: sipguard -c CONFIG --pcap FILE [--json] [-- EAL-ARGS...]\n"
+		"usage: sipguard -c CONFIG [--pcap FILE [--json]] [-- EAL-ARGS...]\n"
+		"\n"
+		"Without --pcap: the live dataplane on the config's ports, until\n"
+		"SIGINT or SIGTERM.\n"
 		"\n"
 		"  -c, --config FILE   configuration (see config/README.md)\n"
 		"  -p, --pcap FILE     classify a capture (pcap or pcapng, Ethernet or\n"
@@ -61,8 +56,9 @@ usage(FILE *f)
 		"  -V, --version       print the version\n"
 		"  -h, --help          this text\n"
 		"\n"
-		"EAL arguments after \"--\" replace the defaults (in-memory, no PCI, one\n"
-		"lcore, --no-huge when no hugepages are free).\n");
+		"EAL arguments after \"--\" replace the defaults (offline: in-memory, no\n"
+		"PCI, one lcore, --no-huge when no hugepages are free; live: the config's\n"
+		"lcores and file_prefix).\n");
 }
 
 static int
@@ -114,9 +110,8 @@ parse_args(int argc, char **argv, struct sg_opts *o)
 		fprintf(stderr, "sipguard: missing -c CONFIG (try --help)\n");
 		return -1;
 	}
-	if (o->pcap == NULL) {
-		fprintf(stderr, "sipguard: missing --pcap FILE; live mode needs ports in the "
-				"config (try --help)\n");
+	if (o->json && o->pcap == NULL) {
+		fprintf(stderr, "sipguard: --json goes with --pcap (try --help)\n");
 		return -1;
 	}
 	return 0;
@@ -179,7 +174,7 @@ hugepages_free(void)
 }
 
 static int
-eal_start(char *prog, const struct sg_opts *o)
+eal_start(char *prog, const struct sg_opts *o, const struct sg_config *cfg)
 {
 	char *args[SG_MAX_EAL_ARGS];
 	int n = 0, i;
@@ -192,6 +187,16 @@ eal_start(char *prog, const struct sg_opts *o)
 		}
 		for (i = 0; i < o->eal_argc; i++)
 			args[n++] = o->eal_argv[i];
+	} else if (o->pcap == NULL) {
+		static char lcores[sizeof(cfg->dp.lcores) + 16];
+		static char prefix[sizeof(cfg->dp.file_prefix) + 16];
+
+		snprintf(lcores, sizeof(lcores), "--lcores=%s", cfg->dp.lcores);
+		snprintf(prefix, sizeof(prefix), "--file-prefix=%s", cfg->dp.file_prefix);
+		args[n++] = lcores;
+		args[n++] = prefix;
+		args[n++] = (char *)"--proc-type=primary";
+		args[n++] = (char *)"--log-level=*:warning";
 	} else {
 		args[n++] = (char *)"--no-pci";
 		args[n++] = (char *)"--no-telemetry";
@@ -217,114 +222,21 @@ eal_start(char *prog, const struct sg_opts *o)
 	return 0;
 }
 
-static int
-run_offline(const struct sg_opts *o, const struct sg_config *cfg, enum dp_link link)
+static volatile int sg_quit;
+
+/* Only set the flag: workers and the main loop poll it. */
+static void
+on_signal(int sig)
 {
-	struct dp_worker_shared *sh = NULL;
-	struct dp_worker *w = NULL;
-	struct rte_mempool *mp = NULL;
-	struct dp_trunks *trunks = NULL;
-	struct dp_sip_db *db = NULL;
-	hs_scratch_t *proto = NULL;
-	struct dp_totals *tot = NULL;
-	struct rte_mbuf *pkts[512];
-	struct rte_eth_stats st;
-	struct dp_port_conf pc;
-	char devargs[4096], err[512];
-	int port = -1, ret = SG_EXIT_RUNTIME;
-	int socket = (int)rte_socket_id();
-
-	db = dp_sip_db_create(err, sizeof(err));
-	if (db == NULL || dp_sip_scratch_alloc(db, &proto) != 0) {
-		fprintf(stderr, "sipguard: %s\n", db == NULL ? err : "cannot allocate scratch");
-		goto out;
-	}
-	trunks = dp_trunks_create(cfg, "sg_trunks", socket, err, sizeof(err));
-	if (trunks == NULL) {
-		fprintf(stderr, "sipguard: %s: %s\n", o->config, err);
-		ret = SG_EXIT_USAGE;
-		goto out;
-	}
-	sh = rte_zmalloc_socket("dp_shared", sizeof(*sh), RTE_CACHE_LINE_SIZE, socket);
-	tot = calloc(1, sizeof(*tot));
-	mp = rte_pktmbuf_pool_create("sg_mbuf", cfg->dp.mbufs, 256, 0,
-		RTE_MBUF_DEFAULT_BUF_SIZE, socket);
-	if (sh == NULL || tot == NULL || mp == NULL) {
-		fprintf(stderr, "sipguard: out of memory (mbuf pool of %u)\n", cfg->dp.mbufs);
-		goto out;
-	}
-	snprintf(devargs, sizeof(devargs), "net_pcap_sg0,rx_pcap=%s", o->pcap);
-	pc = (struct dp_port_conf){ .devargs = devargs, .n_rxq = 1, .rx_desc = 1024 };
-	dp_worker_shared_init(sh, cfg);
-	sh->db = db;
-	sh->trunks = trunks;
-	sh->link = link;
-	port = dp_port_start(&pc, mp, &sh->ts_dynfield, &sh->ts_dynflag, err, sizeof(err));
-	if (port < 0) {
-		fprintf(stderr, "sipguard: %s: %s\n", o->pcap, err);
-		ret = SG_EXIT_USAGE;
-		goto out;
-	}
-	w = dp_worker_create(sh, cfg, proto, socket, err, sizeof(err));
-	if (w == NULL) {
-		fprintf(stderr, "sipguard: %s\n", err);
-		goto out;
-	}
-	w->port_id = (uint16_t)port;
-
-	/*
-	 * A file never runs dry before its end, and the pool cannot run out
-	 * (each burst is freed before the next), so an empty burst is EOF.
-	 */
-	for (;;) {
-		uint16_t n = rte_eth_rx_burst((uint16_t)port, 0, pkts,
-			(uint16_t)RTE_MIN(cfg->dp.burst, RTE_DIM(pkts)));
-
-		if (n == 0)
-			break;
-		dp_worker_burst(w, pkts, n);
-	}
-	if (rte_eth_stats_get((uint16_t)port, &st) == 0 && (st.imissed || st.ierrors || st.rx_nombuf))
-		fprintf(stderr, "sipguard: warning: port dropped packets: missed %" PRIu64
-				" errors %" PRIu64 " no-mbuf %" PRIu64 "\n",
-			st.imissed, st.ierrors, st.rx_nombuf);
-
-	sg_source_counters_add(&tot->src, &w->src);
-	tot->src.retrans_evictions += dp_retrans_stats(w->rt)->evictions;
-	for (int i = 0; i < SG_TRUNK_SLOTS; i++)
-		sg_trunk_counters_add(&tot->trunk[i], &w->trunk[i]);
-	if (o->json) {
-		json_t *doc = dp_report_json(cfg, tot);
-
-		if (doc == NULL || json_dumpf(doc, stdout, JSON_COMPACT) != 0) {
-			fprintf(stderr, "sipguard: cannot write the JSON report\n");
-			json_decref(doc);
-			goto out;
-		}
-		fputc('\n', stdout);
-		json_decref(doc);
-	} else {
-		dp_report_table(stdout, cfg, tot);
-	}
-	ret = 0;
-out:
-	dp_worker_free(w);
-	if (port >= 0)
-		dp_port_stop((uint16_t)port);
-	rte_mempool_free(mp);
-	free(tot);
-	rte_free(sh);
-	dp_trunks_free(trunks);
-	if (proto != NULL)
-		hs_free_scratch(proto);
-	dp_sip_db_free(db);
-	return ret;
+	(void)sig;
+	sg_quit = 1;
 }
 
 int
 main(int argc, char **argv)
 {
 	static struct sg_config cfg;
+	struct dp_offline_opts off;
 	struct sg_opts o;
 	enum dp_link link = DP_LINK_ETHER;
 	char err[512];
@@ -336,11 +248,25 @@ main(int argc, char **argv)
 		fprintf(stderr, "sipguard: %s\n", err);
 		return SG_EXIT_USAGE;
 	}
-	if (check_capture(o.pcap, &link) != 0)
+	if (o.pcap == NULL && cfg.n_ports == 0) {
+		fprintf(stderr, "sipguard: %s: no ports configured for live mode (or use --pcap)\n",
+			o.config);
 		return SG_EXIT_USAGE;
-	if (eal_start(argv[0], &o) != 0)
+	}
+	if (o.pcap != NULL && check_capture(o.pcap, &link) != 0)
+		return SG_EXIT_USAGE;
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	if (eal_start(argv[0], &o, &cfg) != 0)
 		return SG_EXIT_RUNTIME;
-	ret = run_offline(&o, &cfg, link);
+	if (o.pcap != NULL) {
+		off = (struct dp_offline_opts){
+			.config_path = o.config, .pcap = o.pcap, .link = link, .json = o.json
+		};
+		ret = dp_run_offline(&cfg, &off);
+	} else {
+		ret = dp_run_live(&cfg, o.config, &sg_quit);
+	}
 	rte_eal_cleanup();
 	return ret;
 }

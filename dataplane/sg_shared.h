@@ -85,6 +85,8 @@ struct sg_trunk_counters {
 	uint64_t retransmissions;
 	uint64_t invite_attempts;  /* new INVITE transactions toward trunk */
 	uint64_t malformed;
+	uint64_t dialogs_opened;   /* INVITE answered 2xx */
+	uint64_t dialogs_closed;   /* BYE/200, timeout or eviction */
 };
 
 /*
@@ -139,5 +141,95 @@ sg_source_counters_add(struct sg_source_counters *dst, const struct sg_source_co
 	for (i = 0; i < sizeof(*src) / sizeof(uint64_t); i++)
 		d[i] += s[i];
 }
+
+/*
+ * Multi-process objects. The dataplane (primary) creates them; the control
+ * plane (secondary) looks them up by these names. A lookup failure means
+ * the dataplane is not running (or runs with another --file-prefix).
+ */
+#define SG_SHM_NAME "sg_shm"            /* memzone: struct sg_shm */
+#define SG_RING_PUB_FMT "sg_pub_%u"     /* per worker, SP/SC: struct sg_pub * */
+#define SG_RING_EVT_FMT "sg_evt_%u"     /* per worker, SP/SC: struct sg_event * */
+#define SG_POOL_PUB "sg_pub_pool"       /* mempool of struct sg_pub */
+#define SG_POOL_EVT "sg_evt_pool"       /* mempool of struct sg_event */
+#define SG_MAX_WORKERS 16
+#define SG_MAX_PORTS 8
+#define SG_SHM_MAGIC 0x53475348u        /* "SGSH" */
+#define SG_SHM_VERSION 1
+#define SG_CALL_ID_MAX 96               /* Call-ID bytes kept in an event */
+
+/*
+ * One publication: a worker's cumulative counters for one trunk. Counters
+ * never reset, so a reader that missed publications (ring full, a control
+ * plane restart) is exact again with the next one.
+ */
+struct sg_pub {
+	uint32_t worker;          /* 0..n_workers-1 */
+	uint32_t trunk;           /* 0..SG_MAX_TRUNKS (SG_UNMATCHED) */
+	uint64_t seq;             /* per worker, strictly increasing */
+	uint64_t time_ns;         /* wall clock when published */
+	struct sg_trunk_counters c;
+};
+
+/* A final 5xx/6xx answer to an INVITE, with what the carrier said. */
+struct sg_event {
+	uint64_t time_ns;         /* packet time, wall clock */
+	uint32_t trunk;
+	uint16_t status;
+	uint8_t reason_proto;     /* enum dp_reason_proto */
+	uint8_t oc_algo;          /* enum dp_oc_algo */
+	int32_t retry_after;      /* seconds, -1 absent */
+	int32_t reason_cause;     /* -1 absent */
+	int32_t oc;               /* -1 absent */
+	int32_t oc_validity;      /* ms, -1 absent */
+	uint64_t oc_seq_us;
+	uint16_t call_id_len;
+	char call_id[SG_CALL_ID_MAX];
+};
+
+/* Written by one worker only; read by anyone. */
+struct sg_worker_stats {
+	uint64_t packets;
+	uint64_t bytes;
+	uint64_t busy_cycles;     /* cycles spent on non-empty bursts */
+	uint64_t total_cycles;
+	uint64_t pubs;            /* publications sent */
+	uint64_t pub_ring_full;   /* skipped: ring full (next one catches up) */
+	uint64_t pub_pool_empty;
+	uint64_t events;
+	uint64_t evt_ring_full;   /* events dropped */
+	uint64_t evt_pool_empty;
+	uint64_t retrans_evictions;
+	uint64_t dialog_evictions;
+} __attribute__((aligned(64)));
+
+struct sg_port_stats {
+	char name[64];
+	uint64_t rx_packets;
+	uint64_t rx_bytes;
+	uint64_t rx_missed;
+	uint64_t rx_errors;
+	uint64_t rx_nombuf;
+};
+
+struct sg_shm {
+	uint32_t magic;
+	uint32_t version;
+	uint64_t start_time_ns;   /* wall clock at dataplane start */
+	uint64_t tsc_hz;
+	volatile uint64_t ctrl_generation;  /* bumped by ctrl: republish all */
+	volatile uint64_t housekeeping_ns;  /* last port stats update */
+	uint32_t n_workers;
+	uint32_t n_ports;
+	uint32_t n_trunks;
+	uint32_t worker_lcore[SG_MAX_WORKERS];
+	uint16_t worker_port[SG_MAX_WORKERS];
+	uint16_t worker_queue[SG_MAX_WORKERS];
+	char trunk_name[SG_MAX_TRUNKS][SG_TRUNK_NAME_MAX];
+	uint32_t trunk_cps[SG_MAX_TRUNKS];
+	uint32_t trunk_max_concurrent[SG_MAX_TRUNKS];
+	struct sg_port_stats ports[SG_MAX_PORTS];
+	struct sg_worker_stats workers[SG_MAX_WORKERS];
+};
 
 #endif /* SG_SHARED_H */

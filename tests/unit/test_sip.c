@@ -19,7 +19,7 @@
 
 static struct dp_sip_db *test_db;
 static hs_scratch_t *test_scratch;
-static uint8_t *test_buf;	/* copy of the message under test */
+static uint8_t *test_buf; /* copy of the message under test */
 
 static int
 test_setup(void **state)
@@ -73,14 +73,14 @@ assert_str(struct dp_sip_str got, const char *want)
 	assert_memory_equal(got.p, want, got.len);
 }
 
-#define INVITE_SDP_BODY                                                        \
-	"v=0\r\n"                                                              \
-	"o=- 3724394400 3724394400 IN IP4 192.0.2.10\r\n"                      \
-	"s=-\r\n"                                                              \
-	"Call-ID: fake-from-body@example.com\r\n"                              \
-	"c=IN IP4 192.0.2.10\r\n"                                              \
-	"t=0 0\r\n"                                                            \
-	"m=audio 49170 RTP/AVP 0 8\r\n"                                        \
+#define INVITE_SDP_BODY                                   \
+	"v=0\r\n"                                         \
+	"o=- 3724394400 3724394400 IN IP4 192.0.2.10\r\n" \
+	"s=-\r\n"                                         \
+	"Call-ID: fake-from-body@example.com\r\n"         \
+	"c=IN IP4 192.0.2.10\r\n"                         \
+	"t=0 0\r\n"                                       \
+	"m=audio 49170 RTP/AVP 0 8\r\n"                   \
 	"a=rtpmap:0 PCMU/8000\r\n"
 
 static const char invite_hdrs[] =
@@ -152,15 +152,15 @@ test_body_not_scanned(void **state)
 				    "CSeq: 1 INVITE\r\n"
 				    "Content-Length: 170\r\n"
 				    "\r\n" INVITE_SDP_BODY,
-				    &m),
-			 DP_SIP_BAD_CALL_ID);
+				 &m),
+		DP_SIP_BAD_CALL_ID);
 	/* Nor a CSeq, nor a Via, Retry-After or Reason. */
 	assert_int_equal(test_parse("SIP/2.0 503 Service Unavailable\r\n"
 				    "Call-ID: x@y\r\n"
 				    "\r\n"
 				    "CSeq: 9 INVITE\r\n",
-				    &m),
-			 DP_SIP_BAD_CSEQ);
+				 &m),
+		DP_SIP_BAD_CSEQ);
 	assert_int_equal(test_parse("SIP/2.0 503 Service Unavailable\r\n"
 				    "Call-ID: x@y\r\n"
 				    "CSeq: 9 INVITE\r\n"
@@ -168,8 +168,8 @@ test_body_not_scanned(void **state)
 				    "Via: SIP/2.0/UDP h;branch=z9hG4bK-body\r\n"
 				    "Retry-After: 5\r\n"
 				    "Reason: SIP;cause=500\r\n",
-				    &m),
-			 DP_SIP_OK);
+				 &m),
+		DP_SIP_OK);
 	assert_int_equal(m.branch.len, 0);
 	assert_int_equal(m.retry_after, -1);
 	assert_int_equal(m.reason_proto, DP_REASON_NONE);
@@ -182,16 +182,12 @@ test_responses(void **state)
 		const char *line;
 		uint16_t status;
 	} cases[] = {
-		{ "SIP/2.0 100 Trying\r\n", 100 },
-		{ "SIP/2.0 180 Ringing\r\n", 180 },
-		{ "SIP/2.0 200 OK\r\n", 200 },
-		{ "SIP/2.0 503 Service Unavailable\r\n", 503 },
-		{ "SIP/2.0 503 Limiting\r\n", 503 },
-		{ "SIP/2.0 503 CPS Limit reached\r\n", 503 },
-		{ "SIP/2.0 503 \r\n", 503 },	/* empty reason phrase */
-		{ "SIP/2.0 503\r\n", 503 },	/* and no SP before it */
-		{ "SIP/2.0 699 x\r\n", 699 },
-		{ "SIP/2.0 486 Busy Here\n", 486 },	/* bare LF */
+		{ "SIP/2.0 100 Trying\r\n", 100 }, { "SIP/2.0 180 Ringing\r\n", 180 },
+		{ "SIP/2.0 200 OK\r\n", 200 }, { "SIP/2.0 503 Service Unavailable\r\n", 503 },
+		{ "SIP/2.0 503 Limiting\r\n", 503 }, { "SIP/2.0 503 CPS Limit reached\r\n", 503 },
+		{ "SIP/2.0 503 \r\n", 503 }, /* empty reason phrase */
+		{ "SIP/2.0 503\r\n", 503 },  /* and no SP before it */
+		{ "SIP/2.0 699 x\r\n", 699 }, { "SIP/2.0 486 Busy Here\n", 486 }, /* bare LF */
 	};
 	const char *rest = "Via: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bKr\r\n"
 			   "Call-ID: resp-1@example.com\r\n"
@@ -237,8 +233,7 @@ test_bad_status_lines(void **state)
 
 	(void)state;
 	for (i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
-		snprintf(msg, sizeof(msg), "%sCall-ID: a\r\nCSeq: 1 BYE\r\n\r\n",
-			 lines[i]);
+		snprintf(msg, sizeof(msg), "%sCall-ID: a\r\nCSeq: 1 BYE\r\n\r\n", lines[i]);
 		assert_int_equal(test_parse(msg, &m), DP_SIP_NO_START_LINE);
 	}
 }
@@ -257,8 +252,8 @@ test_overload_503(void **state)
 				    "Reason: Q.850;cause=34;text=\"No circuit\"\r\n"
 				    "Content-Length: 0\r\n"
 				    "\r\n",
-				    &m),
-			 DP_SIP_OK);
+				 &m),
+		DP_SIP_OK);
 	assert_int_equal(m.status, 503);
 	assert_int_equal(m.retry_after, 10);
 	assert_int_equal(m.reason_proto, DP_REASON_Q850);
@@ -272,8 +267,8 @@ test_overload_503(void **state)
 				    "Reason: Q.850;cause=41\r\n"
 				    "Retry-After: 99999999999\r\n"
 				    "\r\n",
-				    &m),
-			 DP_SIP_OK);
+				 &m),
+		DP_SIP_OK);
 	assert_int_equal(m.reason_proto, DP_REASON_SIP);
 	assert_int_equal(m.reason_cause, 503);
 	assert_int_equal(m.retry_after, INT32_MAX);
@@ -286,8 +281,8 @@ test_overload_503(void **state)
 				    "Reason: X.99;text=\"a,b\";cause=7, Q.850;cause=16\r\n"
 				    "Retry-After: soon\r\n"
 				    "\r\n",
-				    &m),
-			 DP_SIP_OK);
+				 &m),
+		DP_SIP_OK);
 	assert_int_equal(m.reason_proto, DP_REASON_OTHER);
 	assert_int_equal(m.reason_cause, 7);
 	assert_int_equal(m.retry_after, -1);
@@ -300,16 +295,15 @@ test_via_oc(void **state)
 	struct dp_sip_msg m;
 
 	(void)state;
-	assert_int_equal(
-		test_parse("SIP/2.0 200 OK\r\n"
-			   "Via: SIP/2.0/UDP [2001:db8::1]:5060;branch=z9hG4bK-1;oc=50;"
-			   "oc-algo=\"loss\";oc-validity=5000;oc-seq=1282321615.782, "
-			   "SIP/2.0/UDP 192.0.2.2;branch=z9hG4bK-2;oc=20\r\n"
-			   "Via: SIP/2.0/UDP 192.0.2.3;branch=z9hG4bK-3\r\n"
-			   "Call-ID: oc@example.com\r\n"
-			   "CSeq: 1 OPTIONS\r\n"
-			   "\r\n",
-			   &m),
+	assert_int_equal(test_parse("SIP/2.0 200 OK\r\n"
+				    "Via: SIP/2.0/UDP [2001:db8::1]:5060;branch=z9hG4bK-1;oc=50;"
+				    "oc-algo=\"loss\";oc-validity=5000;oc-seq=1282321615.782, "
+				    "SIP/2.0/UDP 192.0.2.2;branch=z9hG4bK-2;oc=20\r\n"
+				    "Via: SIP/2.0/UDP 192.0.2.3;branch=z9hG4bK-3\r\n"
+				    "Call-ID: oc@example.com\r\n"
+				    "CSeq: 1 OPTIONS\r\n"
+				    "\r\n",
+				 &m),
 		DP_SIP_OK);
 	assert_str(m.branch, "z9hG4bK-1");
 	assert_int_equal(m.oc, 50);
@@ -319,14 +313,13 @@ test_via_oc(void **state)
 	assert_int_equal(m.cseq_method, SG_M_OPTIONS);
 
 	/* Caseless names, unquoted rate, spaces around '=' and ';'. */
-	assert_int_equal(
-		test_parse("SIP/2.0 200 OK\r\n"
-			   "Via: SIP/2.0/TCP h.example.com ; BRANCH = z9hG4bK-u ;"
-			   "OC=7; Oc-Algo=rate ;OC-VALIDITY=0;oc-seq=12\r\n"
-			   "Call-ID: oc2@example.com\r\n"
-			   "CSeq: 2 OPTIONS\r\n"
-			   "\r\n",
-			   &m),
+	assert_int_equal(test_parse("SIP/2.0 200 OK\r\n"
+				    "Via: SIP/2.0/TCP h.example.com ; BRANCH = z9hG4bK-u ;"
+				    "OC=7; Oc-Algo=rate ;OC-VALIDITY=0;oc-seq=12\r\n"
+				    "Call-ID: oc2@example.com\r\n"
+				    "CSeq: 2 OPTIONS\r\n"
+				    "\r\n",
+				 &m),
 		DP_SIP_OK);
 	assert_str(m.branch, "z9hG4bK-u");
 	assert_int_equal(m.oc, 7);
@@ -335,14 +328,13 @@ test_via_oc(void **state)
 	assert_int_equal(m.oc_seq_us, 12000000ULL);
 
 	/* A bare `oc` (client support) carries no value; lists are OTHER. */
-	assert_int_equal(
-		test_parse("INVITE sip:x@example.com SIP/2.0\r\n"
-			   "Via: SIP/2.0/UDP h;branch=z9hG4bK-c;oc;branch=z9hG4bK-d;"
-			   "oc-algo=\"loss,A\";oc-seq=1.1234567\r\n"
-			   "Call-ID: oc3@example.com\r\n"
-			   "CSeq: 3 INVITE\r\n"
-			   "\r\n",
-			   &m),
+	assert_int_equal(test_parse("INVITE sip:x@example.com SIP/2.0\r\n"
+				    "Via: SIP/2.0/UDP h;branch=z9hG4bK-c;oc;branch=z9hG4bK-d;"
+				    "oc-algo=\"loss,A\";oc-seq=1.1234567\r\n"
+				    "Call-ID: oc3@example.com\r\n"
+				    "CSeq: 3 INVITE\r\n"
+				    "\r\n",
+				 &m),
 		DP_SIP_OK);
 	assert_str(m.branch, "z9hG4bK-c");
 	assert_int_equal(m.oc, -1);
@@ -354,8 +346,8 @@ test_via_oc(void **state)
 				    "Call-ID: novia@example.com\r\n"
 				    "CSeq: 3 INVITE\r\n"
 				    "\r\n",
-				    &m),
-			 DP_SIP_OK);
+				 &m),
+		DP_SIP_OK);
 	assert_int_equal(m.branch.len, 0);
 	assert_int_equal(m.oc, -1);
 }
@@ -373,8 +365,8 @@ test_compact_and_case(void **state)
 				    "l: 4\r\n"
 				    "\r\n"
 				    "abcd",
-				    &m),
-			 DP_SIP_OK);
+				 &m),
+		DP_SIP_OK);
 	assert_int_equal(m.method, SG_M_BYE);
 	assert_str(m.call_id, "compact@example.com");
 	assert_str(m.branch, "z9hG4bKc");
@@ -387,8 +379,8 @@ test_compact_and_case(void **state)
 				    "cSeQ: 6 CANCEL\r\n"
 				    "content-LENGTH: 0\r\n"
 				    "\r\n",
-				    &m),
-			 DP_SIP_OK);
+				 &m),
+		DP_SIP_OK);
 	assert_int_equal(m.method, SG_M_CANCEL);
 	assert_str(m.call_id, "upper@example.com");
 	assert_int_equal(m.cseq, 6);
@@ -402,8 +394,25 @@ test_compact_and_case(void **state)
 				    "In-Reply-To: 1@x\r\n"
 				    "CSeq: 5 BYE\r\n"
 				    "\r\n",
-				    &m),
-			 DP_SIP_BAD_CALL_ID);
+				 &m),
+		DP_SIP_BAD_CALL_ID);
+	/* ... and do not hide the real ones that follow. */
+	assert_int_equal(test_parse("BYE sip:b@example.com SIP/2.0\r\n"
+				    "In-Reply-To: 1@x\r\n"
+				    "Vian: SIP/2.0/UDP h;branch=z9hG4bK-no\r\n"
+				    "Via-X: SIP/2.0/UDP h;branch=z9hG4bK-no\r\n"
+				    "Via: SIP/2.0/UDP h;branch=z9hG4bK-yes\r\n"
+				    "Identity: abc\r\n"
+				    "i : real@example.com\r\n"
+				    "Lines: 7\r\n"
+				    "CSeq: 5 BYE\r\n"
+				    "L: 0\r\n"
+				    "\r\n",
+				 &m),
+		DP_SIP_OK);
+	assert_str(m.call_id, "real@example.com");
+	assert_str(m.branch, "z9hG4bK-yes");
+	assert_int_equal(m.content_length, 0);
 }
 
 static void
@@ -417,8 +426,8 @@ test_whitespace_and_folding(void **state)
 				    "CSeq\t:\t 5  \t ACK \r\n"
 				    "Content-Length :\t12 \r\n"
 				    "\r\n",
-				    &m),
-			 DP_SIP_OK);
+				 &m),
+		DP_SIP_OK);
 	assert_int_equal(m.method, SG_M_ACK);
 	assert_str(m.call_id, "x");
 	assert_int_equal(m.cseq, 5);
@@ -434,8 +443,8 @@ test_whitespace_and_folding(void **state)
 				    "Reason:\r\n Q.850\r\n ;cause=\r\n 17\r\n"
 				    "Content-Length:\r\n 0\r\n"
 				    "\r\n",
-				    &m),
-			 DP_SIP_OK);
+				 &m),
+		DP_SIP_OK);
 	assert_str(m.call_id, "abc@host");
 	assert_int_equal(m.cseq, 7);
 	assert_int_equal(m.cseq_method, SG_M_INVITE);
@@ -453,15 +462,16 @@ test_whitespace_and_folding(void **state)
 				    "l: 2\n"
 				    "\n"
 				    "xy",
-				    &m),
-			 DP_SIP_OK);
+				 &m),
+		DP_SIP_OK);
 	assert_int_equal(m.method, SG_M_OPTIONS);
 	assert_str(m.call_id, "lf@example.com");
-	assert_int_equal(m.hdr_len, strlen("OPTIONS sip:b@example.com SIP/2.0\n"
-					   "Call-ID: lf@example.com\n"
-					   "CSeq: 8 OPTIONS\n"
-					   "l: 2\n"
-					   "\n"));
+	assert_int_equal(m.hdr_len,
+		strlen("OPTIONS sip:b@example.com SIP/2.0\n"
+		       "Call-ID: lf@example.com\n"
+		       "CSeq: 8 OPTIONS\n"
+		       "l: 2\n"
+		       "\n"));
 	assert_int_equal(m.msg_len, m.hdr_len + 2);
 }
 
@@ -486,31 +496,30 @@ test_missing_and_duplicate(void **state)
 	assert_int_equal(test_parse("SIP/2.0 200 OK\r\n"
 				    "CSeq: 1 INVITE\r\n"
 				    "\r\n",
-				    &m),
-			 DP_SIP_BAD_CALL_ID);
+				 &m),
+		DP_SIP_BAD_CALL_ID);
 	assert_int_equal(test_parse("SIP/2.0 200 OK\r\n"
 				    "Call-ID: \t \r\n"
 				    "CSeq: 1 INVITE\r\n"
 				    "\r\n",
-				    &m),
-			 DP_SIP_BAD_CALL_ID);
+				 &m),
+		DP_SIP_BAD_CALL_ID);
 	assert_int_equal(test_parse("SIP/2.0 200 OK\r\n"
 				    "Call-ID: c@example.com\r\n"
 				    "\r\n",
-				    &m),
-			 DP_SIP_BAD_CSEQ);
+				 &m),
+		DP_SIP_BAD_CSEQ);
 	for (i = 0; i < sizeof(bad_cseq) / sizeof(bad_cseq[0]); i++) {
-		snprintf(msg, sizeof(msg),
-			 "SIP/2.0 200 OK\r\nCall-ID: c@example.com\r\n%s\r\n",
-			 bad_cseq[i]);
+		snprintf(msg, sizeof(msg), "SIP/2.0 200 OK\r\nCall-ID: c@example.com\r\n%s\r\n",
+			bad_cseq[i]);
 		assert_int_equal(test_parse(msg, &m), DP_SIP_BAD_CSEQ);
 	}
 	assert_int_equal(test_parse("SIP/2.0 200 OK\r\n"
 				    "Call-ID: c@example.com\r\n"
 				    "CSeq: 2147483647 NEWMETHOD\r\n"
 				    "\r\n",
-				    &m),
-			 DP_SIP_OK);
+				 &m),
+		DP_SIP_OK);
 	assert_int_equal(m.cseq, 2147483647U);
 	assert_int_equal(m.cseq_method, SG_M_OTHER);
 
@@ -522,8 +531,8 @@ test_missing_and_duplicate(void **state)
 				    "CSeq: 4 UPDATE\r\n"
 				    "Call-ID: third@example.com\r\n"
 				    "\r\n",
-				    &m),
-			 DP_SIP_OK);
+				 &m),
+		DP_SIP_OK);
 	assert_str(m.call_id, "first@example.com");
 	assert_int_equal(m.cseq, 3);
 	assert_int_equal(m.cseq_method, SG_M_PRACK);
@@ -539,36 +548,28 @@ test_garbage(void **state)
 
 	(void)state;
 	assert_int_equal(test_parse("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", &m),
-			 DP_SIP_NO_START_LINE);
-	assert_int_equal(test_parse("GET / HTTP/1.1\r\nHost: x\r\n\r\n", &m),
-			 DP_SIP_NO_START_LINE);
+		DP_SIP_NO_START_LINE);
+	assert_int_equal(test_parse("GET / HTTP/1.1\r\nHost: x\r\n\r\n", &m), DP_SIP_NO_START_LINE);
 	assert_int_equal(test_parse_n("", 0, &m), DP_SIP_NO_START_LINE);
-	assert_int_equal(dp_sip_parse(test_db, test_scratch, &one, 0, &m),
-			 DP_SIP_NO_START_LINE);
-	assert_int_equal(dp_sip_parse(test_db, test_scratch, NULL, 0, &m),
-			 DP_SIP_NO_START_LINE);
+	assert_int_equal(dp_sip_parse(test_db, test_scratch, &one, 0, &m), DP_SIP_NO_START_LINE);
+	assert_int_equal(dp_sip_parse(test_db, test_scratch, NULL, 0, &m), DP_SIP_NO_START_LINE);
 	assert_int_equal(test_parse("\r\n\r\n", &m), DP_SIP_NO_START_LINE);
-	assert_int_equal(test_parse("\r\n\r\n\r\n\r\n\r\n\r\n", &m),
-			 DP_SIP_NO_START_LINE);
+	assert_int_equal(test_parse("\r\n\r\n\r\n\r\n\r\n\r\n", &m), DP_SIP_NO_START_LINE);
 	assert_int_equal(test_parse("\r\n", &m), DP_SIP_NO_START_LINE);
 	/* A start line later in the buffer is not a start line. */
 	assert_int_equal(test_parse("\r\nSIP/2.0 200 OK\r\n"
 				    "Call-ID: a\r\nCSeq: 1 BYE\r\n\r\n",
-				    &m),
-			 DP_SIP_NO_START_LINE);
+				 &m),
+		DP_SIP_NO_START_LINE);
 	/* NUL bytes do not stop the parser or fool it. */
-	assert_int_equal(test_parse_n(with_nul, sizeof(with_nul) - 1, &m),
-			 DP_SIP_OK);
+	assert_int_equal(test_parse_n(with_nul, sizeof(with_nul) - 1, &m), DP_SIP_OK);
 	assert_int_equal(m.call_id.len, 3);
 	/* Start line but never an empty line. */
-	assert_int_equal(test_parse("SIP/2.0 200 OK\r\nCall-ID: a\r\nCSeq: 1 BYE\r\n",
-				    &m),
-			 DP_SIP_TRUNCATED);
+	assert_int_equal(test_parse("SIP/2.0 200 OK\r\nCall-ID: a\r\nCSeq: 1 BYE\r\n", &m),
+		DP_SIP_TRUNCATED);
 	/* No database or scratch is a scan error, not a crash. */
-	assert_int_equal(dp_sip_parse(NULL, test_scratch, &one, 1, &m),
-			 DP_SIP_SCAN_ERROR);
-	assert_int_equal(dp_sip_parse(test_db, NULL, &one, 1, &m),
-			 DP_SIP_SCAN_ERROR);
+	assert_int_equal(dp_sip_parse(NULL, test_scratch, &one, 1, &m), DP_SIP_SCAN_ERROR);
+	assert_int_equal(dp_sip_parse(test_db, NULL, &one, 1, &m), DP_SIP_SCAN_ERROR);
 }
 
 static void
@@ -583,6 +584,11 @@ test_methods(void **state)
 		"INVITE sip:b@example.com SIP/2.0 \r\n",
 		"INVITE sip:b@example.com sip/2.0\r\n",
 		"INV(TE sip:b@example.com SIP/2.0\r\n",
+		"INVITE sip:b@exa mple.com SIP/2.0\r\n",
+		"INVITE sip:b@exa\tmple.com SIP/2.0\r\n",
+		"INVITE sip:b@exa\rmple.com SIP/2.0\r\n",
+		"INVITE sip:b@example.com SIP/2.0\r\r\n",
+		"INVITE\tsip:b@example.com SIP/2.0\r\n",
 	};
 	struct dp_sip_msg m;
 	char msg[256];
@@ -591,9 +597,9 @@ test_methods(void **state)
 	(void)state;
 	for (i = 0; i < SG_M_OTHER; i++) {
 		snprintf(msg, sizeof(msg),
-			 "%s sip:b@example.com SIP/2.0\r\n"
-			 "Call-ID: m@example.com\r\nCSeq: 1 %s\r\n\r\n",
-			 sg_method_names[i], sg_method_names[i]);
+			"%s sip:b@example.com SIP/2.0\r\n"
+			"Call-ID: m@example.com\r\nCSeq: 1 %s\r\n\r\n",
+			sg_method_names[i], sg_method_names[i]);
 		assert_int_equal(test_parse(msg, &m), DP_SIP_OK);
 		assert_int_equal(m.is_request, 1);
 		assert_int_equal(m.method, i);
@@ -603,19 +609,18 @@ test_methods(void **state)
 	/* Unknown methods, including ones that start like known ones. */
 	assert_int_equal(test_parse("FOO sip:b@example.com SIP/2.0\r\n"
 				    "Call-ID: m@example.com\r\nCSeq: 1 FOO\r\n\r\n",
-				    &m),
-			 DP_SIP_OK);
+				 &m),
+		DP_SIP_OK);
 	assert_int_equal(m.method, SG_M_OTHER);
 	assert_int_equal(m.cseq_method, SG_M_OTHER);
 	assert_int_equal(test_parse("INVITEX sip:b@example.com SIP/2.0\r\n"
 				    "Call-ID: m@example.com\r\nCSeq: 1 INVITEX\r\n\r\n",
-				    &m),
-			 DP_SIP_OK);
+				 &m),
+		DP_SIP_OK);
 	assert_int_equal(m.method, SG_M_OTHER);
 	for (i = 0; i < sizeof(bad_lines) / sizeof(bad_lines[0]); i++) {
-		snprintf(msg, sizeof(msg),
-			 "%sCall-ID: m@example.com\r\nCSeq: 1 INVITE\r\n\r\n",
-			 bad_lines[i]);
+		snprintf(msg, sizeof(msg), "%sCall-ID: m@example.com\r\nCSeq: 1 INVITE\r\n\r\n",
+			bad_lines[i]);
 		assert_int_equal(test_parse(msg, &m), DP_SIP_NO_START_LINE);
 	}
 }
@@ -642,15 +647,13 @@ test_back_to_back(void **state)
 	(void)state;
 	assert_non_null(buf);
 	memcpy(buf, stream, len);
-	assert_int_equal(dp_sip_parse(test_db, test_scratch, buf, len, &m),
-			 DP_SIP_OK);
+	assert_int_equal(dp_sip_parse(test_db, test_scratch, buf, len, &m), DP_SIP_OK);
 	assert_int_equal(m.method, SG_M_MESSAGE);
 	assert_str(m.call_id, "one@example.com");
 	first = m.msg_len;
 	assert_int_equal(first, strstr(stream, "SIP/2.0 200") - stream);
-	assert_int_equal(dp_sip_parse(test_db, test_scratch, buf + first,
-				      len - first, &m),
-			 DP_SIP_OK);
+	assert_int_equal(
+		dp_sip_parse(test_db, test_scratch, buf + first, len - first, &m), DP_SIP_OK);
 	assert_int_equal(m.status, 200);
 	assert_str(m.call_id, "two@example.com");
 	assert_int_equal(m.msg_len, len - first);
@@ -661,8 +664,8 @@ test_back_to_back(void **state)
 				    "CSeq: 1 INVITE\r\n"
 				    "Content-Length: 4294967296\r\n"
 				    "\r\nv=0\r\n",
-				    &m),
-			 DP_SIP_OK);
+				 &m),
+		DP_SIP_OK);
 	assert_int_equal(m.content_length, INT32_MAX);
 	assert_int_equal(m.msg_len, m.hdr_len + 5);
 	free(buf);
@@ -698,10 +701,8 @@ test_truncation(void **state)
 		assert_int_equal(res, DP_SIP_OK);
 		assert_int_equal(m.hdr_len, hdr_len);
 		assert_int_equal(m.msg_len, plen);
-		assert_true(m.call_id.p >= lo &&
-			    m.call_id.p + m.call_id.len <= lo + plen);
-		assert_true(m.branch.p >= lo &&
-			    m.branch.p + m.branch.len <= lo + plen);
+		assert_true(m.call_id.p >= lo && m.call_id.p + m.call_id.len <= lo + plen);
+		assert_true(m.branch.p >= lo && m.branch.p + m.branch.len <= lo + plen);
 		assert_str(m.call_id, "a84b4c76e66710@pbx.example.com");
 	}
 	free(msg);
@@ -712,8 +713,7 @@ test_names(void **state)
 {
 	(void)state;
 	assert_string_equal(dp_sip_res_name(DP_SIP_OK), "ok");
-	assert_string_equal(dp_sip_res_name(DP_SIP_NO_START_LINE),
-			    "no_start_line");
+	assert_string_equal(dp_sip_res_name(DP_SIP_NO_START_LINE), "no_start_line");
 	assert_string_equal(dp_sip_res_name(DP_SIP_TRUNCATED), "truncated");
 	assert_string_equal(dp_sip_res_name(DP_SIP_BAD_CALL_ID), "bad_call_id");
 	assert_string_equal(dp_sip_res_name(DP_SIP_BAD_CSEQ), "bad_cseq");

@@ -1,0 +1,1086 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Control API wire protocol: request validation, response encoding and
+ * decoding, the client call, and the human rendering of response data for
+ * sipguardctl. The server side (sockets, dispatch) is in ctl_server.c.
+ *
+ * Requests arrive from any local process allowed on the socket, so the
+ * parser assumes nothing about its input; response documents carry text
+ * taken from SIP packets, so the renderers sanitise every string before it
+ * reaches a terminal.
+ */
+#include <errno.h>
+#include <math.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "ctl_api.h"
+
+static void __attribute__((format(printf, 3, 4)))
+ctl_api_seterr(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err == NULL || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+/* Length of the valid UTF-8 sequence at s (1..4), or 0 if invalid. */
+static size_t
+ctl_api_utf8_seq(const unsigned char *s, size_t n)
+{
+	unsigned char b = s[0];
+	unsigned char lo = 0x80, hi = 0xbf;
+	size_t len, i;
+
+	if (b < 0x80)
+		return 1;
+	if (b >= 0xc2 && b <= 0xdf)
+		len = 2;
+	else if (b >= 0xe0 && b <= 0xef)
+		len = 3;
+	else if (b >= 0xf0 && b <= 0xf4)
+		len = 4;
+	else
+		return 0;
+	if (n < len)
+		return 0;
+	/* The second byte's range rules out overlongs, surrogates and > U+10FFFF. */
+	if (b == 0xe0)
+		lo = 0xa0;
+	else if (b == 0xed)
+		hi = 0x9f;
+	else if (b == 0xf0)
+		lo = 0x90;
+	else if (b == 0xf4)
+		hi = 0x8f;
+	if (s[1] < lo || s[1] > hi)
+		return 0;
+	for (i = 2; i < len; i++)
+		if (s[i] < 0x80 || s[i] > 0xbf)
+			return 0;
+	return len;
+}
+
+size_t
+ctl_api_sanitize(char *dst, size_t dstlen, const char *src, size_t srclen)
+{
+	const unsigned char *s = (const unsigned char *)src;
+	size_t i = 0, o = 0, n;
+	bool bad;
+
+	if (dst == NULL || dstlen == 0)
+		return 0;
+	while (src != NULL && i < srclen) {
+		n = ctl_api_utf8_seq(s + i, srclen - i);
+		bad = n == 0 || (n == 1 && (s[i] < 0x20 || s[i] == 0x7f));
+		/* C1 controls (U+0080..U+009F) and U+2028/U+2029 line breaks */
+		if (n == 2 && s[i] == 0xc2 && s[i + 1] < 0xa0)
+			bad = true;
+		if (n == 3 && s[i] == 0xe2 && s[i + 1] == 0x80 && (s[i + 2] == 0xa8 || s[i + 2] == 0xa9))
+			bad = true;
+		if (bad) {
+			if (o + 1 >= dstlen)
+				break;
+			dst[o++] = s[i] == '\t' ? ' ' : '?';
+			i += n == 0 ? 1 : n;
+			continue;
+		}
+		if (o + n >= dstlen)
+			break;
+		memcpy(dst + o, s + i, n);
+		o += n;
+		i += n;
+	}
+	dst[o] = '\0';
+	return o;
+}
+
+static bool
+ctl_api_cmd_valid(const char *cmd, size_t len)
+{
+	size_t i;
+
+	if (len == 0 || len > CTL_API_CMD_MAX)
+		return false;
+	for (i = 0; i < len; i++)
+		if (!((cmd[i] >= 'a' && cmd[i] <= 'z') || cmd[i] == '_'))
+			return false;
+	return true;
+}
+
+void
+ctl_api_request_clear(struct ctl_request *req)
+{
+	if (req == NULL)
+		return;
+	json_decref(req->args);
+	req->args = NULL;
+}
+
+int
+ctl_api_parse_request(const char *buf, size_t len, struct ctl_request *out, char *err,
+	size_t errlen)
+{
+	static const char *const members[] = { "v", "id", "cmd", "args" };
+	json_error_t jerr;
+	json_t *root, *v, *val;
+	const char *key, *cmd;
+	char clean[CTL_API_ERR_MAX];
+	size_t cmdlen, i;
+	int rc = EINVAL;
+
+	memset(out, 0, sizeof(*out));
+	if (buf == NULL)
+		len = 0;
+	if (len > 0 && buf[len - 1] == '\n') {
+		len--;
+		if (len > 0 && buf[len - 1] == '\r')
+			len--;
+	}
+	if (len > CTL_API_MAX_REQ) {
+		ctl_api_seterr(err, errlen, "request of %zu bytes exceeds the limit of %d", len,
+			CTL_API_MAX_REQ);
+		return EMSGSIZE;
+	}
+	if (len == 0) {
+		ctl_api_seterr(err, errlen, "empty request");
+		return EINVAL;
+	}
+	/* Framing is by line and jansson stops at NUL: reject both up front. */
+	for (i = 0; i < len; i++) {
+		if (buf[i] == '\0' || buf[i] == '\n') {
+			ctl_api_seterr(err, errlen, "%s at byte %zu of request",
+				buf[i] == '\0' ? "NUL" : "newline", i);
+			return EINVAL;
+		}
+	}
+	root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (root == NULL) {
+		ctl_api_sanitize(clean, sizeof(clean), jerr.text, strnlen(jerr.text, sizeof(jerr.text)));
+		ctl_api_seterr(err, errlen, "invalid JSON at byte %d: %s", jerr.position, clean);
+		return EINVAL;
+	}
+	if (!json_is_object(root)) {
+		ctl_api_seterr(err, errlen, "request is not a JSON object");
+		goto fail;
+	}
+	v = json_object_get(root, "id");
+	if (v != NULL && json_is_integer(v))
+		out->id = json_integer_value(v);
+	/* The version comes first: a newer request may differ in anything else. */
+	v = json_object_get(root, "v");
+	if (v == NULL) {
+		ctl_api_seterr(err, errlen, "missing protocol version \"v\"");
+		rc = EPROTO;
+		goto fail;
+	}
+	if (!json_is_integer(v)) {
+		ctl_api_seterr(err, errlen, "\"v\" must be an integer");
+		goto fail;
+	}
+	if (json_integer_value(v) != CTL_API_VERSION) {
+		ctl_api_seterr(err, errlen,
+			"unsupported protocol version %" JSON_INTEGER_FORMAT " (this server speaks %d)",
+			json_integer_value(v), CTL_API_VERSION);
+		rc = EPROTO;
+		goto fail;
+	}
+	v = json_object_get(root, "id");
+	if (v != NULL && !json_is_integer(v)) {
+		ctl_api_seterr(err, errlen, "\"id\" must be an integer");
+		goto fail;
+	}
+	json_object_foreach(root, key, val) {
+		for (i = 0; i < sizeof(members) / sizeof(members[0]); i++)
+			if (strcmp(key, members[i]) == 0)
+				break;
+		if (i == sizeof(members) / sizeof(members[0])) {
+			ctl_api_sanitize(clean, 64, key, strlen(key));
+			ctl_api_seterr(err, errlen, "unknown member \"%s\" in request", clean);
+			goto fail;
+		}
+	}
+	v = json_object_get(root, "cmd");
+	if (v == NULL) {
+		ctl_api_seterr(err, errlen, "missing \"cmd\"");
+		goto fail;
+	}
+	if (!json_is_string(v)) {
+		ctl_api_seterr(err, errlen, "\"cmd\" must be a string");
+		goto fail;
+	}
+	cmd = json_string_value(v);
+	cmdlen = json_string_length(v);
+	if (!ctl_api_cmd_valid(cmd, cmdlen)) {
+		ctl_api_seterr(err, errlen, "\"cmd\" must match [a-z_]{1,%d}", CTL_API_CMD_MAX);
+		goto fail;
+	}
+	v = json_object_get(root, "args");
+	if (v != NULL && !json_is_object(v)) {
+		ctl_api_seterr(err, errlen, "\"args\" must be an object");
+		goto fail;
+	}
+	out->args = v != NULL ? json_incref(v) : json_object();
+	if (out->args == NULL) {
+		ctl_api_seterr(err, errlen, "out of memory");
+		rc = ENOMEM;
+		goto fail;
+	}
+	memcpy(out->cmd, cmd, cmdlen);
+	out->cmd[cmdlen] = '\0';
+	json_decref(root);
+	return 0;
+fail:
+	json_decref(root);
+	return rc;
+}
+
+/* Dump doc compactly and append the line terminator. */
+static char *
+ctl_api_dump_line(json_t *doc, size_t *lenp)
+{
+	char *s, *line;
+	size_t len;
+
+	s = json_dumps(doc, JSON_COMPACT);
+	if (s == NULL)
+		return NULL;
+	len = strlen(s);
+	line = realloc(s, len + 2);
+	if (line == NULL) {
+		free(s);
+		return NULL;
+	}
+	line[len] = '\n';
+	line[len + 1] = '\0';
+	if (lenp != NULL)
+		*lenp = len + 1;
+	return line;
+}
+
+char *
+ctl_api_request_encode(json_int_t id, const char *cmd, json_t *args)
+{
+	json_t *doc;
+	char *line;
+
+	if (cmd == NULL || !ctl_api_cmd_valid(cmd, strlen(cmd)))
+		return NULL;
+	if (args != NULL && !json_is_object(args))
+		return NULL;
+	doc = json_pack("{s:i, s:I, s:s}", "v", CTL_API_VERSION, "id", id, "cmd", cmd);
+	if (doc == NULL)
+		return NULL;
+	if (args != NULL && json_object_size(args) > 0 && json_object_set(doc, "args", args) < 0) {
+		json_decref(doc);
+		return NULL;
+	}
+	line = ctl_api_dump_line(doc, NULL);
+	json_decref(doc);
+	return line;
+}
+
+char *
+ctl_api_response_err(json_int_t id, int status, const char *msg)
+{
+	char clean[CTL_API_ERR_MAX];
+	json_t *doc;
+	char *line;
+
+	if (status <= 0)
+		status = EIO;
+	if (msg == NULL)
+		msg = strerror(status);
+	ctl_api_sanitize(clean, sizeof(clean), msg, strlen(msg));
+	doc = json_pack("{s:i, s:I, s:i, s:s}", "v", CTL_API_VERSION, "id", id, "status", status,
+		"error", clean);
+	if (doc == NULL)
+		return NULL;
+	line = ctl_api_dump_line(doc, NULL);
+	json_decref(doc);
+	return line;
+}
+
+char *
+ctl_api_response_ok(json_int_t id, json_t *data)
+{
+	json_t *doc;
+	char *line;
+	size_t len = 0;
+
+	doc = json_pack("{s:i, s:I, s:i}", "v", CTL_API_VERSION, "id", id, "status", 0);
+	if (doc == NULL)
+		return NULL;
+	if (json_object_set_new(doc, "data", data != NULL ? json_incref(data) : json_object()) < 0) {
+		json_decref(doc);
+		return NULL;
+	}
+	line = ctl_api_dump_line(doc, &len);
+	json_decref(doc);
+	if (line == NULL)
+		return ctl_api_response_err(id, ENOMEM, "cannot encode response");
+	if (len > CTL_API_MAX_RESP) {
+		free(line);
+		return ctl_api_response_err(id, EMSGSIZE, "response too large");
+	}
+	return line;
+}
+
+void
+ctl_api_response_clear(struct ctl_response *resp)
+{
+	if (resp == NULL)
+		return;
+	json_decref(resp->data);
+	resp->data = NULL;
+}
+
+int
+ctl_api_parse_response(const char *buf, size_t len, struct ctl_response *out, char *err,
+	size_t errlen)
+{
+	json_error_t jerr;
+	json_t *root, *v;
+	json_int_t status;
+
+	memset(out, 0, sizeof(*out));
+	if (buf == NULL)
+		len = 0;
+	if (len > 0 && buf[len - 1] == '\n')
+		len--;
+	if (len > CTL_API_MAX_RESP) {
+		ctl_api_seterr(err, errlen, "response of %zu bytes exceeds the limit of %d", len,
+			CTL_API_MAX_RESP);
+		return EMSGSIZE;
+	}
+	if (len == 0 || memchr(buf, '\0', len) != NULL) {
+		ctl_api_seterr(err, errlen, "empty or binary response");
+		return EPROTO;
+	}
+	root = json_loadb(buf, len, 0, &jerr);
+	if (root == NULL) {
+		ctl_api_seterr(err, errlen, "invalid JSON in response at byte %d", jerr.position);
+		return EPROTO;
+	}
+	if (!json_is_object(root)) {
+		ctl_api_seterr(err, errlen, "response is not a JSON object");
+		goto fail;
+	}
+	v = json_object_get(root, "v");
+	if (!json_is_integer(v) || json_integer_value(v) != CTL_API_VERSION) {
+		ctl_api_seterr(err, errlen, "response is not protocol version %d", CTL_API_VERSION);
+		goto fail;
+	}
+	v = json_object_get(root, "id");
+	if (!json_is_integer(v)) {
+		ctl_api_seterr(err, errlen, "response has no integer \"id\"");
+		goto fail;
+	}
+	out->id = json_integer_value(v);
+	v = json_object_get(root, "status");
+	status = json_is_integer(v) ? json_integer_value(v) : -1;
+	if (status < 0 || status > 4095) {
+		ctl_api_seterr(err, errlen, "response has no valid \"status\"");
+		goto fail;
+	}
+	out->status = (int)status;
+	if (status == 0) {
+		v = json_object_get(root, "data");
+		if (v == NULL) {
+			ctl_api_seterr(err, errlen, "success response without \"data\"");
+			goto fail;
+		}
+		out->data = json_incref(v);
+	} else {
+		v = json_object_get(root, "error");
+		if (json_is_string(v))
+			ctl_api_sanitize(out->error, sizeof(out->error), json_string_value(v),
+				json_string_length(v));
+		else
+			snprintf(out->error, sizeof(out->error), "%s", strerror(out->status));
+	}
+	json_decref(root);
+	return 0;
+fail:
+	json_decref(root);
+	return EPROTO;
+}
+
+/* Client side */
+
+int
+ctl_client_connect(const char *path)
+{
+	struct sockaddr_un sa;
+	int fd, saved;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	if (path == NULL || strlen(path) >= sizeof(sa.sun_path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(sa.sun_path, path, strlen(path));
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		saved = errno;
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	return fd;
+}
+
+static int64_t
+ctl_api_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Wait for events on fd until the deadline; 1 ready, 0 timed out, -1 error. */
+static int
+ctl_api_wait(int fd, short events, int64_t deadline)
+{
+	struct pollfd pfd = { .fd = fd, .events = events };
+	int64_t left;
+
+	left = deadline - ctl_api_now_ms();
+	if (left < 0)
+		left = 0;
+	return poll(&pfd, 1, (int)left) < 0 ? -1 : (pfd.revents != 0 ? 1 : 0);
+}
+
+int
+ctl_client_call(int fd, json_int_t id, const char *cmd, json_t *args, int timeout_ms,
+	struct ctl_response *resp, char *err, size_t errlen)
+{
+	int64_t deadline = ctl_api_now_ms() + timeout_ms;
+	char *req, *buf = NULL, *nl = NULL, *nbuf;
+	size_t reqlen, off = 0, len = 0, cap = 0;
+	ssize_t n;
+	int rc = -1, w;
+
+	memset(resp, 0, sizeof(*resp));
+	req = ctl_api_request_encode(id, cmd, args);
+	if (req == NULL) {
+		ctl_api_seterr(err, errlen, "cannot encode request \"%s\"", cmd);
+		return -1;
+	}
+	reqlen = strlen(req);
+	while (off < reqlen) {
+		w = ctl_api_wait(fd, POLLOUT, deadline);
+		if (w <= 0) {
+			ctl_api_seterr(err, errlen, "sending request: %s",
+				w == 0 ? "timed out" : strerror(errno));
+			goto out;
+		}
+		n = send(fd, req + off, reqlen - off, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			continue;
+		if (n < 0) {
+			ctl_api_seterr(err, errlen, "sending request: %s", strerror(errno));
+			goto out;
+		}
+		off += (size_t)n;
+	}
+	while (nl == NULL) {
+		if (len + 4096 + 1 > cap) {
+			cap = cap == 0 ? 16384 : cap * 2;
+			if (cap > (size_t)CTL_API_MAX_RESP + 4096 + 1)
+				cap = (size_t)CTL_API_MAX_RESP + 4096 + 1;
+			if (len + 1 >= cap) {
+				ctl_api_seterr(err, errlen, "response exceeds %d bytes",
+					CTL_API_MAX_RESP);
+				goto out;
+			}
+			nbuf = realloc(buf, cap);
+			if (nbuf == NULL) {
+				ctl_api_seterr(err, errlen, "out of memory");
+				goto out;
+			}
+			buf = nbuf;
+		}
+		w = ctl_api_wait(fd, POLLIN, deadline);
+		if (w <= 0) {
+			ctl_api_seterr(err, errlen, "waiting for response: %s",
+				w == 0 ? "timed out" : strerror(errno));
+			goto out;
+		}
+		n = recv(fd, buf + len, cap - len - 1, MSG_DONTWAIT);
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			continue;
+		if (n < 0) {
+			ctl_api_seterr(err, errlen, "reading response: %s", strerror(errno));
+			goto out;
+		}
+		if (n == 0) {
+			ctl_api_seterr(err, errlen, "connection closed before the response");
+			goto out;
+		}
+		nl = memchr(buf + len, '\n', (size_t)n);
+		len += (size_t)n;
+	}
+	if (ctl_api_parse_response(buf, (size_t)(nl - buf) + 1, resp, err, errlen) != 0)
+		goto out;
+	/* An error sent before our request was read (e.g. EBUSY) carries id 0. */
+	if (resp->id != id && resp->status == 0) {
+		ctl_api_seterr(err, errlen, "response id %" JSON_INTEGER_FORMAT
+			" does not match request id %" JSON_INTEGER_FORMAT, resp->id, id);
+		ctl_api_response_clear(resp);
+		goto out;
+	}
+	rc = 0;
+out:
+	free(req);
+	free(buf);
+	return rc;
+}
+
+/* Rendering */
+
+static const char *const ctl_spark_blocks[8] = {
+	"\u2581", "\u2582", "\u2583", "\u2584", "\u2585", "\u2586", "\u2587", "\u2588",
+};
+
+size_t
+ctl_render_sparkline(char *dst, size_t dstlen, json_t *series)
+{
+	double max = 0, x;
+	size_t i, o = 0, drawn = 0;
+	json_t *v;
+	int idx;
+
+	if (dst == NULL || dstlen == 0)
+		return 0;
+	dst[0] = '\0';
+	if (!json_is_array(series))
+		return 0;
+	json_array_foreach(series, i, v) {
+		x = json_is_number(v) ? json_number_value(v) : 0;
+		if (x > max)
+			max = x;
+	}
+	json_array_foreach(series, i, v) {
+		x = json_is_number(v) ? json_number_value(v) : 0;
+		idx = 0;
+		if (x > 0 && max > 0) {
+			idx = (int)ceil(x * 7 / max);
+			idx = idx < 1 ? 1 : idx > 7 ? 7 : idx;
+		}
+		if (o + 3 >= dstlen)
+			break;
+		memcpy(dst + o, ctl_spark_blocks[idx], 3);
+		o += 3;
+		drawn++;
+	}
+	dst[o] = '\0';
+	return drawn;
+}
+
+/* Format a JSON number as an integer, "-" when missing or null. */
+static const char *
+ctl_fmt_int(char *buf, size_t len, json_t *v)
+{
+	if (json_is_integer(v))
+		snprintf(buf, len, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+	else if (json_is_real(v))
+		snprintf(buf, len, "%.0f", json_real_value(v));
+	else
+		snprintf(buf, len, "-");
+	return buf;
+}
+
+/* Format a JSON number times scale with prec decimals, "-" when missing. */
+static const char *
+ctl_fmt_real(char *buf, size_t len, json_t *v, double scale, int prec)
+{
+	if (json_is_number(v))
+		snprintf(buf, len, "%.*f", prec, json_number_value(v) * scale);
+	else
+		snprintf(buf, len, "-");
+	return buf;
+}
+
+/* A sanitised copy of a JSON string member, "-" when missing or null. */
+static const char *
+ctl_fmt_str(char *buf, size_t len, json_t *v)
+{
+	if (json_is_string(v))
+		ctl_api_sanitize(buf, len, json_string_value(v), json_string_length(v));
+	else if (json_is_number(v))
+		ctl_fmt_real(buf, len, v, 1, json_is_integer(v) ? 0 : 3);
+	else
+		snprintf(buf, len, "-");
+	return buf;
+}
+
+static const char *
+ctl_fmt_time(char *buf, size_t len, json_t *v)
+{
+	struct tm tm;
+	time_t t;
+	double x;
+	size_t n;
+
+	if (!json_is_number(v)) {
+		snprintf(buf, len, "-");
+		return buf;
+	}
+	x = json_number_value(v);
+	if (!(x >= 0 && x < 253402300800.0)) { /* year 10000 */
+		snprintf(buf, len, "-");
+		return buf;
+	}
+	t = (time_t)x;
+	if (localtime_r(&t, &tm) == NULL || (n = strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm)) == 0) {
+		snprintf(buf, len, "-");
+		return buf;
+	}
+	snprintf(buf + n, len - n, ".%03d", (int)((x - (double)t) * 1000) % 1000);
+	return buf;
+}
+
+/* Display width of a sanitised UTF-8 string: one column per code point. */
+static size_t
+ctl_width(const char *s)
+{
+	size_t w = 0;
+
+	for (; *s != '\0'; s++)
+		if (((unsigned char)*s & 0xc0) != 0x80)
+			w++;
+	return w;
+}
+
+/*
+ * A table of text cells printed with aligned columns: the first column and
+ * those flagged 'l' in align are left-aligned, the others right-aligned.
+ */
+#define CTL_TABLE_MAX_COLS 10
+#define CTL_CELL_MAX 160
+
+struct ctl_table {
+	size_t ncols;
+	const char *align;
+	size_t nrows;
+	size_t cap;
+	char (*cells)[CTL_CELL_MAX];
+	size_t width[CTL_TABLE_MAX_COLS];
+};
+
+static int
+ctl_table_init(struct ctl_table *t, size_t ncols, const char *align, const char *const *heads)
+{
+	size_t c;
+
+	memset(t, 0, sizeof(*t));
+	t->ncols = ncols;
+	t->align = align;
+	t->cap = 16;
+	t->cells = calloc(t->cap * ncols, CTL_CELL_MAX);
+	if (t->cells == NULL)
+		return -1;
+	for (c = 0; c < ncols; c++) {
+		snprintf(t->cells[c], CTL_CELL_MAX, "%s", heads[c]);
+		t->width[c] = ctl_width(heads[c]);
+	}
+	t->nrows = 1;
+	return 0;
+}
+
+/* Append a row; returns its cells (ncols of CTL_CELL_MAX bytes) or NULL. */
+static char (*ctl_table_row(struct ctl_table *t))[CTL_CELL_MAX]
+{
+	char(*n)[CTL_CELL_MAX];
+
+	if (t->nrows == t->cap) {
+		n = realloc(t->cells, t->cap * 2 * t->ncols * CTL_CELL_MAX);
+		if (n == NULL)
+			return NULL;
+		t->cells = n;
+		t->cap *= 2;
+	}
+	memset(t->cells[t->nrows * t->ncols], 0, t->ncols * CTL_CELL_MAX);
+	return &t->cells[t->nrows++ * t->ncols];
+}
+
+static void
+ctl_table_print(FILE *f, struct ctl_table *t, const char *indent)
+{
+	size_t r, c, w, pad;
+	const char *s;
+
+	for (r = 0; r < t->nrows; r++)
+		for (c = 0; c < t->ncols; c++) {
+			w = ctl_width(t->cells[r * t->ncols + c]);
+			if (w > t->width[c])
+				t->width[c] = w;
+		}
+	for (r = 0; r < t->nrows; r++) {
+		fputs(indent, f);
+		for (c = 0; c < t->ncols; c++) {
+			s = t->cells[r * t->ncols + c];
+			pad = t->width[c] - ctl_width(s);
+			if (c > 0)
+				fputs("  ", f);
+			if (c == 0 || t->align[c] == 'l') {
+				fputs(s, f);
+				/* no trailing blanks after the last column */
+				if (c + 1 < t->ncols)
+					fprintf(f, "%*s", (int)pad, "");
+			} else {
+				fprintf(f, "%*s%s", (int)pad, "", s);
+			}
+		}
+		fputc('\n', f);
+	}
+}
+
+static void
+ctl_table_free(struct ctl_table *t)
+{
+	free(t->cells);
+	t->cells = NULL;
+}
+
+int
+ctl_render_trunks(FILE *f, json_t *data)
+{
+	static const char *const heads[] = { "NAME", "CPS/AGREED", "CALLS/MAX", "503/S", "503 %",
+		"ANSWER %" };
+	char a[32], b[32];
+	char(*row)[CTL_CELL_MAX];
+	struct ctl_table t;
+	json_t *trunks, *tr;
+	size_t i;
+
+	trunks = json_object_get(data, "trunks");
+	if (!json_is_array(trunks))
+		return -1;
+	if (ctl_table_init(&t, 6, "lrrrrr", heads) < 0)
+		return -1;
+	json_array_foreach(trunks, i, tr) {
+		row = ctl_table_row(&t);
+		if (row == NULL)
+			break;
+		ctl_fmt_str(row[0], CTL_CELL_MAX, json_object_get(tr, "name"));
+		snprintf(row[1], CTL_CELL_MAX, "%s/%s",
+			ctl_fmt_int(a, sizeof(a), json_object_get(tr, "cps")),
+			ctl_fmt_int(b, sizeof(b), json_object_get(tr, "cps_agreed")));
+		snprintf(row[2], CTL_CELL_MAX, "%s/%s",
+			ctl_fmt_int(a, sizeof(a), json_object_get(tr, "concurrent")),
+			ctl_fmt_int(b, sizeof(b), json_object_get(tr, "max_concurrent")));
+		ctl_fmt_real(row[3], CTL_CELL_MAX, json_object_get(tr, "r503_per_s"), 1, 1);
+		ctl_fmt_real(row[4], CTL_CELL_MAX, json_object_get(tr, "share_503_pct"), 1, 1);
+		ctl_fmt_real(row[5], CTL_CELL_MAX, json_object_get(tr, "answer_ratio"), 100, 1);
+	}
+	ctl_table_print(f, &t, "");
+	ctl_table_free(&t);
+	return 0;
+}
+
+static int
+ctl_render_events_table(FILE *f, json_t *events, bool with_trunk, size_t max, const char *indent)
+{
+	static const char *const heads_t[] = { "TIME", "TRUNK", "STATUS", "RETRY-AFTER", "OC",
+		"CALL-ID", "REASON" };
+	static const char *const heads[] = { "TIME", "STATUS", "RETRY-AFTER", "OC", "CALL-ID",
+		"REASON" };
+	char(*row)[CTL_CELL_MAX];
+	char a[64], b[64];
+	struct ctl_table t;
+	size_t i, c;
+	json_t *ev;
+
+	if (!json_is_array(events))
+		return -1;
+	if (ctl_table_init(&t, with_trunk ? 7 : 6, with_trunk ? "llrrrll" : "lrrrll",
+		    with_trunk ? heads_t : heads) < 0)
+		return -1;
+	json_array_foreach(events, i, ev) {
+		if (i >= max)
+			break;
+		row = ctl_table_row(&t);
+		if (row == NULL)
+			break;
+		c = 0;
+		ctl_fmt_time(row[c++], CTL_CELL_MAX, json_object_get(ev, "time"));
+		if (with_trunk)
+			ctl_fmt_str(row[c++], CTL_CELL_MAX, json_object_get(ev, "trunk"));
+		ctl_fmt_int(row[c++], CTL_CELL_MAX, json_object_get(ev, "status"));
+		ctl_fmt_int(row[c++], CTL_CELL_MAX, json_object_get(ev, "retry_after"));
+		if (json_is_number(json_object_get(ev, "oc")) &&
+			json_is_string(json_object_get(ev, "oc_algo")))
+			snprintf(row[c++], CTL_CELL_MAX, "%s %s",
+				ctl_fmt_int(a, sizeof(a), json_object_get(ev, "oc")),
+				ctl_fmt_str(b, sizeof(b), json_object_get(ev, "oc_algo")));
+		else
+			ctl_fmt_int(row[c++], CTL_CELL_MAX, json_object_get(ev, "oc"));
+		ctl_fmt_str(row[c++], CTL_CELL_MAX, json_object_get(ev, "call_id"));
+		ctl_fmt_str(row[c++], CTL_CELL_MAX, json_object_get(ev, "reason"));
+	}
+	ctl_table_print(f, &t, indent);
+	ctl_table_free(&t);
+	return 0;
+}
+
+int
+ctl_render_events(FILE *f, json_t *data, size_t max_events)
+{
+	return ctl_render_events_table(f, json_object_get(data, "events"), true, max_events, "");
+}
+
+/* min, max and last of a numeric series; false when it has no numbers. */
+static bool
+ctl_series_stats(json_t *series, double *min, double *max, double *now)
+{
+	bool any = false;
+	json_t *v;
+	size_t i;
+	double x;
+
+	json_array_foreach(series, i, v) {
+		if (!json_is_number(v))
+			continue;
+		x = json_number_value(v);
+		if (!any || x < *min)
+			*min = x;
+		if (!any || x > *max)
+			*max = x;
+		*now = x;
+		any = true;
+	}
+	return any;
+}
+
+static void
+ctl_render_series(FILE *f, const char *label, json_t *series)
+{
+	char spark[3 * 120 + 1];
+	double min = 0, max = 0, now = 0;
+
+	if (!json_is_array(series))
+		return;
+	ctl_render_sparkline(spark, sizeof(spark), series);
+	if (ctl_series_stats(series, &min, &max, &now))
+		fprintf(f, "  %-12s %s  min %g  max %g  now %g\n", label, spark, min, max, now);
+	else
+		fprintf(f, "  %-12s %s\n", label, spark);
+}
+
+int
+ctl_render_trunk(FILE *f, json_t *data, size_t max_events)
+{
+	char a[64], b[64], c[64];
+	json_t *series;
+
+	if (!json_is_object(data))
+		return -1;
+	fprintf(f, "trunk %s\n", ctl_fmt_str(a, sizeof(a), json_object_get(data, "name")));
+	fprintf(f, "  %-12s %s now, %s avg over 10 s, %s agreed\n", "cps",
+		ctl_fmt_int(a, sizeof(a), json_object_get(data, "cps")),
+		ctl_fmt_real(b, sizeof(b), json_object_get(data, "cps_avg10"), 1, 1),
+		ctl_fmt_int(c, sizeof(c), json_object_get(data, "cps_agreed")));
+	fprintf(f, "  %-12s %s now, %s max\n", "concurrent",
+		ctl_fmt_int(a, sizeof(a), json_object_get(data, "concurrent")),
+		ctl_fmt_int(b, sizeof(b), json_object_get(data, "max_concurrent")));
+	fprintf(f, "  %-12s %s/s, %s %% of finals\n", "503",
+		ctl_fmt_real(a, sizeof(a), json_object_get(data, "r503_per_s"), 1, 1),
+		ctl_fmt_real(b, sizeof(b), json_object_get(data, "share_503_pct"), 1, 1));
+	fprintf(f, "  %-12s %s %%\n", "answer",
+		ctl_fmt_real(a, sizeof(a), json_object_get(data, "answer_ratio"), 100, 1));
+	fprintf(f, "  %-12s %s attempts, %s finals, %s final 503\n", "invites",
+		ctl_fmt_int(a, sizeof(a), json_object_get(data, "attempts_total")),
+		ctl_fmt_int(b, sizeof(b), json_object_get(data, "finals_total")),
+		ctl_fmt_int(c, sizeof(c), json_object_get(data, "final_503_total")));
+	series = json_object_get(data, "series");
+	if (json_is_object(series)) {
+		fprintf(f, "last 60 s (oldest first)\n");
+		ctl_render_series(f, "cps", json_object_get(series, "cps"));
+		ctl_render_series(f, "503/s", json_object_get(series, "r503"));
+		ctl_render_series(f, "concurrent", json_object_get(series, "concurrent"));
+	}
+	if (json_is_array(json_object_get(data, "events"))) {
+		if (json_array_size(json_object_get(data, "events")) == 0) {
+			fprintf(f, "no recent events\n");
+		} else {
+			fprintf(f, "last events (newest first)\n");
+			ctl_render_events_table(f, json_object_get(data, "events"), false,
+				max_events, "  ");
+		}
+	}
+	return 0;
+}
+
+static const char *
+ctl_fmt_uptime(char *buf, size_t len, json_t *v)
+{
+	json_int_t s;
+
+	if (!json_is_integer(v) || json_integer_value(v) < 0) {
+		snprintf(buf, len, "-");
+		return buf;
+	}
+	s = json_integer_value(v);
+	if (s >= 86400)
+		snprintf(buf, len, "%" JSON_INTEGER_FORMAT "d %02d:%02d:%02d", s / 86400,
+			(int)(s % 86400 / 3600), (int)(s % 3600 / 60), (int)(s % 60));
+	else
+		snprintf(buf, len, "%02d:%02d:%02d", (int)(s / 3600), (int)(s % 3600 / 60),
+			(int)(s % 60));
+	return buf;
+}
+
+int
+ctl_render_status(FILE *f, json_t *data)
+{
+	static const char *const port_heads[] = { "PORT", "RX", "MISSED", "ERRORS", "RX PPS" };
+	static const char *const lcore_heads[] = { "LCORE", "PACKETS", "PPS", "BUSY %" };
+	static const char *const rings[] = { "pub_ring_full", "pub_pool_empty", "evt_ring_full",
+		"evt_pool_empty" };
+	char a[64], b[64], c[64];
+	char(*row)[CTL_CELL_MAX];
+	struct ctl_table t;
+	json_t *arr, *e, *r;
+	size_t i;
+
+	if (!json_is_object(data))
+		return -1;
+	fprintf(f, "sipguard %s, up %s, dataplane %s\n",
+		ctl_fmt_str(a, sizeof(a), json_object_get(data, "version")),
+		ctl_fmt_uptime(b, sizeof(b), json_object_get(data, "uptime_s")),
+		ctl_fmt_str(c, sizeof(c), json_object_get(data, "dataplane")));
+	arr = json_object_get(data, "ports");
+	if (json_is_array(arr) && ctl_table_init(&t, 5, "lrrrr", port_heads) == 0) {
+		json_array_foreach(arr, i, e) {
+			row = ctl_table_row(&t);
+			if (row == NULL)
+				break;
+			ctl_fmt_str(row[0], CTL_CELL_MAX, json_object_get(e, "name"));
+			ctl_fmt_int(row[1], CTL_CELL_MAX, json_object_get(e, "rx"));
+			ctl_fmt_int(row[2], CTL_CELL_MAX, json_object_get(e, "missed"));
+			ctl_fmt_int(row[3], CTL_CELL_MAX, json_object_get(e, "errors"));
+			ctl_fmt_real(row[4], CTL_CELL_MAX, json_object_get(e, "rx_pps"), 1, 1);
+		}
+		fputc('\n', f);
+		ctl_table_print(f, &t, "");
+		ctl_table_free(&t);
+	}
+	arr = json_object_get(data, "lcores");
+	if (json_is_array(arr) && ctl_table_init(&t, 4, "lrrr", lcore_heads) == 0) {
+		json_array_foreach(arr, i, e) {
+			row = ctl_table_row(&t);
+			if (row == NULL)
+				break;
+			ctl_fmt_int(row[0], CTL_CELL_MAX, json_object_get(e, "lcore"));
+			ctl_fmt_int(row[1], CTL_CELL_MAX, json_object_get(e, "packets"));
+			ctl_fmt_real(row[2], CTL_CELL_MAX, json_object_get(e, "pps"), 1, 1);
+			ctl_fmt_real(row[3], CTL_CELL_MAX, json_object_get(e, "busy_pct"), 1, 1);
+		}
+		fputc('\n', f);
+		ctl_table_print(f, &t, "");
+		ctl_table_free(&t);
+	}
+	r = json_object_get(data, "rings");
+	if (json_is_object(r)) {
+		fprintf(f, "\nrings");
+		for (i = 0; i < sizeof(rings) / sizeof(rings[0]); i++)
+			fprintf(f, "  %s %s", rings[i],
+				ctl_fmt_int(a, sizeof(a), json_object_get(r, rings[i])));
+		fputc('\n', f);
+	}
+	return 0;
+}
+
+/* One value of a totals block: scalars as text, objects as "k v" pairs. */
+static void
+ctl_render_value(FILE *f, json_t *v)
+{
+	char k[CTL_CELL_MAX], s[CTL_CELL_MAX];
+	const char *key;
+	json_t *e;
+	char *dump;
+	bool first = true;
+
+	if (!json_is_object(v)) {
+		if (json_is_array(v) || json_is_object(v)) {
+			dump = json_dumps(v, JSON_COMPACT);
+			fputs(dump != NULL ? dump : "-", f);
+			free(dump);
+		} else {
+			fputs(ctl_fmt_str(s, sizeof(s), v), f);
+		}
+		return;
+	}
+	if (json_object_size(v) == 0)
+		fputs("-", f);
+	json_object_foreach(v, key, e) {
+		ctl_api_sanitize(k, sizeof(k), key, strlen(key));
+		fprintf(f, "%s%s ", first ? "" : "  ", k);
+		if (json_is_object(e) || json_is_array(e)) {
+			dump = json_dumps(e, JSON_COMPACT);
+			ctl_api_sanitize(s, sizeof(s), dump != NULL ? dump : "-",
+				dump != NULL ? strlen(dump) : 1);
+			free(dump);
+			fputs(s, f);
+		} else {
+			fputs(ctl_fmt_str(s, sizeof(s), e), f);
+		}
+		first = false;
+	}
+}
+
+static void
+ctl_render_block(FILE *f, const char *title, json_t *obj)
+{
+	char k[CTL_CELL_MAX];
+	const char *key;
+	json_t *v;
+
+	fprintf(f, "%s\n", title);
+	json_object_foreach(obj, key, v) {
+		ctl_api_sanitize(k, sizeof(k), key, strlen(key));
+		fprintf(f, "  %-16s ", k);
+		ctl_render_value(f, v);
+		fputc('\n', f);
+	}
+}
+
+int
+ctl_render_totals(FILE *f, json_t *data)
+{
+	char name[CTL_CELL_MAX], title[CTL_CELL_MAX + 8];
+	json_t *trunks, *v;
+	const char *key;
+
+	if (!json_is_object(data))
+		return -1;
+	trunks = json_object_get(data, "trunks");
+	json_object_foreach(trunks, key, v) {
+		ctl_api_sanitize(name, sizeof(name), key, strlen(key));
+		snprintf(title, sizeof(title), "trunk %s", name);
+		ctl_render_block(f, title, v);
+	}
+	v = json_object_get(data, "unmatched");
+	if (json_is_object(v))
+		ctl_render_block(f, "unmatched (no trunk)", v);
+	return 0;
+}

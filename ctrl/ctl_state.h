@@ -1,0 +1,157 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Control-plane state: what the dataplane workers have published, summed
+ * per trunk, turned into one-second series, plus the latest 5xx/6xx events,
+ * and the JSON documents the API serves from it. Pure C over the structs of
+ * sg_shared.h: no EAL, no I/O, no threads; the caller drains the rings,
+ * feeds publications and events in, and calls ctl_state_tick() once the
+ * wall-clock second changes.
+ *
+ * Totals are exact: a trunk's total is the sum over workers of the last
+ * cumulative counters each worker published for it, so missed publications
+ * and a control-plane restart (a fresh state fed the next cumulative
+ * publications) give the same numbers.
+ *
+ * Baseline: the first tick does not report history as traffic. It records
+ * the totals as the baseline and stores its second as a baseline slot (the
+ * concurrent level, no counts). During the warm-up that follows
+ * (CTL_STATE_WARMUP_S), the first publication of a (worker, trunk) pair is
+ * history too (a worker republishing after a restart) and is added to the
+ * baseline, not to the second it arrived in. Later first publications are
+ * traffic (a worker publishing a trunk once it has some).
+ */
+#ifndef CTL_STATE_H
+#define CTL_STATE_H
+
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "ctl_series.h"
+#include "sg_shared.h"
+
+#define CTL_STATE_EVENTS 256	  /* latest events kept overall */
+#define CTL_STATE_TRUNK_EVENTS 16 /* latest events kept per trunk */
+#define CTL_STATE_WARMUP_S 2	  /* see the baseline note above */
+#define CTL_STATE_CATCHUP_MAX 10  /* seconds one tick may spread over */
+#define CTL_STATE_SERIES_JSON 60  /* points per series in trunk JSON */
+#define CTL_STATE_UNMATCHED_NAME "(unmatched)"
+
+struct ctl_state; /* opaque, about 15 MB: allocate with ctl_state_create() */
+
+struct ctl_state_stats {
+	uint64_t pubs;		 /* publications accepted */
+	uint64_t stale_pubs;	 /* older than or equal to what is held */
+	uint64_t invalid_pubs;	 /* worker or trunk out of range */
+	uint64_t events;	 /* events accepted */
+	uint64_t invalid_events; /* trunk out of range */
+	uint64_t late_samples;	 /* series samples dropped: too old */
+	uint64_t late_merged;	 /* series samples merged into a past second */
+	uint64_t baselines;	 /* baselines taken (first tick, clock steps) */
+};
+
+/*
+ * n_trunks configured trunks (at most SG_MAX_TRUNKS), names[i] their names
+ * (cut to SG_TRUNK_NAME_MAX - 1 bytes, non-printable bytes replaced), cps
+ * and max_concurrent the agreed limits (either may be NULL: 0). Returns
+ * NULL on allocation failure or n_trunks out of range.
+ */
+struct ctl_state *ctl_state_create(uint32_t n_trunks, const char *const names[],
+	const uint32_t cps[], const uint32_t max_concurrent[]);
+
+/* The same from the dataplane's memzone (trunk_name, trunk_cps, ...). */
+struct ctl_state *ctl_state_create_shm(const struct sg_shm *shm);
+
+void ctl_state_free(struct ctl_state *st);
+
+/*
+ * Take one publication. Returns 0 when accepted, 1 when stale (its seq is
+ * not newer than the one held for that worker and trunk), -1 when its
+ * worker or trunk is out of range. An all-zero publication for an
+ * unconfigured slot (a worker republishing every slot) is accepted and
+ * ignored. Never keeps the pointer.
+ */
+int ctl_state_ingest_pub(struct ctl_state *st, const struct sg_pub *pub);
+
+/* Take one event (copied). Returns 0, or -1 when its trunk is out of range. */
+int ctl_state_ingest_event(struct ctl_state *st, const struct sg_event *ev);
+
+/*
+ * Close every second before now_s (the current wall-clock second). The
+ * change of the totals since the previous tick becomes the sample of
+ * second now_s - 1; when several seconds passed (up to
+ * CTL_STATE_CATCHUP_MAX) the change is spread evenly over them so sums
+ * stay exact without a spike. The first tick, a longer stall, or a clock
+ * stepping back takes a new baseline instead (a clock step back also
+ * clears the series). Retry-After values seen since the previous tick go
+ * to second now_s - 1. Returns the number of seconds closed.
+ */
+unsigned int ctl_state_tick(struct ctl_state *st, uint64_t now_s);
+
+uint32_t ctl_state_n_trunks(const struct ctl_state *st);
+
+/* Slot of a trunk name: 0..n-1, SG_UNMATCHED for "(unmatched)", or -1. */
+int ctl_state_trunk_index(const struct ctl_state *st, const char *name);
+
+/* Name of a slot ("(unmatched)" for SG_UNMATCHED), NULL if out of range. */
+const char *ctl_state_trunk_name(const struct ctl_state *st, uint32_t trunk);
+
+/* Sum over workers of their last counters; NULL if trunk out of range. */
+const struct sg_trunk_counters *ctl_state_total(const struct ctl_state *st, uint32_t trunk);
+
+/* The last counters held for one worker and trunk, NULL if none yet. */
+const struct sg_trunk_counters *ctl_state_worker_counters(
+	const struct ctl_state *st, uint32_t worker, uint32_t trunk);
+
+const struct ctl_series *ctl_state_series(const struct ctl_state *st, uint32_t trunk);
+
+/* Second of the current baseline; returns -1 before the first tick. */
+int ctl_state_baseline(const struct ctl_state *st, uint64_t *second);
+
+void ctl_state_get_stats(const struct ctl_state *st, struct ctl_state_stats *out);
+
+/*
+ * JSON documents, each a new reference (NULL on allocation failure). now_s
+ * is the current wall-clock second: "the last full second" is now_s - 1.
+ *
+ * ctl_state_trunks_json: {"trunks":[ROW, ...]}, configured trunks in config
+ * order, then "(unmatched)" if it has any traffic. ROW:
+ *   {"name":S, "cps":N, "cps_avg10":F, "cps_agreed":N, "concurrent":N,
+ *    "max_concurrent":N, "r503_per_s":F, "share_503_pct":F,
+ *    "answer_ratio":F|null, "attempts_total":N, "finals_total":N,
+ *    "final_503_total":N}
+ * cps: attempts in second now_s - 1. cps_avg10, r503_per_s: per-second
+ * averages over the last 10 closed seconds (fewer right after a baseline).
+ * share_503_pct: 0..100 over the last 60 s, 0 with no finals.
+ * answer_ratio: 2xx / finals over the last 60 s, null with no finals.
+ * concurrent: dialogs open now. Finals are final answers to INVITE
+ * (2xx..6xx). "(unmatched)" has cps_agreed and max_concurrent 0.
+ */
+json_t *ctl_state_trunks_json(const struct ctl_state *st, uint64_t now_s);
+
+/*
+ * ROW plus "series":{"cps":[60],"r503":[60],"concurrent":[60]} (ints,
+ * oldest first, ending at now_s - 1), "totals":COUNTERS and "events":[the
+ * trunk's latest 16, newest first, each EVENT]. NULL for an unknown name.
+ * COUNTERS: {"requests":{METHOD:N}, "responses":{"CODE":N},
+ * "retransmissions":N, "invite_attempts":N, "invite_final":{"CODE":N},
+ * "malformed":N}, zero entries of the maps omitted.
+ * EVENT: {"time":F (epoch seconds), "call_id":S, "status":N,
+ * "retry_after":N|null, "reason":S|null ("Q.850;cause=34", "SIP;cause=503",
+ * "other"), "oc":N|null, "oc_algo":"loss"|"rate"|"other"|null}.
+ */
+json_t *ctl_state_trunk_json(const struct ctl_state *st, const char *name, uint64_t now_s);
+
+/* {"events":[EVENT + "trunk":S, ...]} newest first; limit 0: all kept. */
+json_t *ctl_state_events_json(const struct ctl_state *st, unsigned int limit);
+
+/* {"trunks":{NAME:COUNTERS, ...}, "unmatched":COUNTERS}: the offline report's parts. */
+json_t *ctl_state_totals_json(const struct ctl_state *st);
+
+/*
+ * {"pubs":N, "stale_pubs":N, "events":N, "late_samples":N,
+ *  "invalid_pubs":N, "invalid_events":N, "late_merged":N, "baselines":N}
+ */
+json_t *ctl_state_stats_json(const struct ctl_state *st);
+
+#endif /* CTL_STATE_H */

@@ -1,0 +1,413 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Dataplane runtime (see dp_app.h). Objects are created in one order by
+ * app_init and released in the reverse order by app_fini, whatever failed
+ * in between.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <rte_cycles.h>
+#include <rte_eal.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+#include <rte_memzone.h>
+#include <rte_pdump.h>
+#include <rte_ring.h>
+
+#include <jansson.h>
+
+#include "dp_app.h"
+#include "dp_port.h"
+#include "dp_report.h"
+#include "dp_sip.h"
+#include "dp_trunk.h"
+#include "dp_worker.h"
+
+#define SG_EXIT_RUNTIME 1
+#define SG_EXIT_USAGE 2
+
+struct dp_app {
+	struct dp_sip_db *db;
+	hs_scratch_t *proto;
+	struct dp_trunks *trunks;
+	struct dp_worker_shared *sh;
+	struct rte_mempool *mp;
+	struct dp_worker *workers[SG_MAX_WORKERS];
+	unsigned int n_workers;
+	int ports[SG_MAX_PORTS];
+	unsigned int n_ports;
+};
+
+static int
+app_init(struct dp_app *a, const struct sg_config *cfg, const char *config_path, uint32_t mbufs)
+{
+	int socket = (int)rte_socket_id();
+	char err[512];
+
+	memset(a, 0, sizeof(*a));
+	a->db = dp_sip_db_create(err, sizeof(err));
+	if (a->db == NULL) {
+		fprintf(stderr, "sipguard: %s\n", err);
+		return SG_EXIT_RUNTIME;
+	}
+	if (dp_sip_scratch_alloc(a->db, &a->proto) != 0) {
+		fprintf(stderr, "sipguard: cannot allocate Hyperscan scratch\n");
+		return SG_EXIT_RUNTIME;
+	}
+	a->trunks = dp_trunks_create(cfg, "sg_trunks", socket, err, sizeof(err));
+	if (a->trunks == NULL) {
+		fprintf(stderr, "sipguard: %s: %s\n", config_path, err);
+		return SG_EXIT_USAGE;
+	}
+	a->sh = rte_zmalloc_socket("dp_shared", sizeof(*a->sh), RTE_CACHE_LINE_SIZE, socket);
+	a->mp = rte_pktmbuf_pool_create("sg_mbuf", mbufs, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
+		socket);
+	if (a->sh == NULL || a->mp == NULL) {
+		fprintf(stderr, "sipguard: out of memory (mbuf pool of %u): %s\n", mbufs,
+			rte_strerror(rte_errno));
+		return SG_EXIT_RUNTIME;
+	}
+	dp_worker_shared_init(a->sh, cfg);
+	a->sh->db = a->db;
+	a->sh->trunks = a->trunks;
+	return 0;
+}
+
+static void
+app_fini(struct dp_app *a)
+{
+	unsigned int i;
+
+	for (i = 0; i < a->n_workers; i++)
+		dp_worker_free(a->workers[i]);
+	for (i = 0; i < a->n_ports; i++)
+		dp_port_stop((uint16_t)a->ports[i]);
+	rte_mempool_free(a->mp);
+	rte_free(a->sh);
+	dp_trunks_free(a->trunks);
+	if (a->proto != NULL)
+		hs_free_scratch(a->proto);
+	dp_sip_db_free(a->db);
+}
+
+static void
+app_totals(const struct dp_app *a, struct dp_totals *tot)
+{
+	unsigned int i;
+	int t;
+
+	memset(tot, 0, sizeof(*tot));
+	for (i = 0; i < a->n_workers; i++) {
+		const struct dp_worker *w = a->workers[i];
+
+		sg_source_counters_add(&tot->src, &w->src);
+		tot->src.retrans_evictions += dp_retrans_stats(w->rt)->evictions;
+		for (t = 0; t < SG_TRUNK_SLOTS; t++)
+			sg_trunk_counters_add(&tot->trunk[t], &w->trunk[t]);
+	}
+}
+
+int
+dp_run_offline(const struct sg_config *cfg, const struct dp_offline_opts *o)
+{
+	struct dp_totals *tot = NULL;
+	struct rte_mbuf *pkts[512];
+	struct rte_eth_stats st;
+	struct dp_port_conf pc;
+	struct dp_worker *w;
+	struct dp_app a;
+	char devargs[4096], err[512];
+	int port, ret;
+
+	ret = app_init(&a, cfg, o->config_path, cfg->dp.mbufs);
+	if (ret != 0)
+		goto out;
+	ret = SG_EXIT_RUNTIME;
+	a.sh->link = o->link;
+	snprintf(devargs, sizeof(devargs), "net_pcap_sg0,rx_pcap=%s", o->pcap);
+	pc = (struct dp_port_conf){ .devargs = devargs, .n_rxq = 1, .rx_desc = 1024 };
+	port = dp_port_start(&pc, a.mp, &a.sh->ts_dynfield, &a.sh->ts_dynflag, err, sizeof(err));
+	if (port < 0) {
+		fprintf(stderr, "sipguard: %s: %s\n", o->pcap, err);
+		ret = SG_EXIT_USAGE;
+		goto out;
+	}
+	a.ports[a.n_ports++] = port;
+	w = dp_worker_create(a.sh, cfg, a.proto, (int)rte_socket_id(), err, sizeof(err));
+	if (w == NULL) {
+		fprintf(stderr, "sipguard: %s\n", err);
+		goto out;
+	}
+	a.workers[a.n_workers++] = w;
+	w->port_id = (uint16_t)port;
+
+	/*
+	 * A file never runs dry before its end, and the pool cannot run out
+	 * (each burst is freed before the next), so an empty burst is EOF.
+	 */
+	for (;;) {
+		uint16_t n = rte_eth_rx_burst((uint16_t)port, 0, pkts,
+			(uint16_t)RTE_MIN(cfg->dp.burst, RTE_DIM(pkts)));
+
+		if (n == 0)
+			break;
+		dp_worker_burst(w, pkts, n);
+	}
+	if (rte_eth_stats_get((uint16_t)port, &st) == 0 &&
+	    (st.imissed || st.ierrors || st.rx_nombuf))
+		fprintf(stderr,
+			"sipguard: warning: port dropped packets: missed %" PRIu64
+			" errors %" PRIu64 " no-mbuf %" PRIu64 "\n",
+			st.imissed, st.ierrors, st.rx_nombuf);
+
+	tot = calloc(1, sizeof(*tot));
+	if (tot == NULL) {
+		fprintf(stderr, "sipguard: out of memory\n");
+		goto out;
+	}
+	app_totals(&a, tot);
+	if (o->json) {
+		json_t *doc = dp_report_json(cfg, tot);
+
+		if (doc == NULL || json_dumpf(doc, stdout, JSON_COMPACT) != 0) {
+			fprintf(stderr, "sipguard: cannot write the JSON report\n");
+			json_decref(doc);
+			goto out;
+		}
+		fputc('\n', stdout);
+		json_decref(doc);
+	} else {
+		dp_report_table(stdout, cfg, tot);
+	}
+	ret = 0;
+out:
+	free(tot);
+	app_fini(&a);
+	return ret;
+}
+
+static uint64_t
+wall_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* Create the shared memzone, rings and pools the control plane attaches to. */
+static struct sg_shm *
+live_shared(const struct sg_config *cfg, struct dp_app *a, struct rte_ring **pub,
+	    struct rte_ring **evt, struct rte_mempool **pub_pool, struct rte_mempool **evt_pool)
+{
+	const struct rte_memzone *mz;
+	struct sg_shm *shm;
+	char name[RTE_RING_NAMESIZE];
+	unsigned int i;
+	int socket = (int)rte_socket_id();
+
+	mz = rte_memzone_reserve(SG_SHM_NAME, sizeof(*shm), socket, 0);
+	if (mz == NULL) {
+		fprintf(stderr, "sipguard: cannot create memzone %s: %s (is another sipguard "
+				"running with the same file_prefix?)\n",
+			SG_SHM_NAME, rte_strerror(rte_errno));
+		return NULL;
+	}
+	shm = mz->addr;
+	memset(shm, 0, sizeof(*shm));
+	shm->magic = SG_SHM_MAGIC;
+	shm->version = SG_SHM_VERSION;
+	shm->start_time_ns = wall_ns();
+	shm->tsc_hz = rte_get_tsc_hz();
+	shm->n_trunks = cfg->n_trunks;
+	for (i = 0; i < cfg->n_trunks; i++) {
+		snprintf(shm->trunk_name[i], SG_TRUNK_NAME_MAX, "%s", cfg->trunks[i].name);
+		shm->trunk_cps[i] = cfg->trunks[i].cps;
+		shm->trunk_max_concurrent[i] = cfg->trunks[i].max_concurrent;
+	}
+	/*
+	 * Pools sized so every ring can be full and every worker hold a
+	 * full publication round besides, with the per-lcore caches off:
+	 * the producer and the consumer are different processes' lcores.
+	 */
+	*pub_pool = rte_mempool_create(SG_POOL_PUB,
+		a->n_workers * (cfg->dp.ring_size + SG_TRUNK_SLOTS) + 1, sizeof(struct sg_pub), 0,
+		0, NULL, NULL, NULL, NULL, socket, 0);
+	*evt_pool = rte_mempool_create(SG_POOL_EVT, a->n_workers * (cfg->dp.ring_size * 2) + 1,
+		sizeof(struct sg_event), 0, 0, NULL, NULL, NULL, NULL, socket, 0);
+	if (*pub_pool == NULL || *evt_pool == NULL) {
+		fprintf(stderr, "sipguard: cannot create publication pools: %s\n",
+			rte_strerror(rte_errno));
+		return NULL;
+	}
+	for (i = 0; i < a->n_workers; i++) {
+		snprintf(name, sizeof(name), SG_RING_PUB_FMT, i);
+		pub[i] = rte_ring_create(name, cfg->dp.ring_size, socket,
+			RING_F_SP_ENQ | RING_F_SC_DEQ);
+		snprintf(name, sizeof(name), SG_RING_EVT_FMT, i);
+		evt[i] = rte_ring_create(name, cfg->dp.ring_size, socket,
+			RING_F_SP_ENQ | RING_F_SC_DEQ);
+		if (pub[i] == NULL || evt[i] == NULL) {
+			fprintf(stderr, "sipguard: cannot create ring %s: %s\n", name,
+				rte_strerror(rte_errno));
+			return NULL;
+		}
+	}
+	return shm;
+}
+
+static void
+live_port_stats(const struct dp_app *a, struct sg_shm *shm)
+{
+	struct rte_eth_stats st;
+	unsigned int i;
+
+	for (i = 0; i < a->n_ports; i++) {
+		struct sg_port_stats *ps = &shm->ports[i];
+
+		if (rte_eth_stats_get((uint16_t)a->ports[i], &st) != 0)
+			continue;
+		ps->rx_packets = st.ipackets;
+		ps->rx_bytes = st.ibytes;
+		ps->rx_missed = st.imissed;
+		ps->rx_errors = st.ierrors;
+		ps->rx_nombuf = st.rx_nombuf;
+	}
+	shm->housekeeping_ns = wall_ns();
+}
+
+int
+dp_run_live(const struct sg_config *cfg, const char *config_path, volatile int *quit)
+{
+	struct rte_ring *pub[SG_MAX_WORKERS] = { 0 }, *evt[SG_MAX_WORKERS] = { 0 };
+	struct dp_worker_run runs[SG_MAX_WORKERS];
+	struct rte_mempool *pub_pool = NULL, *evt_pool = NULL;
+	struct sg_shm *shm;
+	struct dp_app a;
+	const struct rte_memzone *mz;
+	unsigned int lcore, i, q, n_queues = 0, launched = 0;
+	char err[512];
+	int ret;
+
+	for (i = 0; i < cfg->n_ports; i++)
+		n_queues += cfg->ports[i].rxq;
+	if (n_queues != rte_lcore_count() - 1) {
+		fprintf(stderr,
+			"sipguard: %s: %u RX queues need %u worker lcores, EAL has %u "
+			"(dataplane.lcores: the first lcore is the main one)\n",
+			config_path, n_queues, n_queues, rte_lcore_count() - 1);
+		return SG_EXIT_USAGE;
+	}
+	ret = app_init(&a, cfg, config_path, cfg->dp.mbufs);
+	if (ret != 0)
+		goto out;
+	ret = SG_EXIT_RUNTIME;
+	a.sh->link = DP_LINK_ETHER;
+	if (rte_pdump_init() != 0)
+		fprintf(stderr, "sipguard: warning: packet capture (pdump) unavailable: %s\n",
+			rte_strerror(rte_errno));
+	for (i = 0; i < cfg->n_ports; i++) {
+		struct dp_port_conf pc = {
+			.devargs = cfg->ports[i].devargs,
+			.n_rxq = (uint16_t)cfg->ports[i].rxq,
+			.rx_desc = (uint16_t)cfg->dp.rx_desc,
+			.promisc = 1,
+		};
+		int fld;
+		uint64_t flag;
+		int port = dp_port_start(&pc, a.mp, &fld, &flag, err, sizeof(err));
+
+		if (port < 0) {
+			fprintf(stderr, "sipguard: %s: %s\n", config_path, err);
+			ret = SG_EXIT_USAGE;
+			goto out;
+		}
+		a.ports[a.n_ports++] = port;
+		/* live: the TSC is the clock (ports' timestamps are not wall time) */
+	}
+	i = 0;
+	lcore = rte_get_next_lcore(-1, 1, 0);
+	for (unsigned int p = 0; p < a.n_ports; p++) {
+		for (q = 0; q < cfg->ports[p].rxq; q++) {
+			struct dp_worker *w = dp_worker_create(a.sh, cfg, a.proto,
+				(int)rte_lcore_to_socket_id(lcore), err, sizeof(err));
+
+			if (w == NULL) {
+				fprintf(stderr, "sipguard: %s\n", err);
+				goto out;
+			}
+			w->index = i;
+			w->lcore_id = lcore;
+			w->port_id = (uint16_t)a.ports[p];
+			w->queue_id = (uint16_t)q;
+			w->burst = (uint16_t)cfg->dp.burst;
+			a.workers[a.n_workers++] = w;
+			lcore = rte_get_next_lcore(lcore, 1, 0);
+			i++;
+		}
+	}
+	shm = live_shared(cfg, &a, pub, evt, &pub_pool, &evt_pool);
+	if (shm == NULL)
+		goto out;
+	shm->n_workers = a.n_workers;
+	shm->n_ports = a.n_ports;
+	for (i = 0; i < a.n_ports; i++)
+		rte_eth_dev_get_name_by_port((uint16_t)a.ports[i], shm->ports[i].name);
+	for (i = 0; i < a.n_workers; i++) {
+		struct dp_worker *w = a.workers[i];
+
+		shm->worker_lcore[i] = w->lcore_id;
+		shm->worker_port[i] = w->port_id;
+		shm->worker_queue[i] = w->queue_id;
+		w->ln = (struct dp_worker_link){
+			.pub_ring = pub[i],
+			.evt_ring = evt[i],
+			.pub_pool = pub_pool,
+			.evt_pool = evt_pool,
+			.stats = &shm->workers[i],
+			.ctrl_generation = &shm->ctrl_generation,
+			.publish_cycles = rte_get_tsc_hz() * cfg->dp.publish_ms / 1000,
+		};
+		runs[i] = (struct dp_worker_run){ .w = w, .quit = quit };
+		if (rte_eal_remote_launch(dp_worker_main, &runs[i], w->lcore_id) != 0) {
+			fprintf(stderr, "sipguard: cannot launch worker on lcore %u\n",
+				w->lcore_id);
+			goto out;
+		}
+		launched++;
+	}
+	fprintf(stderr, "sipguard: running: %u port(s), %u worker(s), %u trunk(s)\n",
+		a.n_ports, a.n_workers, cfg->n_trunks);
+
+	/* main lcore: housekeeping only */
+	while (!*quit) {
+		live_port_stats(&a, shm);
+		rte_delay_us_sleep(100000);
+	}
+	rte_eal_mp_wait_lcore();
+	live_port_stats(&a, shm);
+	fprintf(stderr, "sipguard: stopped\n");
+	ret = 0;
+out:
+	if (ret != 0 && launched > 0) {
+		*quit = 1;
+		rte_eal_mp_wait_lcore();
+	}
+	app_fini(&a);
+	for (i = 0; i < SG_MAX_WORKERS; i++) {
+		rte_ring_free(pub[i]);
+		rte_ring_free(evt[i]);
+	}
+	rte_mempool_free(pub_pool);
+	rte_mempool_free(evt_pool);
+	mz = rte_memzone_lookup(SG_SHM_NAME);
+	if (mz != NULL)
+		rte_memzone_free(mz);
+	return ret;
+}
