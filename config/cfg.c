@@ -154,6 +154,14 @@ static const struct cfg_key cfg_dataplane_keys[] = {
 	{ .name = NULL },
 };
 
+static const struct cfg_key cfg_ctrl_keys[] = {
+	CFG_STRING(struct cfg_ctrl, "socket", socket, 1, "/run/sipguard/ctrl.sock", 0,
+		"unix socket of the control API (mode 0660)"),
+	CFG_U32(struct cfg_ctrl, "cpu", cpu, 0, 1023, 0, 0,
+		"CPU of the control plane; keep it off the workers' CPUs"),
+	{ .name = NULL },
+};
+
 static const struct cfg_key cfg_port_keys[] = {
 	CFG_STRING(struct cfg_port, "devargs", devargs, 1, "", CFG_F_REQUIRED,
 		"DPDK device: a PCI address or a vdev with its arguments"),
@@ -182,6 +190,13 @@ const struct cfg_section cfg_sections[] = {
 		.off = offsetof(struct sg_config, dp),
 		.size = sizeof(struct cfg_dataplane),
 		.help = "packet path sizing and the SIP ports",
+	},
+	{
+		.name = "ctrl",
+		.keys = cfg_ctrl_keys,
+		.off = offsetof(struct sg_config, ctrl),
+		.size = sizeof(struct cfg_ctrl),
+		.help = "the control plane process and its API socket",
 	},
 	{
 		.name = "ports",

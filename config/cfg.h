@@ -50,8 +50,15 @@ struct cfg_port {
 	uint32_t rxq;               /* RX queues, one worker lcore each */
 };
 
+/* The control plane process (sipguard-ctrl). */
+struct cfg_ctrl {
+	char socket[108];           /* unix socket of the control API */
+	uint32_t cpu;               /* CPU the control plane runs on */
+};
+
 struct sg_config {
 	struct cfg_dataplane dp;
+	struct cfg_ctrl ctrl;
 	struct cfg_port ports[SG_MAX_PORTS];
 	uint32_t n_ports;
 	struct cfg_trunk trunks[SG_MAX_TRUNKS];

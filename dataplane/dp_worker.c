@@ -180,11 +180,27 @@ skip_crlf(const uint8_t *p, uint32_t off, uint32_t len)
 	return off;
 }
 
+/*
+ * The smallest valid SIP message (a start line and the mandatory
+ * headers) is well over this; UDP datagrams below it that are not SIP are
+ * the keep-alive pings real user agents send ("hello", a few spaces, NULs).
+ */
+#define DP_KEEPALIVE_MAX 32
+
+static inline uint32_t
+skip_blank(const uint8_t *p, uint32_t off, uint32_t len)
+{
+	while (off < len && (p[off] == '\r' || p[off] == '\n' || p[off] == ' ' ||
+			     p[off] == '\t' || p[off] == '\0'))
+		off++;
+	return off;
+}
+
 static void
 classify_udp(struct dp_worker *w, const struct dp_pkt *pkt, uint32_t trunk, enum dp_dir dir,
 	     uint64_t now_ms)
 {
-	uint32_t off = skip_crlf(pkt->payload, 0, pkt->payload_len);
+	uint32_t off = skip_blank(pkt->payload, 0, pkt->payload_len);
 	struct dp_sip_msg m;
 
 	if (off == pkt->payload_len) {
@@ -195,6 +211,8 @@ classify_udp(struct dp_worker *w, const struct dp_pkt *pkt, uint32_t trunk, enum
 	if (dp_sip_parse(w->sh->db, w->scratch, pkt->payload + off, pkt->payload_len - off, &m) ==
 		DP_SIP_OK)
 		count_message(w, trunk, dir, &m, now_ms);
+	else if (pkt->payload_len - off < DP_KEEPALIVE_MAX)
+		w->src.drops[SG_DROP_NO_PAYLOAD]++;
 	else
 		count_malformed(w, trunk);
 }

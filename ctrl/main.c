@@ -1,0 +1,456 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * sipguard-ctrl: the control plane, a DPDK secondary process.
+ *
+ * It attaches to the dataplane's rings by name (dataplane/sg_shared.h),
+ * drains counter publications and 503 events into ctl_state, closes a
+ * per-trunk time series every second, and serves the control API on a
+ * unix socket. It holds no state the dataplane needs: killed and started
+ * again, it asks the workers to republish (ctrl_generation) and its totals
+ * are exact once every worker has answered.
+ *
+ * Duties of the main loop, in order each turn: drain rings, tick the
+ * second, refresh rates, serve API clients (the poll is the only wait).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_log.h>
+#include <rte_mempool.h>
+#include <rte_memzone.h>
+#include <rte_ring.h>
+
+#include <jansson.h>
+
+#include "cfg.h"
+#include "ctl_api.h"
+#include "ctl_server.h"
+#include "ctl_state.h"
+#include "sg_shared.h"
+
+#define CTL_EXIT_USAGE 2
+#define CTL_EXIT_NO_DATAPLANE 3
+#define CTL_EXIT_RUNTIME 1
+#define CTL_DRAIN_BURST 64
+
+struct ctl_ctx {
+	const struct sg_config *cfg;
+	struct sg_shm *shm;
+	struct ctl_state *st;
+	struct rte_ring *pub[SG_MAX_WORKERS];
+	struct rte_ring *evt[SG_MAX_WORKERS];
+	struct rte_mempool *pub_pool;
+	struct rte_mempool *evt_pool;
+	uint64_t start_ns;
+	/* rates, refreshed once a second */
+	uint64_t rate_ns;
+	uint64_t prev_port_rx[SG_MAX_PORTS];
+	uint64_t prev_w_packets[SG_MAX_WORKERS];
+	uint64_t prev_w_busy[SG_MAX_WORKERS];
+	uint64_t prev_w_total[SG_MAX_WORKERS];
+	double port_pps[SG_MAX_PORTS];
+	double w_pps[SG_MAX_WORKERS];
+	double w_busy[SG_MAX_WORKERS];
+	int dataplane_alive;
+};
+
+static volatile int ctl_quit;
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	ctl_quit = 1;
+}
+
+static uint64_t
+wall_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void
+usage(FILE *f)
+{
+	fprintf(f, "usage: sipguard-ctrl -c CONFIG [--wait] [-- EAL-ARGS...]\n"
+		   "\n"
+		   "  -c, --config FILE  the dataplane's configuration (file_prefix, ctrl)\n"
+		   "  -w, --wait         wait for the dataplane instead of exiting\n"
+		   "  -h, --help         this text\n");
+}
+
+/* The runtime directory DPDK uses for a file prefix (as root). */
+static void
+config_file(const char *prefix, char *buf, size_t len)
+{
+	const char *dir = getenv("XDG_RUNTIME_DIR");
+
+	if (getuid() == 0 || dir == NULL)
+		snprintf(buf, len, "/var/run/dpdk/%s/config", prefix);
+	else
+		snprintf(buf, len, "%s/dpdk/%s/config", dir, prefix);
+}
+
+/* ---- API commands: each returns a new reference or NULL with *status ---- */
+
+static json_t *
+cmd_status(void *arg, json_t *args, int *status, char *err, size_t errlen)
+{
+	struct ctl_ctx *c = arg;
+	const struct sg_shm *shm = c->shm;
+	json_t *ports = json_array(), *lcores = json_array();
+	uint64_t pub_full = 0, pub_empty = 0, evt_full = 0, evt_empty = 0;
+	unsigned int i;
+
+	(void)args;
+	(void)status;
+	(void)err;
+	(void)errlen;
+	for (i = 0; i < shm->n_ports; i++) {
+		const struct sg_port_stats *p = &shm->ports[i];
+
+		json_array_append_new(ports,
+			json_pack("{s:s, s:I, s:I, s:I, s:I, s:f}", "name", p->name, "rx",
+				(json_int_t)p->rx_packets, "missed", (json_int_t)p->rx_missed,
+				"errors", (json_int_t)p->rx_errors, "nombuf",
+				(json_int_t)p->rx_nombuf, "rx_pps", c->port_pps[i]));
+	}
+	for (i = 0; i < shm->n_workers; i++) {
+		const struct sg_worker_stats *w = &shm->workers[i];
+
+		json_array_append_new(lcores,
+			json_pack("{s:i, s:i, s:i, s:I, s:f, s:f, s:I, s:I}", "lcore",
+				(int)shm->worker_lcore[i], "port", (int)shm->worker_port[i],
+				"queue", (int)shm->worker_queue[i], "packets",
+				(json_int_t)w->packets, "pps", c->w_pps[i], "busy_pct",
+				c->w_busy[i], "retrans_evictions",
+				(json_int_t)w->retrans_evictions, "dialog_evictions",
+				(json_int_t)w->dialog_evictions));
+		pub_full += w->pub_ring_full;
+		pub_empty += w->pub_pool_empty;
+		evt_full += w->evt_ring_full;
+		evt_empty += w->evt_pool_empty;
+	}
+	return json_pack("{s:s, s:I, s:I, s:s, s:o, s:o, s:{s:I, s:I, s:I, s:I}, s:o}",
+		"version", SG_VERSION, "uptime_s",
+		(json_int_t)((wall_ns() - shm->start_time_ns) / 1000000000ull), "ctrl_uptime_s",
+		(json_int_t)((wall_ns() - c->start_ns) / 1000000000ull), "dataplane",
+		c->dataplane_alive ? "running" : "stopped", "ports", ports, "lcores", lcores,
+		"rings", "pub_ring_full", (json_int_t)pub_full, "pub_pool_empty",
+		(json_int_t)pub_empty, "evt_ring_full", (json_int_t)evt_full, "evt_pool_empty",
+		(json_int_t)evt_empty, "ctrl", ctl_state_stats_json(c->st));
+}
+
+static json_t *
+cmd_trunks(void *arg, json_t *args, int *status, char *err, size_t errlen)
+{
+	struct ctl_ctx *c = arg;
+
+	(void)args;
+	(void)status;
+	(void)err;
+	(void)errlen;
+	return ctl_state_trunks_json(c->st, wall_ns() / 1000000000ull);
+}
+
+static json_t *
+cmd_trunk(void *arg, json_t *args, int *status, char *err, size_t errlen)
+{
+	struct ctl_ctx *c = arg;
+	const char *name = json_string_value(json_object_get(args, "name"));
+	json_t *doc;
+
+	if (name == NULL) {
+		*status = EINVAL;
+		snprintf(err, errlen, "trunk: missing \"name\"");
+		return NULL;
+	}
+	doc = ctl_state_trunk_json(c->st, name, wall_ns() / 1000000000ull);
+	if (doc == NULL) {
+		char safe[64];
+
+		ctl_api_sanitize(safe, sizeof(safe), name, strlen(name));
+		*status = ENOENT;
+		snprintf(err, errlen, "unknown trunk \"%s\"", safe);
+	}
+	return doc;
+}
+
+static json_t *
+cmd_events(void *arg, json_t *args, int *status, char *err, size_t errlen)
+{
+	struct ctl_ctx *c = arg;
+	json_t *n = json_object_get(args, "limit");
+	json_int_t limit = 50;
+
+	if (n != NULL) {
+		if (!json_is_integer(n) || json_integer_value(n) < 0 ||
+		    json_integer_value(n) > CTL_STATE_EVENTS) {
+			*status = EINVAL;
+			snprintf(err, errlen, "events: \"limit\" must be 0..%d", CTL_STATE_EVENTS);
+			return NULL;
+		}
+		limit = json_integer_value(n);
+	}
+	return ctl_state_events_json(c->st, (unsigned int)limit);
+}
+
+static json_t *
+cmd_totals(void *arg, json_t *args, int *status, char *err, size_t errlen)
+{
+	struct ctl_ctx *c = arg;
+
+	(void)args;
+	(void)status;
+	(void)err;
+	(void)errlen;
+	return ctl_state_totals_json(c->st);
+}
+
+static const struct ctl_cmd ctl_commands[] = {
+	{ "status", cmd_status, "dataplane, ports, lcores and ring health" },
+	{ "trunks", cmd_trunks, "one row per trunk: CPS, concurrent calls, 503s" },
+	{ "trunk", cmd_trunk, "one trunk in detail (args: name)" },
+	{ "events", cmd_events, "recent 5xx/6xx answers to INVITE (args: limit)" },
+	{ "totals", cmd_totals, "cumulative counters per trunk" },
+	{ NULL, NULL, NULL },
+};
+
+/* ---- the loop ---- */
+
+static unsigned int
+drain(struct ctl_ctx *c)
+{
+	void *objs[CTL_DRAIN_BURST];
+	unsigned int i, w, n, total = 0;
+
+	for (w = 0; w < c->shm->n_workers; w++) {
+		while ((n = rte_ring_sc_dequeue_burst(c->pub[w], objs, CTL_DRAIN_BURST, NULL)) > 0) {
+			for (i = 0; i < n; i++)
+				ctl_state_ingest_pub(c->st, objs[i]);
+			rte_mempool_put_bulk(c->pub_pool, objs, n);
+			total += n;
+		}
+		while ((n = rte_ring_sc_dequeue_burst(c->evt[w], objs, CTL_DRAIN_BURST, NULL)) > 0) {
+			for (i = 0; i < n; i++)
+				ctl_state_ingest_event(c->st, objs[i]);
+			rte_mempool_put_bulk(c->evt_pool, objs, n);
+			total += n;
+		}
+	}
+	return total;
+}
+
+static void
+rates(struct ctl_ctx *c, uint64_t now)
+{
+	const struct sg_shm *shm = c->shm;
+	double dt = (double)(now - c->rate_ns) / 1e9;
+	unsigned int i;
+
+	for (i = 0; i < shm->n_ports; i++) {
+		c->port_pps[i] = (double)(shm->ports[i].rx_packets - c->prev_port_rx[i]) / dt;
+		c->prev_port_rx[i] = shm->ports[i].rx_packets;
+	}
+	for (i = 0; i < shm->n_workers; i++) {
+		const struct sg_worker_stats *w = &shm->workers[i];
+		uint64_t dtot = w->total_cycles - c->prev_w_total[i];
+
+		c->w_pps[i] = (double)(w->packets - c->prev_w_packets[i]) / dt;
+		c->w_busy[i] = dtot ? 100.0 * (double)(w->busy_cycles - c->prev_w_busy[i]) /
+				(double)dtot : 0.0;
+		c->prev_w_packets[i] = w->packets;
+		c->prev_w_busy[i] = w->busy_cycles;
+		c->prev_w_total[i] = w->total_cycles;
+	}
+	c->rate_ns = now;
+}
+
+static int
+attach(struct ctl_ctx *c)
+{
+	const struct rte_memzone *mz = rte_memzone_lookup(SG_SHM_NAME);
+	char name[RTE_RING_NAMESIZE];
+	unsigned int i;
+
+	if (mz == NULL) {
+		fprintf(stderr, "sipguard-ctrl: no %s memzone: is the dataplane (sipguard) running "
+				"with file_prefix \"%s\"?\n",
+			SG_SHM_NAME, c->cfg->dp.file_prefix);
+		return -1;
+	}
+	c->shm = mz->addr;
+	if (c->shm->magic != SG_SHM_MAGIC || c->shm->version != SG_SHM_VERSION) {
+		fprintf(stderr, "sipguard-ctrl: dataplane shared memory is version %u, this is %u: "
+				"run matching versions\n",
+			c->shm->version, SG_SHM_VERSION);
+		return -1;
+	}
+	c->pub_pool = rte_mempool_lookup(SG_POOL_PUB);
+	c->evt_pool = rte_mempool_lookup(SG_POOL_EVT);
+	for (i = 0; i < c->shm->n_workers; i++) {
+		snprintf(name, sizeof(name), SG_RING_PUB_FMT, i);
+		c->pub[i] = rte_ring_lookup(name);
+		snprintf(name, sizeof(name), SG_RING_EVT_FMT, i);
+		c->evt[i] = rte_ring_lookup(name);
+		if (c->pub[i] == NULL || c->evt[i] == NULL)
+			break;
+	}
+	if (c->pub_pool == NULL || c->evt_pool == NULL || i < c->shm->n_workers) {
+		fprintf(stderr, "sipguard-ctrl: dataplane rings or pools missing (still starting?)\n");
+		return -1;
+	}
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "wait", no_argument, NULL, 'w' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static struct sg_config cfg;
+	static struct ctl_ctx c;
+	const char *config = NULL;
+	char err[512], lcores[64], prefix[96], cfile[256];
+	char *eargs[16];
+	struct ctl_server *srv = NULL;
+	uint64_t last_s = 0;
+	int opt, wait = 0, n = 0, ret = CTL_EXIT_RUNTIME;
+
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, "+c:wh", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'c':
+			config = optarg;
+			break;
+		case 'w':
+			wait = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			fprintf(stderr, "sipguard-ctrl: bad argument \"%s\" (try --help)\n",
+				argv[optind - 1]);
+			return CTL_EXIT_USAGE;
+		}
+	}
+	if (config == NULL) {
+		fprintf(stderr, "sipguard-ctrl: missing -c CONFIG (try --help)\n");
+		return CTL_EXIT_USAGE;
+	}
+	if (cfg_load(config, &cfg, err, sizeof(err)) != 0) {
+		fprintf(stderr, "sipguard-ctrl: %s\n", err);
+		return CTL_EXIT_USAGE;
+	}
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	c.cfg = &cfg;
+
+	/* a secondary cannot retry EAL init: look for a live primary first */
+	config_file(cfg.dp.file_prefix, cfile, sizeof(cfile));
+	while (!rte_eal_primary_proc_alive(cfile)) {
+		if (!wait) {
+			fprintf(stderr, "sipguard-ctrl: the dataplane is not running (no live "
+					"primary at %s); start sipguard first or use --wait\n",
+				cfile);
+			return CTL_EXIT_NO_DATAPLANE;
+		}
+		if (ctl_quit)
+			return 0;
+		usleep(200000);
+	}
+	snprintf(lcores, sizeof(lcores), "--lcores=0@%u", cfg.ctrl.cpu);
+	snprintf(prefix, sizeof(prefix), "--file-prefix=%s", cfg.dp.file_prefix);
+	eargs[n++] = argv[0];
+	eargs[n++] = lcores;
+	eargs[n++] = prefix;
+	eargs[n++] = (char *)"--proc-type=secondary";
+	eargs[n++] = (char *)"--no-telemetry";
+	eargs[n++] = (char *)"--no-pci";
+	eargs[n++] = (char *)"--log-level=*:error";
+	rte_openlog_stream(stderr);
+	if (rte_eal_init(n, eargs) < 0) {
+		fprintf(stderr, "sipguard-ctrl: cannot attach to the dataplane: %s\n",
+			rte_strerror(rte_errno));
+		return CTL_EXIT_NO_DATAPLANE;
+	}
+	/* the primary may still be creating its rings */
+	while (attach(&c) != 0) {
+		if (!wait || ctl_quit) {
+			ret = CTL_EXIT_NO_DATAPLANE;
+			goto out;
+		}
+		sleep(1);
+	}
+	c.st = ctl_state_create_shm(c.shm);
+	if (c.st == NULL) {
+		fprintf(stderr, "sipguard-ctrl: out of memory for the control state\n");
+		goto out;
+	}
+	{
+		char dir[sizeof(cfg.ctrl.socket)];
+		char *slash;
+
+		snprintf(dir, sizeof(dir), "%s", cfg.ctrl.socket);
+		slash = strrchr(dir, '/');
+		if (slash != NULL && slash != dir) {
+			*slash = '\0';
+			mkdir(dir, 0750);
+		}
+	}
+	srv = ctl_server_open(cfg.ctrl.socket, 0660, ctl_commands, &c, err, sizeof(err));
+	if (srv == NULL) {
+		fprintf(stderr, "sipguard-ctrl: %s\n", err);
+		goto out;
+	}
+	c.start_ns = wall_ns();
+	c.rate_ns = c.start_ns;
+	c.dataplane_alive = 1;
+	/* ask every worker to republish all its trunks: we start empty */
+	__atomic_fetch_add(&c.shm->ctrl_generation, 1, __ATOMIC_RELEASE);
+	fprintf(stderr, "sipguard-ctrl: attached: %u worker(s), %u trunk(s); API on %s\n",
+		c.shm->n_workers, c.shm->n_trunks, cfg.ctrl.socket);
+
+	while (!ctl_quit) {
+		uint64_t now = wall_ns();
+
+		drain(&c);
+		if (now / 1000000000ull != last_s) {
+			last_s = now / 1000000000ull;
+			ctl_state_tick(c.st, last_s);
+			rates(&c, now);
+			if (!rte_eal_primary_proc_alive(cfile)) {
+				c.dataplane_alive = 0;
+				fprintf(stderr, "sipguard-ctrl: the dataplane stopped; exiting\n");
+				drain(&c);
+				ret = CTL_EXIT_NO_DATAPLANE;
+				goto out;
+			}
+		}
+		ctl_server_poll(srv, 10);
+	}
+	ret = 0;
+out:
+	ctl_server_close(srv);
+	ctl_state_free(c.st);
+	rte_eal_cleanup();
+	return ret;
+}
