@@ -14,6 +14,7 @@ static const char *const drop_names[SG_DROP_COUNT] = {
 	[SG_DROP_L2_UNSUPPORTED] = "unsupported link/VLAN/PPPoE",
 	[SG_DROP_L4_UNSUPPORTED] = "not UDP/TCP (GRE, IPIP, ICMP, ...)",
 	[SG_DROP_NOT_CANDIDATE] = "not a SIP port or trunk peer",
+	[SG_DROP_PEER_NOT_SIP] = "trunk peer, not SIP (RTP, ...)",
 	[SG_DROP_NO_PAYLOAD] = "no payload, keep-alive or ping",
 	[SG_DROP_TCP_MIDSTREAM] = "TCP data not starting a message",
 	[SG_DROP_TRUNCATED] = "headers truncated",
@@ -27,6 +28,7 @@ dp_report_non_sip(const struct sg_source_counters *s)
 {
 	return s->drops[SG_DROP_NOT_IP] + s->drops[SG_DROP_L2_UNSUPPORTED] +
 		s->drops[SG_DROP_L4_UNSUPPORTED] + s->drops[SG_DROP_NOT_CANDIDATE] +
+		s->drops[SG_DROP_PEER_NOT_SIP] +
 		s->drops[SG_DROP_NO_PAYLOAD] + s->drops[SG_DROP_TCP_MIDSTREAM];
 }
 

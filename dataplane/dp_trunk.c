@@ -162,19 +162,33 @@ dp_trunks_create(const struct sg_config *cfg, const char *name, int socket_id, c
 	}
 	for (i = 0; i < t->n_entries; i++) {
 		const struct cfg_prefix *p = &t->entries[i].prefix;
+		unsigned int half;
 
-		if (p->family == 4) {
-			uint32_t ip = ((uint32_t)p->addr[0] << 24) | ((uint32_t)p->addr[1] << 16) |
-				((uint32_t)p->addr[2] << 8) | p->addr[3];
+		/*
+		 * LPM takes depths from 1: a default route (/0) goes in as its
+		 * two halves, both pointing at the same entry (of depth 0).
+		 */
+		for (half = 0; half < (p->depth == 0 ? 2u : 1u); half++) {
+			uint8_t depth = p->depth == 0 ? 1 : p->depth;
+			uint8_t addr[16];
 
-			ret = rte_lpm_add(t->lpm4, ip, p->depth, i);
-		} else {
-			ret = rte_lpm6_add(t->lpm6, p->addr, p->depth, i);
-		}
-		if (ret < 0) {
-			snprintf(err, errlen, "trunk table: cannot add prefix #%u: %s", i,
-				rte_strerror(-ret));
-			goto fail;
+			memcpy(addr, p->addr, sizeof(addr));
+			if (p->depth == 0)
+				addr[0] = half ? 0x80 : 0;
+			if (p->family == 4) {
+				uint32_t ip = ((uint32_t)addr[0] << 24) |
+					((uint32_t)addr[1] << 16) | ((uint32_t)addr[2] << 8) |
+					addr[3];
+
+				ret = rte_lpm_add(t->lpm4, ip, depth, i);
+			} else {
+				ret = rte_lpm6_add(t->lpm6, addr, depth, i);
+			}
+			if (ret < 0) {
+				snprintf(err, errlen, "trunk table: cannot add prefix #%u: %s", i,
+					rte_strerror(-ret));
+				goto fail;
+			}
 		}
 	}
 	return t;

@@ -196,11 +196,25 @@ skip_blank(const uint8_t *p, uint32_t off, uint32_t len)
 	return off;
 }
 
+/*
+ * Off the SIP ports, a trunk peer's packets are mostly media: only what
+ * starts like SIP is SIP there, and the rest is not malformed SIP.
+ */
+static inline void
+count_not_sip(struct dp_worker *w, uint32_t trunk, int on_sip_port)
+{
+	if (on_sip_port)
+		count_malformed(w, trunk);
+	else
+		w->src.drops[SG_DROP_PEER_NOT_SIP]++;
+}
+
 static void
 classify_udp(struct dp_worker *w, const struct dp_pkt *pkt, uint32_t trunk, enum dp_dir dir,
-	     uint64_t now_ms)
+	     int on_sip_port, uint64_t now_ms)
 {
 	uint32_t off = skip_blank(pkt->payload, 0, pkt->payload_len);
+	enum dp_sip_res res;
 	struct dp_sip_msg m;
 
 	if (off == pkt->payload_len) {
@@ -208,11 +222,13 @@ classify_udp(struct dp_worker *w, const struct dp_pkt *pkt, uint32_t trunk, enum
 		return;
 	}
 	/* a datagram is one message: Content-Length does not split it */
-	if (dp_sip_parse(w->sh->db, w->scratch, pkt->payload + off, pkt->payload_len - off, &m) ==
-		DP_SIP_OK)
+	res = dp_sip_parse(w->sh->db, w->scratch, pkt->payload + off, pkt->payload_len - off, &m);
+	if (res == DP_SIP_OK)
 		count_message(w, trunk, dir, &m, now_ms);
 	else if (pkt->payload_len - off < DP_KEEPALIVE_MAX)
 		w->src.drops[SG_DROP_NO_PAYLOAD]++;
+	else if (res == DP_SIP_NO_START_LINE)
+		count_not_sip(w, trunk, on_sip_port);
 	else
 		count_malformed(w, trunk);
 }
@@ -225,7 +241,7 @@ classify_udp(struct dp_worker *w, const struct dp_pkt *pkt, uint32_t trunk, enum
  */
 static void
 classify_tcp(struct dp_worker *w, const struct dp_pkt *pkt, uint32_t trunk, enum dp_dir dir,
-	     uint64_t now_ms)
+	     int on_sip_port, uint64_t now_ms)
 {
 	const uint8_t *p = pkt->payload;
 	uint32_t len = pkt->payload_len;
@@ -247,7 +263,9 @@ classify_tcp(struct dp_worker *w, const struct dp_pkt *pkt, uint32_t trunk, enum
 			off = skip_crlf(p, off + m.msg_len, len);
 			continue;
 		}
-		if (res == DP_SIP_NO_START_LINE || res == DP_SIP_TRUNCATED)
+		if (res == DP_SIP_NO_START_LINE && !on_sip_port && n == 0)
+			w->src.drops[SG_DROP_PEER_NOT_SIP]++;
+		else if (res == DP_SIP_NO_START_LINE || res == DP_SIP_TRUNCATED)
 			w->src.drops[SG_DROP_TCP_MIDSTREAM]++;
 		else
 			count_malformed(w, trunk);
@@ -263,6 +281,7 @@ dp_worker_frame(struct dp_worker *w, const uint8_t *frame, uint32_t len, uint64_
 	enum dp_decode_res res;
 	enum dp_dir dir;
 	uint32_t trunk;
+	int sip_port;
 
 	w->src.packets++;
 	w->src.bytes += len;
@@ -291,15 +310,15 @@ dp_worker_frame(struct dp_worker *w, const uint8_t *frame, uint32_t len, uint64_
 		return;
 	}
 	trunk = dp_trunks_lookup(w->sh->trunks, &pkt, &dir);
-	if (trunk == SG_UNMATCHED && !is_sip_port(w->sh, pkt.sport) &&
-	    !is_sip_port(w->sh, pkt.dport)) {
+	sip_port = is_sip_port(w->sh, pkt.sport) || is_sip_port(w->sh, pkt.dport);
+	if (trunk == SG_UNMATCHED && !sip_port) {
 		w->src.drops[SG_DROP_NOT_CANDIDATE]++;
 		return;
 	}
 	if (pkt.proto == IPPROTO_UDP)
-		classify_udp(w, &pkt, trunk, dir, now_ms);
+		classify_udp(w, &pkt, trunk, dir, sip_port, now_ms);
 	else
-		classify_tcp(w, &pkt, trunk, dir, now_ms);
+		classify_tcp(w, &pkt, trunk, dir, sip_port, now_ms);
 }
 
 /*

@@ -190,6 +190,7 @@ eal_start(char *prog, const struct sg_opts *o, const struct sg_config *cfg)
 	} else if (o->pcap == NULL) {
 		static char lcores[sizeof(cfg->dp.lcores) + 16];
 		static char prefix[sizeof(cfg->dp.file_prefix) + 16];
+		unsigned int p, pci = 0;
 
 		snprintf(lcores, sizeof(lcores), "--lcores=%s", cfg->dp.lcores);
 		snprintf(prefix, sizeof(prefix), "--file-prefix=%s", cfg->dp.file_prefix);
@@ -197,6 +198,20 @@ eal_start(char *prog, const struct sg_opts *o, const struct sg_config *cfg)
 		args[n++] = prefix;
 		args[n++] = (char *)"--proc-type=primary";
 		args[n++] = (char *)"--log-level=*:warning";
+		/*
+		 * Only the configured PCI devices are touched (allow-list);
+		 * with none, the PCI bus is not scanned at all, so a NIC the
+		 * host itself uses is never probed.
+		 */
+		for (p = 0; p < cfg->n_ports && n < SG_MAX_EAL_ARGS - 3; p++) {
+			if (strncmp(cfg->ports[p].devargs, "net_", 4) == 0)
+				continue;
+			args[n++] = (char *)"-a";
+			args[n++] = (char *)(uintptr_t)cfg->ports[p].devargs;
+			pci++;
+		}
+		if (pci == 0)
+			args[n++] = (char *)"--no-pci";
 	} else {
 		args[n++] = (char *)"--no-pci";
 		args[n++] = (char *)"--no-telemetry";

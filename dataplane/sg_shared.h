@@ -100,6 +100,7 @@ enum sg_drop {
 	SG_DROP_L2_UNSUPPORTED,  /* >2 VLAN tags, PPPoE, unknown link */
 	SG_DROP_L4_UNSUPPORTED,  /* ICMP, GRE, IP-in-IP, ESP, SCTP */
 	SG_DROP_NOT_CANDIDATE,   /* UDP/TCP, not on a SIP port or trunk */
+	SG_DROP_PEER_NOT_SIP,    /* trunk peer, off the SIP ports, not SIP (RTP) */
 	SG_DROP_NO_PAYLOAD,      /* TCP without data, CRLF keep-alives */
 	SG_DROP_TCP_MIDSTREAM,   /* TCP data not starting a SIP message */
 	SG_DROP_TRUNCATED,       /* headers cut short by the capture */

@@ -523,7 +523,7 @@ test_sanitize(void **state)
 	ctl_api_sanitize(out, sizeof(out), "tab\there", 8);
 	assert_string_equal(out, "tab here");
 	/* valid UTF-8 is kept, C1 controls and invalid bytes are not */
-	ctl_api_sanitize(out, sizeof(out), "caf\xc3\xa9 \xc2\x9b \xff \xe2\x80\xa8.", 14);
+	ctl_api_sanitize(out, sizeof(out), "caf\xc3\xa9 \xc2\x9b \xff \xe2\x80\xa8.", 15);
 	assert_string_equal(out, "caf\xc3\xa9 ? ? ?.");
 	/* an embedded NUL does not end the copy early */
 	ctl_api_sanitize(out, sizeof(out), "a\0b", 3);
@@ -686,11 +686,11 @@ test_render_trunks_numbers(void **state)
 				break;
 			case 3:
 				assert_float_equal(strtod(tok, NULL),
-					json_real_value(json_object_get(tr, "r503_per_s")), 0.051); /* one decimal shown */
+					json_real_value(json_object_get(tr, "r503_per_s")), 0.051);
 				break;
 			case 4:
 				assert_float_equal(strtod(tok, NULL),
-					json_real_value(json_object_get(tr, "share_503_pct")), 0.051); /* one decimal shown */
+					json_real_value(json_object_get(tr, "share_503_pct")), 0.051);
 				break;
 			case 5:
 				v = json_object_get(tr, "answer_ratio");
