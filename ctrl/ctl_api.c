@@ -255,7 +255,8 @@ ctl_api_dump_line(json_t *doc, size_t *lenp)
 	char *s, *line;
 	size_t len;
 
-	s = json_dumps(doc, JSON_COMPACT);
+	/* 15 digits: rates print as 16.15, not 16.149999999999999 */
+	s = json_dumps(doc, JSON_COMPACT | JSON_REAL_PRECISION(15));
 	if (s == NULL)
 		return NULL;
 	len = strlen(s);

@@ -116,8 +116,9 @@ static int
 ctl_cli_usage_error(const struct ctl_cli_cmd *c, const char *why)
 {
 	if (c != NULL)
-		fprintf(stderr, "%s: usage: %s %s %s [-j]%s%s\n", CTL_CLI_NAME, CTL_CLI_NAME, c->name,
-			c->args, why != NULL ? ": " : "", why != NULL ? why : "");
+		fprintf(stderr, "%s: usage: %s %s%s%s [-j]%s%s\n", CTL_CLI_NAME, CTL_CLI_NAME, c->name,
+			c->args[0] != '\0' ? " " : "", c->args, why != NULL ? ": " : "",
+			why != NULL ? why : "");
 	else
 		fprintf(stderr, "%s: usage: %s [-s SOCKET] [-j] COMMAND [ARGS]%s%s (see %s help)\n",
 			CTL_CLI_NAME, CTL_CLI_NAME, why != NULL ? ": " : "", why != NULL ? why : "",
@@ -199,7 +200,7 @@ ctl_cli_call(struct ctl_cli *cli, const char *cmd, json_t *args, int *rc)
 static int
 ctl_cli_print_json(json_t *data, size_t flags)
 {
-	if (json_dumpf(data, stdout, flags) < 0)
+	if (json_dumpf(data, stdout, flags | JSON_REAL_PRECISION(15)) < 0)
 		return CTL_CLI_EREACH;
 	fputc('\n', stdout);
 	return CTL_CLI_OK;
@@ -415,7 +416,8 @@ ctl_cli_parse_cmd(struct ctl_cli *cli, int argc, char **argv)
 			cli->json = true;
 			break;
 		case 'h':
-			printf("usage: %s %s %s [-j]\n  %s\n", CTL_CLI_NAME, c->name, c->args, c->help);
+			printf("usage: %s %s%s%s [-j]\n  %s\n", CTL_CLI_NAME, c->name,
+				c->args[0] != '\0' ? " " : "", c->args, c->help);
 			return -1; /* done, successfully */
 		case 'n':
 			if (ctl_cli_ulong(optarg, 1, 1000000, &cli->count) < 0) {

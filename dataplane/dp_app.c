@@ -249,10 +249,10 @@ live_shared(const struct sg_config *cfg, struct dp_app *a, struct rte_ring **pub
 	for (i = 0; i < a->n_workers; i++) {
 		snprintf(name, sizeof(name), SG_RING_PUB_FMT, i);
 		pub[i] = rte_ring_create(name, cfg->dp.ring_size, socket,
-			RING_F_SP_ENQ | RING_F_SC_DEQ);
+			RING_F_SP_ENQ | RING_F_SC_DEQ | RING_F_EXACT_SZ);
 		snprintf(name, sizeof(name), SG_RING_EVT_FMT, i);
 		evt[i] = rte_ring_create(name, cfg->dp.ring_size, socket,
-			RING_F_SP_ENQ | RING_F_SC_DEQ);
+			RING_F_SP_ENQ | RING_F_SC_DEQ | RING_F_EXACT_SZ);
 		if (pub[i] == NULL || evt[i] == NULL) {
 			fprintf(stderr, "sipguard: cannot create ring %s: %s\n", name,
 				rte_strerror(rte_errno));

@@ -1,0 +1,333 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Counter publication from a worker to the control plane: cumulative
+ * counters through a single-producer ring, a full ring skipped and
+ * counted without losing anything, a control-plane restart answered by a
+ * full republication, 503 events with their fields, and the dialog table
+ * behind concurrent calls.
+ */
+#include <arpa/inet.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <rte_mempool.h>
+#include <rte_ring.h>
+
+#include "cfg.h"
+#include "dp_worker.h"
+#include "sg_test_eal.h"
+
+static struct sg_config cfg;
+static struct dp_worker_shared sh;
+static struct sg_shm shm;
+static struct dp_sip_db *db;
+static hs_scratch_t *proto;
+static struct dp_trunks *trunks;
+
+/* Build an Ethernet/IPv4/UDP frame around a SIP message. */
+static uint32_t
+frame(uint8_t *buf, const char *src, const char *dst, const char *sip)
+{
+	uint32_t plen = (uint32_t)strlen(sip), ulen = plen + 8, tlen = ulen + 20;
+
+	memset(buf, 0, 42);
+	buf[12] = 0x08;
+	buf[14] = 0x45;
+	buf[16] = (uint8_t)(tlen >> 8);
+	buf[17] = (uint8_t)tlen;
+	buf[22] = 64;
+	buf[23] = 17;
+	inet_pton(AF_INET, src, buf + 26);
+	inet_pton(AF_INET, dst, buf + 30);
+	buf[34] = 0x13;
+	buf[35] = 0xc4; /* 5060 */
+	buf[36] = 0x13;
+	buf[37] = 0xc4;
+	buf[38] = (uint8_t)(ulen >> 8);
+	buf[39] = (uint8_t)ulen;
+	memcpy(buf + 42, sip, plen);
+	return 42 + plen;
+}
+
+static void
+send_msg(struct dp_worker *w, const char *src, const char *dst, const char *first_line,
+	 const char *call_id, const char *cseq, const char *extra, uint64_t now_ms)
+{
+	char sip[1024];
+	uint8_t buf[1200];
+
+	snprintf(sip, sizeof(sip),
+		"%s\r\nVia: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK%s%s\r\nCall-ID: %s\r\n"
+		"CSeq: %s\r\n%sContent-Length: 0\r\n\r\n",
+		first_line, call_id, cseq, call_id, cseq, extra);
+	dp_worker_frame(w, buf, frame(buf, src, dst, sip), now_ms);
+}
+
+static void
+invite_call(struct dp_worker *w, const char *call_id, int status, uint64_t t)
+{
+	char line[64];
+
+	send_msg(w, "192.0.2.1", "198.51.100.10", "INVITE sip:1@198.51.100.10 SIP/2.0", call_id,
+		"1 INVITE", "", t);
+	snprintf(line, sizeof(line), "SIP/2.0 %d X", status);
+	send_msg(w, "198.51.100.10", "192.0.2.1", line, call_id, "1 INVITE",
+		status == 503 ? "Retry-After: 10\r\nReason: Q.850;cause=34\r\n" : "", t + 5);
+}
+
+static int
+setup(void **state)
+{
+	char err[256];
+
+	(void)state;
+	cfg_defaults(&cfg);
+	cfg.n_trunks = 2;
+	snprintf(cfg.trunks[0].name, SG_TRUNK_NAME_MAX, "a");
+	snprintf(cfg.trunks[1].name, SG_TRUNK_NAME_MAX, "b");
+	cfg_parse_prefix("198.51.100.10/32", &cfg.trunks[0].prefixes[0]);
+	cfg_parse_prefix("198.51.100.20/32", &cfg.trunks[1].prefixes[0]);
+	cfg.trunks[0].n_prefixes = cfg.trunks[1].n_prefixes = 1;
+	cfg.dp.dialog_timeout_s = 60;
+	db = dp_sip_db_create(err, sizeof(err));
+	assert_non_null(db);
+	assert_int_equal(dp_sip_scratch_alloc(db, &proto), 0);
+	trunks = dp_trunks_create(&cfg, "pub_trunks", 0, err, sizeof(err));
+	assert_non_null(trunks);
+	dp_worker_shared_init(&sh, &cfg);
+	sh.db = db;
+	sh.trunks = trunks;
+	sh.link = DP_LINK_ETHER;
+	return 0;
+}
+
+static struct dp_worker *
+worker(const char *tag, unsigned int ring_size, struct rte_ring **pub, struct rte_ring **evt,
+       struct rte_mempool **pp, struct rte_mempool **ep)
+{
+	char err[256], name[64];
+	struct dp_worker *w = dp_worker_create(&sh, &cfg, proto, 0, err, sizeof(err));
+
+	assert_non_null(w);
+	snprintf(name, sizeof(name), "%s_pub", tag);
+	*pub = rte_ring_create(name, ring_size, 0, RING_F_SP_ENQ | RING_F_SC_DEQ | RING_F_EXACT_SZ);
+	snprintf(name, sizeof(name), "%s_evt", tag);
+	*evt = rte_ring_create(name, ring_size, 0, RING_F_SP_ENQ | RING_F_SC_DEQ | RING_F_EXACT_SZ);
+	snprintf(name, sizeof(name), "%s_pp", tag);
+	*pp = rte_mempool_create(name, 255, sizeof(struct sg_pub), 0, 0, NULL, NULL, NULL, NULL,
+		0, 0);
+	snprintf(name, sizeof(name), "%s_ep", tag);
+	*ep = rte_mempool_create(name, 255, sizeof(struct sg_event), 0, 0, NULL, NULL, NULL,
+		NULL, 0, 0);
+	assert_non_null(*pub);
+	assert_non_null(*evt);
+	assert_non_null(*pp);
+	assert_non_null(*ep);
+	memset(&shm, 0, sizeof(shm));
+	w->ln = (struct dp_worker_link){ .pub_ring = *pub, .evt_ring = *evt, .pub_pool = *pp,
+		.evt_pool = *ep, .stats = &shm.workers[0],
+		.ctrl_generation = &shm.ctrl_generation, .publish_cycles = 1 };
+	return w;
+}
+
+/* Drain a ring into "last seen per trunk", as the control plane does. */
+static unsigned int
+drain(struct rte_ring *r, struct rte_mempool *mp, struct sg_trunk_counters *last, uint64_t *seq)
+{
+	void *obj;
+	unsigned int n = 0;
+
+	while (rte_ring_sc_dequeue(r, &obj) == 0) {
+		const struct sg_pub *p = obj;
+
+		assert_true(p->seq > *seq);
+		*seq = p->seq;
+		assert_true(p->trunk < SG_TRUNK_SLOTS);
+		last[p->trunk] = p->c;
+		rte_mempool_put(mp, obj);
+		n++;
+	}
+	return n;
+}
+
+static void
+test_publish_ring_full_and_restart(void **state)
+{
+	static struct sg_trunk_counters last[SG_TRUNK_SLOTS];
+	struct rte_ring *pub, *evt;
+	struct rte_mempool *pp, *ep;
+	struct dp_worker *w = worker("p1", 1, &pub, &evt, &pp, &ep);
+	uint64_t seq = 0;
+	unsigned int i;
+	char id[32];
+
+	(void)state;
+	/* only changed trunks are published */
+	invite_call(w, "c1@x", 200, 1000);
+	assert_int_equal(dp_worker_publish(w, 0), 0);
+	assert_int_equal(drain(pub, pp, last, &seq), 1);
+	assert_int_equal(last[0].invite_attempts, 1);
+	assert_int_equal(last[0].invite_final[200 - SG_STATUS_MIN], 1);
+	assert_int_equal(last[0].dialogs_opened, 1);
+	assert_int_equal(dp_worker_publish(w, 0), 0);
+	assert_int_equal(drain(pub, pp, last, &seq), 0);
+
+	/* ring of one: the second trunk's publication is skipped, counted, kept */
+	for (i = 0; i < 5; i++) {
+		snprintf(id, sizeof(id), "c%u@x", 10 + i);
+		invite_call(w, id, 503, 2000 + i * 10);
+	}
+	send_msg(w, "192.0.2.1", "198.51.100.20", "OPTIONS sip:b SIP/2.0", "o1@x", "1 OPTIONS",
+		"", 2100);
+	assert_int_equal(dp_worker_publish(w, 0), 1);
+	assert_int_equal(shm.workers[0].pub_ring_full, 1);
+	assert_int_equal(drain(pub, pp, last, &seq), 1);
+	assert_int_equal(dp_worker_publish(w, 0), 0);
+	assert_int_equal(drain(pub, pp, last, &seq), 1);
+	assert_int_equal(last[0].invite_attempts, 6);
+	assert_int_equal(last[0].invite_final[503 - SG_STATUS_MIN], 5);
+	assert_int_equal(last[1].requests[SG_M_OPTIONS], 1);
+	/* what was received equals what the worker counted */
+	assert_memory_equal(&last[0], &w->trunk[0], sizeof(last[0]));
+	assert_memory_equal(&last[1], &w->trunk[1], sizeof(last[1]));
+
+	/* a restarted control plane starts empty and bumps the generation */
+	memset(last, 0, sizeof(last));
+	shm.ctrl_generation++;
+	for (i = 0; i < SG_TRUNK_SLOTS * 2; i++) {
+		if (dp_worker_publish(w, 0) == 0 && rte_ring_count(pub) == 0)
+			break;
+		drain(pub, pp, last, &seq);
+	}
+	drain(pub, pp, last, &seq);
+	assert_memory_equal(&last[0], &w->trunk[0], sizeof(last[0]));
+	assert_memory_equal(&last[1], &w->trunk[1], sizeof(last[1]));
+	assert_memory_equal(&last[SG_UNMATCHED], &w->trunk[SG_UNMATCHED], sizeof(last[0]));
+	dp_worker_free(w);
+	rte_ring_free(pub);
+	rte_ring_free(evt);
+	rte_mempool_free(pp);
+	rte_mempool_free(ep);
+}
+
+static void
+test_events(void **state)
+{
+	struct rte_ring *pub, *evt;
+	struct rte_mempool *pp, *ep;
+	struct dp_worker *w = worker("p2", 2, &pub, &evt, &pp, &ep);
+	void *obj = NULL;
+	const struct sg_event *e;
+
+	(void)state;
+	invite_call(w, "e1@x", 503, 5000);
+	invite_call(w, "e2@x", 486, 5100);  /* 4xx: no event */
+	invite_call(w, "e3@x", 603, 5200);
+	invite_call(w, "e4@x", 500, 5300);  /* ring of two is full: dropped, counted */
+	assert_int_equal(shm.workers[0].events, 2);
+	assert_int_equal(shm.workers[0].evt_ring_full, 1);
+	assert_int_equal(rte_ring_sc_dequeue(evt, &obj), 0);
+	e = obj;
+	assert_int_equal(e->status, 503);
+	assert_int_equal(e->trunk, 0);
+	assert_int_equal(e->retry_after, 10);
+	assert_int_equal(e->reason_proto, DP_REASON_Q850);
+	assert_int_equal(e->reason_cause, 34);
+	assert_int_equal(e->call_id_len, 4);
+	assert_memory_equal(e->call_id, "e1@x", 4);
+	assert_int_equal(e->time_ns, 5005ull * 1000000);
+	rte_mempool_put(ep, obj);
+	assert_int_equal(rte_ring_sc_dequeue(evt, &obj), 0);
+	assert_int_equal(((const struct sg_event *)obj)->status, 603);
+	rte_mempool_put(ep, obj);
+	/* a retransmitted 503 is not a new event */
+	send_msg(w, "198.51.100.10", "192.0.2.1", "SIP/2.0 503 X", "e1@x", "1 INVITE", "", 5500);
+	assert_int_equal(rte_ring_count(evt), 0);
+	dp_worker_free(w);
+	rte_ring_free(pub);
+	rte_ring_free(evt);
+	rte_mempool_free(pp);
+	rte_mempool_free(ep);
+}
+
+static void
+test_dialogs(void **state)
+{
+	struct rte_ring *pub, *evt;
+	struct rte_mempool *pp, *ep;
+	struct dp_worker *w = worker("p3", 64, &pub, &evt, &pp, &ep);
+	const struct sg_trunk_counters *c = &w->trunk[0];
+
+	(void)state;
+	invite_call(w, "d1@x", 200, 10000);
+	invite_call(w, "d2@x", 200, 10000);
+	invite_call(w, "d3@x", 503, 10000);  /* not answered: no dialog */
+	assert_int_equal(c->dialogs_opened - c->dialogs_closed, 2);
+	/* a late retransmitted 200 does not open it twice */
+	send_msg(w, "198.51.100.10", "192.0.2.1", "SIP/2.0 200 OK", "d1@x", "1 INVITE", "", 20000);
+	assert_int_equal(c->dialogs_opened, 2);
+	send_msg(w, "192.0.2.1", "198.51.100.10", "BYE sip:1@198.51.100.10 SIP/2.0", "d1@x",
+		"2 BYE", "", 30000);
+	assert_int_equal(c->dialogs_opened - c->dialogs_closed, 1);
+	/* the other one times out (60 s): found by the sweep */
+	dp_dialogs_sweep(w->dlg, 1u << 20, 80000, w->trunk);
+	assert_int_equal(c->dialogs_opened - c->dialogs_closed, 0);
+	assert_int_equal(dp_dialogs_stats(w->dlg)->timed_out, 1);
+	assert_int_equal(dp_dialogs_active(w->dlg), 0);
+	dp_worker_free(w);
+	rte_ring_free(pub);
+	rte_ring_free(evt);
+	rte_mempool_free(pp);
+	rte_mempool_free(ep);
+}
+
+static void
+test_dialog_table_bounded(void **state)
+{
+	struct sg_trunk_counters *counters = calloc(SG_TRUNK_SLOTS, sizeof(*counters));
+	struct dp_dialogs *d = dp_dialogs_create(1024, 3600, 0);
+	struct dp_sip_msg m;
+	char id[32];
+	uint32_t i;
+
+	(void)state;
+	memset(&m, 0, sizeof(m));
+	m.status = 200;
+	m.cseq_method = SG_M_INVITE;
+	for (i = 0; i < 20000; i++) {
+		snprintf(id, sizeof(id), "flood-%u", i);
+		m.call_id.p = id;
+		m.call_id.len = (uint32_t)strlen(id);
+		dp_dialogs_message(d, &m, 0, 1000 + i, counters);
+	}
+	assert_true(dp_dialogs_active(d) <= dp_dialogs_capacity(d));
+	assert_int_equal(dp_dialogs_stats(d)->opened, 20000);
+	assert_true(dp_dialogs_stats(d)->evicted >= 20000 - 1024);
+	/* the active count the counters give is the table's own */
+	assert_int_equal(counters[0].dialogs_opened - counters[0].dialogs_closed,
+		dp_dialogs_active(d));
+	dp_dialogs_free(d);
+	free(counters);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_publish_ring_full_and_restart),
+		cmocka_unit_test(test_events),
+		cmocka_unit_test(test_dialogs),
+		cmocka_unit_test(test_dialog_table_bounded),
+	};
+
+	if (sg_test_eal_init() != 0)
+		return 1;
+	return cmocka_run_group_tests(tests, setup, NULL);
+}
