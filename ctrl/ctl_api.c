@@ -10,7 +10,6 @@
  * reaches a terminal.
  */
 #include <errno.h>
-#include <math.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -89,7 +88,8 @@ ctl_api_sanitize(char *dst, size_t dstlen, const char *src, size_t srclen)
 		/* C1 controls (U+0080..U+009F) and U+2028/U+2029 line breaks */
 		if (n == 2 && s[i] == 0xc2 && s[i + 1] < 0xa0)
 			bad = true;
-		if (n == 3 && s[i] == 0xe2 && s[i + 1] == 0x80 && (s[i + 2] == 0xa8 || s[i + 2] == 0xa9))
+		if (n == 3 && s[i] == 0xe2 && s[i + 1] == 0x80 &&
+			(s[i + 2] == 0xa8 || s[i + 2] == 0xa9))
 			bad = true;
 		if (bad) {
 			if (o + 1 >= dstlen)
@@ -131,8 +131,8 @@ ctl_api_request_clear(struct ctl_request *req)
 }
 
 int
-ctl_api_parse_request(const char *buf, size_t len, struct ctl_request *out, char *err,
-	size_t errlen)
+ctl_api_parse_request(
+	const char *buf, size_t len, struct ctl_request *out, char *err, size_t errlen)
 {
 	static const char *const members[] = { "v", "id", "cmd", "args" };
 	json_error_t jerr;
@@ -169,7 +169,8 @@ ctl_api_parse_request(const char *buf, size_t len, struct ctl_request *out, char
 	}
 	root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (root == NULL) {
-		ctl_api_sanitize(clean, sizeof(clean), jerr.text, strnlen(jerr.text, sizeof(jerr.text)));
+		ctl_api_sanitize(
+			clean, sizeof(clean), jerr.text, strnlen(jerr.text, sizeof(jerr.text)));
 		ctl_api_seterr(err, errlen, "invalid JSON at byte %d: %s", jerr.position, clean);
 		return EINVAL;
 	}
@@ -193,7 +194,8 @@ ctl_api_parse_request(const char *buf, size_t len, struct ctl_request *out, char
 	}
 	if (json_integer_value(v) != CTL_API_VERSION) {
 		ctl_api_seterr(err, errlen,
-			"unsupported protocol version %" JSON_INTEGER_FORMAT " (this server speaks %d)",
+			"unsupported protocol version %" JSON_INTEGER_FORMAT
+			" (this server speaks %d)",
 			json_integer_value(v), CTL_API_VERSION);
 		rc = EPROTO;
 		goto fail;
@@ -203,7 +205,8 @@ ctl_api_parse_request(const char *buf, size_t len, struct ctl_request *out, char
 		ctl_api_seterr(err, errlen, "\"id\" must be an integer");
 		goto fail;
 	}
-	json_object_foreach(root, key, val) {
+	json_object_foreach(root, key, val)
+	{
 		for (i = 0; i < sizeof(members) / sizeof(members[0]); i++)
 			if (strcmp(key, members[i]) == 0)
 				break;
@@ -325,7 +328,8 @@ ctl_api_response_ok(json_int_t id, json_t *data)
 	doc = json_pack("{s:i, s:I, s:i}", "v", CTL_API_VERSION, "id", id, "status", 0);
 	if (doc == NULL)
 		return NULL;
-	if (json_object_set_new(doc, "data", data != NULL ? json_incref(data) : json_object()) < 0) {
+	if (json_object_set_new(doc, "data", data != NULL ? json_incref(data) : json_object()) <
+		0) {
 		json_decref(doc);
 		return NULL;
 	}
@@ -350,8 +354,8 @@ ctl_api_response_clear(struct ctl_response *resp)
 }
 
 int
-ctl_api_parse_response(const char *buf, size_t len, struct ctl_response *out, char *err,
-	size_t errlen)
+ctl_api_parse_response(
+	const char *buf, size_t len, struct ctl_response *out, char *err, size_t errlen)
 {
 	json_error_t jerr;
 	json_t *root, *v;
@@ -508,8 +512,8 @@ ctl_client_call(int fd, json_int_t id, const char *cmd, json_t *args, int timeou
 			if (cap > (size_t)CTL_API_MAX_RESP + 4096 + 1)
 				cap = (size_t)CTL_API_MAX_RESP + 4096 + 1;
 			if (len + 1 >= cap) {
-				ctl_api_seterr(err, errlen, "response exceeds %d bytes",
-					CTL_API_MAX_RESP);
+				ctl_api_seterr(
+					err, errlen, "response exceeds %d bytes", CTL_API_MAX_RESP);
 				goto out;
 			}
 			nbuf = realloc(buf, cap);
@@ -543,8 +547,10 @@ ctl_client_call(int fd, json_int_t id, const char *cmd, json_t *args, int timeou
 		goto out;
 	/* An error sent before our request was read (e.g. EBUSY) carries id 0. */
 	if (resp->id != id && resp->status == 0) {
-		ctl_api_seterr(err, errlen, "response id %" JSON_INTEGER_FORMAT
-			" does not match request id %" JSON_INTEGER_FORMAT, resp->id, id);
+		ctl_api_seterr(err, errlen,
+			"response id %" JSON_INTEGER_FORMAT
+			" does not match request id %" JSON_INTEGER_FORMAT,
+			resp->id, id);
 		ctl_api_response_clear(resp);
 		goto out;
 	}
@@ -558,13 +564,20 @@ out:
 /* Rendering */
 
 static const char *const ctl_spark_blocks[8] = {
-	"\u2581", "\u2582", "\u2583", "\u2584", "\u2585", "\u2586", "\u2587", "\u2588",
+	"\u2581",
+	"\u2582",
+	"\u2583",
+	"\u2584",
+	"\u2585",
+	"\u2586",
+	"\u2587",
+	"\u2588",
 };
 
 size_t
 ctl_render_sparkline(char *dst, size_t dstlen, json_t *series)
 {
-	double max = 0, x;
+	double max = 0, x, q;
 	size_t i, o = 0, drawn = 0;
 	json_t *v;
 	int idx;
@@ -574,16 +587,22 @@ ctl_render_sparkline(char *dst, size_t dstlen, json_t *series)
 	dst[0] = '\0';
 	if (!json_is_array(series))
 		return 0;
-	json_array_foreach(series, i, v) {
+	json_array_foreach(series, i, v)
+	{
 		x = json_is_number(v) ? json_number_value(v) : 0;
 		if (x > max)
 			max = x;
 	}
-	json_array_foreach(series, i, v) {
+	json_array_foreach(series, i, v)
+	{
 		x = json_is_number(v) ? json_number_value(v) : 0;
 		idx = 0;
 		if (x > 0 && max > 0) {
-			idx = (int)ceil(x * 7 / max);
+			/* rounded up, so any positive value rises above zero */
+			q = x * 7 / max;
+			idx = (int)q;
+			if ((double)idx < q)
+				idx++;
 			idx = idx < 1 ? 1 : idx > 7 ? 7 : idx;
 		}
 		if (o + 3 >= dstlen)
@@ -651,7 +670,8 @@ ctl_fmt_time(char *buf, size_t len, json_t *v)
 		return buf;
 	}
 	t = (time_t)x;
-	if (localtime_r(&t, &tm) == NULL || (n = strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm)) == 0) {
+	if (localtime_r(&t, &tm) == NULL ||
+		(n = strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm)) == 0) {
 		snprintf(buf, len, "-");
 		return buf;
 	}
@@ -778,7 +798,8 @@ ctl_render_trunks(FILE *f, json_t *data)
 		return -1;
 	if (ctl_table_init(&t, 6, "lrrrrr", heads) < 0)
 		return -1;
-	json_array_foreach(trunks, i, tr) {
+	json_array_foreach(trunks, i, tr)
+	{
 		row = ctl_table_row(&t);
 		if (row == NULL)
 			break;
@@ -816,7 +837,8 @@ ctl_render_events_table(FILE *f, json_t *events, bool with_trunk, size_t max, co
 	if (ctl_table_init(&t, with_trunk ? 7 : 6, with_trunk ? "llrrrll" : "lrrrll",
 		    with_trunk ? heads_t : heads) < 0)
 		return -1;
-	json_array_foreach(events, i, ev) {
+	json_array_foreach(events, i, ev)
+	{
 		if (i >= max)
 			break;
 		row = ctl_table_row(&t);
@@ -858,7 +880,8 @@ ctl_series_stats(json_t *series, double *min, double *max, double *now)
 	size_t i;
 	double x;
 
-	json_array_foreach(series, i, v) {
+	json_array_foreach(series, i, v)
+	{
 		if (!json_is_number(v))
 			continue;
 		x = json_number_value(v);
@@ -924,8 +947,8 @@ ctl_render_trunk(FILE *f, json_t *data, size_t max_events)
 			fprintf(f, "no recent events\n");
 		} else {
 			fprintf(f, "last events (newest first)\n");
-			ctl_render_events_table(f, json_object_get(data, "events"), false,
-				max_events, "  ");
+			ctl_render_events_table(
+				f, json_object_get(data, "events"), false, max_events, "  ");
 		}
 	}
 	return 0;
@@ -971,7 +994,8 @@ ctl_render_status(FILE *f, json_t *data)
 		ctl_fmt_str(c, sizeof(c), json_object_get(data, "dataplane")));
 	arr = json_object_get(data, "ports");
 	if (json_is_array(arr) && ctl_table_init(&t, 5, "lrrrr", port_heads) == 0) {
-		json_array_foreach(arr, i, e) {
+		json_array_foreach(arr, i, e)
+		{
 			row = ctl_table_row(&t);
 			if (row == NULL)
 				break;
@@ -987,7 +1011,8 @@ ctl_render_status(FILE *f, json_t *data)
 	}
 	arr = json_object_get(data, "lcores");
 	if (json_is_array(arr) && ctl_table_init(&t, 4, "lrrr", lcore_heads) == 0) {
-		json_array_foreach(arr, i, e) {
+		json_array_foreach(arr, i, e)
+		{
 			row = ctl_table_row(&t);
 			if (row == NULL)
 				break;
@@ -1033,7 +1058,8 @@ ctl_render_value(FILE *f, json_t *v)
 	}
 	if (json_object_size(v) == 0)
 		fputs("-", f);
-	json_object_foreach(v, key, e) {
+	json_object_foreach(v, key, e)
+	{
 		ctl_api_sanitize(k, sizeof(k), key, strlen(key));
 		fprintf(f, "%s%s ", first ? "" : "  ", k);
 		if (json_is_object(e) || json_is_array(e)) {
@@ -1057,7 +1083,8 @@ ctl_render_block(FILE *f, const char *title, json_t *obj)
 	json_t *v;
 
 	fprintf(f, "%s\n", title);
-	json_object_foreach(obj, key, v) {
+	json_object_foreach(obj, key, v)
+	{
 		ctl_api_sanitize(k, sizeof(k), key, strlen(key));
 		fprintf(f, "  %-16s ", k);
 		ctl_render_value(f, v);
@@ -1075,7 +1102,8 @@ ctl_render_totals(FILE *f, json_t *data)
 	if (!json_is_object(data))
 		return -1;
 	trunks = json_object_get(data, "trunks");
-	json_object_foreach(trunks, key, v) {
+	json_object_foreach(trunks, key, v)
+	{
 		ctl_api_sanitize(name, sizeof(name), key, strlen(key));
 		snprintf(title, sizeof(title), "trunk %s", name);
 		ctl_render_block(f, title, v);

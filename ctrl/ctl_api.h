@@ -42,9 +42,9 @@
 #define CTL_API_DEFAULT_SOCKET "/run/sipguard/ctrl.sock"
 
 struct ctl_request {
-	json_int_t id;                   /* 0 when the request had none */
+	json_int_t id; /* 0 when the request had none */
 	char cmd[CTL_API_CMD_MAX + 1];
-	json_t *args;                    /* owned; an empty object if absent */
+	json_t *args; /* owned; an empty object if absent */
 };
 
 /*
@@ -55,8 +55,8 @@ struct ctl_request {
  * request's id when it could be read, so the error response can echo it,
  * and out->args is NULL. Never reads outside buf[0..len).
  */
-int ctl_api_parse_request(const char *buf, size_t len, struct ctl_request *out, char *err,
-	size_t errlen);
+int ctl_api_parse_request(
+	const char *buf, size_t len, struct ctl_request *out, char *err, size_t errlen);
 void ctl_api_request_clear(struct ctl_request *req);
 
 /*
@@ -79,9 +79,9 @@ char *ctl_api_response_err(json_int_t id, int status, const char *msg);
 
 struct ctl_response {
 	json_int_t id;
-	int status;                      /* 0 or a positive errno */
-	json_t *data;                    /* owned; set when status == 0 */
-	char error[CTL_API_ERR_MAX];     /* set when status != 0, sanitised */
+	int status;		     /* 0 or a positive errno */
+	json_t *data;		     /* owned; set when status == 0 */
+	char error[CTL_API_ERR_MAX]; /* set when status != 0, sanitised */
 };
 
 /*
@@ -89,8 +89,8 @@ struct ctl_response {
  * with ctl_api_response_clear), or EPROTO/EMSGSIZE with a reason in err.
  * Unknown members are ignored so newer servers stay readable.
  */
-int ctl_api_parse_response(const char *buf, size_t len, struct ctl_response *out, char *err,
-	size_t errlen);
+int ctl_api_parse_response(
+	const char *buf, size_t len, struct ctl_response *out, char *err, size_t errlen);
 void ctl_api_response_clear(struct ctl_response *resp);
 
 /*

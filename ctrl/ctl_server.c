@@ -125,7 +125,8 @@ ctl_client_flush(struct ctl_client *c, int64_t now)
 	ssize_t n;
 
 	while (!c->dead && ctl_client_pending(c) > 0) {
-		n = send(c->fd, c->out + c->outoff, ctl_client_pending(c), MSG_NOSIGNAL | MSG_DONTWAIT);
+		n = send(c->fd, c->out + c->outoff, ctl_client_pending(c),
+			MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (n < 0) {
 			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
 				c->dead = true;
@@ -234,8 +235,9 @@ ctl_server_handle(struct ctl_server *srv, struct ctl_client *c, const char *line
 		ctl_client_queue(c, ctl_api_response_ok(req.id, data));
 	} else {
 		err[sizeof(err) - 1] = '\0';
-		ctl_client_queue(c, ctl_api_response_err(req.id, status != 0 ? status : EIO,
-					    err[0] != '\0' ? err : NULL));
+		ctl_client_queue(c,
+			ctl_api_response_err(
+				req.id, status != 0 ? status : EIO, err[0] != '\0' ? err : NULL));
 	}
 	json_decref(data);
 	ctl_api_request_clear(&req);
@@ -256,8 +258,9 @@ ctl_server_process(struct ctl_server *srv, struct ctl_client *c)
 		nl = memchr(c->in, '\n', c->inlen);
 		if (nl == NULL) {
 			if (c->inlen == sizeof(c->in)) {
-				ctl_client_queue(c, ctl_api_response_err(0, EMSGSIZE,
-							    "request line exceeds 4096 bytes"));
+				ctl_client_queue(c,
+					ctl_api_response_err(
+						0, EMSGSIZE, "request line exceeds 4096 bytes"));
 				c->inlen = 0;
 				c->closing = true;
 			}
@@ -358,7 +361,8 @@ ctl_server_accept(struct ctl_server *srv, int64_t now)
 		if (c == NULL) {
 			line = ctl_api_response_err(0, EBUSY, "too many clients");
 			/* best effort: a fresh socket buffer takes one short line */
-			if (line != NULL && send(fd, line, strlen(line), MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+			if (line != NULL &&
+				send(fd, line, strlen(line), MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
 				errno = 0;
 			free(line);
 			close(fd);
@@ -379,7 +383,8 @@ ctl_server_open(const char *path, mode_t mode, const struct ctl_cmd *table, void
 	struct stat st;
 	int fd, saved;
 
-	if (path == NULL || table == NULL || strlen(path) == 0 || strlen(path) >= sizeof(sa.sun_path)) {
+	if (path == NULL || table == NULL || strlen(path) == 0 ||
+		strlen(path) >= sizeof(sa.sun_path)) {
 		ctl_server_seterr(err, errlen, "control socket path \"%s\" is empty or too long",
 			path != NULL ? path : "");
 		errno = ENAMETOOLONG;
@@ -402,8 +407,8 @@ ctl_server_open(const char *path, mode_t mode, const struct ctl_cmd *table, void
 		if (errno == ECONNREFUSED) {
 			if (unlink(path) < 0 && errno != ENOENT) {
 				saved = errno;
-				ctl_server_seterr(err, errlen, "cannot remove stale socket %s: %s", path,
-					strerror(saved));
+				ctl_server_seterr(err, errlen, "cannot remove stale socket %s: %s",
+					path, strerror(saved));
 				errno = saved;
 				return NULL;
 			}
@@ -516,7 +521,8 @@ ctl_server_poll(struct ctl_server *srv, int timeout_ms)
 		if (ctl_client_pending(c) == 0 &&
 			(c->closing || (c->eof && memchr(c->in, '\n', c->inlen) == NULL)))
 			c->dead = true;
-		else if ((c->inlen > 0 || ctl_client_pending(c) > 0) && now - c->last > srv->idle_ms)
+		else if ((c->inlen > 0 || ctl_client_pending(c) > 0) &&
+			now - c->last > srv->idle_ms)
 			c->dead = true; /* stuck mid-request, or not reading its answers */
 	}
 	ctl_server_reap(srv);

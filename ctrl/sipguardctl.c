@@ -46,10 +46,10 @@ struct ctl_cli {
 	const char *socket;
 	bool json;
 	bool has_count;
-	unsigned long count;   /* -n */
-	double interval;       /* -i, seconds */
+	unsigned long count; /* -n */
+	double interval;     /* -i, seconds */
 	int npos;
-	char **pos;            /* positional arguments */
+	char **pos; /* positional arguments */
 	const struct ctl_cli_cmd *cmd;
 	int fd;
 	json_int_t next_id;
@@ -57,8 +57,8 @@ struct ctl_cli {
 
 struct ctl_cli_cmd {
 	const char *name;
-	const char *args;      /* usage of its own options and arguments */
-	const char *opts;      /* its getopt letters besides -j and -h */
+	const char *args; /* usage of its own options and arguments */
+	const char *opts; /* its getopt letters besides -j and -h */
 	int min_pos;
 	int max_pos;
 	int (*fn)(struct ctl_cli *cli);
@@ -84,8 +84,7 @@ static const struct ctl_cli_cmd ctl_cli_cmds[] = {
 		"one trunk: figures, 60 s sparklines and its last 503 events" },
 	{ "events", "[-n N]", "n:", 0, 0, ctl_cli_events,
 		"recent 503 events of every trunk, newest first" },
-	{ "totals", "", "", 0, 0, ctl_cli_totals,
-		"cumulative message counters per trunk" },
+	{ "totals", "", "", 0, 0, ctl_cli_totals, "cumulative message counters per trunk" },
 	{ "watch", "[-i SECONDS] [-n ITERATIONS]", "i:n:", 0, 0, ctl_cli_watch,
 		"redraw the trunks table every interval (default 1 s) until ^C" },
 	{ "help", "", "", 0, 0, ctl_cli_help, "show this text" },
@@ -103,12 +102,13 @@ ctl_cli_usage(FILE *f)
 		snprintf(head, sizeof(head), "%s %s", c->name, c->args);
 		fprintf(f, "  %-36s %s\n", head, c->help);
 	}
-	fprintf(f, "\noptions (global, or after any command):\n"
-		   "  -j, --json          print the response data as JSON\n"
-		   "  -s, --socket PATH   control socket (default %s;\n"
-		   "                      $SIPGUARD_SOCKET overrides the default)\n"
-		   "  -h, --help          show this text\n"
-		   "  -V, --version       show the version\n",
+	fprintf(f,
+		"\noptions (global, or after any command):\n"
+		"  -j, --json          print the response data as JSON\n"
+		"  -s, --socket PATH   control socket (default %s;\n"
+		"                      $SIPGUARD_SOCKET overrides the default)\n"
+		"  -h, --help          show this text\n"
+		"  -V, --version       show the version\n",
 		CTL_API_DEFAULT_SOCKET);
 }
 
@@ -116,8 +116,8 @@ static int
 ctl_cli_usage_error(const struct ctl_cli_cmd *c, const char *why)
 {
 	if (c != NULL)
-		fprintf(stderr, "%s: usage: %s %s%s%s [-j]%s%s\n", CTL_CLI_NAME, CTL_CLI_NAME, c->name,
-			c->args[0] != '\0' ? " " : "", c->args, why != NULL ? ": " : "",
+		fprintf(stderr, "%s: usage: %s %s%s%s [-j]%s%s\n", CTL_CLI_NAME, CTL_CLI_NAME,
+			c->name, c->args[0] != '\0' ? " " : "", c->args, why != NULL ? ": " : "",
 			why != NULL ? why : "");
 	else
 		fprintf(stderr, "%s: usage: %s [-s SOCKET] [-j] COMMAND [ARGS]%s%s (see %s help)\n",
@@ -173,7 +173,9 @@ ctl_cli_call(struct ctl_cli *cli, const char *cmd, json_t *args, int *rc)
 	if (cli->fd < 0) {
 		cli->fd = ctl_client_connect(cli->socket);
 		if (cli->fd < 0) {
-			fprintf(stderr, "%s: cannot reach sipguard-ctrl at %s: %s (is sipguard-ctrl running?)\n",
+			fprintf(stderr,
+				"%s: cannot reach sipguard-ctrl at %s: %s (is sipguard-ctrl "
+				"running?)\n",
 				CTL_CLI_NAME, cli->socket, strerror(errno));
 			*rc = CTL_CLI_EREACH;
 			return NULL;
@@ -208,8 +210,7 @@ ctl_cli_print_json(json_t *data, size_t flags)
 
 /* Call cmd, then print its data as JSON or through render. */
 static int
-ctl_cli_simple(struct ctl_cli *cli, const char *cmd, json_t *args,
-	int (*render)(FILE *, json_t *))
+ctl_cli_simple(struct ctl_cli *cli, const char *cmd, json_t *args, int (*render)(FILE *, json_t *))
 {
 	json_t *data;
 	int rc = CTL_CLI_OK;
@@ -221,8 +222,8 @@ ctl_cli_simple(struct ctl_cli *cli, const char *cmd, json_t *args,
 	if (cli->json) {
 		rc = ctl_cli_print_json(data, JSON_INDENT(2));
 	} else if (render(stdout, data) < 0) {
-		fprintf(stderr, "%s: unexpected answer to \"%s\" from sipguard-ctrl\n", CTL_CLI_NAME,
-			cmd);
+		fprintf(stderr, "%s: unexpected answer to \"%s\" from sipguard-ctrl\n",
+			CTL_CLI_NAME, cmd);
 		rc = CTL_CLI_EREACH;
 	}
 	json_decref(data);
@@ -352,9 +353,11 @@ ctl_cli_watch(struct ctl_cli *cli)
 				fputs("\033[H\033[2J", stdout); /* home, clear screen */
 			else if (i > 0)
 				fputc('\n', stdout);
-			printf("every %gs: trunks at %s    %s\n\n", cli->interval, cli->socket, stamp);
+			printf("every %gs: trunks at %s    %s\n\n", cli->interval, cli->socket,
+				stamp);
 			if (ctl_render_trunks(stdout, data) < 0) {
-				fprintf(stderr, "%s: unexpected answer to \"trunks\" from sipguard-ctrl\n",
+				fprintf(stderr,
+					"%s: unexpected answer to \"trunks\" from sipguard-ctrl\n",
 					CTL_CLI_NAME);
 				rc = CTL_CLI_EREACH;
 			}
@@ -421,7 +424,8 @@ ctl_cli_parse_cmd(struct ctl_cli *cli, int argc, char **argv)
 			return -1; /* done, successfully */
 		case 'n':
 			if (ctl_cli_ulong(optarg, 1, 1000000, &cli->count) < 0) {
-				snprintf(why, sizeof(why), "bad count \"%.40s\" (1..1000000)", optarg);
+				snprintf(why, sizeof(why), "bad count \"%.40s\" (1..1000000)",
+					optarg);
 				return ctl_cli_usage_error(c, why);
 			}
 			cli->has_count = true;
@@ -444,8 +448,8 @@ ctl_cli_parse_cmd(struct ctl_cli *cli, int argc, char **argv)
 	cli->pos = argv + optind;
 	cli->npos = argc - optind;
 	if (cli->npos < c->min_pos || cli->npos > c->max_pos)
-		return ctl_cli_usage_error(c, cli->npos < c->min_pos ? "missing argument" :
-									"too many arguments");
+		return ctl_cli_usage_error(
+			c, cli->npos < c->min_pos ? "missing argument" : "too many arguments");
 	return 0;
 }
 

@@ -7,8 +7,8 @@ own: this writes a pcap frame by frame (Ethernet, IPv4/IPv6, UDP/TCP, SIP
 text), runs tshark_counts.count() over it and asserts counts worked out by
 hand from the rules: longest prefix, destination on a tie, the per-trunk
 port, the 32 s retransmission window refreshed on each sighting, several
-SIP messages in one TCP segment, fragments skipped, non-candidates
-ignored. Needs tshark, not root.
+SIP messages in one TCP segment and messages cut by its end, trunk peers
+on other ports, fragments skipped, non-candidates ignored. Needs tshark, not root.
 """
 
 import os
@@ -89,6 +89,13 @@ def request(method, call_id, cseq, cseq_method=None):
             % (method, call_id, cseq, call_id, cseq, cseq_method or method)).encode()
 
 
+def with_body(msg, body, content_length):
+    """msg with a body; Content-Length may claim more than is there."""
+    head = msg.replace(b"Content-Length: 0\r\n",
+                       b"Content-Length: %d\r\n" % content_length)
+    return head + body
+
+
 def response(code, reason, call_id, cseq, cseq_method):
     return ("SIP/2.0 %d %s\r\n"
             "Via: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bK-%s-%d\r\n"
@@ -148,8 +155,24 @@ FRAMES = [
     # Unmatched (no trunk), on a SIP port; and a method counted as OTHER.
     (109.0, frame("udp", "2001:db8:e::1", "2001:db8:e::2", 5060, 5060, request("FOO", "c7", 1))),
     (109.1, frame("udp", "2001:db8:e::1", "2001:db8:e::2", 5060, 5060, request("INVITE", "c8", 1))),
+    # No trunk, no direction: a final answer to INVITE counts either way.
+    (109.2, frame("udp", "2001:db8:e::2", "2001:db8:e::1", 5060, 5060,
+                  response(486, "Busy Here", "c8", 1, "INVITE"))),
+    (109.3, frame("udp", "2001:db8:e::2", "2001:db8:e::1", 5060, 5060,
+                  response(486, "Busy Here", "c8", 1, "INVITE"))),  # retrans
     # Not a candidate: no trunk address and no SIP port.
     (110.0, frame("udp", "2001:db8:e::1", "2001:db8:e::2", 4000, 4001, request("INVITE", "c9", 1))),
+    # TCP segment ending inside a header block: only the first counts.
+    (112.0, frame("tcp", D6, B6, 40000, 5080,
+                  request("OPTIONS", "c11", 1) + request("INVITE", "c12", 1)[:60])),
+    # Header block whole, body cut by the end of the segment: counts.
+    (112.1, frame("tcp", D6, B6, 40000, 5080,
+                  with_body(request("INVITE", "c13", 1), b"v=0\r\no=x", 120))),
+    # The rest of an earlier message, then a new one: nothing counts.
+    (112.2, frame("tcp", D6, B6, 40000, 5080,
+                  b"a=rtpmap:0 PCMU/8000\r\n" + request("BYE", "c13", 2))),
+    # A trunk peer on a port that is not a SIP port (tshark: X11) is SIP.
+    (113.0, frame("udp", D4, W4, 5999, 6060, request("INVITE", "c14", 1))),
     # A fragment is not reassembled.
     (111.0, frame("udp", D4, N4, 5060, 5060, request("INVITE", "c10", 1), frag=True)),
 ]
@@ -197,8 +220,8 @@ class OracleTest(unittest.TestCase):
         self.assertEqual(n["requests"]["ACK"], 1)
 
     def test_tie_goes_to_destination(self):
-        self.assertEqual(self.t("wide")["requests"], {"INVITE": 1})
-        self.assertEqual(self.t("wide")["invite_attempts"], 1)
+        self.assertEqual(self.t("wide")["requests"], {"INVITE": 2})
+        self.assertEqual(self.t("wide")["invite_attempts"], 2)
         # The 200 from W4 to D4 is a tie too: toward peer, not from wide.
         self.assertEqual(self.t("wide")["responses"], {})
         self.assertEqual(self.t("peer")["responses"], {"200": 1})
@@ -208,18 +231,20 @@ class OracleTest(unittest.TestCase):
         self.assertEqual(self.t("v6")["requests"].get("OPTIONS"), 1)
         self.assertEqual(self.t("peer")["requests"].get("OPTIONS"), 1)
 
-    def test_several_messages_in_one_tcp_segment(self):
+    def test_tcp_segments(self):
         v6 = self.t("v6")
-        self.assertEqual(v6["requests"], {"INVITE": 1, "BYE": 1, "OPTIONS": 1})
+        self.assertEqual(v6["requests"], {"INVITE": 2, "BYE": 1, "OPTIONS": 2})
         self.assertEqual(v6["responses"], {"100": 1, "486": 1, "200": 1})
-        self.assertEqual(v6["invite_attempts"], 1)
+        self.assertEqual(v6["invite_attempts"], 2)
         self.assertEqual(v6["invite_final"], {"486": 1})
 
     def test_unmatched_and_other(self):
         u = self.r["unmatched"]
         self.assertEqual(u["requests"], {"OTHER": 1, "INVITE": 1})
         self.assertEqual(u["invite_attempts"], 1)
-        self.assertEqual(u["retransmissions"], 0)
+        self.assertEqual(u["responses"], {"486": 2})
+        self.assertEqual(u["invite_final"], {"486": 1})
+        self.assertEqual(u["retransmissions"], 1)
 
     def test_source(self):
         s = self.r["source"]

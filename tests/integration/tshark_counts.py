@@ -27,7 +27,8 @@ Rules, as sipguard defines them:
   length). The message belongs to the trunk of the longer match of source
   and destination, the destination on a tie; the direction is "to" when
   the destination decided, "from" when the source did. Unmatched traffic
-  is counted with direction "to".
+  has no trunk and so no direction: its identity uses "to", and every
+  INVITE counts as an attempt and every final answer to INVITE as final.
 - A retransmission is a message whose identity (trunk, direction, Call-ID,
   CSeq number, CSeq method, request method or status code) was last seen
   at most retrans_window seconds earlier (packet time, milliseconds); every
@@ -37,7 +38,11 @@ Rules, as sipguard defines them:
 - invite_final: final responses (>= 200) to CSeq method INVITE coming from
   the trunk, not retransmissions, by status code.
 - TCP segments are not reassembled (tshark runs with TCP desegmentation
-  off): every SIP message tshark finds in a segment counts.
+  and sequence analysis off): every SIP message tshark finds in a segment
+  counts when its header block is complete inside the segment (its body
+  may be cut off), a segment the peer's TCP sent twice included. A segment
+  that does not start with a SIP message (the rest of an earlier one)
+  holds none; traffic to or from a trunk peer is SIP on any port.
 
 Output: JSON on stdout, {"source": {...}, "trunks": {NAME: {...}},
 "unmatched": {...}}, each counter set holding requests, responses,
@@ -225,6 +230,34 @@ def find(obj, key):
     return None
 
 
+CONTENT_LENGTH = re.compile(rb"\r\n(?:content-length|l)[ \t]*:[ \t]*(\d+)",
+                            re.IGNORECASE)
+
+
+def tcp_complete_messages(payload):
+    """How many SIP messages a TCP segment holds in full, from its start.
+
+    A message counts when its whole header block (up to CRLFCRLF) is inside
+    the segment: that is all there is to classify. Its body, Content-Length
+    bytes (0 if absent), may run past the end of the segment, but then no
+    further message can start in it. CRLF keep-alives between messages are
+    skipped.
+    """
+    n = off = 0
+    while off < len(payload):
+        while payload.startswith(b"\r\n", off):
+            off += 2
+        if off >= len(payload):
+            break
+        end = payload.find(b"\r\n\r\n", off)
+        if end < 0:
+            break
+        m = CONTENT_LENGTH.search(payload, off, end + 2)
+        n += 1
+        off = end + 4 + (int(m.group(1)) if m else 0)
+    return n
+
+
 def epoch_ms(s):
     sec, _, frac = s.partition(".")
     return int(sec) * 1000 + int((frac + "000")[:3])
@@ -234,6 +267,14 @@ def tshark_frames(tshark, capture, ports):
     """Yield each frame's layers dict, streaming tshark's JSON output."""
     cmd = [tshark, "-r", capture, "-n", "-T", "json", "--no-duplicate-keys",
            "-o", "tcp.desegment_tcp_streams:FALSE",
+           # With sequence analysis on, tshark hides retransmitted segments
+           # from the SIP dissector; sipguard keeps no TCP state and counts
+           # them, as the rule says.
+           "-o", "tcp.analyze_sequence_numbers:FALSE",
+           # Traffic to or from a trunk peer is SIP on any port: let the
+           # SIP heuristic (a SIP start line) win over port-based guesses.
+           "-o", "tcp.try_heuristic_first:TRUE",
+           "-o", "udp.try_heuristic_first:TRUE",
            "-o", "ip.defragment:FALSE", "-o", "ipv6.defragment:FALSE",
            "-j", "frame ip ip.flags ipv6 udp tcp sip sip.Request-Line "
                  "sip.Status-Line sip.msg_hdr sip.CSeq"]
@@ -311,7 +352,14 @@ def count(cfg, capture, tshark="tshark"):
         c = unmatched if tidx is None else per_trunk[tidx]
         now = epoch_ms(frame["frame.time_epoch"])
 
-        for msg in as_list(layers.get("sip")):
+        msgs = as_list(layers.get("sip"))
+        if proto == "tcp":
+            # tshark also shows the start of a message cut off by the end
+            # of the segment; only complete ones count.
+            payload = l4.get("tcp.payload", "")
+            msgs = msgs[:tcp_complete_messages(
+                bytes.fromhex(payload.replace(":", "")))]
+        for msg in msgs:
             if not isinstance(msg, dict):
                 continue
             method = find(msg, "sip.Method")
@@ -335,12 +383,14 @@ def count(cfg, capture, tshark="tshark"):
                 c["retransmissions"] += 1
             if method is not None:
                 bump(c["requests"], method if method in METHODS else "OTHER")
-                if method == "INVITE" and direction == "to" and not retrans:
+                if (method == "INVITE" and (direction == "to" or tidx is None)
+                        and not retrans):
                     c["invite_attempts"] += 1
             else:
                 bump(c["responses"], str(code))
                 if (code >= 200 and cseq_method == "INVITE"
-                        and direction == "from" and not retrans):
+                        and (direction == "from" or tidx is None)
+                        and not retrans):
                     bump(c["invite_final"], str(code))
 
     return {"source": source,

@@ -207,8 +207,10 @@ test_parse_wrong_types(void **state)
 	assert_int_equal(parse("{\"v\":1,\"cmd\":\"a1\"}"), EINVAL);
 	assert_int_equal(parse("{\"v\":1,\"cmd\":\"a\\u0000b\"}"), EINVAL);
 	assert_int_equal(parse("{\"v\":1,\"cmd\":\"\\u00e9\"}"), EINVAL);
-	snprintf(cmd32, sizeof(cmd32), "{\"v\":1,\"cmd\":\"%s\"}", "abcdefghijklmnopqrstuvwxyz_abcde");
-	snprintf(cmd33, sizeof(cmd33), "{\"v\":1,\"cmd\":\"%s\"}", "abcdefghijklmnopqrstuvwxyz_abcdef");
+	snprintf(cmd32, sizeof(cmd32), "{\"v\":1,\"cmd\":\"%s\"}",
+		"abcdefghijklmnopqrstuvwxyz_abcde");
+	snprintf(cmd33, sizeof(cmd33), "{\"v\":1,\"cmd\":\"%s\"}",
+		"abcdefghijklmnopqrstuvwxyz_abcdef");
 	assert_int_equal(parse(cmd32), 0);
 	assert_int_equal(parse(cmd33), EINVAL);
 	/* args */
@@ -286,11 +288,15 @@ test_parse_nul_and_utf8(void **state)
 	static const char nul3[] = "{\"v\":1,\"cmd\":\"a\"}\0";
 	static const char *const bad_utf8[] = {
 		"{\"v\":1,\"cmd\":\"trunk\",\"args\":{\"name\":\"\xff\"}}",
-		"{\"v\":1,\"cmd\":\"trunk\",\"args\":{\"name\":\"\xc0\xaf\"}}",       /* overlong */
-		"{\"v\":1,\"cmd\":\"trunk\",\"args\":{\"name\":\"\xed\xa0\x80\"}}",   /* surrogate */
-		"{\"v\":1,\"cmd\":\"trunk\",\"args\":{\"name\":\"\xe2\x82\"}}",       /* truncated */
+		"{\"v\":1,\"cmd\":\"trunk\",\"args\":{\"name\":"
+		"\"\xc0\xaf\"}}", /* overlong */
+		"{\"v\":1,\"cmd\":\"trunk\",\"args\":{\"name\":"
+		"\"\xed\xa0\x80\"}}", /* surrogate */
+		"{\"v\":1,\"cmd\":\"trunk\",\"args\":{\"name\":"
+		"\"\xe2\x82\"}}", /* truncated */
 		"{\"v\":1,\"cmd\":\"trunk\",\"args\":{\"\xfe\":1}}",
-		"{\"v\":1,\"cmd\":\"trunk\",\"args\":{\"name\":\"\\ud800\"}}", /* lone surrogate escape */
+		"{\"v\":1,\"cmd\":\"trunk\",\"args\":{\"name\":\"\\ud800\"}"
+		"}", /* lone surrogate escape */
 	};
 	struct ctl_request req;
 	size_t i;
@@ -303,7 +309,8 @@ test_parse_nul_and_utf8(void **state)
 	for (i = 0; i < sizeof(bad_utf8) / sizeof(bad_utf8[0]); i++)
 		assert_int_equal(parse(bad_utf8[i]), EINVAL);
 	/* valid UTF-8 in arguments is fine */
-	assert_int_equal(parse("{\"v\":1,\"cmd\":\"trunk\",\"args\":{\"name\":\"caf\xc3\xa9\"}}"), 0);
+	assert_int_equal(
+		parse("{\"v\":1,\"cmd\":\"trunk\",\"args\":{\"name\":\"caf\xc3\xa9\"}}"), 0);
 }
 
 static void
@@ -331,7 +338,8 @@ test_parse_truncated(void **state)
 static void
 test_parse_mutations(void **state)
 {
-	const char *good = "{\"v\":1,\"id\":12,\"cmd\":\"trunk\",\"args\":{\"name\":\"carrier-a\"}}";
+	const char *good =
+		"{\"v\":1,\"id\":12,\"cmd\":\"trunk\",\"args\":{\"name\":\"carrier-a\"}}";
 	struct ctl_request req;
 	size_t len = strlen(good), k, j, n;
 	char buf[128];
@@ -348,8 +356,8 @@ test_parse_mutations(void **state)
 		}
 		rc = parse_n(buf, len, &req);
 		if (rc == 0) {
-			assert_true(strlen(req.cmd) >= 1 && strspn(req.cmd, "abcdefghijklmnopqrstuvwxyz_") ==
-				strlen(req.cmd));
+			assert_true(strlen(req.cmd) >= 1 &&
+				strspn(req.cmd, "abcdefghijklmnopqrstuvwxyz_") == strlen(req.cmd));
 			assert_true(json_is_object(req.args));
 			ctl_api_request_clear(&req);
 		} else {
@@ -378,8 +386,8 @@ test_response_round_trip(void **state)
 	size_t i;
 
 	(void)state;
-	data = json_pack("{s:[{s:s, s:i, s:f, s:n}], s:s}", "trunks", "name", "carrier-a\n\x1b", "cps",
-		12, "r503_per_s", 2.5, "answer_ratio", "note", "caf\xc3\xa9");
+	data = json_pack("{s:[{s:s, s:i, s:f, s:n}], s:s}", "trunks", "name", "carrier-a\n\x1b",
+		"cps", 12, "r503_per_s", 2.5, "answer_ratio", "note", "caf\xc3\xa9");
 	assert_non_null(data);
 	line = ctl_api_response_ok(99, data);
 	assert_non_null(line);
@@ -476,13 +484,14 @@ test_response_parse_hostile(void **state)
 
 	(void)state;
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		assert_int_equal(ctl_api_parse_response(bad[i], strlen(bad[i]), &resp, err,
-					 sizeof(err)),
+		assert_int_equal(
+			ctl_api_parse_response(bad[i], strlen(bad[i]), &resp, err, sizeof(err)),
 			EPROTO);
 		assert_null(resp.data);
 	}
 	/* an error without text still gets one; unknown members are ignored */
-	assert_int_equal(ctl_api_parse_response(no_text, strlen(no_text), &resp, err, sizeof(err)), 0);
+	assert_int_equal(
+		ctl_api_parse_response(no_text, strlen(no_text), &resp, err, sizeof(err)), 0);
 	assert_string_equal(resp.error, strerror(ENOENT));
 }
 
@@ -554,6 +563,7 @@ test_sparkline(void **state)
 	static const long ramp[] = { 0, 1, 2, 3, 4, 5, 6, 7 };
 	static const long ramp10[] = { 0, 10, 20, 30, 40, 50, 60, 70 };
 	static const long spike[] = { 0, 1, 1000, 0, -5 };
+	static const long thirds[] = { 1, 2, 3 };
 	char out[60 * 3 + 1], out2[sizeof(out)], want[sizeof(out)];
 	long zeros[60];
 	json_t *s;
@@ -577,6 +587,12 @@ test_sparkline(void **state)
 	s = series_of(ramp10, 8);
 	ctl_render_sparkline(out2, sizeof(out2), s);
 	assert_string_equal(out, out2);
+	json_decref(s);
+
+	/* values between levels round up */
+	s = series_of(thirds, 3);
+	ctl_render_sparkline(out, sizeof(out), s);
+	assert_string_equal(out, "\u2584\u2586" SPARK_FULL);
 	json_decref(s);
 
 	/* max is full, small positives stay visible, zero and below are lowest */
@@ -616,10 +632,11 @@ static json_t *
 trunk_row(const char *name, int cps, int agreed, int conc, int maxc, double r503, double share,
 	json_t *answer)
 {
-	return json_pack("{s:s, s:i, s:f, s:i, s:i, s:i, s:f, s:f, s:o, s:i, s:i, s:i}", "name", name,
-		"cps", cps, "cps_avg10", cps * 0.9, "cps_agreed", agreed, "concurrent", conc,
+	return json_pack("{s:s, s:i, s:f, s:i, s:i, s:i, s:f, s:f, s:o, s:i, s:i, s:i}", "name",
+		name, "cps", cps, "cps_avg10", cps * 0.9, "cps_agreed", agreed, "concurrent", conc,
 		"max_concurrent", maxc, "r503_per_s", r503, "share_503_pct", share, "answer_ratio",
-		answer, "attempts_total", cps * 100, "finals_total", cps * 90, "final_503_total", 7);
+		answer, "attempts_total", cps * 100, "finals_total", cps * 90, "final_503_total",
+		7);
 }
 
 static json_t *
@@ -627,11 +644,12 @@ trunks_doc(void)
 {
 	json_t *a = json_array();
 
-	json_array_append_new(a, trunk_row("carrier-a", 12, 30, 140, 400, 2.5, 12.5,
-					 json_real(0.875)));
+	json_array_append_new(
+		a, trunk_row("carrier-a", 12, 30, 140, 400, 2.5, 12.5, json_real(0.875)));
 	json_array_append_new(a, trunk_row("b", 0, 5, 0, 10, 0, 0, json_null()));
-	json_array_append_new(a, trunk_row("long-carrier-name-c", 123456, 200000, 98765, 100000,
-					 1234.5, 99.5, json_real(0.0625)));
+	json_array_append_new(a,
+		trunk_row("long-carrier-name-c", 123456, 200000, 98765, 100000, 1234.5, 99.5,
+			json_real(0.0625)));
 	return json_pack("{s:o}", "trunks", a);
 }
 
@@ -672,17 +690,19 @@ test_render_trunks_numbers(void **state)
 				assert_int_equal(end, head_end[col]);
 			switch (col) {
 			case 0:
-				assert_string_equal(tok, json_string_value(json_object_get(tr, "name")));
+				assert_string_equal(
+					tok, json_string_value(json_object_get(tr, "name")));
 				break;
 			case 1:
 			case 2:
 				slash = strchr(tok, '/');
 				assert_non_null(slash);
 				assert_int_equal(strtoll(tok, NULL, 10),
-					json_integer_value(json_object_get(tr, col == 1 ? "cps" : "concurrent")));
+					json_integer_value(json_object_get(
+						tr, col == 1 ? "cps" : "concurrent")));
 				assert_int_equal(strtoll(slash + 1, NULL, 10),
-					json_integer_value(json_object_get(tr, col == 1 ? "cps_agreed" :
-										    "max_concurrent")));
+					json_integer_value(json_object_get(
+						tr, col == 1 ? "cps_agreed" : "max_concurrent")));
 				break;
 			case 3:
 				assert_float_equal(strtod(tok, NULL),
@@ -690,14 +710,16 @@ test_render_trunks_numbers(void **state)
 				break;
 			case 4:
 				assert_float_equal(strtod(tok, NULL),
-					json_real_value(json_object_get(tr, "share_503_pct")), 0.051);
+					json_real_value(json_object_get(tr, "share_503_pct")),
+					0.051);
 				break;
 			case 5:
 				v = json_object_get(tr, "answer_ratio");
 				if (json_is_null(v))
 					assert_string_equal(tok, "-");
 				else
-					assert_float_equal(strtod(tok, NULL), json_real_value(v) * 100, 0.051);
+					assert_float_equal(
+						strtod(tok, NULL), json_real_value(v) * 100, 0.051);
 				break;
 			default:
 				fail_msg("extra column \"%s\"", tok);
@@ -726,8 +748,8 @@ test_render_trunks_hostile_names(void **state)
 	int rc;
 
 	(void)state;
-	json_array_append_new(a, trunk_row("evil\x1b[2J\x1b]0;pwned\x07", 1, 1, 1, 1, 0, 0,
-					 json_null()));
+	json_array_append_new(
+		a, trunk_row("evil\x1b[2J\x1b]0;pwned\x07", 1, 1, 1, 1, 0, 0, json_null()));
 	json_array_append_new(a, json_pack("{s:i}", "cps", 3)); /* fields missing */
 	json_array_append_new(a, json_string("not an object"));
 	doc = json_pack("{s:o}", "trunks", a);
@@ -773,24 +795,24 @@ test_render_trunk_detail(void **state)
 	cps[59] = 13;
 	doc = trunk_row("carrier-a", 13, 30, 159, 400, 0, 0, json_real(0.5));
 	events = json_array();
-	json_array_append_new(events, event(1700000000.25, "abc@10.0.0.1", 503, json_integer(30),
-					      "Q.850;cause=34"));
+	json_array_append_new(events,
+		event(1700000000.25, "abc@10.0.0.1", 503, json_integer(30), "Q.850;cause=34"));
 	json_array_append_new(events, event(1699999990.0, "def\x1b@host", 503, json_null(), NULL));
-	json_object_set_new(doc, "series", json_pack("{s:o, s:o, s:o}", "cps", series_of(cps, 60),
-						   "r503", series_of(r503, 60), "concurrent",
-						   series_of(conc, 60)));
+	json_object_set_new(doc, "series",
+		json_pack("{s:o, s:o, s:o}", "cps", series_of(cps, 60), "r503", series_of(r503, 60),
+			"concurrent", series_of(conc, 60)));
 	json_object_set_new(doc, "events", events);
 	setenv("TZ", "UTC", 1);
 	tzset();
 	text = render(render_trunk10, doc, &rc);
 	assert_int_equal(rc, 0);
 	/* the sparklines are the ones for the series, with their figures */
-	ctl_render_sparkline(spark, sizeof(spark), json_object_get(json_object_get(doc, "series"),
-							   "cps"));
+	ctl_render_sparkline(
+		spark, sizeof(spark), json_object_get(json_object_get(doc, "series"), "cps"));
 	assert_non_null(strstr(text, spark));
 	assert_non_null(strstr(text, "min 0  max 19  now 13"));
-	ctl_render_sparkline(spark, sizeof(spark), json_object_get(json_object_get(doc, "series"),
-							   "r503"));
+	ctl_render_sparkline(
+		spark, sizeof(spark), json_object_get(json_object_get(doc, "series"), "r503"));
 	snprintf(want, sizeof(want), "%s  min 0  max 0  now 0", spark);
 	assert_non_null(strstr(text, want));
 	assert_non_null(strstr(text, "min 100  max 159  now 159"));
@@ -856,11 +878,12 @@ test_render_status_totals(void **state)
 	int rc;
 
 	(void)state;
-	doc = json_loads("{\"version\":\"0.1.0\",\"uptime_s\":93784,\"ports\":[{\"name\":\"0000:00:08.0\","
-			 "\"rx\":123456789,\"missed\":17,\"errors\":0,\"rx_pps\":1500.5}],"
-			 "\"lcores\":[{\"lcore\":2,\"packets\":99,\"pps\":10.25,\"busy_pct\":3.5}],"
-			 "\"rings\":{\"pub_ring_full\":1,\"pub_pool_empty\":2,\"evt_ring_full\":3,"
-			 "\"evt_pool_empty\":4},\"dataplane\":\"running\"}",
+	doc = json_loads(
+		"{\"version\":\"0.1.0\",\"uptime_s\":93784,\"ports\":[{\"name\":\"0000:00:08.0\","
+		"\"rx\":123456789,\"missed\":17,\"errors\":0,\"rx_pps\":1500.5}],"
+		"\"lcores\":[{\"lcore\":2,\"packets\":99,\"pps\":10.25,\"busy_pct\":3.5}],"
+		"\"rings\":{\"pub_ring_full\":1,\"pub_pool_empty\":2,\"evt_ring_full\":3,"
+		"\"evt_pool_empty\":4},\"dataplane\":\"running\"}",
 		0, NULL);
 	assert_non_null(doc);
 	text = render(ctl_render_status, doc, &rc);

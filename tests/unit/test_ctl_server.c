@@ -317,10 +317,10 @@ test_unknown_command(void **state)
 	assert_int_equal(resp.status, 0);
 	cmds = json_object_get(resp.data, "commands");
 	assert_int_equal(json_array_size(cmds), 4);
-	assert_string_equal(json_string_value(json_object_get(json_array_get(cmds, 1), "name")),
-		"trunk");
-	assert_string_equal(json_string_value(json_object_get(json_array_get(cmds, 1), "help")),
-		"one trunk");
+	assert_string_equal(
+		json_string_value(json_object_get(json_array_get(cmds, 1), "name")), "trunk");
+	assert_string_equal(
+		json_string_value(json_object_get(json_array_get(cmds, 1), "help")), "one trunk");
 	ctl_api_response_clear(&resp);
 
 	/* a bad version */
@@ -413,9 +413,10 @@ test_garbage_then_good(void **state)
 static void
 test_pipelined_and_half_closed(void **state)
 {
-	static const char reqs[] = "{\"v\":1,\"id\":1,\"cmd\":\"trunks\"}\n\r\n"
-				   "{\"v\":1,\"id\":2,\"cmd\":\"nope\"}\n"
-				   "{\"v\":1,\"id\":3,\"cmd\":\"trunk\",\"args\":{\"name\":\"x\"}}\n";
+	static const char reqs[] =
+		"{\"v\":1,\"id\":1,\"cmd\":\"trunks\"}\n\r\n"
+		"{\"v\":1,\"id\":2,\"cmd\":\"nope\"}\n"
+		"{\"v\":1,\"id\":3,\"cmd\":\"trunk\",\"args\":{\"name\":\"x\"}}\n";
 	struct fixture *fx = *state;
 	struct ctl_response resp;
 	char err[CTL_API_ERR_MAX];
@@ -430,8 +431,8 @@ test_pipelined_and_half_closed(void **state)
 	for (i = 0; i < 3; i++) {
 		line = client_line(fx, fd);
 		assert_non_null(line);
-		assert_int_equal(ctl_api_parse_response(line, strlen(line), &resp, err, sizeof(err)),
-			0);
+		assert_int_equal(
+			ctl_api_parse_response(line, strlen(line), &resp, err, sizeof(err)), 0);
 		assert_int_equal(resp.id, i + 1);
 		assert_int_equal(resp.status, want_status[i]);
 		ctl_api_response_clear(&resp);
@@ -491,8 +492,8 @@ test_many_clients(void **state)
 	for (i = CTL_SERVER_MAX_CLIENTS; i < 40; i++) {
 		line = client_line(fx, fds[i]);
 		assert_non_null(line);
-		assert_int_equal(ctl_api_parse_response(line, strlen(line), &resp, err, sizeof(err)),
-			0);
+		assert_int_equal(
+			ctl_api_parse_response(line, strlen(line), &resp, err, sizeof(err)), 0);
 		assert_int_equal(resp.status, EBUSY);
 		free(line);
 		assert_true(client_closed(fx, fds[i]));
@@ -583,14 +584,15 @@ test_reader_of_big_answers(void **state)
 
 	/* large answers reach a client that does read, pipelined or not */
 	fd = client(fx);
-	client_send(fd, "{\"v\":1,\"id\":1,\"cmd\":\"big\"}\n{\"v\":1,\"id\":2,\"cmd\":\"big\"}\n", 54);
+	client_send(
+		fd, "{\"v\":1,\"id\":1,\"cmd\":\"big\"}\n{\"v\":1,\"id\":2,\"cmd\":\"big\"}\n", 54);
 	for (i = 1; i <= 2; i++) {
 		char err[CTL_API_ERR_MAX];
 		char *line = client_line(fx, fd);
 
 		assert_non_null(line);
-		assert_int_equal(ctl_api_parse_response(line, strlen(line), &resp, err, sizeof(err)),
-			0);
+		assert_int_equal(
+			ctl_api_parse_response(line, strlen(line), &resp, err, sizeof(err)), 0);
 		assert_int_equal(resp.status, 0);
 		assert_int_equal(resp.id, i);
 		assert_int_equal(strlen(json_string_value(json_object_get(resp.data, "blob"))),

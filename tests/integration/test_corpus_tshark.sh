@@ -1,0 +1,61 @@
+#!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
+#
+# Offline mode against the tshark oracle on the shared capture corpus:
+# captures from other projects (TCP, IPv6, fragments, tunnels, websocket,
+# several messages per segment), each counted by sipguard and by
+# tshark_counts.py with corpus.conf, and compared trunk by trunk.
+#
+# Environment:
+#   SIPGUARD   sipguard binary (default build/dataplane/sipguard)
+#   SG_CORPUS  capture directory (default: shared/corpus beside the repo)
+# Exit: 0 pass, 1 fail, 77 skip (no corpus, or sipguard not built).
+set -uo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+sipguard=${SIPGUARD:-$root/build/dataplane/sipguard}
+corpus=${SG_CORPUS:-$root/../shared/corpus}
+conf="$here/corpus.conf"
+
+if [ ! -d "$corpus" ]; then
+	echo "SKIP: no capture corpus at $corpus (set SG_CORPUS)"
+	exit 77
+fi
+if [ ! -x "$sipguard" ]; then
+	echo "SKIP: $sipguard not built (set SIPGUARD)"
+	exit 77
+fi
+
+tmp=$(mktemp -d /tmp/sgt-corpus.XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+passed=0
+failed=0
+for cap in "$corpus"/*.pcap "$corpus"/*.pcapng; do
+	[ -e "$cap" ] || continue
+	name=$(basename "$cap")
+	if ! python3 "$here/tshark_counts.py" "$conf" "$cap" >"$tmp/expected.json"; then
+		echo "FAIL $name: oracle failed"
+		failed=$((failed + 1))
+		continue
+	fi
+	if ! "$sipguard" -c "$conf" --pcap "$cap" --json >"$tmp/actual.json" 2>"$tmp/err"; then
+		echo "FAIL $name: sipguard exited non-zero: $(tail -n 1 "$tmp/err")"
+		failed=$((failed + 1))
+		continue
+	fi
+	if python3 "$here/compare.py" "$tmp/expected.json" "$tmp/actual.json" >"$tmp/cmp"; then
+		echo "ok   $name ($(jq '.source.sip_messages' "$tmp/expected.json") SIP messages)"
+		passed=$((passed + 1))
+	else
+		echo "FAIL $name"
+		grep -v '^ok\|passed,' "$tmp/cmp" | sed 's/^/     /'
+		failed=$((failed + 1))
+	fi
+done
+if [ $((passed + failed)) -eq 0 ]; then
+	echo "SKIP: no captures in $corpus"
+	exit 77
+fi
+echo "corpus_tshark: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
