@@ -146,6 +146,8 @@ dp_run_offline(const struct sg_config *cfg, const struct dp_offline_opts *o)
 	}
 	a.workers[a.n_workers++] = w;
 	w->port_id = (uint16_t)port;
+	w->pkt_times = o->n_pkt_times > 0 ? o->pkt_times : NULL;
+	w->n_pkt_times = o->n_pkt_times;
 
 	/*
 	 * A file never runs dry before its end, and the pool cannot run out
@@ -165,6 +167,11 @@ dp_run_offline(const struct sg_config *cfg, const struct dp_offline_opts *o)
 			"sipguard: warning: port dropped packets: missed %" PRIu64
 			" errors %" PRIu64 " no-mbuf %" PRIu64 "\n",
 			st.imissed, st.ierrors, st.rx_nombuf);
+	if (w->src.packets != o->n_pkt_times)
+		fprintf(stderr,
+			"sipguard: warning: %s: the port delivered %" PRIu64 " frames, the file "
+			"holds %" PRIu64 "; packet times may be off\n",
+			o->pcap, w->src.packets, o->n_pkt_times);
 
 	tot = calloc(1, sizeof(*tot));
 	if (tot == NULL) {

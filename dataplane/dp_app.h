@@ -16,6 +16,8 @@ struct dp_offline_opts {
 	const char *pcap;
 	enum dp_link link;
 	int json;
+	const uint64_t *pkt_times;   /* each frame's capture time, ms */
+	uint64_t n_pkt_times;
 };
 
 /* Returns the process exit status (0, 1 runtime, 2 bad input). */

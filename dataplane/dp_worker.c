@@ -322,13 +322,18 @@ dp_worker_frame(struct dp_worker *w, const uint8_t *frame, uint32_t len, uint64_
 }
 
 /*
- * Packet time in wall-clock ms: the port's timestamp if it gives one (a
- * capture's own time, so offline runs age tables by the capture's clock),
+ * Packet time in wall-clock ms: offline, the capture's own time (so tables
+ * age by the capture's clock); live, the port's timestamp if it gives one,
  * else the TSC read once per burst.
  */
 static inline uint64_t
 packet_ms(const struct dp_worker *w, const struct rte_mbuf *m, uint64_t tsc_ms)
 {
+	if (w->pkt_times != NULL) {
+		uint64_t i = w->src.packets;
+
+		return w->pkt_times[i < w->n_pkt_times ? i : w->n_pkt_times - 1];
+	}
 	if (w->sh->ts_dynfield >= 0 && (m->ol_flags & w->sh->ts_dynflag))
 		return *RTE_MBUF_DYNFIELD(m, w->sh->ts_dynfield, rte_mbuf_timestamp_t *) / 1000;
 	return tsc_ms;

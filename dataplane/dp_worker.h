@@ -68,6 +68,13 @@ struct dp_worker {
 	uint64_t last_ms;         /* packet time of the last packet */
 	uint64_t wall_base_ms;    /* wall clock at tsc_base */
 	struct dp_worker_link ln;
+	/*
+	 * Offline: the capture's own packet times (ms), in file order, read
+	 * by libpcap beforehand because the net_pcap PMD of this DPDK does
+	 * not offer them as an RX timestamp. NULL live.
+	 */
+	const uint64_t *pkt_times;
+	uint64_t n_pkt_times;
 	uint64_t pub_seq;
 	uint64_t seen_generation;
 	uint64_t next_publish;    /* TSC */

@@ -118,16 +118,20 @@ parse_args(int argc, char **argv, struct sg_opts *o)
 }
 
 /*
- * Open the capture ourselves first: a missing or unreadable file, or a
+ * Read the capture ourselves first: a missing or unreadable file, or a
  * link type we do not decode, is the operator's error and gets one line,
- * rather than a PMD failure deep inside EAL.
+ * rather than a PMD failure deep inside EAL. The same pass keeps every
+ * frame's time (ms), which the worker uses as packet time.
  */
 static int
-check_capture(const char *path, enum dp_link *link)
+check_capture(const char *path, enum dp_link *link, uint64_t **times, uint64_t *n_times)
 {
 	char errbuf[PCAP_ERRBUF_SIZE];
+	struct pcap_pkthdr *hdr;
+	const u_char *data;
+	uint64_t n = 0, cap = 0, *t = NULL;
 	pcap_t *p;
-	int dlt;
+	int dlt, ret;
 
 	if (strchr(path, ',') != NULL) {
 		fprintf(stderr, "sipguard: %s: capture path must not contain ','\n", path);
@@ -139,21 +143,48 @@ check_capture(const char *path, enum dp_link *link)
 		return -1;
 	}
 	dlt = pcap_datalink(p);
-	pcap_close(p);
 	switch (dlt) {
 	case DLT_EN10MB:
 		*link = DP_LINK_ETHER;
-		return 0;
+		break;
 	case DLT_LINUX_SLL:
 		*link = DP_LINK_SLL;
-		return 0;
+		break;
 	default:
 		fprintf(stderr,
 			"sipguard: %s: link type %d (%s) is not supported (Ethernet, Linux "
 			"cooked v1)\n",
 			path, dlt, pcap_datalink_val_to_name(dlt) ? pcap_datalink_val_to_name(dlt) : "?");
+		pcap_close(p);
 		return -1;
 	}
+	while ((ret = pcap_next_ex(p, &hdr, &data)) == 1) {
+		if (n == cap) {
+			uint64_t *nt;
+
+			cap = cap ? cap * 2 : 65536;
+			nt = realloc(t, cap * sizeof(*t));
+			if (nt == NULL) {
+				fprintf(stderr, "sipguard: %s: out of memory\n", path);
+				free(t);
+				pcap_close(p);
+				return -1;
+			}
+			t = nt;
+		}
+		t[n++] = (uint64_t)hdr->ts.tv_sec * 1000 + (uint64_t)hdr->ts.tv_usec / 1000;
+	}
+	if (ret == -1) {
+		fprintf(stderr, "sipguard: %s: bad capture after frame %" PRIu64 ": %s\n", path, n,
+			pcap_geterr(p));
+		free(t);
+		pcap_close(p);
+		return -1;
+	}
+	pcap_close(p);
+	*times = t;
+	*n_times = n;
+	return 0;
 }
 
 static int
@@ -254,6 +285,7 @@ main(int argc, char **argv)
 	struct dp_offline_opts off;
 	struct sg_opts o;
 	enum dp_link link = DP_LINK_ETHER;
+	uint64_t *times = NULL, n_times = 0;
 	char err[512];
 	int ret;
 
@@ -268,7 +300,7 @@ main(int argc, char **argv)
 			o.config);
 		return SG_EXIT_USAGE;
 	}
-	if (o.pcap != NULL && check_capture(o.pcap, &link) != 0)
+	if (o.pcap != NULL && check_capture(o.pcap, &link, &times, &n_times) != 0)
 		return SG_EXIT_USAGE;
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
@@ -276,12 +308,14 @@ main(int argc, char **argv)
 		return SG_EXIT_RUNTIME;
 	if (o.pcap != NULL) {
 		off = (struct dp_offline_opts){
-			.config_path = o.config, .pcap = o.pcap, .link = link, .json = o.json
+			.config_path = o.config, .pcap = o.pcap, .link = link, .json = o.json,
+			.pkt_times = times, .n_pkt_times = n_times,
 		};
 		ret = dp_run_offline(&cfg, &off);
 	} else {
 		ret = dp_run_live(&cfg, o.config, &sg_quit);
 	}
 	rte_eal_cleanup();
+	free(times);
 	return ret;
 }

@@ -8,7 +8,11 @@ text), runs tshark_counts.count() over it and asserts counts worked out by
 hand from the rules: longest prefix, destination on a tie, the per-trunk
 port, the 32 s retransmission window refreshed on each sighting, several
 SIP messages in one TCP segment and messages cut by its end, trunk peers
-on other ports, fragments skipped, non-candidates ignored. Needs tshark, not root.
+on other ports, fragments skipped, non-candidates ignored. Needs tshark,
+not root.
+
+`test_oracle.py --write DIR` writes the capture and its config as
+DIR/synthetic.pcap and DIR/synthetic.conf instead (test_synthetic_tshark.sh).
 """
 
 import os
@@ -24,12 +28,12 @@ CONFIG = """
 # comment with a "quoted" trunks = ( { name = "bogus"; } )
 dataplane = { sip_ports = [ 5060, 5080 ]; retrans_window = 32; };
 trunks = (
-  { name = "wide"; prefixes = [ "198.51.100.0/24" ]; cps = 10; },
+  { name = "wide"; prefixes = [ "198.51.100.0/24" ]; cps = 10; max_concurrent = 10; },
   /* narrow sits inside wide */
-  { name = "narrow"; prefixes = [ "198.51.100.10/32" ]; cps = 10; },
+  { name = "narrow"; prefixes = [ "198.51.100.10/32" ]; cps = 10; max_concurrent = 10; },
   { name = "v6"; prefixes = [ "203.0.113.20/32", "2001:db8:b::/48" ];
-    port = 5080; cps = 10; },
-  { name = "peer"; prefixes = [ "192.0.2.0/24" ]; }
+    port = 5080; cps = 10; max_concurrent = 10; },
+  { name = "peer"; prefixes = [ "192.0.2.0/24" ]; cps = 10; max_concurrent = 10; }
 );
 """
 
@@ -171,8 +175,14 @@ FRAMES = [
     # The rest of an earlier message, then a new one: nothing counts.
     (112.2, frame("tcp", D6, B6, 40000, 5080,
                   b"a=rtpmap:0 PCMU/8000\r\n" + request("BYE", "c13", 2))),
-    # A trunk peer on a port that is not a SIP port (tshark: X11) is SIP.
-    (113.0, frame("udp", D4, W4, 5999, 6060, request("INVITE", "c14", 1))),
+    # A body is skipped by its Content-Length, blank line and all.
+    (112.3, frame("tcp", D6, B6, 40000, 5080,
+                  with_body(request("INFO", "c15", 1), b"abc\r\n\r\ndef!", 12)
+                  + request("INFO", "c16", 1)[:50])),
+    # A trunk peer on a port that is not a SIP port is SIP (tshark would
+    # say X11, SNMP).
+    (113.0, frame("tcp", D4, W4, 5999, 6060, request("INVITE", "c14", 1))),
+    (113.1, frame("udp", D4, W4, 5999, 161, request("INVITE", "c17", 1))),
     # A fragment is not reassembled.
     (111.0, frame("udp", D4, N4, 5060, 5060, request("INVITE", "c10", 1), frag=True)),
 ]
@@ -220,8 +230,8 @@ class OracleTest(unittest.TestCase):
         self.assertEqual(n["requests"]["ACK"], 1)
 
     def test_tie_goes_to_destination(self):
-        self.assertEqual(self.t("wide")["requests"], {"INVITE": 2})
-        self.assertEqual(self.t("wide")["invite_attempts"], 2)
+        self.assertEqual(self.t("wide")["requests"], {"INVITE": 3})
+        self.assertEqual(self.t("wide")["invite_attempts"], 3)
         # The 200 from W4 to D4 is a tie too: toward peer, not from wide.
         self.assertEqual(self.t("wide")["responses"], {})
         self.assertEqual(self.t("peer")["responses"], {"200": 1})
@@ -233,7 +243,8 @@ class OracleTest(unittest.TestCase):
 
     def test_tcp_segments(self):
         v6 = self.t("v6")
-        self.assertEqual(v6["requests"], {"INVITE": 2, "BYE": 1, "OPTIONS": 1, "MESSAGE": 1})
+        self.assertEqual(v6["requests"], {"INVITE": 2, "BYE": 1, "OPTIONS": 1, "MESSAGE": 1,
+                                         "INFO": 1})
         self.assertEqual(v6["responses"], {"100": 1, "486": 1, "200": 1})
         self.assertEqual(v6["invite_attempts"], 2)
         self.assertEqual(v6["invite_final"], {"486": 1})
@@ -253,7 +264,17 @@ class OracleTest(unittest.TestCase):
         self.assertEqual(s["bytes"], sum(len(f) for _, f in FRAMES))
 
 
+def write_case(directory):
+    """Write the hand-built capture and its config (for sipguard too)."""
+    write_pcap(os.path.join(directory, "synthetic.pcap"), FRAMES)
+    with open(os.path.join(directory, "synthetic.conf"), "w") as f:
+        f.write(CONFIG)
+
+
 if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[1] == "--write":
+        write_case(sys.argv[2])
+        sys.exit(0)
     result = unittest.main(exit=False, verbosity=1).result
     failed = len(result.failures) + len(result.errors)
     print("oracle: %d passed, %d failed" % (result.testsRun - failed, failed))
