@@ -249,6 +249,8 @@ eal_start(char *prog, const struct sg_opts *o, const struct sg_config *cfg)
 		args[n++] = (char *)"-l";
 		args[n++] = (char *)"0";
 		args[n++] = (char *)"--log-level=*:warning";
+		/* the hugepage sizes it did not find are not news */
+		args[n++] = (char *)"--log-level=lib.eal:error";
 		if (hugepages_free()) {
 			args[n++] = (char *)"--in-memory";
 		} else {
