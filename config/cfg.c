@@ -162,6 +162,66 @@ static const struct cfg_key cfg_ctrl_keys[] = {
 	{ .name = NULL },
 };
 
+#define P(key, field, lo, hi, dflt, h) CFG_U32(struct cfg_policy, key, field, lo, hi, dflt, 0, h)
+static const struct cfg_key cfg_policy_keys[] = {
+	P("window", window_s, 1, 60, 5, "seconds over which a 503 burst is judged"),
+	P("burst_min_503", burst_min_503, 1, 100000, 5, "503s in the window that make a burst"),
+	P("burst_min_share", burst_min_share, 1, 100, 20,
+		"% of INVITE final answers that must be 503 for a burst"),
+	P("peak_window", peak_window_s, 5, 600, 60, "seconds of the recent attempt-rate peak"),
+	P("near_peak_pct", near_peak_pct, 1, 100, 80,
+		"a burst at >= this % of the recent peak rate is over-limit"),
+	P("low_rate_pct", low_rate_pct, 1, 100, 50,
+		"a burst at <= this % of agreed CPS, not rising, is carrier trouble"),
+	P("backoff_base", backoff_base_s, 1, 600, 2, "first pause, seconds"),
+	P("backoff_max", backoff_max_s, 1, 3600, 60, "longest pause, seconds (doubles per burst)"),
+	P("beta", beta_pct, 1, 100, 70, "throttle to this % of the attempt rate at onset"),
+	P("alpha", alpha_cps, 1, 10000, 1, "CPS added per increase step"),
+	P("increase_interval", increase_interval_s, 1, 600, 2, "seconds between increases"),
+	P("abate_share", abate_share, 0, 100, 2, "% 503 share under which the limit rises"),
+	P("hold", hold_s, 0, 600, 3, "seconds a limit holds before it may change again"),
+	P("clear_after", clear_after_s, 1, 3600, 30, "quiet seconds before an alert clears"),
+	P("proactive", proactive, 0, 1, 1, "1: throttle above agreed CPS or concurrency"),
+	P("honor_oc", honor_oc, 0, 1, 1, "1: honour RFC 7339/7415 oc in the top Via"),
+	{ .name = NULL },
+};
+#undef P
+
+static const struct cfg_key cfg_directives_keys[] = {
+	CFG_STRING(struct cfg_directives, "file", file, 0, "", 0,
+		"JSON-lines file of every directive; empty: none"),
+	CFG_STRING(struct cfg_directives, "socket", socket, 0, "", 0,
+		"unix datagram socket subscribers register on; empty: none"),
+	CFG_STRING(struct cfg_directives, "exec", exec, 0, "", 0,
+		"command run per directive, fields in SG_* environment; empty: none"),
+	CFG_U32(struct cfg_directives, "exec_timeout", exec_timeout_s, 1, 300, 5, 0,
+		"seconds before the command is killed"),
+	CFG_U32(struct cfg_directives, "retry_base", retry_base_ms, 10, 60000, 200, 0,
+		"ms before a failed sink is retried (doubles)"),
+	CFG_U32(struct cfg_directives, "retry_max", retry_max_ms, 10, 600000, 10000, 0,
+		"longest retry backoff, ms"),
+	{ .name = NULL },
+};
+
+static const struct cfg_key cfg_sipp_keys[] = {
+	CFG_NAME(struct cfg_sipp, "trunk", trunk, CFG_F_REQUIRED, "trunk whose dialer this is"),
+	CFG_STRING(struct cfg_sipp, "address", address, 1, "127.0.0.1", 0,
+		"address of SIPp's control port"),
+	CFG_U16(struct cfg_sipp, "port", port, 1, 65535, 8888, 0, "SIPp's -cp port"),
+	{ .name = NULL },
+};
+
+static const struct cfg_key cfg_kamailio_keys[] = {
+	CFG_NAME(struct cfg_kamailio, "trunk", trunk, CFG_F_REQUIRED, "trunk the pipe limits"),
+	CFG_STRING(struct cfg_kamailio, "address", address, 1, "127.0.0.1", 0,
+		"address of Kamailio's jsonrpcs datagram socket"),
+	CFG_U16(struct cfg_kamailio, "port", port, 1, 65535, 8090, 0, "its UDP port"),
+	CFG_NAME(struct cfg_kamailio, "pipe", pipe, CFG_F_REQUIRED, "pipelimit pipe name"),
+	CFG_STRING(struct cfg_kamailio, "algorithm", algorithm, 1, "TAILDROP", 0,
+		"pipelimit algorithm for pl.set_pipe"),
+	{ .name = NULL },
+};
+
 static const struct cfg_key cfg_port_keys[] = {
 	CFG_STRING(struct cfg_port, "devargs", devargs, 1, "", CFG_F_REQUIRED,
 		"DPDK device: a PCI address or a vdev with its arguments"),
@@ -197,6 +257,40 @@ const struct cfg_section cfg_sections[] = {
 		.off = offsetof(struct sg_config, ctrl),
 		.size = sizeof(struct cfg_ctrl),
 		.help = "the control plane process and its API socket",
+	},
+	{
+		.name = "policy",
+		.keys = cfg_policy_keys,
+		.off = offsetof(struct sg_config, policy),
+		.size = sizeof(struct cfg_policy),
+		.help = "when 503s back a trunk's dialers off, and how",
+	},
+	{
+		.name = "directives",
+		.keys = cfg_directives_keys,
+		.off = offsetof(struct sg_config, directives),
+		.size = sizeof(struct cfg_directives),
+		.help = "where rate-limit directives go",
+	},
+	{
+		.name = "sipp",
+		.keys = cfg_sipp_keys,
+		.off = offsetof(struct sg_config, sipp),
+		.size = sizeof(struct cfg_sipp),
+		.max_n = CFG_DIM(struct sg_config, sipp),
+		.count_off = offsetof(struct sg_config, n_sipp),
+		.label_key = "trunk",
+		.help = "SIPp dialers driven through their remote-control port",
+	},
+	{
+		.name = "kamailio",
+		.keys = cfg_kamailio_keys,
+		.off = offsetof(struct sg_config, kamailio),
+		.size = sizeof(struct cfg_kamailio),
+		.max_n = CFG_DIM(struct sg_config, kamailio),
+		.count_off = offsetof(struct sg_config, n_kamailio),
+		.label_key = "trunk",
+		.help = "Kamailio pipelimit pipes driven through JSON-RPC",
 	},
 	{
 		.name = "ports",

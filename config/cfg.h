@@ -56,9 +56,66 @@ struct cfg_ctrl {
 	uint32_t cpu;               /* CPU the control plane runs on */
 };
 
+/*
+ * Rate-limit policy (ctrl/ctl_policy.c); every value has a default and is
+ * documented in config/README.md.
+ */
+struct cfg_policy {
+	uint32_t window_s;          /* burst detection window */
+	uint32_t burst_min_503;     /* at least this many 503s in the window */
+	uint32_t burst_min_share;   /* and at least this % of INVITE finals */
+	uint32_t peak_window_s;     /* "recent peak" of the attempt rate */
+	uint32_t near_peak_pct;     /* rate >= this % of the recent peak: over-limit */
+	uint32_t low_rate_pct;      /* rate <= this % of agreed, not rising: trouble */
+	uint32_t backoff_base_s;    /* first pause */
+	uint32_t backoff_max_s;     /* cap of the doubling pause */
+	uint32_t beta_pct;          /* throttle to this % of the onset rate */
+	uint32_t alpha_cps;         /* additive increase per step */
+	uint32_t increase_interval_s;
+	uint32_t abate_share;       /* % 503 share under which the rate may rise */
+	uint32_t hold_s;            /* minimum time between changes (hysteresis) */
+	uint32_t clear_after_s;     /* quiet time before an alert is cleared */
+	uint32_t proactive;         /* 1: throttle above agreed CPS/concurrency */
+	uint32_t honor_oc;          /* 1: honour RFC 7339/7415 oc parameters */
+};
+
+/* Where directives go (ctrl/ctl_sink.c); empty strings disable a sink. */
+struct cfg_directives {
+	char file[256];             /* JSON-lines file */
+	char socket[108];           /* unix datagram socket subscribers register on */
+	char exec[256];             /* command run per directive (fields in env) */
+	uint32_t exec_timeout_s;
+	uint32_t retry_base_ms;     /* first retry of a failed sink */
+	uint32_t retry_max_ms;      /* backoff cap */
+};
+
+/* SIPp's remote control (-cp PORT): "cset rate N", "p" to pause/resume. */
+struct cfg_sipp {
+	char trunk[SG_TRUNK_NAME_MAX];
+	char address[64];
+	uint16_t port;
+};
+
+/* Kamailio pipelimit through JSON-RPC (jsonrpcs datagram transport). */
+struct cfg_kamailio {
+	char trunk[SG_TRUNK_NAME_MAX];
+	char address[64];
+	uint16_t port;
+	char pipe[SG_TRUNK_NAME_MAX];
+	char algorithm[16];
+};
+
+#define CFG_MAX_ADAPTERS 16
+
 struct sg_config {
 	struct cfg_dataplane dp;
 	struct cfg_ctrl ctrl;
+	struct cfg_policy policy;
+	struct cfg_directives directives;
+	struct cfg_sipp sipp[CFG_MAX_ADAPTERS];
+	uint32_t n_sipp;
+	struct cfg_kamailio kamailio[CFG_MAX_ADAPTERS];
+	uint32_t n_kamailio;
 	struct cfg_port ports[SG_MAX_PORTS];
 	uint32_t n_ports;
 	struct cfg_trunk trunks[SG_MAX_TRUNKS];

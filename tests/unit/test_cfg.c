@@ -420,6 +420,11 @@ test_table_ranges(void **state)
 				assert_non_null(strstr(err, "characters"));
 				line = build(sec, k->name, "\"\"", text, sizeof(text), label,
 					sizeof(label));
+				if (k->min == 0) {
+					/* an empty string turns an optional feature off */
+					expect_ok(text);
+					break;
+				}
 				snprintf(want, sizeof(want),
 					T_NAME ":%u: %s: \"\": must be %" PRId64 "..%" PRId64
 					       " characters",
@@ -566,7 +571,7 @@ test_unknown_and_misplaced(void **state)
 	/* A key of one section is unknown in another. */
 	expect_err("trunks = ( { name = \"a\"; burst = 32; } );",
 		T_NAME ":1: trunks[0] (a).burst: unknown key");
-	expect_err("\n\npolicy = { };\n", T_NAME ":3: policy: unknown section");
+	expect_err("\n\ntelemetry = { };\n", T_NAME ":3: telemetry: unknown section");
 	expect_err("burst = 32;", T_NAME ":1: burst: unknown section");
 	expect_err(
 		"dataplane = 5;", T_NAME ":1: dataplane: \"5\": expected a group, got an integer");
