@@ -26,6 +26,7 @@
 
 #include "cfg.h"
 #include "dp_app.h"
+#include "dp_bench.h"
 
 #define SG_EXIT_USAGE 2  /* bad config, capture or arguments */
 #define SG_EXIT_RUNTIME 1
@@ -36,6 +37,9 @@ struct sg_opts {
 	const char *config;
 	const char *pcap;
 	int json;
+	int directives;          /* offline: print the directive timeline */
+	unsigned int bench_s;    /* offline: replay the capture for this long */
+	const char *bench_mode;  /* full, io, naive */
 	int eal_argc;            /* EAL arguments given after "--" */
 	char **eal_argv;
 };
@@ -53,6 +57,12 @@ usage(FILE *f)
 		"  -p, --pcap FILE     classify a capture (pcap or pcapng, Ethernet or\n"
 		"                      Linux cooked) to its end and print the totals\n"
 		"  -j, --json          print the totals as JSON (schema in README.md)\n"
+		"  -d, --directives    print the rate-limit directives the policy would\n"
+		"                      have emitted, on packet time (JSON lines with -j)\n"
+		"      --bench SECONDS replay the capture in a loop through the worker(s)\n"
+		"                      and report cycles per packet (see scripts/bench)\n"
+		"      --bench-mode M  full (default), io (receive and free only), or\n"
+		"                      naive (unanchored regex baseline)\n"
 		"  -V, --version       print the version\n"
 		"  -h, --help          this text\n"
 		"\n"
@@ -68,6 +78,9 @@ parse_args(int argc, char **argv, struct sg_opts *o)
 		{ "config", required_argument, NULL, 'c' },
 		{ "pcap", required_argument, NULL, 'p' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "directives", no_argument, NULL, 'd' },
+		{ "bench", required_argument, NULL, 'b' },
+		{ "bench-mode", required_argument, NULL, 'm' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -77,7 +90,31 @@ parse_args(int argc, char **argv, struct sg_opts *o)
 	memset(o, 0, sizeof(*o));
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+c:p:jVh", longopts, NULL)) != -1) {
+		char *end;
+		unsigned long v;
+
 		switch (c) {
+		case 'd':
+			o->directives = 1;
+			break;
+		case 'b':
+			errno = 0;
+			v = strtoul(optarg, &end, 10);
+			if (errno != 0 || *end != '\0' || v < 1 || v > 3600) {
+				fprintf(stderr, "sipguard: --bench \"%s\": seconds 1..3600\n", optarg);
+				return -1;
+			}
+			o->bench_s = (unsigned int)v;
+			break;
+		case 'm':
+			if (strcmp(optarg, "full") != 0 && strcmp(optarg, "io") != 0 &&
+			    strcmp(optarg, "naive") != 0) {
+				fprintf(stderr, "sipguard: --bench-mode \"%s\": full, io or naive\n",
+					optarg);
+				return -1;
+			}
+			o->bench_mode = optarg;
+			break;
 		case 'c':
 			o->config = optarg;
 			break;
@@ -110,8 +147,13 @@ parse_args(int argc, char **argv, struct sg_opts *o)
 		fprintf(stderr, "sipguard: missing -c CONFIG (try --help)\n");
 		return -1;
 	}
-	if (o->json && o->pcap == NULL) {
-		fprintf(stderr, "sipguard: --json goes with --pcap (try --help)\n");
+	if ((o->json || o->directives || o->bench_s) && o->pcap == NULL) {
+		fprintf(stderr, "sipguard: --json, --directives and --bench go with --pcap "
+				"(try --help)\n");
+		return -1;
+	}
+	if (o->bench_mode != NULL && o->bench_s == 0) {
+		fprintf(stderr, "sipguard: --bench-mode goes with --bench (try --help)\n");
 		return -1;
 	}
 	return 0;
@@ -311,9 +353,13 @@ main(int argc, char **argv)
 	if (o.pcap != NULL) {
 		off = (struct dp_offline_opts){
 			.config_path = o.config, .pcap = o.pcap, .link = link, .json = o.json,
-			.pkt_times = times, .n_pkt_times = n_times,
+			.directives = o.directives, .pkt_times = times, .n_pkt_times = n_times,
 		};
-		ret = dp_run_offline(&cfg, &off);
+		if (o.bench_s > 0)
+			ret = dp_run_bench(&cfg, &off, o.bench_s,
+				o.bench_mode != NULL ? o.bench_mode : "full");
+		else
+			ret = dp_run_offline(&cfg, &off);
 	} else {
 		ret = dp_run_live(&cfg, o.config, &sg_quit);
 	}
