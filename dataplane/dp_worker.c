@@ -343,6 +343,7 @@ void
 dp_worker_burst(struct dp_worker *w, struct rte_mbuf **pkts, uint16_t n)
 {
 	uint64_t tsc_ms = w->wall_base_ms + (rte_rdtsc() - w->tsc_base) * 1000 / w->tsc_hz;
+	uint64_t now;
 	uint16_t i;
 
 	for (i = 0; i < n; i++) {
@@ -359,7 +360,12 @@ dp_worker_burst(struct dp_worker *w, struct rte_mbuf **pkts, uint16_t n)
 		}
 		/* contiguous: a pointer into the mbuf; chained: copied once */
 		data = rte_pktmbuf_read(m, 0, m->pkt_len, w->bounce);
-		dp_worker_frame(w, data, m->pkt_len, packet_ms(w, m, tsc_ms));
+		now = packet_ms(w, m, tsc_ms);
+		if (unlikely(w->on_second != NULL) && now / 1000 > w->cur_second) {
+			w->cur_second = now / 1000;
+			w->on_second(w->on_second_arg, w->cur_second);
+		}
+		dp_worker_frame(w, data, m->pkt_len, now);
 	}
 	rte_pktmbuf_free_bulk(pkts, n);
 }

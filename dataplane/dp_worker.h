@@ -75,6 +75,13 @@ struct dp_worker {
 	 */
 	const uint64_t *pkt_times;
 	uint64_t n_pkt_times;
+	/*
+	 * Offline replay: called when packet time enters a new second,
+	 * before the first packet of that second is counted. NULL live.
+	 */
+	void (*on_second)(void *arg, uint64_t second);
+	void *on_second_arg;
+	uint64_t cur_second;
 	uint64_t pub_seq;
 	uint64_t seen_generation;
 	uint64_t next_publish;    /* TSC */
