@@ -58,7 +58,7 @@ struct ctl_directive {
 	uint32_t trunk;
 	char trunk_name[SG_TRUNK_NAME_MAX];
 	enum ctl_action action;
-	uint32_t cps_limit;         /* throttle: the limit; 0 otherwise */
+	uint32_t cps_limit;         /* throttle: the limit; resume: the agreed CPS; 0 otherwise */
 	uint32_t duration_s;        /* pause: how long; 0 otherwise */
 	enum ctl_cause cause;
 	struct ctl_evidence ev;

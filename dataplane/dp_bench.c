@@ -1,16 +1,427 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* Benchmark mode (see dp_bench.h). */
+/*
+ * Benchmark mode (see dp_bench.h). Each worker lcore owns one net_pcap
+ * port with infinite_rx over the same capture: the PMD holds the file in
+ * mbufs and hands out copies for ever, so the figures are the pipeline's
+ * own, with no disk or kernel in them. Cycles are counted with the TSC
+ * around non-empty bursts only (the receive call included, as in
+ * dp_worker_main), so an idle poll never dilutes the per-packet figure.
+ *
+ * Every time a worker has been handed the whole file once, its
+ * retransmission and dialog tables are emptied (outside the timed
+ * region): otherwise every message after the first pass would be a
+ * retransmission of itself, a path the live traffic rarely takes.
+ *
+ * One JSON line on stdout; scripts/bench reads it.
+ */
+#include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_cycles.h>
+#include <rte_errno.h>
+#include <rte_ethdev.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+
+#include <jansson.h>
 
 #include "dp_bench.h"
+#include "dp_naive.h"
+#include "dp_port.h"
+#include "dp_sip.h"
+#include "dp_trunk.h"
+#include "dp_worker.h"
+
+enum dp_bench_mode {
+	DP_BENCH_FULL,
+	DP_BENCH_IO,
+	DP_BENCH_NAIVE,
+};
+
+struct dp_bench_worker {
+	struct dp_worker *w;
+	hs_scratch_t *naive_scratch;
+	const struct dp_naive *nv;
+	const struct sg_config *cfg;
+	enum dp_bench_mode mode;
+	uint16_t port;
+	uint16_t burst;
+	unsigned int lcore;
+	uint64_t deadline;        /* TSC */
+	uint64_t file_frames;     /* frames per pass over the capture */
+	/* results */
+	uint64_t busy_cycles;
+	uint64_t wall_cycles;
+	uint64_t packets;
+	uint64_t bytes;
+	uint64_t bursts;
+	uint64_t passes;
+	uint64_t hs_matches;
+	uint64_t retrans_evictions;
+	uint64_t dialog_evictions;
+	int failed;
+} __rte_cache_aligned;
+
+/* Empty the per-worker tables between passes over the capture. */
+static int
+bench_reset_tables(struct dp_bench_worker *bw)
+{
+	struct dp_worker *w = bw->w;
+	int socket = (int)rte_socket_id();
+
+	bw->dialog_evictions += dp_dialogs_stats(w->dlg)->evicted;
+	dp_dialogs_free(w->dlg);
+	w->dlg = dp_dialogs_create(bw->cfg->dp.dialog_entries, bw->cfg->dp.dialog_timeout_s,
+		socket);
+	if (w->dlg == NULL)
+		return -1;
+	dp_retrans_reset(w->rt);
+	return 0;
+}
+
+static int
+bench_lcore(void *arg)
+{
+	struct dp_bench_worker *bw = arg;
+	struct dp_worker *w = bw->w;
+	struct rte_mbuf *pkts[512];
+	uint64_t matches0 = dp_sip_match_count(), naive_matches = 0;
+	uint64_t busy = 0, packets = 0, bytes = 0, bursts = 0, in_pass = 0;
+	uint64_t start = rte_rdtsc(), t0, t1;
+	uint16_t burst = RTE_MIN(bw->burst, (uint16_t)RTE_DIM(pkts));
+
+	while ((t0 = rte_rdtsc()) < bw->deadline) {
+		uint16_t n = rte_eth_rx_burst(bw->port, 0, pkts, burst), i;
+
+		if (n == 0)
+			continue;
+		switch (bw->mode) {
+		case DP_BENCH_FULL:
+			dp_worker_burst(w, pkts, n);
+			break;
+		case DP_BENCH_NAIVE:
+			dp_naive_burst(w, bw->nv, bw->naive_scratch, pkts, n, &naive_matches);
+			break;
+		case DP_BENCH_IO:
+			for (i = 0; i < n; i++)
+				bytes += pkts[i]->pkt_len;
+			rte_pktmbuf_free_bulk(pkts, n);
+			break;
+		}
+		t1 = rte_rdtsc();
+		busy += t1 - t0;
+		packets += n;
+		bursts++;
+		in_pass += n;
+		if (in_pass >= bw->file_frames) {
+			in_pass -= bw->file_frames;
+			bw->passes++;
+			if (bw->mode != DP_BENCH_IO && bench_reset_tables(bw) != 0) {
+				bw->failed = 1;
+				break;
+			}
+		}
+	}
+	bw->wall_cycles = rte_rdtsc() - start;
+	bw->busy_cycles = busy;
+	bw->packets = packets;
+	bw->bursts = bursts;
+	bw->bytes = bw->mode == DP_BENCH_IO ? bytes : w->src.bytes;
+	bw->hs_matches = bw->mode == DP_BENCH_NAIVE ? naive_matches
+						    : dp_sip_match_count() - matches0;
+	return 0;
+}
+
+/* One "Key: N kB" line of /proc/self/status, in bytes; 0 when absent. */
+static uint64_t
+bench_proc_status(const char *key)
+{
+	char line[256];
+	size_t kl = strlen(key);
+	uint64_t v = 0;
+	FILE *f = fopen("/proc/self/status", "r");
+
+	if (f == NULL)
+		return 0;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		if (strncmp(line, key, kl) == 0 && line[kl] == ':') {
+			v = strtoull(line + kl + 1, NULL, 10) * 1024;
+			break;
+		}
+	}
+	fclose(f);
+	return v;
+}
+
+/* Bytes the DPDK heaps hand out right now, every socket. */
+static uint64_t
+bench_heap_in_use(void)
+{
+	struct rte_malloc_socket_stats st;
+	uint64_t sum = 0;
+	unsigned int s;
+
+	for (s = 0; s < rte_socket_count(); s++) {
+		if (rte_malloc_get_socket_stats(rte_socket_id_by_idx(s), &st) == 0)
+			sum += st.heap_allocsz_bytes;
+	}
+	return sum;
+}
+
+/*
+ * Measured, not computed: the heap growth for one table of the
+ * configured size, divided by its capacity.
+ */
+static void
+bench_table_bytes(const struct sg_config *cfg, json_t *mem)
+{
+	int socket = (int)rte_socket_id();
+	uint64_t h0 = bench_heap_in_use(), h1;
+	struct dp_retrans *rt = dp_retrans_create(cfg->dp.retrans_entries,
+		cfg->dp.retrans_window_s * 1000, socket);
+	struct dp_dialogs *d;
+
+	h1 = bench_heap_in_use();
+	if (rt != NULL) {
+		json_object_set_new(mem, "retrans_entries", json_integer(dp_retrans_capacity(rt)));
+		json_object_set_new(mem, "retrans_table_bytes", json_integer((json_int_t)(h1 - h0)));
+		json_object_set_new(mem, "bytes_per_transaction",
+			json_real((double)(h1 - h0) / dp_retrans_capacity(rt)));
+		dp_retrans_free(rt);
+	}
+	h0 = bench_heap_in_use();
+	d = dp_dialogs_create(cfg->dp.dialog_entries, cfg->dp.dialog_timeout_s, socket);
+	h1 = bench_heap_in_use();
+	if (d != NULL) {
+		json_object_set_new(mem, "dialog_entries", json_integer(dp_dialogs_capacity(d)));
+		json_object_set_new(mem, "dialog_table_bytes", json_integer((json_int_t)(h1 - h0)));
+		json_object_set_new(mem, "bytes_per_dialog",
+			json_real((double)(h1 - h0) / dp_dialogs_capacity(d)));
+		dp_dialogs_free(d);
+	}
+}
+
+static json_t *
+bench_worker_json(const struct dp_bench_worker *bw, uint64_t hz)
+{
+	double busy_s = (double)bw->busy_cycles / (double)hz;
+	double pk = bw->packets > 0 ? (double)bw->packets : 1.0;
+	uint64_t msgs = bw->mode == DP_BENCH_IO ? 0 : bw->w->src.sip_messages;
+	uint64_t retrans = 0;
+	unsigned int t;
+
+	for (t = 0; bw->mode != DP_BENCH_IO && t < SG_TRUNK_SLOTS; t++)
+		retrans += bw->w->trunk[t].retransmissions;
+	return json_pack("{s:i, s:I, s:I, s:I, s:I, s:I, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:I}",
+		"lcore", (int)bw->lcore, "packets", (json_int_t)bw->packets,
+		"bytes", (json_int_t)bw->bytes, "busy_cycles", (json_int_t)bw->busy_cycles,
+		"wall_cycles", (json_int_t)bw->wall_cycles, "bursts", (json_int_t)bw->bursts,
+		"cycles_per_packet", (double)bw->busy_cycles / pk,
+		"mpps", busy_s > 0 ? (double)bw->packets / busy_s / 1e6 : 0.0,
+		"gbps", busy_s > 0 ? (double)bw->bytes * 8 / busy_s / 1e9 : 0.0,
+		"busy_share", bw->wall_cycles > 0 ? (double)bw->busy_cycles / (double)bw->wall_cycles
+						  : 0.0,
+		"hs_matches_per_packet", (double)bw->hs_matches / pk,
+		"sip_messages_per_packet", (double)msgs / pk,
+		"retrans_share", msgs > 0 ? (double)retrans / (double)msgs : 0.0,
+		"passes", (json_int_t)bw->passes);
+}
 
 int
 dp_run_bench(const struct sg_config *cfg, const struct dp_offline_opts *o, unsigned int seconds,
 	     const char *mode)
 {
-	(void)cfg;
-	(void)o;
-	(void)seconds;
-	fprintf(stderr, "sipguard: --bench-mode %s: not available in this build\n", mode);
-	return 1;
+	struct dp_bench_worker *bws = NULL;
+	struct dp_worker_shared *sh = NULL;
+	struct dp_trunks *trunks = NULL;
+	struct dp_sip_db *db = NULL;
+	struct dp_naive *nv = NULL;
+	struct rte_mempool *mp = NULL;
+	hs_scratch_t *proto = NULL;
+	json_t *doc = NULL, *arr, *mem;
+	int ports[SG_MAX_WORKERS];
+	unsigned int nw = rte_lcore_count(), i, lcore, n_ports = 0;
+	int socket = (int)rte_socket_id(), ret = 1;
+	uint64_t hz = rte_get_tsc_hz(), heap0, pool_bytes, tables0, tables_bytes = 0;
+	uint64_t tot_pk = 0, tot_busy = 0, tot_bytes = 0, max_wall = 0, tot_matches = 0;
+	uint32_t nmbufs;
+	enum dp_bench_mode bm;
+	char err[512];
+	size_t scratch_size = 0;
+
+	if (strcmp(mode, "io") == 0)
+		bm = DP_BENCH_IO;
+	else if (strcmp(mode, "naive") == 0)
+		bm = DP_BENCH_NAIVE;
+	else
+		bm = DP_BENCH_FULL;
+	if (o->n_pkt_times == 0) {
+		fprintf(stderr, "sipguard: %s: no frames to replay\n", o->pcap);
+		return 2;
+	}
+	heap0 = bench_heap_in_use();
+	db = dp_sip_db_create(err, sizeof(err));
+	if (db == NULL || dp_sip_scratch_alloc(db, &proto) != 0) {
+		fprintf(stderr, "sipguard: %s\n", db == NULL ? err : "cannot allocate scratch");
+		goto out;
+	}
+	if (bm == DP_BENCH_NAIVE) {
+		nv = dp_naive_create(err, sizeof(err));
+		if (nv == NULL) {
+			fprintf(stderr, "sipguard: %s\n", err);
+			goto out;
+		}
+	}
+	trunks = dp_trunks_create(cfg, "sg_bench_trunks", socket, err, sizeof(err));
+	sh = rte_zmalloc_socket("dp_bench_shared", sizeof(*sh), RTE_CACHE_LINE_SIZE, socket);
+	bws = rte_zmalloc_socket("dp_bench", sizeof(*bws) * nw, RTE_CACHE_LINE_SIZE, socket);
+	if (trunks == NULL || sh == NULL || bws == NULL) {
+		fprintf(stderr, "sipguard: %s\n", trunks == NULL ? err : "out of memory");
+		goto out;
+	}
+	dp_worker_shared_init(sh, cfg);
+	sh->db = db;
+	sh->trunks = trunks;
+	sh->link = o->link;
+
+	/* the file once per port, plus what the bursts and caches hold */
+	nmbufs = rte_align32pow2((uint32_t)(nw * (o->n_pkt_times + 2048) + 512 * nw)) - 1;
+	pool_bytes = bench_heap_in_use();
+	mp = rte_pktmbuf_pool_create("sg_bench_mbuf", nmbufs, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
+		socket);
+	if (mp == NULL) {
+		fprintf(stderr, "sipguard: out of memory (mbuf pool of %u for the replay): %s\n",
+			nmbufs, rte_strerror(rte_errno));
+		goto out;
+	}
+	pool_bytes = bench_heap_in_use() - pool_bytes;
+
+	lcore = rte_get_main_lcore();
+	tables0 = bench_heap_in_use();
+	for (i = 0; i < nw; i++) {
+		struct dp_bench_worker *bw = &bws[i];
+		char devargs[4096];
+		struct dp_port_conf pc;
+		int fld, port;
+		uint64_t flag;
+
+		snprintf(devargs, sizeof(devargs), "net_pcap_bench%u,rx_pcap=%s,infinite_rx=1", i,
+			o->pcap);
+		pc = (struct dp_port_conf){ .devargs = devargs, .n_rxq = 1, .rx_desc = 1024 };
+		port = dp_port_start(&pc, mp, &fld, &flag, err, sizeof(err));
+		if (port < 0) {
+			fprintf(stderr, "sipguard: %s: %s\n", o->pcap, err);
+			goto out;
+		}
+		ports[n_ports++] = port;
+		bw->w = dp_worker_create(sh, cfg, proto, socket, err, sizeof(err));
+		if (bw->w == NULL) {
+			fprintf(stderr, "sipguard: %s\n", err);
+			goto out;
+		}
+		if (nv != NULL && dp_naive_scratch_alloc(nv, &bw->naive_scratch) != 0) {
+			fprintf(stderr, "sipguard: naive: cannot allocate scratch\n");
+			goto out;
+		}
+		bw->nv = nv;
+		bw->cfg = cfg;
+		bw->mode = bm;
+		bw->port = (uint16_t)port;
+		bw->burst = (uint16_t)cfg->dp.burst;
+		bw->lcore = lcore;
+		bw->file_frames = o->n_pkt_times;
+		bw->w->index = i;
+		bw->w->lcore_id = lcore;
+		bw->w->port_id = (uint16_t)port;
+		lcore = rte_get_next_lcore(lcore, 1, 0);
+	}
+	/* the workers' tables and scratch, without the replay ports' mbufs */
+	tables_bytes = bench_heap_in_use() - tables0;
+	/* the TSC is the packet clock here: the file's times repeat */
+	sh->ts_dynfield = -1;
+	sh->ts_dynflag = 0;
+	if (hs_scratch_size(proto, &scratch_size) != HS_SUCCESS)
+		scratch_size = 0;
+
+	{
+		uint64_t deadline = rte_rdtsc() + (uint64_t)seconds * hz;
+
+		for (i = 0; i < nw; i++)
+			bws[i].deadline = deadline;
+		for (i = 1; i < nw; i++) {
+			if (rte_eal_remote_launch(bench_lcore, &bws[i], bws[i].lcore) != 0) {
+				fprintf(stderr, "sipguard: cannot launch worker on lcore %u\n",
+					bws[i].lcore);
+				bws[i].failed = 1;
+			}
+		}
+		bench_lcore(&bws[0]);
+		rte_eal_mp_wait_lcore();
+	}
+
+	arr = json_array();
+	for (i = 0; i < nw; i++) {
+		if (bws[i].failed) {
+			fprintf(stderr, "sipguard: bench worker %u failed\n", i);
+			json_decref(arr);
+			goto out;
+		}
+		json_array_append_new(arr, bench_worker_json(&bws[i], hz));
+		tot_pk += bws[i].packets;
+		tot_busy += bws[i].busy_cycles;
+		tot_bytes += bws[i].bytes;
+		tot_matches += bws[i].hs_matches;
+		max_wall = RTE_MAX(max_wall, bws[i].wall_cycles);
+	}
+	mem = json_object();
+	bench_table_bytes(cfg, mem);
+	json_object_set_new(mem, "vm_rss", json_integer((json_int_t)bench_proc_status("VmRSS")));
+	json_object_set_new(mem, "vm_hwm", json_integer((json_int_t)bench_proc_status("VmHWM")));
+	json_object_set_new(mem, "hugetlb",
+		json_integer((json_int_t)bench_proc_status("HugetlbPages")));
+	json_object_set_new(mem, "heap_in_use", json_integer((json_int_t)bench_heap_in_use()));
+	json_object_set_new(mem, "heap_at_start", json_integer((json_int_t)heap0));
+	json_object_set_new(mem, "replay_pool_bytes", json_integer((json_int_t)pool_bytes));
+	json_object_set_new(mem, "worker_bytes", json_integer((json_int_t)(tables_bytes / nw)));
+	json_object_set_new(mem, "hs_scratch_bytes", json_integer((json_int_t)scratch_size));
+	doc = json_pack("{s:s, s:i, s:i, s:s, s:I, s:I, s:f, s:f, s:f, s:f, s:f, s:f, s:o, s:o}",
+		"mode", mode, "workers", (int)nw, "seconds", (int)seconds, "pcap", o->pcap,
+		"file_frames", (json_int_t)o->n_pkt_times, "tsc_hz", (json_int_t)hz,
+		"cycles_per_packet", tot_pk > 0 ? (double)tot_busy / (double)tot_pk : 0.0,
+		"mpps", max_wall > 0 ? (double)tot_pk / ((double)max_wall / (double)hz) / 1e6 : 0.0,
+		"gbps", max_wall > 0 ? (double)tot_bytes * 8 / ((double)max_wall / (double)hz) / 1e9
+				     : 0.0,
+		"mpps_busy", tot_busy > 0 ? (double)tot_pk / ((double)tot_busy / (double)hz) / 1e6 *
+				nw : 0.0,
+		"hs_matches_per_packet", tot_pk > 0 ? (double)tot_matches / (double)tot_pk : 0.0,
+		"mean_frame_bytes", tot_pk > 0 ? (double)tot_bytes / (double)tot_pk : 0.0,
+		"per_worker", arr, "memory", mem);
+	if (doc == NULL || json_dumpf(doc, stdout, JSON_COMPACT) != 0) {
+		fprintf(stderr, "sipguard: cannot write the bench report\n");
+		goto out;
+	}
+	fputc('\n', stdout);
+	ret = 0;
+out:
+	json_decref(doc);
+	for (i = 0; bws != NULL && i < nw; i++) {
+		if (bws[i].naive_scratch != NULL)
+			hs_free_scratch(bws[i].naive_scratch);
+		dp_worker_free(bws[i].w);
+	}
+	for (i = 0; i < n_ports; i++)
+		dp_port_stop((uint16_t)ports[i]);
+	rte_mempool_free(mp);
+	rte_free(bws);
+	rte_free(sh);
+	dp_trunks_free(trunks);
+	if (proto != NULL)
+		hs_free_scratch(proto);
+	dp_naive_free(nv);
+	dp_sip_db_free(db);
+	return ret;
 }

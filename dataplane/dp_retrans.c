@@ -148,3 +148,15 @@ dp_retrans_capacity(const struct dp_retrans *rt)
 {
 	return (rt->set_mask + 1) * DP_RETRANS_WAYS;
 }
+
+void
+dp_retrans_reset(struct dp_retrans *rt)
+{
+	memset(rt->sets, 0, (size_t)(rt->set_mask + 1) * sizeof(rt->sets[0]));
+}
+
+size_t
+dp_retrans_entry_bytes(void)
+{
+	return sizeof(struct dp_retrans_set) / DP_RETRANS_WAYS;
+}

@@ -13,6 +13,7 @@
 #ifndef DP_RETRANS_H
 #define DP_RETRANS_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "dp_sip.h"
@@ -50,6 +51,12 @@ void dp_retrans_key(const struct dp_sip_msg *m, enum dp_dir dir,
  */
 int dp_retrans_check(struct dp_retrans *rt, const struct dp_retrans_key *key,
 		     uint64_t now_ms);
+
+/* Forget every entry (statistics are kept). Not for the packet path. */
+void dp_retrans_reset(struct dp_retrans *rt);
+
+/* Bytes of table per entry, the set's bookkeeping and padding included. */
+size_t dp_retrans_entry_bytes(void);
 
 const struct dp_retrans_stats *dp_retrans_stats(const struct dp_retrans *rt);
 uint32_t dp_retrans_capacity(const struct dp_retrans *rt);

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * SIP message extractor. The start line sits at a known place and is
- * checked by hand; one Hyperscan block scan per message then finds the
- * header names whose position is unknown and the empty line, where the
- * scan stops so a body (SDP) is never looked at. Values are parsed by hand
+ * checked by hand, and so is the empty line that ends the header section
+ * (a memchr walk over line ends); one Hyperscan block scan per message
+ * then covers exactly the header section and finds the header names whose
+ * position is unknown, so a body (SDP) is never looked at. Values are parsed by hand
  * from the offsets the scan reported, always bounded by the header
  * section, which itself lies inside `len`. Duplicate headers: the first
  * Call-ID, CSeq, Via, Retry-After, Reason and Content-Length win; later
@@ -33,9 +34,8 @@ enum dp_sip_hdr {
 	DP_SIP_H_COUNT
 };
 
-/* Pattern ids: the header names (id == enum dp_sip_hdr), then the end. */
-#define DP_SIP_ID_EOH DP_SIP_H_COUNT
-#define DP_SIP_ID_COUNT (DP_SIP_ID_EOH + 1)
+/* Pattern ids: the header names (id == enum dp_sip_hdr). */
+#define DP_SIP_ID_COUNT DP_SIP_H_COUNT
 
 /*
  * Header names are plain caseless literals at a line start; the
@@ -53,7 +53,6 @@ static const char *const dp_sip_patterns[DP_SIP_ID_COUNT] = {
 	[DP_SIP_H_RETRY_AFTER] = "\\nretry-after",
 	[DP_SIP_H_REASON] = "\\nreason",
 	[DP_SIP_H_CONTENT_LENGTH] = "\\n(content-length|l)",
-	[DP_SIP_ID_EOH] = "\\r?\\n\\r?\\n",
 };
 
 /* What the scan saw; lives on the parser's stack. */
@@ -61,8 +60,22 @@ struct dp_sip_scan {
 	const uint8_t *buf;
 	uint32_t len;
 	uint32_t eoh;		      /* end of the empty line, 0 none */
+	uint32_t matches;	      /* callbacks, for dp_sip_match_count */
 	uint32_t hdr[DP_SIP_H_COUNT]; /* just past the colon, 0 none */
 };
+
+/*
+ * Callbacks so far on this thread: one add per message, thread-local so
+ * each lcore counts its own without sharing a line (initial-exec: no
+ * __tls_get_addr call from a position-independent archive).
+ */
+static __thread uint64_t dp_sip_matches __attribute__((tls_model("initial-exec")));
+
+uint64_t
+dp_sip_match_count(void)
+{
+	return dp_sip_matches;
+}
 
 struct dp_sip_db *
 dp_sip_db_create(char *err, size_t errlen)
@@ -76,8 +89,7 @@ dp_sip_db_create(char *err, size_t errlen)
 
 	for (i = 0; i < DP_SIP_ID_COUNT; i++) {
 		ids[i] = i;
-		/* The callback stops the scan at the empty line. */
-		flags[i] = i == DP_SIP_ID_EOH ? 0 : HS_FLAG_CASELESS;
+		flags[i] = HS_FLAG_CASELESS;
 	}
 
 	if (hs_compile_multi(dp_sip_patterns, flags, ids, DP_SIP_ID_COUNT, HS_MODE_BLOCK, NULL, &hs,
@@ -143,10 +155,7 @@ dp_sip_on_match(unsigned int id, unsigned long long from, unsigned long long to,
 
 	(void)from;
 	(void)flags;
-	if (id == DP_SIP_ID_EOH) {
-		st->eoh = pos;
-		return 1; /* the body is none of our business */
-	}
+	st->matches++;
 	if (st->hdr[id] != 0)
 		return 0;
 	/* Only 'I' and 'i' give 'i' when or'ed with 0x20. */
@@ -542,6 +551,28 @@ dp_sip_cseq(const uint8_t *b, uint32_t s, uint32_t e, struct dp_sip_msg *m)
 	return 0;
 }
 
+/*
+ * End of the header section: just past the first `\n\r?\n`, 0 when the
+ * buffer has none. Found before the scan so the scan covers exactly the
+ * header section: Hyperscan's cost grows with the buffer it is given, not
+ * with where a callback stops it, and an end-of-headers pattern fires
+ * (and costs a confirm) at every line end.
+ */
+static uint32_t
+dp_sip_eoh(const uint8_t *b, uint32_t len)
+{
+	const uint8_t *p = b, *end = b + len;
+
+	while ((p = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+		if (p + 1 < end && p[1] == '\n')
+			return (uint32_t)(p + 2 - b);
+		if (p + 2 < end && p[1] == '\r' && p[2] == '\n')
+			return (uint32_t)(p + 3 - b);
+		p++;
+	}
+	return 0;
+}
+
 enum dp_sip_res
 dp_sip_parse(const struct dp_sip_db *db, hs_scratch_t *scratch, const uint8_t *buf, uint32_t len,
 	struct dp_sip_msg *m)
@@ -563,13 +594,15 @@ dp_sip_parse(const struct dp_sip_db *db, hs_scratch_t *scratch, const uint8_t *b
 		return DP_SIP_NO_START_LINE;
 
 	memset(&st, 0, sizeof(st));
-	st.buf = buf;
-	st.len = len;
-	rc = hs_scan(db->hs, (const char *)buf, len, 0, scratch, dp_sip_on_match, &st);
-	if (rc != HS_SUCCESS && rc != HS_SCAN_TERMINATED)
-		return DP_SIP_SCAN_ERROR;
+	st.eoh = dp_sip_eoh(buf, len);
 	if (st.eoh == 0)
 		return DP_SIP_TRUNCATED;
+	st.buf = buf;
+	st.len = st.eoh;
+	rc = hs_scan(db->hs, (const char *)buf, st.eoh, 0, scratch, dp_sip_on_match, &st);
+	dp_sip_matches += st.matches;
+	if (rc != HS_SUCCESS)
+		return DP_SIP_SCAN_ERROR;
 	m->hdr_len = st.eoh;
 
 	/*

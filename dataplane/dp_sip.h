@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * SIP message extractor: the start line is checked by hand, then one
- * Hyperscan block scan over a message's header section finds the key
- * headers and stops at the empty line; values are then parsed by hand
+ * SIP message extractor: the start line and the empty line ending the
+ * header section are found by hand, then one Hyperscan block scan over
+ * exactly the header section finds the key headers; values are then parsed by hand
  * from the offsets the scan reported. Plain functions over buffers,
  * usable without EAL.
  *
@@ -96,5 +96,11 @@ enum dp_sip_res dp_sip_parse(const struct dp_sip_db *db, hs_scratch_t *scratch,
 			     struct dp_sip_msg *m);
 
 const char *dp_sip_res_name(enum dp_sip_res res);
+
+/*
+ * Hyperscan match callbacks run by dp_sip_parse on the calling thread
+ * since it started (a cost figure for the benchmark).
+ */
+uint64_t dp_sip_match_count(void);
 
 #endif /* DP_SIP_H */

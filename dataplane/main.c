@@ -40,6 +40,7 @@ struct sg_opts {
 	int directives;          /* offline: print the directive timeline */
 	unsigned int bench_s;    /* offline: replay the capture for this long */
 	const char *bench_mode;  /* full, io, naive */
+	unsigned int bench_workers; /* offline bench: worker lcores, 0 = 1 */
 	int eal_argc;            /* EAL arguments given after "--" */
 	char **eal_argv;
 };
@@ -63,6 +64,8 @@ usage(FILE *f)
 		"                      and report cycles per packet (see scripts/bench)\n"
 		"      --bench-mode M  full (default), io (receive and free only), or\n"
 		"                      naive (unanchored regex baseline)\n"
+		"      --bench-workers N  worker lcores for --bench, each replaying the\n"
+		"                      capture on its own port (default 1)\n"
 		"  -V, --version       print the version\n"
 		"  -h, --help          this text\n"
 		"\n"
@@ -81,6 +84,7 @@ parse_args(int argc, char **argv, struct sg_opts *o)
 		{ "directives", no_argument, NULL, 'd' },
 		{ "bench", required_argument, NULL, 'b' },
 		{ "bench-mode", required_argument, NULL, 'm' },
+		{ "bench-workers", required_argument, NULL, 'w' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -105,6 +109,16 @@ parse_args(int argc, char **argv, struct sg_opts *o)
 				return -1;
 			}
 			o->bench_s = (unsigned int)v;
+			break;
+		case 'w':
+			errno = 0;
+			v = strtoul(optarg, &end, 10);
+			if (errno != 0 || *end != '\0' || v < 1 || v > SG_MAX_WORKERS) {
+				fprintf(stderr, "sipguard: --bench-workers \"%s\": 1..%d\n", optarg,
+					SG_MAX_WORKERS);
+				return -1;
+			}
+			o->bench_workers = (unsigned int)v;
 			break;
 		case 'm':
 			if (strcmp(optarg, "full") != 0 && strcmp(optarg, "io") != 0 &&
@@ -152,8 +166,9 @@ parse_args(int argc, char **argv, struct sg_opts *o)
 				"(try --help)\n");
 		return -1;
 	}
-	if (o->bench_mode != NULL && o->bench_s == 0) {
-		fprintf(stderr, "sipguard: --bench-mode goes with --bench (try --help)\n");
+	if ((o->bench_mode != NULL || o->bench_workers != 0) && o->bench_s == 0) {
+		fprintf(stderr, "sipguard: --bench-mode and --bench-workers go with --bench "
+				"(try --help)\n");
 		return -1;
 	}
 	return 0;
@@ -286,10 +301,18 @@ eal_start(char *prog, const struct sg_opts *o, const struct sg_config *cfg)
 		if (pci == 0)
 			args[n++] = (char *)"--no-pci";
 	} else {
+		/* bench: lcores 0..N-1, the main lcore being worker 0 */
+		static char lcores[32];
+		unsigned int nw = o->bench_workers > 0 ? o->bench_workers : 1;
+
+		if (nw > 1)
+			snprintf(lcores, sizeof(lcores), "0-%u", nw - 1);
+		else
+			snprintf(lcores, sizeof(lcores), "0");
 		args[n++] = (char *)"--no-pci";
 		args[n++] = (char *)"--no-telemetry";
 		args[n++] = (char *)"-l";
-		args[n++] = (char *)"0";
+		args[n++] = lcores;
 		args[n++] = (char *)"--log-level=*:warning";
 		/* the hugepage sizes it did not find are not news */
 		args[n++] = (char *)"--log-level=lib.eal:error";
@@ -300,7 +323,8 @@ eal_start(char *prog, const struct sg_opts *o, const struct sg_config *cfg)
 			args[n++] = (char *)"--no-huge";
 			args[n++] = (char *)"--no-shconf";
 			args[n++] = (char *)"-m";
-			args[n++] = (char *)"512";
+			/* bench: the replayed capture lives in mbufs, once per worker */
+			args[n++] = (char *)(o->bench_s > 0 ? "2048" : "512");
 		}
 	}
 	/* logs on stderr: stdout carries the report */

@@ -170,3 +170,50 @@ lv_dial_wait() {
 	done
 	return $rc
 }
+
+# lv_spawn NAME cmd...: like tb_spawn, in the root namespace (sipguard-ctrl
+# reaches the dataplane through files, not through the network).
+lv_spawn() {
+	local name=$1
+	shift
+	"$@" </dev/null >"$TB_DIR/$name.log" 2>&1 &
+	echo $! >"$TB_DIR/$name.pid"
+}
+
+# Frames the kernel passed over the carrier's veth, both directions: what
+# a packet socket on it (dumpcap, net_af_packet) is offered.
+lv_link_frames() {
+	ip -n "$TB_NS_C" -s -j link show dev "$TB_IF_C" |
+		jq '.[0].stats64.rx.packets + .[0].stats64.tx.packets'
+}
+
+# lv_link_quiet SECONDS MAX: wait until no frame crossed the veth for
+# SECONDS (checked every 0.5 s), at most MAX seconds; 1 on timeout.
+lv_link_quiet() {
+	local need=$(($1 * 2)) max=$(($2 * 2)) i still=0 prev now
+	prev=$(lv_link_frames)
+	for ((i = 0; i < max; i++)); do
+		sleep 0.5
+		now=$(lv_link_frames)
+		if [ "$now" = "$prev" ]; then
+			still=$((still + 1))
+			[ "$still" -ge "$need" ] && return 0
+		else
+			still=0
+			prev=$now
+		fi
+	done
+	return 1
+}
+
+# lv_dpdk_clean PREFIX: what a DPDK primary of that file prefix leaves
+# behind (hugepage files, runtime directory), once no process uses it.
+lv_dpdk_clean() {
+	local prefix=$1 mnt
+	[ -n "$prefix" ] || return 0
+	while read -r _ mnt fstype _; do
+		[ "$fstype" = hugetlbfs ] || continue
+		rm -f "$mnt/${prefix}map_"* 2>/dev/null
+	done </proc/mounts
+	rm -rf "/var/run/dpdk/$prefix"
+}

@@ -1,0 +1,209 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Directive names and JSON: the one place that says how a directive looks
+ * on the wire, so the sinks, the API and the CLI cannot disagree. Strings
+ * that came from the network (Call-IDs) are cut to printable ASCII here:
+ * the JSON stays valid and a terminal stays sane whatever a carrier sent.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctl_directive.h"
+#include "dp_sip.h"
+
+static const char *const ctl_action_names[CTL_ACT_COUNT] = {
+	[CTL_ACT_PAUSE] = "pause",
+	[CTL_ACT_THROTTLE] = "throttle",
+	[CTL_ACT_RESUME] = "resume",
+	[CTL_ACT_ALERT] = "alert",
+	[CTL_ACT_CLEAR] = "clear",
+};
+
+static const char *const ctl_cause_names[CTL_CAUSE_COUNT] = {
+	[CTL_CAUSE_OVER_LIMIT] = "over-limit",
+	[CTL_CAUSE_CARRIER_TROUBLE] = "carrier-trouble",
+	[CTL_CAUSE_RETRY_AFTER] = "retry-after",
+	[CTL_CAUSE_OVERLOAD_CONTROL] = "overload-control",
+	[CTL_CAUSE_PROACTIVE_CPS] = "proactive-cps",
+	[CTL_CAUSE_PROACTIVE_CONCURRENCY] = "proactive-concurrency",
+	[CTL_CAUSE_RECOVERED] = "recovered",
+	[CTL_CAUSE_MANUAL] = "manual",
+};
+
+const char *
+ctl_action_name(enum ctl_action a)
+{
+	if ((unsigned int)a >= CTL_ACT_COUNT)
+		return "unknown";
+	return ctl_action_names[a];
+}
+
+const char *
+ctl_cause_name(enum ctl_cause c)
+{
+	if ((unsigned int)c >= CTL_CAUSE_COUNT)
+		return "unknown";
+	return ctl_cause_names[c];
+}
+
+/* Copy at most len bytes of s, stopping at a NUL, non-printables as '?'. */
+static size_t
+ctl_directive_printable(char *dst, const char *s, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len && s[i] != '\0'; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		dst[i] = c >= 0x20 && c < 0x7f ? (char)c : '?';
+	}
+	return i;
+}
+
+static json_t *
+ctl_directive_text(const char *s, size_t max)
+{
+	char buf[SG_CALL_ID_MAX + SG_TRUNK_NAME_MAX + 1];
+
+	if (max > sizeof(buf))
+		max = sizeof(buf);
+	return json_stringn(buf, ctl_directive_printable(buf, s, max));
+}
+
+static void
+ctl_directive_set(json_t *o, const char *key, json_t *v, int *err)
+{
+	/* json_object_set_new steals v even on failure; NULL marks an error */
+	if (v == NULL || o == NULL || json_object_set_new(o, key, v) != 0)
+		*err = 1;
+}
+
+static json_t *
+ctl_directive_u64(uint64_t v)
+{
+	/* json_int_t is signed 64-bit: counts beyond it cannot occur in practice */
+	return json_integer(v > (uint64_t)INT64_MAX ? INT64_MAX : (json_int_t)v);
+}
+
+/*
+ * Rates and shares rounded to what a reader needs: lines stay short, and
+ * a value printed with 15 digits parses back to the very same double.
+ */
+static double
+ctl_directive_round(double v, double scale)
+{
+	if (!isfinite(v))
+		return 0.0;
+	return round(v * scale) / scale;
+}
+
+static json_t *
+ctl_directive_oc_algo(const struct ctl_evidence *ev)
+{
+	if (ev->oc < 0)
+		return json_null();
+	switch (ev->oc_algo) {
+	case DP_OC_ALGO_NONE: /* loss is the default algorithm of RFC 7339 */
+	case DP_OC_ALGO_LOSS:
+		return json_string("loss");
+	case DP_OC_ALGO_RATE:
+		return json_string("rate");
+	default:
+		return json_string("other");
+	}
+}
+
+static json_t *
+ctl_directive_evidence(const struct ctl_evidence *ev, int *err)
+{
+	json_t *o = json_object();
+	json_t *ids = json_array();
+	uint32_t i, n;
+
+	if (o == NULL || ids == NULL)
+		*err = 1;
+	n = ev->n_call_ids < CTL_DIRECTIVE_CALL_IDS ? ev->n_call_ids : CTL_DIRECTIVE_CALL_IDS;
+	for (i = 0; i < n && ids != NULL; i++) {
+		if (json_array_append_new(
+			    ids, ctl_directive_text(ev->call_ids[i], sizeof(ev->call_ids[i]))) != 0)
+			*err = 1;
+	}
+	ctl_directive_set(o, "window_s", json_integer(ev->window_s), err);
+	ctl_directive_set(o, "attempts", ctl_directive_u64(ev->attempts), err);
+	ctl_directive_set(o, "finals", ctl_directive_u64(ev->finals), err);
+	ctl_directive_set(o, "r503", ctl_directive_u64(ev->r503), err);
+	ctl_directive_set(o, "share_503", json_real(ctl_directive_round(ev->share_503, 1e4)), err);
+	ctl_directive_set(o, "cps", json_real(ctl_directive_round(ev->cps, 1e2)), err);
+	ctl_directive_set(o, "peak_cps", json_real(ctl_directive_round(ev->peak_cps, 1e2)), err);
+	ctl_directive_set(o, "retry_after",
+		ev->retry_after >= 0 ? json_integer(ev->retry_after) : json_null(), err);
+	ctl_directive_set(o, "oc", ev->oc >= 0 ? json_integer(ev->oc) : json_null(), err);
+	ctl_directive_set(o, "oc_algo", ctl_directive_oc_algo(ev), err);
+	ctl_directive_set(o, "oc_validity_ms",
+		ev->oc >= 0 && ev->oc_validity_ms >= 0 ? json_integer(ev->oc_validity_ms)
+						       : json_null(),
+		err);
+	ctl_directive_set(o, "call_ids", ids, err);
+	return o;
+}
+
+json_t *
+ctl_directive_json(const struct ctl_directive *d)
+{
+	json_t *o;
+	int err = 0;
+
+	if (d == NULL)
+		return NULL;
+	o = json_object();
+	if (o == NULL)
+		return NULL;
+	ctl_directive_set(o, "seq", ctl_directive_u64(d->seq), &err);
+	ctl_directive_set(o, "time", json_real((double)d->time_ms / 1000.0), &err);
+	ctl_directive_set(
+		o, "trunk", ctl_directive_text(d->trunk_name, sizeof(d->trunk_name)), &err);
+	ctl_directive_set(o, "action", json_string(ctl_action_name(d->action)), &err);
+	/* a resume carries the agreed rate it returns to */
+	ctl_directive_set(o, "cps_limit",
+		(d->action == CTL_ACT_THROTTLE || d->action == CTL_ACT_RESUME) && d->cps_limit > 0
+			? json_integer(d->cps_limit)
+			: json_null(),
+		&err);
+	ctl_directive_set(o, "duration_s",
+		d->action == CTL_ACT_PAUSE ? json_integer(d->duration_s) : json_null(), &err);
+	ctl_directive_set(o, "cause", json_string(ctl_cause_name(d->cause)), &err);
+	ctl_directive_set(o, "evidence", ctl_directive_evidence(&d->ev, &err), &err);
+	if (err) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+int
+ctl_directive_line(const struct ctl_directive *d, char *buf, size_t len)
+{
+	json_t *o;
+	char *s;
+	size_t n;
+
+	if (buf == NULL || len == 0)
+		return -1;
+	o = ctl_directive_json(d);
+	if (o == NULL)
+		return -1;
+	s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15));
+	json_decref(o);
+	if (s == NULL)
+		return -1;
+	n = strlen(s);
+	if (n >= len || n > INT32_MAX) {
+		free(s);
+		return -1;
+	}
+	memcpy(buf, s, n + 1);
+	free(s);
+	return (int)n;
+}

@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Rate-limit policy: turns what a carrier answers into directives for the
+ * dialers behind a trunk. 503 bursts that come with a rising or high
+ * attempt rate mean an agreed limit was crossed: pause, then throttle and
+ * creep back up. 503s at a low, steady rate mean the carrier is in
+ * trouble: alert, leave the rate alone. Retry-After and RFC 7339/7415
+ * overload control are honoured; a rate above the agreed CPS or
+ * concurrency is throttled before any 503.
+ *
+ * Pure C: no I/O, no clock, no threads, no randomness. Time is whatever
+ * the caller says (packet time in the offline replay, wall time live), so
+ * the same samples and events always give the same directives.
+ *
+ * Per trunk the state is normal, paused or throttled, plus an alerting
+ * flag. Every change emits exactly one directive (ctl_directive.h):
+ *
+ *   normal --over-limit burst--> paused --pause over--> throttled
+ *   throttled --additive increase reaches agreed--> normal (resume)
+ *   throttled --new burst--> paused (longer backoff, lower limit after)
+ *   normal --oc / proactive--> throttled
+ *   alerting: set by carrier trouble (alert), cleared after quiet (clear)
+ */
+#ifndef CTL_POLICY_H
+#define CTL_POLICY_H
+
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "cfg.h"
+#include "ctl_directive.h"
+#include "sg_shared.h"
+
+/* Directives one trunk can emit in one second (a state change and an alert/clear). */
+#define CTL_POLICY_MAX_PER_TRUNK 2
+/* Retry-After values above this (seconds) are taken as this. */
+#define CTL_POLICY_RETRY_AFTER_MAX 3600
+/* oc-validity when the parameter is absent (RFC 7339's default), ms. */
+#define CTL_POLICY_OC_VALIDITY_DEFAULT_MS 500
+/* Seconds in a row above the agreed CPS or concurrency before a proactive throttle. */
+#define CTL_POLICY_PROACTIVE_RUN 2
+
+/* One trunk, one closed second. */
+struct ctl_policy_input {
+	uint64_t attempts;   /* new INVITEs toward the trunk that second (CPS) */
+	uint64_t finals;     /* final answers to INVITE that second */
+	uint64_t final_503;  /* of which 503 */
+	uint64_t final_2xx;  /* of which 2xx */
+	int64_t concurrent;  /* active dialogs at the end of the second, -1 unknown */
+	int32_t retry_after; /* largest Retry-After in a 503 that second, -1 none */
+};
+
+enum ctl_policy_state {
+	CTL_POLICY_NORMAL,
+	CTL_POLICY_PAUSED,
+	CTL_POLICY_THROTTLED,
+};
+
+struct ctl_policy_stats {
+	uint64_t seconds;	 /* ctl_policy_second() calls taken */
+	uint64_t stale_seconds;	 /* calls for a second not after the last one */
+	uint64_t events;	 /* events taken */
+	uint64_t invalid_events; /* trunk out of range */
+	uint64_t stale_oc;	 /* oc with an oc-seq older than the one held */
+	uint64_t directives;	 /* written to the caller */
+	uint64_t dropped;	 /* state changes whose directive found no room */
+};
+
+struct ctl_policy; /* opaque */
+
+/*
+ * conf: the policy section (copied). n_trunks: 1..SG_MAX_TRUNKS; names[i]
+ * (cut to SG_TRUNK_NAME_MAX - 1 bytes), agreed_cps[i] (0 is taken as 1) and
+ * max_concurrent[i] (0: no concurrency limit; the array may be NULL).
+ * Returns NULL on bad arguments or allocation failure.
+ */
+struct ctl_policy *ctl_policy_create(const struct cfg_policy *conf, uint32_t n_trunks,
+	const char *const names[], const uint32_t agreed_cps[], const uint32_t max_concurrent[]);
+
+void ctl_policy_free(struct ctl_policy *p);
+
+/*
+ * Take one 5xx/6xx event: Retry-After of a 503 (folded into the next
+ * closed second), oc parameters (acted on at the next closed second), the
+ * Call-ID of a 503 as evidence. Events of unknown trunks are counted and
+ * ignored.
+ */
+void ctl_policy_event(struct ctl_policy *p, const struct sg_event *e);
+
+/*
+ * Close second `second` (epoch seconds) for every trunk: in[] holds
+ * n_trunks samples. Decisions are timed at the end of that second,
+ * (second + 1) * 1000 ms. Writes at most `max` directives to out (pass
+ * CTL_POLICY_MAX_PER_TRUNK * n_trunks to never lose one; a state change
+ * whose directive finds no room still happens and is counted as dropped)
+ * and returns how many. A second not after the previous one is ignored;
+ * skipped seconds count as seconds without traffic.
+ */
+unsigned int ctl_policy_second(struct ctl_policy *p, uint64_t second,
+	const struct ctl_policy_input *in, struct ctl_directive *out, unsigned int max);
+
+/*
+ * An operator sets a trunk's agreed CPS at run time. A throttle above the
+ * new value is lowered to it at once, a trunk in normal state is told the
+ * new rate with a resume; a paused trunk keeps its pause. Returns 1 when a
+ * directive was written to out, 0 when none was needed, -1 for a bad trunk
+ * or cps 0.
+ */
+int ctl_policy_set_cps(struct ctl_policy *p, uint32_t trunk, uint32_t cps, uint64_t now_ms,
+	struct ctl_directive *out);
+
+/*
+ * {"state":"normal|paused|throttled|alerting", "alerting":bool,
+ *  "limit_cps":N|null, "agreed_cps":N, "max_concurrent":N|null,
+ *  "pause_until":epoch|null, "bursts":N, "backoff_s":N, "cause":S|null,
+ *  "oc":{"oc":N,"algo":"loss"|"rate","limit_cps":N,"valid_until":epoch}|null}
+ * "state" is "alerting" only for a normal trunk with the alerting flag.
+ * NULL for a bad trunk or on allocation failure.
+ */
+json_t *ctl_policy_trunk_json(const struct ctl_policy *p, uint32_t trunk);
+
+/* For tests and the CLI: the current state and limit (0: none) of a trunk. */
+enum ctl_policy_state ctl_policy_trunk_state(const struct ctl_policy *p, uint32_t trunk);
+uint32_t ctl_policy_trunk_limit(const struct ctl_policy *p, uint32_t trunk);
+int ctl_policy_trunk_alerting(const struct ctl_policy *p, uint32_t trunk);
+
+void ctl_policy_get_stats(const struct ctl_policy *p, struct ctl_policy_stats *out);
+
+#endif /* CTL_POLICY_H */

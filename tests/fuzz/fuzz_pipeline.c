@@ -1,0 +1,243 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Fuzz harness for a worker's whole per-packet path: dp_worker_frame
+ * (decode, trunk lookup, SIP parse of every message of a segment,
+ * retransmission and dialog tables, counters) on a real struct dp_worker
+ * under an EAL without hugepages or devices.
+ *
+ * Input: one byte (bit 0: Linux cooked instead of Ethernet), then frames,
+ * each a 2-byte big-endian length and that many bytes (the last one takes
+ * what is left), fed at packet times 10 ms apart to a fresh worker, so a
+ * crash reproduces from its input alone.
+ *
+ * Checked for every frame, from the counters: it is counted once, in
+ * exactly one bucket (a drop reason, a malformed message, or one or more
+ * SIP messages, a TCP segment possibly ending in one drop after its
+ * messages); the per-trunk counters add up to the source counters; and
+ * the number of messages equals what dp_decode and dp_sip_parse give
+ * when walked over the payload the way the worker does, each message
+ * also passing the dp_sip_parse invariants.
+ */
+#include <netinet/in.h>
+#include <string.h>
+
+#include <rte_eal.h>
+#include <rte_log.h>
+
+#include "cfg.h"
+#include "dp_decode.h"
+#include "dp_sip.h"
+#include "dp_trunk.h"
+#include "dp_worker.h"
+#include "fuzz_sip_check.h"
+
+#define FUZZ_MAX_FRAMES 16
+
+/* Trunks by prefix, one bound to a port, IPv4 and IPv6, like a carrier edge. */
+static const char fuzz_conf[] =
+	"dataplane = { sip_ports = [ 5060, 5080 ]; retrans_entries = 1024;\n"
+	"  dialog_entries = 1024; dialog_timeout = 10; retrans_window = 1; };\n"
+	"trunks = (\n"
+	"  { name = \"a\"; prefixes = [ \"10.0.0.0/8\", \"192.0.2.0/24\" ]; cps = 10;\n"
+	"    max_concurrent = 10; },\n"
+	"  { name = \"b\"; prefixes = [ \"10.1.0.0/16\" ]; port = 5060; cps = 10;\n"
+	"    max_concurrent = 10; },\n"
+	"  { name = \"c\"; prefixes = [ \"2001:db8::/32\", \"fd00::/8\" ]; cps = 10;\n"
+	"    max_concurrent = 10; }\n"
+	");\n";
+
+static struct sg_config fuzz_cfg;
+static struct dp_sip_db *fuzz_db;
+static hs_scratch_t *fuzz_proto;
+static hs_scratch_t *fuzz_scratch;
+static struct dp_trunks *fuzz_trunks;
+static struct dp_worker_shared fuzz_sh[2];
+
+int
+LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	char *args[] = {
+		(char *)"fuzz_pipeline", (char *)"--no-huge", (char *)"-m", (char *)"256",
+		(char *)"--no-shconf", (char *)"--no-pci", (char *)"--no-telemetry",
+		(char *)"-l", (char *)"0", (char *)"--log-level=*:error",
+	};
+	char err[256];
+	int i;
+
+	(void)argc;
+	(void)argv;
+	if (rte_eal_init((int)(sizeof(args) / sizeof(args[0])), args) < 0) {
+		fprintf(stderr, "fuzz_pipeline: EAL init failed\n");
+		abort();
+	}
+	if (cfg_load_buffer(fuzz_conf, strlen(fuzz_conf), "fuzz_pipeline", &fuzz_cfg, err,
+		    sizeof(err)) != 0) {
+		fprintf(stderr, "%s\n", err);
+		abort();
+	}
+	fuzz_db = dp_sip_db_create(err, sizeof(err));
+	if (fuzz_db == NULL || dp_sip_scratch_alloc(fuzz_db, &fuzz_proto) != 0 ||
+		dp_sip_scratch_alloc(fuzz_db, &fuzz_scratch) != 0) {
+		fprintf(stderr, "fuzz_pipeline: Hyperscan: %s\n", err);
+		abort();
+	}
+	fuzz_trunks = dp_trunks_create(&fuzz_cfg, "fuzz_trunks", 0, err, sizeof(err));
+	if (fuzz_trunks == NULL) {
+		fprintf(stderr, "%s\n", err);
+		abort();
+	}
+	for (i = 0; i < 2; i++) {
+		dp_worker_shared_init(&fuzz_sh[i], &fuzz_cfg);
+		fuzz_sh[i].db = fuzz_db;
+		fuzz_sh[i].trunks = fuzz_trunks;
+		fuzz_sh[i].link = i ? DP_LINK_SLL : DP_LINK_ETHER;
+	}
+	return 0;
+}
+
+static uint32_t
+fuzz_skip(const uint8_t *p, uint32_t off, uint32_t len, int blank)
+{
+	while (off < len && (p[off] == '\r' || p[off] == '\n' ||
+			    (blank && (p[off] == ' ' || p[off] == '\t' || p[off] == '\0'))))
+		off++;
+	return off;
+}
+
+/*
+ * SIP messages in a frame as the worker walks them: a datagram is one
+ * message after leading blanks; a segment is messages back to back,
+ * CRLFs between them, up to the first one that does not parse.
+ */
+static uint64_t
+fuzz_expected_messages(const uint8_t *frame, uint32_t len, enum dp_link link, int *is_udp)
+{
+	struct dp_sip_msg m;
+	enum dp_sip_res res;
+	struct dp_pkt pkt;
+	uint64_t n = 0;
+	uint32_t off;
+
+	*is_udp = 0;
+	if (dp_decode(frame, len, link, &pkt) != DP_DEC_OK)
+		return 0;
+	*is_udp = pkt.proto == IPPROTO_UDP;
+	off = fuzz_skip(pkt.payload, 0, pkt.payload_len, *is_udp);
+	while (off < pkt.payload_len) {
+		res = dp_sip_parse(fuzz_db, fuzz_scratch, pkt.payload + off, pkt.payload_len - off,
+			&m);
+		fuzz_sip_check(fuzz_db, fuzz_scratch, pkt.payload + off, pkt.payload_len - off, res,
+			&m);
+		if (res != DP_SIP_OK)
+			break;
+		n++;
+		if (*is_udp)
+			break;
+		FUZZ_CHECK(m.msg_len > 0);
+		off = fuzz_skip(pkt.payload, off + m.msg_len, pkt.payload_len, 0);
+	}
+	return n;
+}
+
+static uint64_t
+fuzz_sum(const uint64_t *v, size_t n)
+{
+	uint64_t s = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		s += v[i];
+	return s;
+}
+
+/* Source totals as seen through the per-trunk counters. */
+static void
+fuzz_trunk_totals(const struct dp_worker *w, uint64_t *msgs, uint64_t *mal)
+{
+	uint32_t t;
+
+	*msgs = 0;
+	*mal = 0;
+	for (t = 0; t < SG_TRUNK_SLOTS; t++) {
+		*msgs += fuzz_sum(w->trunk[t].requests, SG_M_COUNT) +
+			fuzz_sum(w->trunk[t].responses, SG_STATUS_COUNT);
+		*mal += w->trunk[t].malformed;
+		FUZZ_CHECK(w->trunk[t].invite_attempts <= w->trunk[t].requests[SG_M_INVITE]);
+		FUZZ_CHECK(w->trunk[t].retransmissions <=
+			fuzz_sum(w->trunk[t].requests, SG_M_COUNT) +
+				fuzz_sum(w->trunk[t].responses, SG_STATUS_COUNT));
+	}
+}
+
+static void
+fuzz_frame(struct dp_worker *w, const uint8_t *frame, uint32_t len, uint64_t now_ms)
+{
+	struct sg_source_counters before = w->src;
+	uint64_t d_drops, d_mal, d_msg, expected, tmsg, tmal;
+	int is_udp;
+
+	expected = fuzz_expected_messages(frame, len, w->sh->link, &is_udp);
+	dp_worker_frame(w, frame, len, now_ms);
+
+	FUZZ_CHECK(w->src.packets == before.packets + 1);
+	FUZZ_CHECK(w->src.bytes == before.bytes + len);
+	d_drops = fuzz_sum(w->src.drops, SG_DROP_COUNT) - fuzz_sum(before.drops, SG_DROP_COUNT);
+	d_mal = w->src.sip_malformed - before.sip_malformed;
+	d_msg = w->src.sip_messages - before.sip_messages;
+	FUZZ_CHECK(d_drops + d_mal <= 1);
+	FUZZ_CHECK(d_drops + d_mal == 1 || d_msg >= 1);
+	if (is_udp)
+		FUZZ_CHECK(d_drops + d_mal + d_msg == 1);
+	/* not a candidate (no trunk, no SIP port): no message counted at all */
+	FUZZ_CHECK(d_msg == 0 || d_msg == expected);
+	if (d_msg == 0 && expected > 0)
+		FUZZ_CHECK(w->src.drops[SG_DROP_NOT_CANDIDATE] ==
+			before.drops[SG_DROP_NOT_CANDIDATE] + 1);
+	fuzz_trunk_totals(w, &tmsg, &tmal);
+	FUZZ_CHECK(tmsg == w->src.sip_messages);
+	FUZZ_CHECK(tmal == w->src.sip_malformed);
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct dp_worker *w;
+	char err[256];
+	size_t off = 1;
+	uint64_t now_ms = 1700000000000ull;
+	unsigned int n = 0;
+
+	if (size < 1 || size > 262144)
+		return 0;
+	w = dp_worker_create(&fuzz_sh[data[0] & 1], &fuzz_cfg, fuzz_proto, 0, err, sizeof(err));
+	if (w == NULL) {
+		fprintf(stderr, "fuzz_pipeline: %s\n", err);
+		abort();
+	}
+	while (off < size && n < FUZZ_MAX_FRAMES) {
+		size_t flen = size - off;
+		uint8_t *frame;
+
+		if (flen >= 2) {
+			size_t want = ((size_t)data[off] << 8) | data[off + 1];
+
+			off += 2;
+			flen = want < size - off ? want : size - off;
+		} else {
+			off = size;
+			break;
+		}
+		/* exact size: a read past the frame hits the red zone */
+		frame = malloc(flen > 0 ? flen : 1);
+		if (frame == NULL)
+			break;
+		memcpy(frame, data + off, flen);
+		fuzz_frame(w, frame, (uint32_t)flen, now_ms);
+		free(frame);
+		off += flen;
+		now_ms += 10;
+		n++;
+	}
+	dp_worker_free(w);
+	return 0;
+}
