@@ -786,7 +786,7 @@ int
 ctl_render_trunks(FILE *f, json_t *data)
 {
 	static const char *const heads[] = { "NAME", "CPS/AGREED", "CALLS/MAX", "503/S", "503 %",
-		"ANSWER %" };
+		"ANSWER %", "STATE", "LIMIT" };
 	char a[32], b[32];
 	char(*row)[CTL_CELL_MAX];
 	struct ctl_table t;
@@ -796,7 +796,7 @@ ctl_render_trunks(FILE *f, json_t *data)
 	trunks = json_object_get(data, "trunks");
 	if (!json_is_array(trunks))
 		return -1;
-	if (ctl_table_init(&t, 6, "lrrrrr", heads) < 0)
+	if (ctl_table_init(&t, 8, "lrrrrrlr", heads) < 0)
 		return -1;
 	json_array_foreach(trunks, i, tr)
 	{
@@ -813,6 +813,14 @@ ctl_render_trunks(FILE *f, json_t *data)
 		ctl_fmt_real(row[3], CTL_CELL_MAX, json_object_get(tr, "r503_per_s"), 1, 1);
 		ctl_fmt_real(row[4], CTL_CELL_MAX, json_object_get(tr, "share_503_pct"), 1, 1);
 		ctl_fmt_real(row[5], CTL_CELL_MAX, json_object_get(tr, "answer_ratio"), 100, 1);
+		/* policy columns: absent for rows the policy does not govern */
+		ctl_fmt_str(a, sizeof(a), json_object_get(tr, "state"));
+		snprintf(row[6], CTL_CELL_MAX, "%s%s", json_is_string(json_object_get(tr, "state")) ?
+			a : "-", json_is_true(json_object_get(tr, "alerting")) ? "+alert" : "");
+		if (json_is_integer(json_object_get(tr, "limit_cps")))
+			ctl_fmt_int(row[7], CTL_CELL_MAX, json_object_get(tr, "limit_cps"));
+		else
+			snprintf(row[7], CTL_CELL_MAX, "-");
 	}
 	ctl_table_print(f, &t, "");
 	ctl_table_free(&t);
@@ -1111,5 +1119,43 @@ ctl_render_totals(FILE *f, json_t *data)
 	v = json_object_get(data, "unmatched");
 	if (json_is_object(v))
 		ctl_render_block(f, "unmatched (no trunk)", v);
+	return 0;
+}
+
+int
+ctl_render_directive(FILE *f, json_t *d)
+{
+	char trunk[64], cause[64], when[32];
+	json_t *ev = json_object_get(d, "evidence");
+	double t = json_number_value(json_object_get(d, "time"));
+	time_t secs = (time_t)t;
+	struct tm tm;
+
+	if (!json_is_object(d))
+		return -1;
+	ctl_fmt_str(trunk, sizeof(trunk), json_object_get(d, "trunk"));
+	ctl_fmt_str(cause, sizeof(cause), json_object_get(d, "cause"));
+	localtime_r(&secs, &tm);
+	strftime(when, sizeof(when), "%H:%M:%S", &tm);
+	fprintf(f, "%s #%-5" JSON_INTEGER_FORMAT " %-16s %-8s", when,
+		json_integer_value(json_object_get(d, "seq")), trunk,
+		json_string_value(json_object_get(d, "action")) ?
+			json_string_value(json_object_get(d, "action")) : "?");
+	if (json_is_integer(json_object_get(d, "cps_limit")))
+		fprintf(f, " %5" JSON_INTEGER_FORMAT " cps",
+			json_integer_value(json_object_get(d, "cps_limit")));
+	else if (json_is_integer(json_object_get(d, "duration_s")))
+		fprintf(f, " %5" JSON_INTEGER_FORMAT " s  ",
+			json_integer_value(json_object_get(d, "duration_s")));
+	else
+		fprintf(f, "          ");
+	fprintf(f, "  %-22s 503 %" JSON_INTEGER_FORMAT "/%" JSON_INTEGER_FORMAT " (%.0f%%)", cause,
+		json_integer_value(json_object_get(ev, "r503")),
+		json_integer_value(json_object_get(ev, "finals")),
+		100.0 * json_number_value(json_object_get(ev, "share_503")));
+	if (json_is_integer(json_object_get(ev, "retry_after")))
+		fprintf(f, " Retry-After %" JSON_INTEGER_FORMAT,
+			json_integer_value(json_object_get(ev, "retry_after")));
+	fputc('\n', f);
 	return 0;
 }

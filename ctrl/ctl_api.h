@@ -126,6 +126,9 @@ int ctl_render_trunk(FILE *f, json_t *data, size_t max_events);
 int ctl_render_events(FILE *f, json_t *data, size_t max_events);
 int ctl_render_totals(FILE *f, json_t *data);
 
+/* One directive (ctl_directive_json's shape) as one human line. */
+int ctl_render_directive(FILE *f, json_t *d);
+
 /*
  * Sparkline of a JSON array of numbers with the blocks ▁▂▃▄▅▆▇█: 0 (and
  * anything below) is ▁, the series maximum is █, any positive value is at

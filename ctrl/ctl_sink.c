@@ -793,8 +793,10 @@ static void
 ctl_sipp_run(struct ctl_sinks *s, struct ctl_sipp *p, uint64_t now_ms)
 {
 	char cmd[CTL_SINK_SIPP_CMD_MAX];
+	int steps;
 
-	while (p->pending > 0 && now_ms >= p->next_ms) {
+	/* At most a rate and a toggle per change; the bound is a safety net. */
+	for (steps = 0; steps < 4 && p->pending > 0 && now_ms >= p->next_ms; steps++) {
 		bool set_rate = false;
 
 		if (ctl_sipp_synced(p)) {
@@ -827,7 +829,7 @@ ctl_sipp_run(struct ctl_sinks *s, struct ctl_sipp *p, uint64_t now_ms)
 			p->have.rate = p->want.rate;
 			p->have.rate_known = true;
 		} else {
-			p->have.paused = true;
+			p->have.paused = !p->have.paused;
 		}
 	}
 }

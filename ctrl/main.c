@@ -34,6 +34,7 @@
 
 #include "cfg.h"
 #include "ctl_api.h"
+#include "ctl_engine.h"
 #include "ctl_server.h"
 #include "ctl_state.h"
 #include "sg_shared.h"
@@ -47,6 +48,8 @@ struct ctl_ctx {
 	const struct sg_config *cfg;
 	struct sg_shm *shm;
 	struct ctl_state *st;
+	struct ctl_engine *eng;
+	struct ctl_directive dirs[256];
 	struct rte_ring *pub[SG_MAX_WORKERS];
 	struct rte_ring *evt[SG_MAX_WORKERS];
 	struct rte_mempool *pub_pool;
@@ -154,16 +157,40 @@ cmd_status(void *arg, json_t *args, int *status, char *err, size_t errlen)
 		(json_int_t)evt_empty, "ctrl", ctl_state_stats_json(c->st));
 }
 
+/* A trunk row gets the policy's view: state, current limit, alerting. */
+static void
+add_policy(struct ctl_ctx *c, json_t *row)
+{
+	const char *name = json_string_value(json_object_get(row, "name"));
+	int t = name != NULL ? ctl_state_trunk_index(c->st, name) : -1;
+	json_t *p;
+
+	if (t < 0 || (uint32_t)t >= c->shm->n_trunks)
+		return;
+	p = ctl_policy_trunk_json(ctl_engine_policy(c->eng), (uint32_t)t);
+	if (p == NULL)
+		return;
+	json_object_set(row, "state", json_object_get(p, "state"));
+	json_object_set(row, "limit_cps", json_object_get(p, "limit_cps"));
+	json_object_set(row, "alerting", json_object_get(p, "alerting"));
+	json_object_set_new(row, "policy", p);
+}
+
 static json_t *
 cmd_trunks(void *arg, json_t *args, int *status, char *err, size_t errlen)
 {
 	struct ctl_ctx *c = arg;
+	json_t *doc, *row;
+	size_t i;
 
 	(void)args;
 	(void)status;
 	(void)err;
 	(void)errlen;
-	return ctl_state_trunks_json(c->st, wall_ns() / 1000000000ull);
+	doc = ctl_state_trunks_json(c->st, wall_ns() / 1000000000ull);
+	json_array_foreach(json_object_get(doc, "trunks"), i, row)
+		add_policy(c, row);
+	return doc;
 }
 
 static json_t *
@@ -179,6 +206,8 @@ cmd_trunk(void *arg, json_t *args, int *status, char *err, size_t errlen)
 		return NULL;
 	}
 	doc = ctl_state_trunk_json(c->st, name, wall_ns() / 1000000000ull);
+	if (doc != NULL)
+		add_policy(c, doc);
 	if (doc == NULL) {
 		char safe[64];
 
@@ -220,12 +249,62 @@ cmd_totals(void *arg, json_t *args, int *status, char *err, size_t errlen)
 	return ctl_state_totals_json(c->st);
 }
 
+static json_t *
+cmd_directives(void *arg, json_t *args, int *status, char *err, size_t errlen)
+{
+	struct ctl_ctx *c = arg;
+	json_t *since = json_object_get(args, "since"), *limit = json_object_get(args, "limit");
+
+	if ((since != NULL && (!json_is_integer(since) || json_integer_value(since) < 0)) ||
+	    (limit != NULL && (!json_is_integer(limit) || json_integer_value(limit) < 0 ||
+				      json_integer_value(limit) > CTL_ENGINE_RECENT))) {
+		*status = EINVAL;
+		snprintf(err, errlen, "directives: \"since\" >= 0, \"limit\" 0..%d",
+			CTL_ENGINE_RECENT);
+		return NULL;
+	}
+	return ctl_engine_directives_json(c->eng, since ? (uint64_t)json_integer_value(since) : 0,
+		limit ? (unsigned int)json_integer_value(limit) : 0);
+}
+
+static void emit(struct ctl_ctx *c, const struct ctl_directive *d, unsigned int n);
+
+static json_t *
+cmd_set(void *arg, json_t *args, int *status, char *err, size_t errlen)
+{
+	struct ctl_ctx *c = arg;
+	const char *name = json_string_value(json_object_get(args, "name"));
+	json_t *cps = json_object_get(args, "cps");
+	struct ctl_directive d;
+	unsigned int n;
+	char safe[64];
+
+	if (name == NULL || !json_is_integer(cps) || json_integer_value(cps) < 1 ||
+	    json_integer_value(cps) > 100000) {
+		*status = EINVAL;
+		snprintf(err, errlen, "set: needs \"name\" and \"cps\" 1..100000");
+		return NULL;
+	}
+	if (ctl_engine_set_cps(c->eng, name, (uint32_t)json_integer_value(cps),
+		    wall_ns() / 1000000, &d, &n) != 0) {
+		ctl_api_sanitize(safe, sizeof(safe), name, strlen(name));
+		*status = ENOENT;
+		snprintf(err, errlen, "unknown trunk \"%s\"", safe);
+		return NULL;
+	}
+	emit(c, &d, n);
+	return json_pack("{s:s, s:I, s:i}", "trunk", name, "cps", json_integer_value(cps),
+		"directives", (int)n);
+}
+
 static const struct ctl_cmd ctl_commands[] = {
 	{ "status", cmd_status, "dataplane, ports, lcores and ring health" },
 	{ "trunks", cmd_trunks, "one row per trunk: CPS, concurrent calls, 503s" },
 	{ "trunk", cmd_trunk, "one trunk in detail (args: name)" },
 	{ "events", cmd_events, "recent 5xx/6xx answers to INVITE (args: limit)" },
 	{ "totals", cmd_totals, "cumulative counters per trunk" },
+	{ "directives", cmd_directives, "rate-limit directives (args: since, limit)" },
+	{ "set", cmd_set, "override a trunk's agreed CPS (args: name, cps)" },
 	{ NULL, NULL, NULL },
 };
 
@@ -240,18 +319,32 @@ drain(struct ctl_ctx *c)
 	for (w = 0; w < c->shm->n_workers; w++) {
 		while ((n = rte_ring_sc_dequeue_burst(c->pub[w], objs, CTL_DRAIN_BURST, NULL)) > 0) {
 			for (i = 0; i < n; i++)
-				ctl_state_ingest_pub(c->st, objs[i]);
+				ctl_engine_pub(c->eng, objs[i]);
 			rte_mempool_put_bulk(c->pub_pool, objs, n);
 			total += n;
 		}
 		while ((n = rte_ring_sc_dequeue_burst(c->evt[w], objs, CTL_DRAIN_BURST, NULL)) > 0) {
 			for (i = 0; i < n; i++)
-				ctl_state_ingest_event(c->st, objs[i]);
+				ctl_engine_event(c->eng, objs[i]);
 			rte_mempool_put_bulk(c->evt_pool, objs, n);
 			total += n;
 		}
 	}
 	return total;
+}
+
+/* Directives out: to every sink (never blocking), and a line on stderr. */
+static void
+emit(struct ctl_ctx *c, const struct ctl_directive *d, unsigned int n)
+{
+	char line[2048];
+	unsigned int i;
+
+	(void)c; /* sinks: wired below */
+	for (i = 0; i < n; i++) {
+		if (ctl_directive_line(&d[i], line, sizeof(line)) >= 0)
+			fprintf(stderr, "sipguard-ctrl: directive %s\n", line);
+	}
 }
 
 static void
@@ -400,8 +493,25 @@ main(int argc, char **argv)
 		}
 		sleep(1);
 	}
+	if (c.shm->n_trunks != cfg.n_trunks) {
+		fprintf(stderr, "sipguard-ctrl: %s: %u trunks, the running dataplane has %u: use "
+				"the dataplane's config\n",
+			config, cfg.n_trunks, c.shm->n_trunks);
+		ret = CTL_EXIT_USAGE;
+		goto out;
+	}
+	for (unsigned int t = 0; t < cfg.n_trunks; t++) {
+		if (strcmp(cfg.trunks[t].name, c.shm->trunk_name[t]) != 0) {
+			fprintf(stderr, "sipguard-ctrl: %s: trunk #%u is \"%s\", the running "
+					"dataplane's is \"%s\": use the dataplane's config\n",
+				config, t + 1, cfg.trunks[t].name, c.shm->trunk_name[t]);
+			ret = CTL_EXIT_USAGE;
+			goto out;
+		}
+	}
 	c.st = ctl_state_create_shm(c.shm);
-	if (c.st == NULL) {
+	c.eng = c.st != NULL ? ctl_engine_create(&cfg, c.st) : NULL;
+	if (c.eng == NULL) {
 		fprintf(stderr, "sipguard-ctrl: out of memory for the control state\n");
 		goto out;
 	}
@@ -435,7 +545,7 @@ main(int argc, char **argv)
 		drain(&c);
 		if (now / 1000000000ull != last_s) {
 			last_s = now / 1000000000ull;
-			ctl_state_tick(c.st, last_s);
+			emit(&c, c.dirs, ctl_engine_tick(c.eng, last_s, c.dirs, RTE_DIM(c.dirs)));
 			rates(&c, now);
 			if (!rte_eal_primary_proc_alive(cfile)) {
 				c.dataplane_alive = 0;
@@ -450,6 +560,7 @@ main(int argc, char **argv)
 	ret = 0;
 out:
 	ctl_server_close(srv);
+	ctl_engine_free(c.eng);
 	ctl_state_free(c.st);
 	rte_eal_cleanup();
 	return ret;

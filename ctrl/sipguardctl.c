@@ -46,6 +46,7 @@ struct ctl_cli {
 	const char *socket;
 	bool json;
 	bool has_count;
+	bool follow;         /* -f */
 	unsigned long count; /* -n */
 	double interval;     /* -i, seconds */
 	int npos;
@@ -73,6 +74,8 @@ static int ctl_cli_trunk(struct ctl_cli *cli);
 static int ctl_cli_events(struct ctl_cli *cli);
 static int ctl_cli_totals(struct ctl_cli *cli);
 static int ctl_cli_watch(struct ctl_cli *cli);
+static int ctl_cli_directives(struct ctl_cli *cli);
+static int ctl_cli_set(struct ctl_cli *cli);
 static int ctl_cli_help(struct ctl_cli *cli);
 
 static const struct ctl_cli_cmd ctl_cli_cmds[] = {
@@ -87,6 +90,10 @@ static const struct ctl_cli_cmd ctl_cli_cmds[] = {
 	{ "totals", "", "", 0, 0, ctl_cli_totals, "cumulative message counters per trunk" },
 	{ "watch", "[-i SECONDS] [-n ITERATIONS]", "i:n:", 0, 0, ctl_cli_watch,
 		"redraw the trunks table every interval (default 1 s) until ^C" },
+	{ "directives", "[-n N] [-f]", "n:f", 0, 0, ctl_cli_directives,
+		"rate-limit directives, oldest first; -f follows new ones" },
+	{ "set", "NAME cps N", "", 3, 3, ctl_cli_set,
+		"override a trunk's agreed CPS at run time" },
 	{ "help", "", "", 0, 0, ctl_cli_help, "show this text" },
 	{ NULL, NULL, NULL, 0, 0, NULL, NULL },
 };
@@ -317,6 +324,76 @@ ctl_cli_sleep(double seconds)
 }
 
 static int
+ctl_cli_directives(struct ctl_cli *cli)
+{
+	struct sigaction sa;
+	json_int_t since = 0;
+	json_t *data, *args, *list, *d;
+	size_t i;
+	int rc = CTL_CLI_OK, first = 1;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = ctl_cli_on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	while (!ctl_cli_stop) {
+		args = json_pack("{s:I, s:I}", "since", since, "limit",
+			(json_int_t)(first && cli->has_count ? cli->count : 0));
+		data = ctl_cli_call(cli, "directives", args, &rc);
+		json_decref(args);
+		if (data == NULL)
+			return rc;
+		list = json_object_get(data, "directives");
+		if (!json_is_array(list)) {
+			json_decref(data);
+			return CTL_CLI_EREACH;
+		}
+		if (cli->json && !cli->follow) {
+			rc = ctl_cli_print_json(data, JSON_INDENT(2));
+		} else {
+			json_array_foreach(list, i, d)
+			{
+				if (cli->json)
+					ctl_cli_print_json(d, JSON_COMPACT);
+				else
+					ctl_render_directive(stdout, d);
+			}
+		}
+		since = json_integer_value(json_object_get(data, "last_seq"));
+		json_decref(data);
+		fflush(stdout);
+		first = 0;
+		if (!cli->follow || rc != CTL_CLI_OK)
+			break;
+		ctl_cli_sleep(0.5);
+	}
+	return rc;
+}
+
+static int
+ctl_cli_set(struct ctl_cli *cli)
+{
+	unsigned long cps;
+	json_t *args, *data;
+	int rc = CTL_CLI_OK;
+
+	if (strcmp(cli->pos[1], "cps") != 0 || ctl_cli_ulong(cli->pos[2], 1, 100000, &cps) < 0)
+		return ctl_cli_usage_error(cli->cmd, "expected: set NAME cps N (N 1..100000)");
+	args = json_pack("{s:s, s:I}", "name", cli->pos[0], "cps", (json_int_t)cps);
+	data = ctl_cli_call(cli, "set", args, &rc);
+	json_decref(args);
+	if (data == NULL)
+		return rc;
+	if (cli->json)
+		rc = ctl_cli_print_json(data, JSON_INDENT(2));
+	else
+		printf("%s: agreed CPS now %lu\n", cli->pos[0], cps);
+	json_decref(data);
+	return rc;
+}
+
+static int
 ctl_cli_watch(struct ctl_cli *cli)
 {
 	bool tty = isatty(STDOUT_FILENO) == 1;
@@ -391,6 +468,7 @@ static const struct option ctl_cli_cmd_opts[] = {
 	{ "json", no_argument, NULL, 'j' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "count", required_argument, NULL, 'n' },
+	{ "follow", no_argument, NULL, 'f' },
 	{ "interval", required_argument, NULL, 'i' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -409,9 +487,12 @@ ctl_cli_parse_cmd(struct ctl_cli *cli, int argc, char **argv)
 	opterr = 0;
 	while ((o = getopt_long(argc, argv, optstring, ctl_cli_cmd_opts, NULL)) != -1) {
 		/* long options map to letters the command may not take */
-		if ((o == 'n' || o == 'i') && strchr(c->opts, o) == NULL)
+		if ((o == 'n' || o == 'i' || o == 'f') && strchr(c->opts, o) == NULL)
 			o = '?';
 		switch (o) {
+		case 'f':
+			cli->follow = true;
+			break;
 		case 's':
 			cli->socket = optarg;
 			break;

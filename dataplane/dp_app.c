@@ -24,6 +24,7 @@
 
 #include "dp_app.h"
 #include "dp_port.h"
+#include "dp_replay.h"
 #include "dp_report.h"
 #include "dp_sip.h"
 #include "dp_trunk.h"
@@ -116,6 +117,7 @@ app_totals(const struct dp_app *a, struct dp_totals *tot)
 int
 dp_run_offline(const struct sg_config *cfg, const struct dp_offline_opts *o)
 {
+	struct dp_replay *replay = NULL;
 	struct dp_totals *tot = NULL;
 	struct rte_mbuf *pkts[512];
 	struct rte_eth_stats st;
@@ -148,6 +150,13 @@ dp_run_offline(const struct sg_config *cfg, const struct dp_offline_opts *o)
 	w->port_id = (uint16_t)port;
 	w->pkt_times = o->n_pkt_times > 0 ? o->pkt_times : NULL;
 	w->n_pkt_times = o->n_pkt_times;
+	if (o->directives) {
+		replay = dp_replay_create(cfg, w, o->json, stdout, err, sizeof(err));
+		if (replay == NULL) {
+			fprintf(stderr, "sipguard: %s\n", err);
+			goto out;
+		}
+	}
 
 	/*
 	 * A file never runs dry before its end, and the pool cannot run out
@@ -173,6 +182,13 @@ dp_run_offline(const struct sg_config *cfg, const struct dp_offline_opts *o)
 			"holds %" PRIu64 "; packet times may be off\n",
 			o->pcap, w->src.packets, o->n_pkt_times);
 
+	if (replay != NULL) {
+		dp_replay_finish(replay);
+		if (!o->json)
+			fprintf(stdout, "%lu directive(s)\n", dp_replay_count(replay));
+		ret = 0;
+		goto out;
+	}
 	tot = calloc(1, sizeof(*tot));
 	if (tot == NULL) {
 		fprintf(stderr, "sipguard: out of memory\n");
@@ -194,6 +210,7 @@ dp_run_offline(const struct sg_config *cfg, const struct dp_offline_opts *o)
 	}
 	ret = 0;
 out:
+	dp_replay_free(replay);
 	free(tot);
 	app_fini(&a);
 	return ret;

@@ -644,8 +644,13 @@ trunks_doc(void)
 {
 	json_t *a = json_array();
 
-	json_array_append_new(
-		a, trunk_row("carrier-a", 12, 30, 140, 400, 2.5, 12.5, json_real(0.875)));
+	json_t *ra = trunk_row("carrier-a", 12, 30, 140, 400, 2.5, 12.5, json_real(0.875));
+
+	/* the policy's columns: state (+alert) and the current limit */
+	json_object_set_new(ra, "state", json_string("throttled"));
+	json_object_set_new(ra, "limit_cps", json_integer(21));
+	json_object_set_new(ra, "alerting", json_true());
+	json_array_append_new(a, ra);
 	json_array_append_new(a, trunk_row("b", 0, 5, 0, 10, 0, 0, json_null()));
 	json_array_append_new(a,
 		trunk_row("long-carrier-name-c", 123456, 200000, 98765, 100000, 1234.5, 99.5,
@@ -657,7 +662,7 @@ static void
 test_render_trunks_numbers(void **state)
 {
 	char *text, *line, *save = NULL, *tok, *slash;
-	size_t head_end[6], end, col, row = 0;
+	size_t head_end[8], end, col, row = 0;
 	json_t *doc, *tr, *v;
 	int rc;
 
@@ -678,6 +683,8 @@ test_render_trunks_numbers(void **state)
 			head_end[3] = (size_t)(strstr(line, "503/S") - line) + 5;
 			head_end[4] = (size_t)(strstr(line, "503 %") - line) + 5;
 			head_end[5] = (size_t)(strstr(line, "ANSWER %") - line) + 8;
+			head_end[6] = 0; /* left-aligned */
+			head_end[7] = (size_t)(strstr(line, "LIMIT") - line) + 5;
 			row++;
 			continue;
 		}
@@ -686,7 +693,7 @@ test_render_trunks_numbers(void **state)
 		for (col = 0, tok = strtok_r(p, " ", &lsave); tok != NULL;
 			tok = strtok_r(NULL, " ", &lsave), col++) {
 			end = (size_t)(tok - line) + strlen(tok);
-			if (col > 0) /* numbers are right-aligned under their heading */
+			if (col > 0 && col != 6) /* numbers right-aligned under their heading */
 				assert_int_equal(end, head_end[col]);
 			switch (col) {
 			case 0:
@@ -721,11 +728,28 @@ test_render_trunks_numbers(void **state)
 					assert_float_equal(
 						strtod(tok, NULL), json_real_value(v) * 100, 0.051);
 				break;
+			case 6:
+				v = json_object_get(tr, "state");
+				if (json_is_string(v))
+					assert_string_equal(tok, json_is_true(json_object_get(tr,
+								       "alerting")) ?
+							"throttled+alert" : json_string_value(v));
+				else
+					assert_string_equal(tok, "-");
+				break;
+			case 7:
+				v = json_object_get(tr, "limit_cps");
+				if (json_is_integer(v))
+					assert_int_equal(strtoll(tok, NULL, 10),
+						json_integer_value(v));
+				else
+					assert_string_equal(tok, "-");
+				break;
 			default:
 				fail_msg("extra column \"%s\"", tok);
 			}
 		}
-		assert_int_equal(col, 6);
+		assert_int_equal(col, 8);
 		row++;
 	}
 	assert_int_equal(row, 1 + json_array_size(json_object_get(doc, "trunks")));
