@@ -37,7 +37,7 @@
 extern char **environ;
 
 #define CTL_SINK_DGRAM_BURST 64 /* requests served per poll */
-#define CTL_SINK_RPC_BURST 16   /* replies read per poll and adapter */
+#define CTL_SINK_RPC_BURST 16	/* replies read per poll and adapter */
 #define CTL_SINK_SIPP_CMD_MAX 64
 
 struct ctl_sink_count {
@@ -58,8 +58,8 @@ struct ctl_file_sink {
 	struct ctl_line *q; /* ring of CTL_SINK_FILE_QUEUE lines */
 	uint32_t head;
 	uint32_t n;
-	size_t off;   /* bytes of the head line already in the file */
-	bool torn;    /* a line was dropped half-written: start with '\n' */
+	size_t off; /* bytes of the head line already in the file */
+	bool torn;  /* a line was dropped half-written: start with '\n' */
 	uint32_t tries;
 	uint64_t next_ms;
 	struct ctl_sink_count c;
@@ -77,18 +77,18 @@ struct ctl_dgram_sink {
 	ino_t ino;
 	struct ctl_subscriber subs[CTL_SINK_MAX_SUBSCRIBERS];
 	uint32_t nsubs;
-	uint64_t refused;   /* subscribe requests over the limit */
-	uint64_t gone;      /* subscribers dropped because their socket vanished */
+	uint64_t refused; /* subscribe requests over the limit */
+	uint64_t gone;	  /* subscribers dropped because their socket vanished */
 	struct ctl_sink_count c;
 };
 
 struct ctl_exec_job {
 	bool used;
-	pid_t pid;          /* 0: waiting */
+	pid_t pid; /* 0: waiting */
 	bool killed;
-	uint32_t tries;     /* attempts that failed */
-	uint64_t order;     /* FIFO among waiting jobs */
-	uint64_t next_ms;   /* earliest start */
+	uint32_t tries;	  /* attempts that failed */
+	uint64_t order;	  /* FIFO among waiting jobs */
+	uint64_t next_ms; /* earliest start */
 	uint64_t start_ms;
 	struct ctl_directive d;
 	size_t len;
@@ -120,14 +120,14 @@ struct ctl_sipp {
 	int fd;
 	struct ctl_sipp_state want;
 	struct ctl_sipp_state have;
-	uint32_t pending;   /* directives accepted, not yet delivered */
+	uint32_t pending; /* directives accepted, not yet delivered */
 	uint32_t tries;
 	uint64_t next_ms;
 	struct ctl_sink_count c;
 };
 
 struct ctl_kam_pipe {
-	int64_t limit;      /* -1: unknown / nothing wanted */
+	int64_t limit; /* -1: unknown / nothing wanted */
 	char algo[sizeof(((struct cfg_kamailio *)0)->algorithm)];
 };
 
@@ -271,8 +271,8 @@ ctl_file_run(struct ctl_sinks *s, struct ctl_file_sink *f, uint64_t now_ms)
 }
 
 static void
-ctl_file_emit(struct ctl_sinks *s, struct ctl_file_sink *f, const char *line, size_t len,
-	uint64_t now_ms)
+ctl_file_emit(
+	struct ctl_sinks *s, struct ctl_file_sink *f, const char *line, size_t len, uint64_t now_ms)
 {
 	struct ctl_line *l;
 
@@ -346,8 +346,8 @@ ctl_dgram_open(struct ctl_dgram_sink *g, char *err, size_t errlen)
 		return -1;
 	}
 	if (chmod(g->path, 0660) < 0 || stat(g->path, &st) < 0) {
-		ctl_sink_seterr(err, errlen, "directives.socket: \"%s\": %s", g->path,
-			strerror(errno));
+		ctl_sink_seterr(
+			err, errlen, "directives.socket: \"%s\": %s", g->path, strerror(errno));
 		return -1;
 	}
 	g->dev = st.st_dev;
@@ -374,8 +374,8 @@ ctl_dgram_remove(struct ctl_dgram_sink *g, uint32_t i)
 }
 
 static void
-ctl_dgram_reply(struct ctl_dgram_sink *g, const struct sockaddr_un *a, socklen_t len,
-	const char *msg)
+ctl_dgram_reply(
+	struct ctl_dgram_sink *g, const struct sockaddr_un *a, socklen_t len, const char *msg)
 {
 	/* Best effort: a requester that cannot take its answer loses it. */
 	(void)sendto(g->fd, msg, strlen(msg), MSG_DONTWAIT | MSG_NOSIGNAL,
@@ -395,8 +395,8 @@ ctl_dgram_poll(struct ctl_dgram_sink *g)
 		int idx;
 
 		memset(&a, 0, sizeof(a));
-		r = recvfrom(g->fd, buf, sizeof(buf) - 1, MSG_DONTWAIT, (struct sockaddr *)&a,
-			&len);
+		r = recvfrom(
+			g->fd, buf, sizeof(buf) - 1, MSG_DONTWAIT, (struct sockaddr *)&a, &len);
 		if (r < 0)
 			break;
 		/* An unbound sender has no address to send directives to. */
@@ -485,15 +485,15 @@ ctl_exec_env(const struct ctl_exec_job *j, char *vars, size_t vlen)
 	for (size_t i = 0; i < n; i++)
 		if (strncmp(environ[i], "SG_", 3) != 0)
 			env[k++] = environ[i];
-#define CTL_EXEC_VAR(...)                                                       \
-	do {                                                                    \
-		w = snprintf(vars + off, vlen - off, __VA_ARGS__);              \
-		if (w < 0 || (size_t)w >= vlen - off) {                         \
-			free(env);                                              \
-			return NULL;                                            \
-		}                                                               \
-		env[k++] = vars + off;                                          \
-		off += (size_t)w + 1;                                           \
+#define CTL_EXEC_VAR(...)                                          \
+	do {                                                       \
+		w = snprintf(vars + off, vlen - off, __VA_ARGS__); \
+		if (w < 0 || (size_t)w >= vlen - off) {            \
+			free(env);                                 \
+			return NULL;                               \
+		}                                                  \
+		env[k++] = vars + off;                             \
+		off += (size_t)w + 1;                              \
 	} while (0)
 	CTL_EXEC_VAR("SG_SEQ=%" PRIu64, d->seq);
 	CTL_EXEC_VAR("SG_TIME=%" PRIu64, d->time_ms);
@@ -533,8 +533,8 @@ ctl_exec_spawn(struct ctl_exec_sink *x, struct ctl_exec_job *j)
 	 * started too; default signal handling and an empty mask, whatever
 	 * the daemon set for itself.
 	 */
-	posix_spawnattr_setflags(&attr,
-		POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+	posix_spawnattr_setflags(
+		&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
 	posix_spawnattr_setpgroup(&attr, 0);
 	posix_spawnattr_setsigmask(&attr, &none);
 	posix_spawnattr_setsigdefault(&attr, &all);
@@ -550,8 +550,8 @@ ctl_exec_spawn(struct ctl_exec_sink *x, struct ctl_exec_job *j)
 }
 
 static void
-ctl_exec_failed(struct ctl_sinks *s, struct ctl_exec_sink *x, struct ctl_exec_job *j,
-	uint64_t now_ms)
+ctl_exec_failed(
+	struct ctl_sinks *s, struct ctl_exec_sink *x, struct ctl_exec_job *j, uint64_t now_ms)
 {
 	x->c.failed++;
 	j->pid = 0;
@@ -706,14 +706,13 @@ ctl_udp_open(const char *address, uint16_t port, const char *what, char *target,
 	/* Numeric only: a DNS lookup could block the loop. */
 	rc = getaddrinfo(address, service, &hints, &ai);
 	if (rc != 0 || ai == NULL) {
-		ctl_sink_seterr(err, errlen, "%s.address: \"%s\": not a numeric IPv4 or IPv6 address",
-			what, address);
+		ctl_sink_seterr(err, errlen,
+			"%s.address: \"%s\": not a numeric IPv4 or IPv6 address", what, address);
 		if (ai != NULL)
 			freeaddrinfo(ai);
 		return -1;
 	}
-	snprintf(target, tlen, strchr(address, ':') != NULL ? "[%s]:%u" : "%s:%u", address,
-		port);
+	snprintf(target, tlen, strchr(address, ':') != NULL ? "[%s]:%u" : "%s:%u", address, port);
 	fd = socket(ai->ai_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	/*
 	 * Connected: replies from anyone else are filtered out, and a port
@@ -835,8 +834,8 @@ ctl_sipp_run(struct ctl_sinks *s, struct ctl_sipp *p, uint64_t now_ms)
 }
 
 static void
-ctl_sipp_emit(struct ctl_sinks *s, struct ctl_sipp *p, const struct ctl_directive *d,
-	uint64_t now_ms)
+ctl_sipp_emit(
+	struct ctl_sinks *s, struct ctl_sipp *p, const struct ctl_directive *d, uint64_t now_ms)
 {
 	switch (d->action) {
 	case CTL_ACT_PAUSE:
@@ -980,8 +979,8 @@ ctl_kam_poll(struct ctl_sinks *s, struct ctl_kamailio *k, uint64_t now_ms)
  * configured algorithm at the agreed rate.
  */
 static void
-ctl_kam_emit(struct ctl_sinks *s, struct ctl_kamailio *k, const struct ctl_directive *d,
-	uint64_t now_ms)
+ctl_kam_emit(
+	struct ctl_sinks *s, struct ctl_kamailio *k, const struct ctl_directive *d, uint64_t now_ms)
 {
 	switch (d->action) {
 	case CTL_ACT_PAUSE:
@@ -1029,8 +1028,8 @@ ctl_sinks_create(const struct sg_config *cfg, char *err, size_t errlen)
 
 	if (dc->file[0] != '\0') {
 		s->file = calloc(1, sizeof(*s->file));
-		if (s->file == NULL || (s->file->q = calloc(CTL_SINK_FILE_QUEUE,
-						sizeof(*s->file->q))) == NULL) {
+		if (s->file == NULL ||
+			(s->file->q = calloc(CTL_SINK_FILE_QUEUE, sizeof(*s->file->q))) == NULL) {
 			ctl_sink_seterr(err, errlen, "directives.file: out of memory");
 			goto fail;
 		}
@@ -1060,12 +1059,14 @@ ctl_sinks_create(const struct sg_config *cfg, char *err, size_t errlen)
 		}
 		s->exec = calloc(1, sizeof(*s->exec));
 		if (s->exec == NULL ||
-			(s->exec->jobs = calloc(ctl_exec_slots(), sizeof(*s->exec->jobs))) == NULL) {
+			(s->exec->jobs = calloc(ctl_exec_slots(), sizeof(*s->exec->jobs))) ==
+				NULL) {
 			ctl_sink_seterr(err, errlen, "directives.exec: out of memory");
 			goto fail;
 		}
 		snprintf(s->exec->path, sizeof(s->exec->path), "%s", dc->exec);
-		s->exec->timeout_ms = (uint64_t)(dc->exec_timeout_s > 0 ? dc->exec_timeout_s : 1) * 1000;
+		s->exec->timeout_ms =
+			(uint64_t)(dc->exec_timeout_s > 0 ? dc->exec_timeout_s : 1) * 1000;
 	}
 	for (i = 0; i < cfg->n_sipp && i < CFG_MAX_ADAPTERS; i++) {
 		const struct cfg_sipp *c = &cfg->sipp[i];
@@ -1075,13 +1076,14 @@ ctl_sinks_create(const struct sg_config *cfg, char *err, size_t errlen)
 
 		snprintf(what, sizeof(what), "sipp[%u] (%s)", i, c->trunk);
 		if (t == NULL) {
-			ctl_sink_seterr(err, errlen, "%s.trunk: \"%s\": no such trunk", what, c->trunk);
+			ctl_sink_seterr(
+				err, errlen, "%s.trunk: \"%s\": no such trunk", what, c->trunk);
 			goto fail;
 		}
 		snprintf(p->trunk, sizeof(p->trunk), "%s", c->trunk);
 		p->agreed = t->cps;
-		p->fd = ctl_udp_open(c->address, c->port, what, p->target, sizeof(p->target), err,
-			errlen);
+		p->fd = ctl_udp_open(
+			c->address, c->port, what, p->target, sizeof(p->target), err, errlen);
 		if (p->fd < 0)
 			goto fail;
 		s->n_sipp++;
@@ -1094,7 +1096,8 @@ ctl_sinks_create(const struct sg_config *cfg, char *err, size_t errlen)
 
 		snprintf(what, sizeof(what), "kamailio[%u] (%s)", i, c->trunk);
 		if (t == NULL) {
-			ctl_sink_seterr(err, errlen, "%s.trunk: \"%s\": no such trunk", what, c->trunk);
+			ctl_sink_seterr(
+				err, errlen, "%s.trunk: \"%s\": no such trunk", what, c->trunk);
 			goto fail;
 		}
 		snprintf(k->trunk, sizeof(k->trunk), "%s", c->trunk);
@@ -1103,8 +1106,8 @@ ctl_sinks_create(const struct sg_config *cfg, char *err, size_t errlen)
 		k->agreed = t->cps;
 		k->want.limit = -1;
 		k->have.limit = -1;
-		k->fd = ctl_udp_open(c->address, c->port, what, k->target, sizeof(k->target), err,
-			errlen);
+		k->fd = ctl_udp_open(
+			c->address, c->port, what, k->target, sizeof(k->target), err, errlen);
 		if (k->fd < 0)
 			goto fail;
 		s->n_kam++;
@@ -1208,11 +1211,11 @@ ctl_sinks_poll(struct ctl_sinks *s, uint64_t now_ms)
 }
 
 static json_t *
-ctl_sink_obj(const char *sink, const char *target, const struct ctl_sink_count *c,
-	uint64_t pending, const char *state)
+ctl_sink_obj(const char *sink, const char *target, const struct ctl_sink_count *c, uint64_t pending,
+	const char *state)
 {
-	return json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:s}", "sink", sink, "target",
-		target, "sent", (json_int_t)c->sent, "failed", (json_int_t)c->failed, "retried",
+	return json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:s}", "sink", sink, "target", target,
+		"sent", (json_int_t)c->sent, "failed", (json_int_t)c->failed, "retried",
 		(json_int_t)c->retried, "dropped", (json_int_t)c->dropped, "pending",
 		(json_int_t)pending, "state", state);
 }
@@ -1242,8 +1245,7 @@ ctl_sinks_stats_json(const struct ctl_sinks *s)
 	if (s->dgram != NULL) {
 		const struct ctl_dgram_sink *g = s->dgram;
 
-		o = ctl_sink_obj("socket", g->path, &g->c, 0,
-			g->nsubs > 0 ? "subscribed" : "idle");
+		o = ctl_sink_obj("socket", g->path, &g->c, 0, g->nsubs > 0 ? "subscribed" : "idle");
 		json_object_set_new(o, "subscribers", json_integer(g->nsubs));
 		json_object_set_new(o, "refused", json_integer((json_int_t)g->refused));
 		json_object_set_new(o, "gone", json_integer((json_int_t)g->gone));
@@ -1257,7 +1259,10 @@ ctl_sinks_stats_json(const struct ctl_sinks *s)
 			if (x->jobs[i].used && x->jobs[i].pid == 0 && x->jobs[i].tries > 0)
 				backoff = true;
 		o = ctl_sink_obj("exec", x->path, &x->c, x->nwaiting + x->nrunning,
-			x->nrunning > 0 ? "busy" : backoff ? "backoff" : x->nwaiting > 0 ? "busy" : "idle");
+			x->nrunning > 0		  ? "busy"
+				: backoff	  ? "backoff"
+				: x->nwaiting > 0 ? "busy"
+						  : "idle");
 		json_object_set_new(o, "running", json_integer(x->nrunning));
 		json_object_set_new(o, "timeouts", json_integer((json_int_t)x->timeouts));
 		json_array_append_new(arr, o);
@@ -1265,12 +1270,12 @@ ctl_sinks_stats_json(const struct ctl_sinks *s)
 	for (i = 0; i < s->n_sipp; i++) {
 		const struct ctl_sipp *p = &s->sipp[i];
 
-		o = ctl_sink_obj("sipp", p->target, &p->c, p->pending,
-			ctl_sink_state(p->pending, p->tries));
+		o = ctl_sink_obj(
+			"sipp", p->target, &p->c, p->pending, ctl_sink_state(p->pending, p->tries));
 		json_object_set_new(o, "trunk", json_string(p->trunk));
 		json_object_set_new(o, "paused", json_boolean(p->have.paused));
-		json_object_set_new(o, "rate", p->have.rate_known ? json_integer(p->have.rate)
-								  : json_null());
+		json_object_set_new(
+			o, "rate", p->have.rate_known ? json_integer(p->have.rate) : json_null());
 		json_array_append_new(arr, o);
 	}
 	for (i = 0; i < s->n_kam; i++) {
@@ -1280,8 +1285,8 @@ ctl_sinks_stats_json(const struct ctl_sinks *s)
 			k->inflight_id != 0 ? "waiting" : ctl_sink_state(k->pending, k->tries));
 		json_object_set_new(o, "trunk", json_string(k->trunk));
 		json_object_set_new(o, "pipe", json_string(k->pipe));
-		json_object_set_new(o, "limit",
-			k->have.limit >= 0 ? json_integer(k->have.limit) : json_null());
+		json_object_set_new(
+			o, "limit", k->have.limit >= 0 ? json_integer(k->have.limit) : json_null());
 		json_object_set_new(o, "last_error", json_string(k->last_error));
 		json_array_append_new(arr, o);
 	}

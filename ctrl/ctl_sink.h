@@ -19,13 +19,13 @@
 #include "cfg.h"
 #include "ctl_directive.h"
 
-#define CTL_SINK_LINE_MAX 2048        /* one JSON line, newline included */
-#define CTL_SINK_MAX_TRIES 5          /* attempts per directive, then dropped */
-#define CTL_SINK_FILE_QUEUE 64        /* lines waiting for the file */
-#define CTL_SINK_MAX_SUBSCRIBERS 16   /* datagram subscribers */
-#define CTL_SINK_EXEC_RUNNING 4       /* hooks running at once */
-#define CTL_SINK_EXEC_QUEUE 64        /* hooks waiting to run (or to retry) */
-#define CTL_SINK_RPC_TIMEOUT_MS 2000  /* Kamailio reply deadline */
+#define CTL_SINK_LINE_MAX 2048	     /* one JSON line, newline included */
+#define CTL_SINK_MAX_TRIES 5	     /* attempts per directive, then dropped */
+#define CTL_SINK_FILE_QUEUE 64	     /* lines waiting for the file */
+#define CTL_SINK_MAX_SUBSCRIBERS 16  /* datagram subscribers */
+#define CTL_SINK_EXEC_RUNNING 4	     /* hooks running at once */
+#define CTL_SINK_EXEC_QUEUE 64	     /* hooks waiting to run (or to retry) */
+#define CTL_SINK_RPC_TIMEOUT_MS 2000 /* Kamailio reply deadline */
 
 struct ctl_sinks;
 

@@ -36,6 +36,7 @@
 #include "ctl_api.h"
 #include "ctl_engine.h"
 #include "ctl_server.h"
+#include "ctl_sink.h"
 #include "ctl_state.h"
 #include "sg_shared.h"
 
@@ -49,6 +50,7 @@ struct ctl_ctx {
 	struct sg_shm *shm;
 	struct ctl_state *st;
 	struct ctl_engine *eng;
+	struct ctl_sinks *sinks;
 	struct ctl_directive dirs[256];
 	struct rte_ring *pub[SG_MAX_WORKERS];
 	struct rte_ring *evt[SG_MAX_WORKERS];
@@ -147,14 +149,15 @@ cmd_status(void *arg, json_t *args, int *status, char *err, size_t errlen)
 		evt_full += w->evt_ring_full;
 		evt_empty += w->evt_pool_empty;
 	}
-	return json_pack("{s:s, s:I, s:I, s:s, s:o, s:o, s:{s:I, s:I, s:I, s:I}, s:o}",
+	return json_pack("{s:s, s:I, s:I, s:s, s:o, s:o, s:{s:I, s:I, s:I, s:I}, s:o, s:o}",
 		"version", SG_VERSION, "uptime_s",
 		(json_int_t)((wall_ns() - shm->start_time_ns) / 1000000000ull), "ctrl_uptime_s",
 		(json_int_t)((wall_ns() - c->start_ns) / 1000000000ull), "dataplane",
 		c->dataplane_alive ? "running" : "stopped", "ports", ports, "lcores", lcores,
 		"rings", "pub_ring_full", (json_int_t)pub_full, "pub_pool_empty",
 		(json_int_t)pub_empty, "evt_ring_full", (json_int_t)evt_full, "evt_pool_empty",
-		(json_int_t)evt_empty, "ctrl", ctl_state_stats_json(c->st));
+		(json_int_t)evt_empty, "ctrl", ctl_state_stats_json(c->st), "sinks",
+		ctl_sinks_stats_json(c->sinks));
 }
 
 /* A trunk row gets the policy's view: state, current limit, alerting. */
@@ -333,6 +336,16 @@ drain(struct ctl_ctx *c)
 	return total;
 }
 
+static void
+ctl_sinks_emit_all(struct ctl_ctx *c, const struct ctl_directive *d, unsigned int n)
+{
+	uint64_t now_ms = wall_ns() / 1000000;
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		ctl_sinks_emit(c->sinks, &d[i], now_ms);
+}
+
 /* Directives out: to every sink (never blocking), and a line on stderr. */
 static void
 emit(struct ctl_ctx *c, const struct ctl_directive *d, unsigned int n)
@@ -340,7 +353,8 @@ emit(struct ctl_ctx *c, const struct ctl_directive *d, unsigned int n)
 	char line[2048];
 	unsigned int i;
 
-	(void)c; /* sinks: wired below */
+	if (n > 0)
+		ctl_sinks_emit_all(c, d, n);
 	for (i = 0; i < n; i++) {
 		if (ctl_directive_line(&d[i], line, sizeof(line)) >= 0)
 			fprintf(stderr, "sipguard-ctrl: directive %s\n", line);
@@ -456,6 +470,12 @@ main(int argc, char **argv)
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	c.cfg = &cfg;
+	/* sinks before EAL: a bad sink is a config error, reported at once */
+	c.sinks = ctl_sinks_create(&cfg, err, sizeof(err));
+	if (c.sinks == NULL) {
+		fprintf(stderr, "sipguard-ctrl: %s: %s\n", config, err);
+		return CTL_EXIT_USAGE;
+	}
 
 	/* a secondary cannot retry EAL init: look for a live primary first */
 	config_file(cfg.dp.file_prefix, cfile, sizeof(cfile));
@@ -464,10 +484,13 @@ main(int argc, char **argv)
 			fprintf(stderr, "sipguard-ctrl: the dataplane is not running (no live "
 					"primary at %s); start sipguard first or use --wait\n",
 				cfile);
+			ctl_sinks_free(c.sinks);
 			return CTL_EXIT_NO_DATAPLANE;
 		}
-		if (ctl_quit)
+		if (ctl_quit) {
+			ctl_sinks_free(c.sinks);
 			return 0;
+		}
 		usleep(200000);
 	}
 	snprintf(lcores, sizeof(lcores), "--lcores=0@%u", cfg.ctrl.cpu);
@@ -483,6 +506,7 @@ main(int argc, char **argv)
 	if (rte_eal_init(n, eargs) < 0) {
 		fprintf(stderr, "sipguard-ctrl: cannot attach to the dataplane: %s\n",
 			rte_strerror(rte_errno));
+		ctl_sinks_free(c.sinks);
 		return CTL_EXIT_NO_DATAPLANE;
 	}
 	/* the primary may still be creating its rings */
@@ -555,6 +579,7 @@ main(int argc, char **argv)
 				goto out;
 			}
 		}
+		ctl_sinks_poll(c.sinks, now / 1000000);
 		ctl_server_poll(srv, 10);
 	}
 	ret = 0;
@@ -562,6 +587,7 @@ out:
 	ctl_server_close(srv);
 	ctl_engine_free(c.eng);
 	ctl_state_free(c.st);
+	ctl_sinks_free(c.sinks);
 	rte_eal_cleanup();
 	return ret;
 }

@@ -66,8 +66,8 @@ fuzz_cfg_ok(const struct sg_config *c)
 	for (i = 0; i < c->dp.n_sip_ports; i++)
 		FUZZ_CHECK(c->dp.sip_ports[i] != 0);
 	FUZZ_CHECK(strnlen(c->dp.lcores, sizeof(c->dp.lcores)) < sizeof(c->dp.lcores));
-	FUZZ_CHECK(strnlen(c->dp.file_prefix, sizeof(c->dp.file_prefix)) <
-		sizeof(c->dp.file_prefix));
+	FUZZ_CHECK(
+		strnlen(c->dp.file_prefix, sizeof(c->dp.file_prefix)) < sizeof(c->dp.file_prefix));
 	FUZZ_CHECK(strnlen(c->ctrl.socket, sizeof(c->ctrl.socket)) < sizeof(c->ctrl.socket));
 	for (i = 0; i < c->n_trunks; i++) {
 		const struct cfg_trunk *t = &c->trunks[i];

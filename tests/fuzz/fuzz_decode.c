@@ -23,8 +23,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 }
 
 static void
-fuzz_same_pkt(const struct dp_pkt *a, const struct dp_pkt *b, const uint8_t *fa,
-	const uint8_t *fb)
+fuzz_same_pkt(const struct dp_pkt *a, const struct dp_pkt *b, const uint8_t *fa, const uint8_t *fb)
 {
 	FUZZ_CHECK(a->family == b->family && a->proto == b->proto && a->vlans == b->vlans);
 	FUZZ_CHECK(memcmp(a->src, b->src, sizeof(a->src)) == 0);

@@ -70,9 +70,9 @@ fuzz_run_path(const char *path, unsigned int *count)
 		char sub[4096];
 
 		if (ents[i]->d_name[0] != '.' &&
-		    snprintf(sub, sizeof(sub), "%s/%s", path, ents[i]->d_name) <
-			    (int)sizeof(sub) &&
-		    stat(sub, &sb) == 0 && S_ISREG(sb.st_mode)) {
+			snprintf(sub, sizeof(sub), "%s/%s", path, ents[i]->d_name) <
+				(int)sizeof(sub) &&
+			stat(sub, &sb) == 0 && S_ISREG(sb.st_mode)) {
 			(*count)++;
 			if (fuzz_run_file(sub) != 0)
 				rc = -1;

@@ -57,9 +57,16 @@ int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	char *args[] = {
-		(char *)"fuzz_pipeline", (char *)"--no-huge", (char *)"-m", (char *)"256",
-		(char *)"--no-shconf", (char *)"--no-pci", (char *)"--no-telemetry",
-		(char *)"-l", (char *)"0", (char *)"--log-level=*:error",
+		(char *)"fuzz_pipeline",
+		(char *)"--no-huge",
+		(char *)"-m",
+		(char *)"256",
+		(char *)"--no-shconf",
+		(char *)"--no-pci",
+		(char *)"--no-telemetry",
+		(char *)"-l",
+		(char *)"0",
+		(char *)"--log-level=*:error",
 	};
 	char err[256];
 	int i;
@@ -98,8 +105,9 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 static uint32_t
 fuzz_skip(const uint8_t *p, uint32_t off, uint32_t len, int blank)
 {
-	while (off < len && (p[off] == '\r' || p[off] == '\n' ||
-			    (blank && (p[off] == ' ' || p[off] == '\t' || p[off] == '\0'))))
+	while (off < len &&
+		(p[off] == '\r' || p[off] == '\n' ||
+			(blank && (p[off] == ' ' || p[off] == '\t' || p[off] == '\0'))))
 		off++;
 	return off;
 }
@@ -124,10 +132,10 @@ fuzz_expected_messages(const uint8_t *frame, uint32_t len, enum dp_link link, in
 	*is_udp = pkt.proto == IPPROTO_UDP;
 	off = fuzz_skip(pkt.payload, 0, pkt.payload_len, *is_udp);
 	while (off < pkt.payload_len) {
-		res = dp_sip_parse(fuzz_db, fuzz_scratch, pkt.payload + off, pkt.payload_len - off,
-			&m);
-		fuzz_sip_check(fuzz_db, fuzz_scratch, pkt.payload + off, pkt.payload_len - off, res,
-			&m);
+		res = dp_sip_parse(
+			fuzz_db, fuzz_scratch, pkt.payload + off, pkt.payload_len - off, &m);
+		fuzz_sip_check(
+			fuzz_db, fuzz_scratch, pkt.payload + off, pkt.payload_len - off, res, &m);
 		if (res != DP_SIP_OK)
 			break;
 		n++;
@@ -163,8 +171,8 @@ fuzz_trunk_totals(const struct dp_worker *w, uint64_t *msgs, uint64_t *mal)
 			fuzz_sum(w->trunk[t].responses, SG_STATUS_COUNT);
 		*mal += w->trunk[t].malformed;
 		FUZZ_CHECK(w->trunk[t].invite_attempts <= w->trunk[t].requests[SG_M_INVITE]);
-		FUZZ_CHECK(w->trunk[t].retransmissions <=
-			fuzz_sum(w->trunk[t].requests, SG_M_COUNT) +
+		FUZZ_CHECK(
+			w->trunk[t].retransmissions <= fuzz_sum(w->trunk[t].requests, SG_M_COUNT) +
 				fuzz_sum(w->trunk[t].responses, SG_STATUS_COUNT));
 	}
 }

@@ -45,8 +45,8 @@ fuzz_same_msg(const struct dp_sip_msg *a, const struct dp_sip_msg *b)
 }
 
 void
-fuzz_sip_check(const struct dp_sip_db *db, hs_scratch_t *scratch, const uint8_t *buf,
-	uint32_t len, enum dp_sip_res res, const struct dp_sip_msg *m)
+fuzz_sip_check(const struct dp_sip_db *db, hs_scratch_t *scratch, const uint8_t *buf, uint32_t len,
+	enum dp_sip_res res, const struct dp_sip_msg *m)
 {
 	struct dp_sip_msg m2;
 	enum dp_sip_res res2;
@@ -107,4 +107,3 @@ fuzz_sip_check(const struct dp_sip_db *db, hs_scratch_t *scratch, const uint8_t 
 	FUZZ_CHECK(m2.msg_len == m->hdr_len);
 	free(copy);
 }
-

@@ -129,7 +129,8 @@ stat_of(json_t *arr, const char *name)
 	size_t i;
 	json_t *o;
 
-	json_array_foreach(arr, i, o) {
+	json_array_foreach(arr, i, o)
+	{
 		if (strcmp(json_string_value(json_object_get(o, "sink")), name) == 0)
 			return o;
 	}
@@ -504,7 +505,8 @@ static void
 test_exec_environment(void **state)
 {
 	struct fx *f = *state;
-	char hook[96], out[96], body[1024], got[8192], l[CTL_SINK_LINE_MAX], want[CTL_SINK_LINE_MAX + 16];
+	char hook[96], out[96], body[1024], got[8192], l[CTL_SINK_LINE_MAX],
+		want[CTL_SINK_LINE_MAX + 16];
 	struct ctl_directive d;
 
 	path_in(f, "hook.sh", hook, sizeof(hook));
@@ -526,11 +528,11 @@ test_exec_environment(void **state)
 	assert_int_equal(stat_int(f->s, "exec", "failed"), 0);
 	assert_true(slurp(out, got, sizeof(got)) > 0);
 
-#define HAS(...)                                                                \
-	do {                                                                    \
-		snprintf(want, sizeof(want), __VA_ARGS__);                      \
-		if (strstr(got, want) == NULL)                                  \
-			fail_msg("no '%s' in hook env:\n%s", want, got);        \
+#define HAS(...)                                                         \
+	do {                                                             \
+		snprintf(want, sizeof(want), __VA_ARGS__);               \
+		if (strstr(got, want) == NULL)                           \
+			fail_msg("no '%s' in hook env:\n%s", want, got); \
 	} while (0)
 	HAS("\nSG_SEQ=%" PRIu64 "\n", d.seq);
 	HAS("\nSG_TIME=%" PRIu64 "\n", d.time_ms);
@@ -620,8 +622,8 @@ test_exec_retry_then_drop(void **state)
 	path_in(f, "fail.sh", hook, sizeof(hook));
 	path_in(f, "count", cnt, sizeof(cnt));
 	/* Fails twice, then succeeds. */
-	snprintf(body, sizeof(body),
-		"echo x >> '%s'\n[ $(wc -l < '%s') -ge 3 ] || exit 3\nexit 0", cnt, cnt);
+	snprintf(body, sizeof(body), "echo x >> '%s'\n[ $(wc -l < '%s') -ge 3 ] || exit 3\nexit 0",
+		cnt, cnt);
 	write_script(hook, body);
 	snprintf(f->cfg.directives.exec, sizeof(f->cfg.directives.exec), "%s", hook);
 	f->cfg.directives.retry_base_ms = 10;
@@ -669,8 +671,8 @@ test_exec_queue_bound(void **state)
 	ctl_sinks_poll(f->s, now_ms());
 	assert_true(now_ms() - t0 < 2000);
 	assert_int_equal(stat_int(f->s, "exec", "running"), CTL_SINK_EXEC_RUNNING);
-	assert_int_equal(stat_int(f->s, "exec", "pending"),
-		CTL_SINK_EXEC_RUNNING + CTL_SINK_EXEC_QUEUE);
+	assert_int_equal(
+		stat_int(f->s, "exec", "pending"), CTL_SINK_EXEC_RUNNING + CTL_SINK_EXEC_QUEUE);
 	assert_int_equal(stat_int(f->s, "exec", "dropped"), extra);
 	/* teardown's free kills and reaps the four. */
 }
@@ -734,9 +736,9 @@ test_sipp_commands(void **state)
 	} steps[] = {
 		{ CTL_ACT_THROTTLE, "carrier-a", 10, "cset rate 10" },
 		{ CTL_ACT_PAUSE, "carrier-a", 0, "p" },
-		{ CTL_ACT_PAUSE, "carrier-a", 0, "" },          /* already paused */
+		{ CTL_ACT_PAUSE, "carrier-a", 0, "" }, /* already paused */
 		{ CTL_ACT_ALERT, "carrier-a", 0, "" },
-		{ CTL_ACT_THROTTLE, "carrier-b", 3, "" },       /* not this dialer's trunk */
+		{ CTL_ACT_THROTTLE, "carrier-b", 3, "" }, /* not this dialer's trunk */
 		{ CTL_ACT_THROTTLE, "carrier-a", 5, "cset rate 5|p" },
 		{ CTL_ACT_THROTTLE, "carrier-a", 5, "" },
 		{ CTL_ACT_PAUSE, "carrier-a", 0, "p" },
@@ -850,13 +852,13 @@ kam_request(int fd, const char *algo, json_int_t limit, struct sockaddr_storage 
 	assert_string_equal(json_string_value(json_object_get(doc, "jsonrpc")), "2.0");
 	assert_string_equal(json_string_value(json_object_get(doc, "method")), "pl.set_pipe");
 	assert_int_equal(json_array_size(json_object_get(doc, "params")), 3);
-	assert_string_equal(json_string_value(json_array_get(json_object_get(doc, "params"), 0)),
-		"pipe-a");
-	assert_string_equal(json_string_value(json_array_get(json_object_get(doc, "params"), 1)),
-		algo);
+	assert_string_equal(
+		json_string_value(json_array_get(json_object_get(doc, "params"), 0)), "pipe-a");
+	assert_string_equal(
+		json_string_value(json_array_get(json_object_get(doc, "params"), 1)), algo);
 	assert_true(json_is_integer(json_array_get(json_object_get(doc, "params"), 2)));
-	assert_int_equal(json_integer_value(json_array_get(json_object_get(doc, "params"), 2)),
-		limit);
+	assert_int_equal(
+		json_integer_value(json_array_get(json_object_get(doc, "params"), 2)), limit);
 	id = json_integer_value(json_object_get(doc, "id"));
 	assert_true(id > 0);
 	json_decref(doc);
@@ -870,11 +872,12 @@ kam_reply(int fd, const struct sockaddr_storage *to, socklen_t tolen, json_int_t
 	int n;
 
 	if (ok)
-		n = snprintf(buf, sizeof(buf), "{\"jsonrpc\":\"2.0\",\"result\":null,\"id\":%lld}",
+		n = snprintf(buf, sizeof(buf), "{\"jsonrpc\":\"2.0\",\"result\":{},\"id\":%lld}",
 			(long long)id);
 	else
 		n = snprintf(buf, sizeof(buf),
-			"{\"jsonrpc\":\"2.0\",\"error\":{\"code\":400,\"message\":\"Unknown pipe id "
+			"{\"jsonrpc\":\"2.0\",\"error\":{\"code\":400,\"message\":\"Unknown pipe "
+			"id "
 			"pipe-a\"},\"id\":%lld}",
 			(long long)id);
 	assert_int_equal(sendto(fd, buf, (size_t)n, 0, (const struct sockaddr *)to, tolen), n);
