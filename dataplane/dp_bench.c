@@ -51,8 +51,8 @@ struct dp_bench_worker {
 	uint16_t port;
 	uint16_t burst;
 	unsigned int lcore;
-	uint64_t deadline;        /* TSC */
-	uint64_t file_frames;     /* frames per pass over the capture */
+	uint64_t deadline;    /* TSC */
+	uint64_t file_frames; /* frames per pass over the capture */
 	/* results */
 	uint64_t busy_cycles;
 	uint64_t wall_cycles;
@@ -75,8 +75,8 @@ bench_reset_tables(struct dp_bench_worker *bw)
 
 	bw->dialog_evictions += dp_dialogs_stats(w->dlg)->evicted;
 	dp_dialogs_free(w->dlg);
-	w->dlg = dp_dialogs_create(bw->cfg->dp.dialog_entries, bw->cfg->dp.dialog_timeout_s,
-		socket);
+	w->dlg =
+		dp_dialogs_create(bw->cfg->dp.dialog_entries, bw->cfg->dp.dialog_timeout_s, socket);
 	if (w->dlg == NULL)
 		return -1;
 	dp_retrans_reset(w->rt);
@@ -131,8 +131,8 @@ bench_lcore(void *arg)
 	bw->packets = packets;
 	bw->bursts = bursts;
 	bw->bytes = bw->mode == DP_BENCH_IO ? bytes : w->src.bytes;
-	bw->hs_matches = bw->mode == DP_BENCH_NAIVE ? naive_matches
-						    : dp_sip_match_count() - matches0;
+	bw->hs_matches =
+		bw->mode == DP_BENCH_NAIVE ? naive_matches : dp_sip_match_count() - matches0;
 	return 0;
 }
 
@@ -181,14 +181,15 @@ bench_table_bytes(const struct sg_config *cfg, json_t *mem)
 {
 	int socket = (int)rte_socket_id();
 	uint64_t h0 = bench_heap_in_use(), h1;
-	struct dp_retrans *rt = dp_retrans_create(cfg->dp.retrans_entries,
-		cfg->dp.retrans_window_s * 1000, socket);
+	struct dp_retrans *rt =
+		dp_retrans_create(cfg->dp.retrans_entries, cfg->dp.retrans_window_s * 1000, socket);
 	struct dp_dialogs *d;
 
 	h1 = bench_heap_in_use();
 	if (rt != NULL) {
 		json_object_set_new(mem, "retrans_entries", json_integer(dp_retrans_capacity(rt)));
-		json_object_set_new(mem, "retrans_table_bytes", json_integer((json_int_t)(h1 - h0)));
+		json_object_set_new(
+			mem, "retrans_table_bytes", json_integer((json_int_t)(h1 - h0)));
 		json_object_set_new(mem, "bytes_per_transaction",
 			json_real((double)(h1 - h0) / dp_retrans_capacity(rt)));
 		dp_retrans_free(rt);
@@ -217,23 +218,21 @@ bench_worker_json(const struct dp_bench_worker *bw, uint64_t hz)
 	for (t = 0; bw->mode != DP_BENCH_IO && t < SG_TRUNK_SLOTS; t++)
 		retrans += bw->w->trunk[t].retransmissions;
 	return json_pack("{s:i, s:I, s:I, s:I, s:I, s:I, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:I}",
-		"lcore", (int)bw->lcore, "packets", (json_int_t)bw->packets,
-		"bytes", (json_int_t)bw->bytes, "busy_cycles", (json_int_t)bw->busy_cycles,
-		"wall_cycles", (json_int_t)bw->wall_cycles, "bursts", (json_int_t)bw->bursts,
-		"cycles_per_packet", (double)bw->busy_cycles / pk,
-		"mpps", busy_s > 0 ? (double)bw->packets / busy_s / 1e6 : 0.0,
-		"gbps", busy_s > 0 ? (double)bw->bytes * 8 / busy_s / 1e9 : 0.0,
-		"busy_share", bw->wall_cycles > 0 ? (double)bw->busy_cycles / (double)bw->wall_cycles
-						  : 0.0,
-		"hs_matches_per_packet", (double)bw->hs_matches / pk,
-		"sip_messages_per_packet", (double)msgs / pk,
-		"retrans_share", msgs > 0 ? (double)retrans / (double)msgs : 0.0,
+		"lcore", (int)bw->lcore, "packets", (json_int_t)bw->packets, "bytes",
+		(json_int_t)bw->bytes, "busy_cycles", (json_int_t)bw->busy_cycles, "wall_cycles",
+		(json_int_t)bw->wall_cycles, "bursts", (json_int_t)bw->bursts, "cycles_per_packet",
+		(double)bw->busy_cycles / pk, "mpps",
+		busy_s > 0 ? (double)bw->packets / busy_s / 1e6 : 0.0, "gbps",
+		busy_s > 0 ? (double)bw->bytes * 8 / busy_s / 1e9 : 0.0, "busy_share",
+		bw->wall_cycles > 0 ? (double)bw->busy_cycles / (double)bw->wall_cycles : 0.0,
+		"hs_matches_per_packet", (double)bw->hs_matches / pk, "sip_messages_per_packet",
+		(double)msgs / pk, "retrans_share", msgs > 0 ? (double)retrans / (double)msgs : 0.0,
 		"passes", (json_int_t)bw->passes);
 }
 
 int
 dp_run_bench(const struct sg_config *cfg, const struct dp_offline_opts *o, unsigned int seconds,
-	     const char *mode)
+	const char *mode)
 {
 	struct dp_bench_worker *bws = NULL;
 	struct dp_worker_shared *sh = NULL;
@@ -289,10 +288,10 @@ dp_run_bench(const struct sg_config *cfg, const struct dp_offline_opts *o, unsig
 	sh->link = o->link;
 
 	/* the file once per port, plus what the bursts and caches hold */
-	nmbufs = rte_align32pow2((uint32_t)(nw * (o->n_pkt_times + 2048) + 512 * nw)) - 1;
+	nmbufs = (uint32_t)(nw * (o->n_pkt_times + 1024 + 512));
 	pool_bytes = bench_heap_in_use();
-	mp = rte_pktmbuf_pool_create("sg_bench_mbuf", nmbufs, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
-		socket);
+	mp = rte_pktmbuf_pool_create(
+		"sg_bench_mbuf", nmbufs, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE, socket);
 	if (mp == NULL) {
 		fprintf(stderr, "sipguard: out of memory (mbuf pool of %u for the replay): %s\n",
 			nmbufs, rte_strerror(rte_errno));
@@ -381,8 +380,8 @@ dp_run_bench(const struct sg_config *cfg, const struct dp_offline_opts *o, unsig
 	bench_table_bytes(cfg, mem);
 	json_object_set_new(mem, "vm_rss", json_integer((json_int_t)bench_proc_status("VmRSS")));
 	json_object_set_new(mem, "vm_hwm", json_integer((json_int_t)bench_proc_status("VmHWM")));
-	json_object_set_new(mem, "hugetlb",
-		json_integer((json_int_t)bench_proc_status("HugetlbPages")));
+	json_object_set_new(
+		mem, "hugetlb", json_integer((json_int_t)bench_proc_status("HugetlbPages")));
 	json_object_set_new(mem, "heap_in_use", json_integer((json_int_t)bench_heap_in_use()));
 	json_object_set_new(mem, "heap_at_start", json_integer((json_int_t)heap0));
 	json_object_set_new(mem, "replay_pool_bytes", json_integer((json_int_t)pool_bytes));
@@ -391,12 +390,11 @@ dp_run_bench(const struct sg_config *cfg, const struct dp_offline_opts *o, unsig
 	doc = json_pack("{s:s, s:i, s:i, s:s, s:I, s:I, s:f, s:f, s:f, s:f, s:f, s:f, s:o, s:o}",
 		"mode", mode, "workers", (int)nw, "seconds", (int)seconds, "pcap", o->pcap,
 		"file_frames", (json_int_t)o->n_pkt_times, "tsc_hz", (json_int_t)hz,
-		"cycles_per_packet", tot_pk > 0 ? (double)tot_busy / (double)tot_pk : 0.0,
-		"mpps", max_wall > 0 ? (double)tot_pk / ((double)max_wall / (double)hz) / 1e6 : 0.0,
-		"gbps", max_wall > 0 ? (double)tot_bytes * 8 / ((double)max_wall / (double)hz) / 1e9
-				     : 0.0,
-		"mpps_busy", tot_busy > 0 ? (double)tot_pk / ((double)tot_busy / (double)hz) / 1e6 *
-				nw : 0.0,
+		"cycles_per_packet", tot_pk > 0 ? (double)tot_busy / (double)tot_pk : 0.0, "mpps",
+		max_wall > 0 ? (double)tot_pk / ((double)max_wall / (double)hz) / 1e6 : 0.0, "gbps",
+		max_wall > 0 ? (double)tot_bytes * 8 / ((double)max_wall / (double)hz) / 1e9 : 0.0,
+		"mpps_busy",
+		tot_busy > 0 ? (double)tot_pk / ((double)tot_busy / (double)hz) / 1e6 * nw : 0.0,
 		"hs_matches_per_packet", tot_pk > 0 ? (double)tot_matches / (double)tot_pk : 0.0,
 		"mean_frame_bytes", tot_pk > 0 ? (double)tot_bytes / (double)tot_pk : 0.0,
 		"per_worker", arr, "memory", mem);

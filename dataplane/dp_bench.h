@@ -11,7 +11,7 @@
 #include "dp_app.h"
 
 /* mode: "full", "io" or "naive". Returns the process exit status. */
-int dp_run_bench(const struct sg_config *cfg, const struct dp_offline_opts *o,
-		 unsigned int seconds, const char *mode);
+int dp_run_bench(const struct sg_config *cfg, const struct dp_offline_opts *o, unsigned int seconds,
+	const char *mode);
 
 #endif /* DP_BENCH_H */

@@ -84,7 +84,8 @@ dp_naive_create(char *err, size_t errlen)
 		if (i != DP_NAIVE_REQ && i != DP_NAIVE_STATUS && i != DP_NAIVE_EOH)
 			flags[i] |= HS_FLAG_CASELESS;
 	}
-	if (hs_compile_multi(dp_naive_patterns, flags, ids, DP_NAIVE_COUNT, HS_MODE_BLOCK, NULL, &hs, &cerr) != HS_SUCCESS) {
+	if (hs_compile_multi(dp_naive_patterns, flags, ids, DP_NAIVE_COUNT, HS_MODE_BLOCK, NULL,
+		    &hs, &cerr) != HS_SUCCESS) {
 		snprintf(err, errlen, "naive: pattern %d: %s", cerr != NULL ? cerr->expression : -1,
 			cerr != NULL ? cerr->message : "unknown error");
 		hs_free_compile_error(cerr);
@@ -117,7 +118,7 @@ dp_naive_scratch_alloc(const struct dp_naive *nv, hs_scratch_t **scratch)
 
 static int
 dp_naive_on_match(unsigned int id, unsigned long long from, unsigned long long to,
-		  unsigned int flags, void *ctx)
+	unsigned int flags, void *ctx)
 {
 	struct dp_naive_scan *st = ctx;
 	struct dp_naive_span *s = &st->f[id];
@@ -137,7 +138,7 @@ dp_naive_on_match(unsigned int id, unsigned long long from, unsigned long long t
 /* Span of field id inside the header section, value after the `sep`. */
 static int
 dp_naive_value(const struct dp_naive_scan *st, const uint8_t *b, unsigned int id, uint8_t sep,
-	       uint32_t eoh, uint32_t *vs, uint32_t *ve)
+	uint32_t eoh, uint32_t *vs, uint32_t *ve)
 {
 	const struct dp_naive_span *s = &st->f[id];
 	uint32_t p;
@@ -166,7 +167,7 @@ dp_naive_int(const uint8_t *b, uint32_t s, uint32_t e)
 
 enum dp_sip_res
 dp_naive_parse(const struct dp_naive *nv, hs_scratch_t *scratch, const uint8_t *buf, uint32_t len,
-	       struct dp_sip_msg *m, uint64_t *matches)
+	struct dp_sip_msg *m, uint64_t *matches)
 {
 	struct dp_naive_scan st;
 	uint32_t eoh, s, e, p;
@@ -180,11 +181,12 @@ dp_naive_parse(const struct dp_naive *nv, hs_scratch_t *scratch, const uint8_t *
 	m->content_length = -1;
 	memset(&st, 0, sizeof(st));
 	if (hs_scan(nv->hs, (const char *)buf, len, 0, scratch, dp_naive_on_match, &st) !=
-	    HS_SUCCESS)
+		HS_SUCCESS)
 		return DP_SIP_SCAN_ERROR;
 	*matches += st.matches;
 	if (st.f[DP_NAIVE_STATUS].set && st.f[DP_NAIVE_STATUS].from == 0) {
-		m->status = (uint16_t)((buf[8] - '0') * 100 + (buf[9] - '0') * 10 + (buf[10] - '0'));
+		m->status =
+			(uint16_t)((buf[8] - '0') * 100 + (buf[9] - '0') * 10 + (buf[10] - '0'));
 	} else if (st.f[DP_NAIVE_REQ].set && st.f[DP_NAIVE_REQ].from == 0) {
 		for (p = 0; buf[p] != ' '; p++)
 			;
@@ -249,7 +251,7 @@ dp_naive_parse(const struct dp_naive *nv, hs_scratch_t *scratch, const uint8_t *
 /* The worker's accounting of one message, on the naive parse. */
 static void
 dp_naive_count(struct dp_worker *w, uint32_t trunk, enum dp_dir dir, const struct dp_sip_msg *m,
-	       uint64_t now_ms)
+	uint64_t now_ms)
 {
 	struct sg_trunk_counters *tc = &w->trunk[trunk];
 	struct dp_retrans_key key;
@@ -274,7 +276,7 @@ dp_naive_count(struct dp_worker *w, uint32_t trunk, enum dp_dir dir, const struc
 
 void
 dp_naive_burst(struct dp_worker *w, const struct dp_naive *nv, hs_scratch_t *scratch,
-	       struct rte_mbuf **pkts, uint16_t n, uint64_t *matches)
+	struct rte_mbuf **pkts, uint16_t n, uint64_t *matches)
 {
 	uint64_t now_ms = w->wall_base_ms + (rte_rdtsc() - w->tsc_base) * 1000 / w->tsc_hz;
 	uint16_t i;
@@ -301,8 +303,8 @@ dp_naive_burst(struct dp_worker *w, const struct dp_naive *nv, hs_scratch_t *scr
 		while (off < pkt.payload_len) {
 			struct dp_sip_msg m;
 
-			if (dp_naive_parse(nv, scratch, pkt.payload + off, pkt.payload_len - off, &m,
-				    matches) != DP_SIP_OK) {
+			if (dp_naive_parse(nv, scratch, pkt.payload + off, pkt.payload_len - off,
+				    &m, matches) != DP_SIP_OK) {
 				w->src.sip_malformed++;
 				break;
 			}
@@ -311,7 +313,7 @@ dp_naive_burst(struct dp_worker *w, const struct dp_naive *nv, hs_scratch_t *scr
 				break;
 			off += m.msg_len;
 			while (off < pkt.payload_len &&
-			       (pkt.payload[off] == '\r' || pkt.payload[off] == '\n'))
+				(pkt.payload[off] == '\r' || pkt.payload[off] == '\n'))
 				off++;
 		}
 	}

@@ -34,9 +34,8 @@ int dp_naive_scratch_alloc(const struct dp_naive *nv, hs_scratch_t **scratch);
  * Parse one message the naive way. Same contract as dp_sip_parse; adds
  * the number of match callbacks to *matches.
  */
-enum dp_sip_res dp_naive_parse(const struct dp_naive *nv, hs_scratch_t *scratch,
-			       const uint8_t *buf, uint32_t len, struct dp_sip_msg *m,
-			       uint64_t *matches);
+enum dp_sip_res dp_naive_parse(const struct dp_naive *nv, hs_scratch_t *scratch, const uint8_t *buf,
+	uint32_t len, struct dp_sip_msg *m, uint64_t *matches);
 
 /*
  * dp_worker_burst with dp_naive_parse for the classifier: decode, trunk,
@@ -44,6 +43,6 @@ enum dp_sip_res dp_naive_parse(const struct dp_naive *nv, hs_scratch_t *scratch,
  * Frees the burst.
  */
 void dp_naive_burst(struct dp_worker *w, const struct dp_naive *nv, hs_scratch_t *scratch,
-		    struct rte_mbuf **pkts, uint16_t n, uint64_t *matches);
+	struct rte_mbuf **pkts, uint16_t n, uint64_t *matches);
 
 #endif /* DP_NAIVE_H */

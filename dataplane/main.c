@@ -244,25 +244,28 @@ check_capture(const char *path, enum dp_link *link, uint64_t **times, uint64_t *
 	return 0;
 }
 
-static int
-hugepages_free(void)
+/* Free hugepage memory in MiB (0 when none, or unknown). */
+static long
+hugepages_free_mb(void)
 {
 	char line[128];
-	long n = 0;
+	long n = 0, kb = 0, v;
 	FILE *f = fopen("/proc/meminfo", "r");
 
 	if (f == NULL)
 		return 0;
 	while (fgets(line, sizeof(line), f) != NULL) {
-		if (sscanf(line, "HugePages_Free: %ld", &n) == 1)
-			break;
+		if (sscanf(line, "HugePages_Free: %ld", &v) == 1)
+			n = v;
+		else if (sscanf(line, "Hugepagesize: %ld kB", &v) == 1)
+			kb = v;
 	}
 	fclose(f);
-	return n > 0;
+	return n * kb / 1024;
 }
 
 static int
-eal_start(char *prog, const struct sg_opts *o, const struct sg_config *cfg)
+eal_start(char *prog, const struct sg_opts *o, const struct sg_config *cfg, uint64_t frames)
 {
 	char *args[SG_MAX_EAL_ARGS];
 	int n = 0, i;
@@ -316,7 +319,14 @@ eal_start(char *prog, const struct sg_opts *o, const struct sg_config *cfg)
 		args[n++] = (char *)"--log-level=*:warning";
 		/* the hugepage sizes it did not find are not news */
 		args[n++] = (char *)"--log-level=lib.eal:error";
-		if (hugepages_free()) {
+		/*
+		 * bench: the trunk tables (~130 MiB of LPM) and, per worker,
+		 * the whole capture in mbufs must fit in what is free
+		 */
+		long need_mb = o->bench_s == 0 ? 1 : 192 + (long)nw * (long)(frames * 2560 >> 20) +
+			16 * (long)nw;
+
+		if (hugepages_free_mb() >= need_mb) {
 			args[n++] = (char *)"--in-memory";
 		} else {
 			/* --no-huge implies legacy memory, which rules out --in-memory */
@@ -372,7 +382,7 @@ main(int argc, char **argv)
 		return SG_EXIT_USAGE;
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
-	if (eal_start(argv[0], &o, &cfg) != 0)
+	if (eal_start(argv[0], &o, &cfg, n_times) != 0)
 		return SG_EXIT_RUNTIME;
 	if (o.pcap != NULL) {
 		off = (struct dp_offline_opts){

@@ -89,8 +89,8 @@ def main():
                 fmt(stat(mode, w, "mpps", True), 2), fmt(stat(mode, w, "mpps"), 2),
                 fmt(stat(mode, w, "gbps"), 2),
                 fmt(stat(mode, w, "hs_matches_per_packet"), 2) if mode != "io" else "-",
-                fmt(stat(mode, w, "sip_messages_per_packet"), 3, ) if mode != "io" else "-",
-                fmt(100 * stat(mode, w, "retrans_share"), 2) + "%" if mode != "io" else "-"))
+                fmt(stat(mode, w, "sip_messages_per_packet", True), 3) if mode != "io" else "-",
+                fmt(100 * stat(mode, w, "retrans_share", True), 2) + "%" if mode != "io" else "-"))
     out.append("")
 
     tsh = [float(x) for x in open(a.tshark) if x.strip()]

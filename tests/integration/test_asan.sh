@@ -75,7 +75,11 @@ run_offline() {
 	if [ "$rc" -ne 0 ] || grep -qE 'Sanitizer|runtime error' "$tmp/err" ||
 		! jq -e '.source.packets > 0' "$tmp/out.json" >/dev/null 2>&1; then
 		echo "FAIL offline $label: exit $rc"
-		grep -m 8 -E 'ERROR|SUMMARY|runtime error|#[0-5] |leak' "$tmp/err" | sed 's/^/     /'
+		if grep -qE 'Sanitizer|runtime error' "$tmp/err"; then
+			grep -m 8 -E 'ERROR|SUMMARY|runtime error|#[0-5] |leak' "$tmp/err"
+		else
+			tail -n 2 "$tmp/err"
+		fi | sed 's/^/     /'
 		failed=$((failed + 1))
 	else
 		echo "ok   offline $label ($(jq .source.packets "$tmp/out.json") packets)"

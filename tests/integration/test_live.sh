@@ -6,9 +6,9 @@
 # lcores), sipguard-ctrl and sipguardctl, on the namespace test bed of
 # scripts/record, while dumpcap records the same interface.
 #
-# Two dialing phases with a quiet gap between them. In the middle of the
-# first, sipguard-ctrl is killed with -9 and started again: its totals must
-# still end up exact. At the end, `sipguardctl -j totals` must equal the
+# Two dialing phases with a quiet gap between them. Late in the first, with
+# calls and 503s in flight, sipguard-ctrl is killed with -9 and started
+# again: its totals must still end up exact. At the end, `sipguardctl -j totals` must equal the
 # oracle's counts over dumpcap's capture, and the dataplane must have
 # received exactly the frames dumpcap saw (both start before any traffic
 # and stop after it has ceased, and the kernel's own counters on the veth
@@ -58,8 +58,8 @@ for t in sipp kamailio dumpcap capinfos tshark nft ip ethtool jq python3; do
 done
 hp_free=$(awk '/^HugePages_Free:/ {print $2}' /proc/meminfo)
 grep -qs ' hugetlbfs ' /proc/mounts || skip "no hugetlbfs mounted: run scripts/setup"
-[ "${hp_free:-0}" -ge 64 ] ||
-	skip "live mode needs hugepages: ${hp_free:-0} free, 64 wanted (scripts/setup)"
+[ "${hp_free:-0}" -ge 128 ] ||
+	skip "live mode needs hugepages: ${hp_free:-0} free, 128 (256 MB) wanted (scripts/setup)"
 python3 -c 'import os, sys; sys.exit(0 if {0, 1} <= os.sched_getaffinity(0) else 1)' ||
 	skip "dataplane.lcores maps onto CPUs 0 and 1: both must be available"
 case "$dial" in
@@ -109,7 +109,7 @@ cleanup() {
 	lv_dpdk_clean "$TB_ID"
 	lv_dpdk_clean "${TB_ID}x"
 	if [ "${KEEP:-0}" = 1 ] || [ "$rc" -ne 0 ] || [ "$failed" -ne 0 ]; then
-		echo "live: logs and capture in $TB_DIR"
+		echo "live: logs and capture in $TB_DIR" >&2
 	else
 		rm -rf "$TB_DIR"
 	fi
@@ -319,33 +319,54 @@ trunks_table() {
 		cmp -s "$TB_DIR/trunks-a.json" "$TB_DIR/trunks-b.json" && break
 	done
 	python3 - "$TB_DIR/trunks-a.json" "$TB_DIR/trunks.txt" <<'PY'
-import json, sys
+import json, re, sys
 rows = json.load(open(sys.argv[1]))["trunks"]
 lines = open(sys.argv[2]).read().splitlines()
-if not lines or lines[0].split()[:3] != ["NAME", "CPS/AGREED", "CALLS/MAX"]:
-    print("     no table header: %r" % lines[:1])
+# Columns are two or more blanks apart; a heading may hold one ("503 %"),
+# a cell none.
+heads = re.split(r"\s{2,}", lines[0].strip()) if lines else []
+def r(v, scale=1):
+    return "-" if v is None else "%.1f" % (v * scale)
+def state(t):
+    s = t.get("state") if isinstance(t.get("state"), str) else "-"
+    return s + ("+alert" if t.get("alerting") is True else "")
+def limit(t):
+    v = t.get("limit_cps")
+    return "%d" % v if isinstance(v, int) and not isinstance(v, bool) else "-"
+want_cols = {
+    "NAME": lambda t: t["name"],
+    "CPS/AGREED": lambda t: "%d/%d" % (t["cps"], t["cps_agreed"]),
+    "CALLS/MAX": lambda t: "%d/%d" % (t["concurrent"], t["max_concurrent"]),
+    "503/S": lambda t: r(t["r503_per_s"]),
+    "503 %": lambda t: r(t["share_503_pct"]),
+    "ANSWER %": lambda t: r(t["answer_ratio"], 100),
+    "STATE": state,
+    "LIMIT": limit,
+}
+core = ["NAME", "CPS/AGREED", "CALLS/MAX", "503/S", "503 %", "ANSWER %"]
+if heads[:6] != core:
+    print("     table header %r" % heads)
     sys.exit(1)
+other = [h for h in heads if h not in want_cols]
+if other:
+    print("     columns not checked: %s" % ", ".join(other))
 table = {}
 for ln in lines[1:]:
     f = ln.split()
-    if len(f) != 6:
-        print("     bad row: %r" % ln)
+    if len(f) != len(heads):
+        print("     row does not fit the header %r: %r" % (heads, ln))
         sys.exit(1)
-    table[f[0]] = f[1:]
-def r(v, scale=1):
-    return "-" if v is None else "%.1f" % (v * scale)
+    table[f[0]] = dict(zip(heads, f))
 bad = 0
 if set(table) != {t["name"] for t in rows}:
     print("     names: table %s, json %s" % (sorted(table), sorted(t["name"] for t in rows)))
     bad += 1
 for t in rows:
-    want = ["%d/%d" % (t["cps"], t["cps_agreed"]),
-            "%d/%d" % (t["concurrent"], t["max_concurrent"]),
-            r(t["r503_per_s"]), r(t["share_503_pct"]), r(t["answer_ratio"], 100)]
-    got = table.get(t["name"])
-    if got != want:
-        print("     %s: table %s, json %s" % (t["name"], got, want))
-        bad += 1
+    got = table.get(t["name"], {})
+    for h in heads:
+        if h in want_cols and got.get(h) != want_cols[h](t):
+            print("     %s %s: table %r, json %r" % (t["name"], h, got.get(h), want_cols[h](t)))
+            bad += 1
 sys.exit(1 if bad else 0)
 PY
 }
@@ -363,6 +384,15 @@ share_503() {
 		"$TB_DIR/trunks-a.json" >/dev/null
 }
 check "trunks: both carriers show a 503 share" share_503
+
+watch_json() {
+	ctl_ -j watch -n 2 -i 0.2 >"$TB_DIR/watch.txt" || return 1
+	[ "$(wc -l <"$TB_DIR/watch.txt")" -eq 2 ] &&
+		jq -e -s 'length == 2 and all(.[]; (.trunks | map(.name) |
+			index("carrier-a") != null and index("carrier-b") != null))' \
+			"$TB_DIR/watch.txt" >/dev/null
+}
+check "watch -j -n 2: two refreshes of the trunks, one JSON line each" watch_json
 
 # --- trunk NAME: the 1 s series against the totals ------------------------------
 # A restarted control plane takes what the workers republish as its
