@@ -160,7 +160,8 @@ ctl_policy_create(const struct cfg_policy *conf, uint32_t n_trunks, const char *
 	struct ctl_policy *p;
 	uint32_t i, j;
 
-	if (conf == NULL || n_trunks == 0 || n_trunks > SG_MAX_TRUNKS || agreed_cps == NULL)
+	/* no trunks is a valid config (everything unmatched): nothing to decide */
+	if (conf == NULL || n_trunks > SG_MAX_TRUNKS || (n_trunks > 0 && agreed_cps == NULL))
 		return NULL;
 	p = calloc(1, sizeof(*p) + n_trunks * sizeof(p->trunks[0]));
 	if (p == NULL)

@@ -97,16 +97,16 @@ usage(FILE *f)
 		   "  -h, --help         this text\n");
 }
 
-/* The runtime directory DPDK uses for a file prefix (as root). */
+/* A file in the runtime directory DPDK uses for a file prefix. */
 static void
-config_file(const char *prefix, char *buf, size_t len)
+runtime_file(const char *prefix, const char *name, char *buf, size_t len)
 {
 	const char *dir = getenv("XDG_RUNTIME_DIR");
 
 	if (getuid() == 0 || dir == NULL)
-		snprintf(buf, len, "/var/run/dpdk/%s/config", prefix);
+		snprintf(buf, len, "/var/run/dpdk/%s/%s", prefix, name);
 	else
-		snprintf(buf, len, "%s/dpdk/%s/config", dir, prefix);
+		snprintf(buf, len, "%s/dpdk/%s/%s", dir, prefix, name);
 }
 
 /* ---- API commands: each returns a new reference or NULL with *status ---- */
@@ -386,6 +386,23 @@ rates(struct ctl_ctx *c, uint64_t now)
 	c->rate_ns = now;
 }
 
+/* Start the rate counters from what the dataplane has now, not from 0. */
+static void
+rates_seed(struct ctl_ctx *c, uint64_t now)
+{
+	const struct sg_shm *shm = c->shm;
+	unsigned int i;
+
+	for (i = 0; i < shm->n_ports; i++)
+		c->prev_port_rx[i] = shm->ports[i].rx_packets;
+	for (i = 0; i < shm->n_workers; i++) {
+		c->prev_w_packets[i] = shm->workers[i].packets;
+		c->prev_w_busy[i] = shm->workers[i].busy_cycles;
+		c->prev_w_total[i] = shm->workers[i].total_cycles;
+	}
+	c->rate_ns = now;
+}
+
 static int
 attach(struct ctl_ctx *c)
 {
@@ -435,7 +452,7 @@ main(int argc, char **argv)
 	static struct sg_config cfg;
 	static struct ctl_ctx c;
 	const char *config = NULL;
-	char err[512], lcores[64], prefix[96], cfile[256];
+	char err[512], lcores[64], prefix[96], cfile[256], rfile[256];
 	char *eargs[16];
 	struct ctl_server *srv = NULL;
 	uint64_t last_s = 0;
@@ -477,13 +494,18 @@ main(int argc, char **argv)
 		return CTL_EXIT_USAGE;
 	}
 
-	/* a secondary cannot retry EAL init: look for a live primary first */
-	config_file(cfg.dp.file_prefix, cfile, sizeof(cfile));
-	while (!rte_eal_primary_proc_alive(cfile)) {
+	/*
+	 * A secondary cannot retry EAL init, and one that attaches while the
+	 * primary is still probing its ports fails inside EAL: wait for a
+	 * live primary that has said it is ready.
+	 */
+	runtime_file(cfg.dp.file_prefix, "config", cfile, sizeof(cfile));
+	runtime_file(cfg.dp.file_prefix, SG_READY_FILE, rfile, sizeof(rfile));
+	while (!rte_eal_primary_proc_alive(cfile) || access(rfile, F_OK) != 0) {
 		if (!wait) {
-			fprintf(stderr, "sipguard-ctrl: the dataplane is not running (no live "
-					"primary at %s); start sipguard first or use --wait\n",
-				cfile);
+			fprintf(stderr, "sipguard-ctrl: the dataplane is not running%s (no live, "
+					"ready primary at %s); start sipguard first or use --wait\n",
+				rte_eal_primary_proc_alive(cfile) ? " yet" : "", cfile);
 			ctl_sinks_free(c.sinks);
 			return CTL_EXIT_NO_DATAPLANE;
 		}
@@ -556,7 +578,7 @@ main(int argc, char **argv)
 		goto out;
 	}
 	c.start_ns = wall_ns();
-	c.rate_ns = c.start_ns;
+	rates_seed(&c, c.start_ns);
 	c.dataplane_alive = 1;
 	/* ask every worker to republish all its trunks: we start empty */
 	__atomic_fetch_add(&c.shm->ctrl_generation, 1, __ATOMIC_RELEASE);

@@ -8,7 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <rte_cycles.h>
 #include <rte_eal.h>
@@ -316,6 +318,8 @@ dp_run_live(const struct sg_config *cfg, const char *config_path, volatile int *
 	struct dp_app a;
 	const struct rte_memzone *mz;
 	unsigned int lcore, i, q, n_queues = 0, launched = 0;
+	char ready[PATH_MAX] = "";
+	FILE *rf;
 	char err[512];
 	int ret;
 
@@ -328,6 +332,9 @@ dp_run_live(const struct sg_config *cfg, const char *config_path, volatile int *
 			config_path, n_queues, n_queues, rte_lcore_count() - 1);
 		return SG_EXIT_USAGE;
 	}
+	/* a ready file left by a dataplane that crashed must not invite ctrl in */
+	snprintf(ready, sizeof(ready), "%s/%s", rte_eal_get_runtime_dir(), SG_READY_FILE);
+	unlink(ready);
 	ret = app_init(&a, cfg, config_path, cfg->dp.mbufs);
 	if (ret != 0)
 		goto out;
@@ -406,6 +413,12 @@ dp_run_live(const struct sg_config *cfg, const char *config_path, volatile int *
 		}
 		launched++;
 	}
+	snprintf(ready, sizeof(ready), "%s/%s", rte_eal_get_runtime_dir(), SG_READY_FILE);
+	rf = fopen(ready, "w");
+	if (rf != NULL) {
+		fprintf(rf, "%ld\n", (long)getpid());
+		fclose(rf);
+	}
 	fprintf(stderr, "sipguard: running: %u port(s), %u worker(s), %u trunk(s)\n",
 		a.n_ports, a.n_workers, cfg->n_trunks);
 
@@ -414,11 +427,14 @@ dp_run_live(const struct sg_config *cfg, const char *config_path, volatile int *
 		live_port_stats(&a, shm);
 		rte_delay_us_sleep(100000);
 	}
+	unlink(ready);
 	rte_eal_mp_wait_lcore();
 	live_port_stats(&a, shm);
 	fprintf(stderr, "sipguard: stopped\n");
 	ret = 0;
 out:
+	if (ready[0] != '\0')
+		unlink(ready);
 	if (ret != 0 && launched > 0) {
 		*quit = 1;
 		rte_eal_mp_wait_lcore();

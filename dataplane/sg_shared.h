@@ -149,6 +149,12 @@ sg_source_counters_add(struct sg_source_counters *dst, const struct sg_source_co
  * the dataplane is not running (or runs with another --file-prefix).
  */
 #define SG_SHM_NAME "sg_shm"            /* memzone: struct sg_shm */
+/*
+ * File in the EAL runtime directory (/var/run/dpdk/PREFIX/) that exists
+ * while the dataplane is up and serving: a secondary that attaches before
+ * the primary's ports exist would fail inside EAL, so ctrl waits for it.
+ */
+#define SG_READY_FILE "sipguard.ready"
 #define SG_RING_PUB_FMT "sg_pub_%u"     /* per worker, SP/SC: struct sg_pub * */
 #define SG_RING_EVT_FMT "sg_evt_%u"     /* per worker, SP/SC: struct sg_event * */
 #define SG_POOL_PUB "sg_pub_pool"       /* mempool of struct sg_pub */

@@ -19,6 +19,10 @@
 #   lv_carriers_up SECONDS        # carriers, UAS, ACK drops; waits until listening
 #   lv_dial_start TAG SECONDS PORT  # one phase of ramping dialers
 #   lv_dial_wait TAG SECONDS      # wait for that phase to finish
+#   lv_spawn NAME cmd...          # like tb_spawn, in the root namespace
+#   lv_link_frames                # frames over the carrier veth so far
+#   lv_link_quiet SECONDS MAX     # wait for SECONDS without a frame
+#   lv_dpdk_clean PREFIX          # hugepage files and runtime dir of a prefix
 
 LV_CPS_A=30
 LV_CPS_B=20

@@ -548,7 +548,7 @@ lp_dialers_stop() {
 # the same run, the trouble, Retry-After and oc dialers. Leaves
 # LP_T0_RUN / LP_TEND_RUN (epoch seconds of the dialing span).
 lp_run() {
-	local run=$1 conf=$2 dial=$3 cases=$4 t0 yfile="" dialers ramp_args
+	local run=$1 conf=$2 dial=$3 cases=$4 t0 t yfile="" dialers ramp_args
 	dialers=("dial-loop-$run")
 	lp_ctrl_up "ctrl-$run" "$conf" || return 1
 	lp_capture_start "capture-$run" "$TB_DIR/$run.pcapng" || return 1
@@ -581,6 +581,11 @@ lp_run() {
 	"$LP_CTL" -s "$TB_DIR/ctrl.sock" -j directives -n 256 >"$TB_DIR/$run.directives.json" \
 		2>/dev/null || true
 	"$LP_CTL" -s "$TB_DIR/ctrl.sock" -j status >"$TB_DIR/$run.status.json" 2>/dev/null || true
+	# The control plane's own 1 s series, to set beside the capture's.
+	for t in loop trouble retry oc; do
+		"$LP_CTL" -s "$TB_DIR/ctrl.sock" -j trunk "$t" >"$TB_DIR/$run.trunk-$t.json" \
+			2>/dev/null || true
+	done
 	tb_stop "ctrl-$run"
 	[ "$cases" = 1 ] && tb_stop carrier-trouble
 	LP_T0=$t0

@@ -891,7 +891,17 @@ test_bad_input(void **state)
 
 	(void)state;
 	assert_null(ctl_policy_create(NULL, 1, names, cps, NULL));
-	assert_null(ctl_policy_create(&c, 0, names, cps, NULL));
+	/* no trunks is valid (everything unmatched): a policy that decides nothing */
+	p = ctl_policy_create(&c, 0, names, NULL, NULL);
+	assert_non_null(p);
+	{
+		struct ctl_policy_input none[1];
+		struct ctl_directive d[2];
+
+		memset(none, 0, sizeof(none));
+		assert_int_equal(ctl_policy_second(p, 1000, none, d, 2), 0);
+	}
+	ctl_policy_free(p);
 	assert_null(ctl_policy_create(&c, SG_MAX_TRUNKS + 1, names, cps, NULL));
 	assert_null(ctl_policy_create(&c, 1, names, NULL, NULL));
 	ctl_policy_free(NULL);

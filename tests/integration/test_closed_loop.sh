@@ -1,0 +1,317 @@
+#!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
+#
+# The closed loop, live: sipguard (DPDK primary on the carrier's veth),
+# sipguard-ctrl (in the dialer namespace, its SIPp adapter on the dialers'
+# control ports) and real carriers (scripts/lib/loop.sh).
+#
+# Case 1, in two runs: a dialer ramping 10 -> 100 CPS into a carrier that
+#   takes 30 and answers 503 (Retry-After: 2) above it. Run A, open loop:
+#   sipguard decides but nothing applies it. Run B, closed loop: the
+#   adapter drives the dialer. Checked: in B sipguard paused or throttled
+#   with cause over-limit, the dialer's rate on the wire fell after it,
+#   and B's 503 share is lower than A's.
+# Case 2 (run B): a 5 CPS dialer into a carrier that, from 12 s in, turns
+#   a random 8 % of INVITEs away with 503: an alert with cause
+#   carrier-trouble, and no pause or throttle.
+# Case 3 (run B): a 40 CPS dialer into a 30 CPS carrier whose 503s say
+#   Retry-After: 10: a pause of at least 10 s, and no new INVITE on the
+#   wire for at least 9 s after it. A 20 CPS dialer into a carrier whose
+#   answers carry oc=50 (loss) in the top Via: a throttle with cause
+#   overload-control to about half the rate, and the rate on the wire
+#   falls to it.
+# Then the offline replay of run B's capture (`sipguard --pcap
+# --directives --json`) must give each trunk the same first directive
+# (action and cause) and the same kinds of directive as the live run.
+#
+# Timings (onset to directive, steady 503 share, capacity used) are
+# measured and reported, never asserted: they go to closed-loop.md in
+# LOOP_OUT (default: the work directory), with the PNG of case 1.
+#
+# Environment:
+#   SIPGUARD            sipguard binary (default build/dataplane/sipguard);
+#                       sipguard-ctrl and sipguardctl from the same build
+#   LOOP_DIAL_SECONDS   dialing per run (default 50, 40..90)
+#   LOOP_OUT            where the figures and the PNG go
+#   LOOP_LCORES         dataplane.lcores (default 0@0,1@1)
+#   KEEP=1              keep the work directory (also kept on failure)
+# Exit: 0 pass, 1 fail, 77 skip (not root, no hugepages, binaries or
+# tools missing).
+
+# Checks are functions run through check(), not unreachable code.
+# shellcheck disable=SC2317
+set -uo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+LP_SIPGUARD=${SIPGUARD:-$root/build/dataplane/sipguard}
+bin=$(dirname "$(dirname "$LP_SIPGUARD")")
+LP_CTRL=${SIPGUARD_CTRL:-$bin/ctrl/sipguard-ctrl}
+LP_CTL=${SIPGUARDCTL:-$bin/ctrl/sipguardctl}
+dial=${LOOP_DIAL_SECONDS:-50}
+time_limit=${LOOP_TIME_LIMIT:-330}
+
+skip() {
+	echo "SKIP: $*"
+	exit 77
+}
+
+[ "$(id -u)" -eq 0 ] || skip "needs root (network namespaces, hugepages)"
+for b in "$LP_SIPGUARD" "$LP_CTRL" "$LP_CTL"; do
+	[ -x "$b" ] || skip "$b not built (set SIPGUARD)"
+done
+for t in sipp kamailio dumpcap tshark gnuplot nft ip ethtool jq python3; do
+	command -v "$t" >/dev/null || skip "$t missing: run scripts/setup"
+done
+grep -qs ' hugetlbfs ' /proc/mounts || skip "no hugetlbfs mounted: run scripts/setup"
+hp_free=$(awk '/^HugePages_Free:/ {print $2}' /proc/meminfo)
+[ "${hp_free:-0}" -ge 48 ] ||
+	skip "live mode needs hugepages: ${hp_free:-0} free, 48 wanted (scripts/setup)"
+case "$dial" in
+'' | *[!0-9]*) skip "LOOP_DIAL_SECONDS must be a number of seconds" ;;
+esac
+if [ "$dial" -lt 40 ] || [ "$dial" -gt 90 ]; then
+	skip "LOOP_DIAL_SECONDS must be 40..90"
+fi
+
+# shellcheck source=scripts/lib/testbed.sh
+. "$root/scripts/lib/testbed.sh"
+# shellcheck source=scripts/lib/loop.sh
+. "$root/scripts/lib/loop.sh"
+
+passed=0
+failed=0
+check() {
+	local what=$1
+	shift
+	if "$@"; then
+		echo "ok   $what"
+		passed=$((passed + 1))
+	else
+		echo "FAIL $what"
+		failed=$((failed + 1))
+	fi
+}
+note() {
+	echo "     $*"
+}
+
+tb_init
+out=${LOOP_OUT:-$TB_DIR}
+mkdir -p "$out"
+t_start=$SECONDS
+watchdog=
+
+cleanup() {
+	local rc=$?
+	trap - EXIT INT TERM
+	[ -n "$watchdog" ] && kill "$watchdog" 2>/dev/null && wait "$watchdog" 2>/dev/null
+	tb_down
+	lp_dpdk_clean "$TB_ID"
+	lp_dpdk_clean "${TB_ID}o"
+	if [ "${KEEP:-0}" = 1 ] || [ "$rc" -ne 0 ] || [ "$failed" -ne 0 ]; then
+		echo "loop: logs and captures in $TB_DIR"
+	else
+		rm -rf "$TB_DIR"
+	fi
+	exit "$rc"
+}
+finish() {
+	echo "loop: $((SECONDS - t_start)) s"
+	echo "$passed passed, $failed failed"
+	[ "$failed" -eq 0 ] && exit 0
+	exit 1
+}
+abort() {
+	echo "FAIL $*"
+	failed=$((failed + 1))
+	finish
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'echo "FAIL time limit of $time_limit s reached"; failed=$((failed + 1));
+	echo "$passed passed, $failed failed"; exit 1' TERM
+(
+	trap 'kill "$nap" 2>/dev/null; exit 0' TERM
+	sleep "$time_limit" &
+	nap=$!
+	wait "$nap" && kill -TERM $$ 2>/dev/null
+) &
+watchdog=$!
+
+# --- test bed, carriers, dataplane -------------------------------------------
+tb_up || abort "test bed did not come up"
+lp_init
+lp_conf "$TB_DIR/a.conf" "$TB_DIR/a.jsonl" 0
+lp_conf "$TB_DIR/b.conf" "$TB_DIR/b.jsonl" 1
+lp_carriers_up $((3 * dial + 120)) || abort "carriers did not start"
+lp_sipguard_up "$TB_DIR/b.conf" || abort "sipguard did not start"
+
+# --- run A: open loop; run B: closed loop, with cases 2 and 3 ----------------
+echo "loop: run A (open loop), ${dial}s"
+lp_run a "$TB_DIR/a.conf" "$dial" 0 || abort "run A did not complete"
+sleep 3
+echo "loop: run B (closed loop; trouble, Retry-After and oc dialers), ${dial}s"
+lp_run b "$TB_DIR/b.conf" "$dial" 1 || abort "run B did not complete"
+# shellcheck disable=SC2154 # set by lp_run through printf -v
+lp_measure "$TB_DIR/a.pcapng" "$TB_DIR/a.jsonl" "$LP_T0_a" "$LP_TEND_a" "$TB_DIR/a.json" ||
+	abort "could not measure run A"
+# shellcheck disable=SC2154
+lp_measure "$TB_DIR/b.pcapng" "$TB_DIR/b.jsonl" "$LP_T0_b" "$LP_TEND_b" "$TB_DIR/b.json" ||
+	abort "could not measure run B"
+
+# The live directives, as the control API kept them, are the file's.
+same_as_api() {
+	local r=$1
+	python3 - "$TB_DIR/$r.jsonl" "$TB_DIR/$r.directives.json" <<'PY'
+import json, sys
+f = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+a = json.load(open(sys.argv[2]))["directives"]
+key = lambda d: (d["seq"], d["trunk"], d["action"], d["cause"], d["cps_limit"], d["duration_s"])
+print("     %d directives in the file, %d from the API" % (len(f), len(a)))
+sys.exit(0 if f and [key(d) for d in f] == [key(d) for d in a] else 1)
+PY
+}
+check "run A: the directives file holds what sipguardctl directives -j shows" same_as_api a
+check "run B: the directives file holds what sipguardctl directives -j shows" same_as_api b
+
+# jqb FILE EXPR: jq -e on a measurement, silently.
+jqb() {
+	jq -e "$2" "$1" >/dev/null
+}
+
+# --- case 1 ------------------------------------------------------------------
+for r in a b; do
+	note "run $r: $(jq -c '.trunks.loop | {new_invites: .totals.inv, r503: .totals["503"],
+		answered: .totals["2xx"], onset, first: (.first_action |
+		if . then {action, cause, cps_limit, duration_s} else null end),
+		rate_before, rate_after}' "$TB_DIR/$r.json")"
+done
+both_503() {
+	jqb "$TB_DIR/a.json" '.trunks.loop.totals["503"] > 0' &&
+		jqb "$TB_DIR/b.json" '.trunks.loop.totals["503"] > 0'
+}
+check "case 1: both runs met the carrier's limit (503s in the capture)" both_503
+check "case 1 B: sipguard paused or throttled the trunk with cause over-limit" \
+	jqb "$TB_DIR/b.json" '[.trunks.loop.directives[] |
+		select((.action == "pause" or .action == "throttle") and .cause == "over-limit")] |
+		length > 0'
+check "case 1 B: the dialer's new INVITEs/s on the wire fell after the first directive" \
+	jqb "$TB_DIR/b.json" '.trunks.loop | .rate_after < .rate_before'
+# The adapter's commands reached SIPp: its own statistics show the
+# target rate set below the ramp's last step after the first directive.
+sipp_obeyed() {
+	python3 - "$TB_DIR/dial-loop-b.stat.csv" "$TB_DIR/b.json" <<'PY'
+import csv, json, sys
+rows = list(csv.reader(open(sys.argv[1]), delimiter=";"))
+if len(rows) < 3:
+    sys.exit(1)
+h = rows[0]
+ti, ri = h.index("CurrentTime"), h.index("TargetRate")
+first = json.load(open(sys.argv[2]))["trunks"]["loop"]["first_action"]
+ft = first["time"]
+pts = [(float(r[ti].split("\t")[-1]), float(r[ri])) for r in rows[1:] if len(r) > ri]
+before = max([v for t, v in pts if t < ft] or [0])
+after = [v for t, v in pts if ft + 3 <= t <= ft + 15]
+print("     sipp TargetRate: up to %g before the first directive, %s in the 3..15 s after"
+      % (before, sorted(set(after))))
+sys.exit(0 if after and max(after) < before else 1)
+PY
+}
+check "case 1 B: SIPp's TargetRate (-trace_stat) went down on the adapter's command" sipp_obeyed
+check "case 1: run B's 503 share is lower than run A's" \
+	python3 -c 'import json, sys
+a, b = (json.load(open(p))["trunks"]["loop"]["share_503"] for p in sys.argv[1:3])
+print("     503 share: A %.1f %%, B %.1f %%" % (100 * a, 100 * b))
+sys.exit(0 if b < a else 1)' "$TB_DIR/a.json" "$TB_DIR/b.json"
+check "case 1 A: no directive reached the dialer (it ramped on past 60 CPS)" \
+	jqb "$TB_DIR/a.json" '[.trunks.loop.series[] | .[1]] | max > 60'
+
+# --- case 2 ------------------------------------------------------------------
+note "trouble: $(jq -c '.trunks.trouble | {new_invites: .totals.inv, r503: .totals["503"],
+	directives: [.directives[] | "\(.action) \(.cause)"]}' "$TB_DIR/b.json")"
+check "case 2: the trouble carrier answered some INVITEs with 503" \
+	jqb "$TB_DIR/b.json" '.trunks.trouble.totals["503"] >= 2'
+check "case 2: sipguard raised an alert with cause carrier-trouble" \
+	jqb "$TB_DIR/b.json" '[.trunks.trouble.directives[] |
+		select(.action == "alert" and .cause == "carrier-trouble")] | length > 0'
+check "case 2: and neither paused nor throttled that trunk" \
+	jqb "$TB_DIR/b.json" '[.trunks.trouble.directives[] |
+		select(.action == "pause" or .action == "throttle")] | length == 0'
+
+# --- case 3: Retry-After -----------------------------------------------------
+note "retry: $(jq -c '.trunks.retry | {first: (.first_action | if . then {action, cause,
+	duration_s} else null end), gap_after_first}' "$TB_DIR/b.json")"
+check "case 3: the first directive for the Retry-After carrier is a pause of >= 10 s" \
+	jqb "$TB_DIR/b.json" '.trunks.retry.first_action | .action == "pause" and
+		.duration_s >= 10 and .cause == "retry-after"'
+check "case 3: no new INVITE toward it for >= 9 s after that pause" \
+	jqb "$TB_DIR/b.json" '.trunks.retry.gap_after_first.seconds >= 9'
+
+# --- case 3: RFC 7339 overload control ---------------------------------------
+note "oc: $(jq -c '.trunks.oc | {first: (.first_action | if . then {action, cause, cps_limit,
+	ev_cps: .evidence.cps, oc: .evidence.oc} else null end), rate_before, rate_after}' \
+	"$TB_DIR/b.json")"
+check "case 3: the oc carrier's first directive is a throttle with cause overload-control" \
+	jqb "$TB_DIR/b.json" '.trunks.oc.first_action | .action == "throttle" and
+		.cause == "overload-control" and .evidence.oc == 50'
+check "case 3: to about half the rate it had (oc=50, loss): 35..65 % of 20 CPS" \
+	jqb "$TB_DIR/b.json" '.trunks.oc.first_action.cps_limit | . >= 7 and . <= 13'
+check "case 3: and the dialer's rate on the wire fell below 70 % of what it was" \
+	jqb "$TB_DIR/b.json" '.trunks.oc | .rate_after < 0.7 * .rate_before'
+
+# --- offline replay of run B ---------------------------------------------------
+lp_conf_offline "$TB_DIR/b.conf" "$TB_DIR/offline.conf"
+if "$LP_SIPGUARD" -c "$TB_DIR/offline.conf" --pcap "$TB_DIR/b.pcapng" --directives --json \
+	>"$TB_DIR/replay.jsonl" 2>"$TB_DIR/replay.err"; then
+	replay_same() {
+		python3 - "$TB_DIR/b.jsonl" "$TB_DIR/replay.jsonl" <<'PY'
+import json, sys
+def load(p):
+    out = {}
+    for l in open(p):
+        l = l.strip()
+        if l.startswith("{"):
+            d = json.loads(l)
+            if "action" in d:
+                out.setdefault(d["trunk"], []).append(d)
+    return out
+live, rep = load(sys.argv[1]), load(sys.argv[2])
+bad = 0
+for t in sorted(set(live) | set(rep)):
+    lv, rp = live.get(t, []), rep.get(t, [])
+    kl = sorted({(d["action"], d["cause"]) for d in lv})
+    kr = sorted({(d["action"], d["cause"]) for d in rp})
+    fl = (lv[0]["action"], lv[0]["cause"]) if lv else None
+    fr = (rp[0]["action"], rp[0]["cause"]) if rp else None
+    dt = rp[0]["time"] - lv[0]["time"] if lv and rp else None
+    print("     %-8s live %d %s | replay %d %s | first %s / %s, replay - live %s s" %
+          (t, len(lv), kl, len(rp), kr, fl, fr, "-" if dt is None else "%+.1f" % dt))
+    if fl != fr or kl != kr:
+        bad += 1
+sys.exit(1 if bad or not live else 0)
+PY
+	}
+	check "offline replay of run B: the same first directive and kinds on every trunk" \
+		replay_same
+else
+	check "offline replay of run B ran ($(head -n 1 "$TB_DIR/replay.err"))" false
+fi
+
+# --- figures -------------------------------------------------------------------
+{
+	echo "Case 1: a dialer ramping 10 -> 100 CPS (+10 every 3 s, ${dial} s) into a"
+	echo "carrier that takes $LP_CPS CPS (Kamailio pipelimit; 503 with Retry-After: $LP_RA_LOOP above)."
+	echo "Measured from dumpcap captures of the carrier's link; seconds since the dialer started."
+	echo
+	lp_table "$TB_DIR/a.json" "$TB_DIR/b.json"
+} >"$out/closed-loop.md"
+cp "$TB_DIR/a.json" "$out/closed-loop-a.json"
+cp "$TB_DIR/b.json" "$out/closed-loop-b.json"
+if lp_plot "$TB_DIR/a.json" "$TB_DIR/b.json" "$out/closed-loop.png"; then
+	note "figures: $out/closed-loop.md, $out/closed-loop.png"
+else
+	note "gnuplot failed; figures in $out/closed-loop.md"
+fi
+cat "$out/closed-loop.md"
+finish
