@@ -598,8 +598,11 @@ ctl_render_sparkline(char *dst, size_t dstlen, json_t *series)
 		x = json_is_number(v) ? json_number_value(v) : 0;
 		idx = 0;
 		if (x > 0 && max > 0) {
-			/* rounded up, so any positive value rises above zero */
-			q = x * 7 / max;
+			/*
+			 * rounded up, so any positive value rises above zero;
+			 * x / max <= 1 first, so a huge x cannot overflow
+			 */
+			q = x / max * 7;
 			idx = (int)q;
 			if ((double)idx < q)
 				idx++;

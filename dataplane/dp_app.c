@@ -4,6 +4,7 @@
  * app_init and released in the reverse order by app_fini, whatever failed
  * in between.
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,7 +67,8 @@ app_init(struct dp_app *a, const struct sg_config *cfg, const char *config_path,
 	a->trunks = dp_trunks_create(cfg, "sg_trunks", socket, err, sizeof(err));
 	if (a->trunks == NULL) {
 		fprintf(stderr, "sipguard: %s: %s\n", config_path, err);
-		return SG_EXIT_USAGE;
+		/* out of memory is the machine's problem, not the config's */
+		return rte_errno == ENOMEM ? SG_EXIT_RUNTIME : SG_EXIT_USAGE;
 	}
 	a->sh = rte_zmalloc_socket("dp_shared", sizeof(*a->sh), RTE_CACHE_LINE_SIZE, socket);
 	a->mp = rte_pktmbuf_pool_create("sg_mbuf", mbufs, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,

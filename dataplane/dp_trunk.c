@@ -158,7 +158,9 @@ dp_trunks_create(const struct sg_config *cfg, const char *name, int socket_id, c
 	if (t->lpm4 == NULL || t->lpm6 == NULL) {
 		snprintf(err, errlen, "trunk table: cannot create LPM: %s",
 			rte_strerror(rte_errno));
-		goto fail;
+		dp_trunks_free(t);
+		rte_errno = ENOMEM;
+		return NULL;
 	}
 	for (i = 0; i < t->n_entries; i++) {
 		const struct cfg_prefix *p = &t->entries[i].prefix;

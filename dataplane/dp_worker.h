@@ -26,8 +26,12 @@
 #include "dp_trunk.h"
 #include "sg_shared.h"
 
-/* Largest frame we classify; larger chained mbufs are counted and skipped. */
-#define DP_WORKER_BOUNCE 65536
+/*
+ * Largest frame we classify: a 64 KiB IP datagram plus the largest link
+ * header we decode (SLL or Ethernet with two VLAN tags) and an IPv6
+ * header. Larger chained mbufs are counted and skipped.
+ */
+#define DP_WORKER_BOUNCE (65536 + 128)
 
 /* Shared by all workers, read-only after start-up. */
 struct dp_worker_shared {

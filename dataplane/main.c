@@ -320,10 +320,10 @@ eal_start(char *prog, const struct sg_opts *o, const struct sg_config *cfg, uint
 		/* the hugepage sizes it did not find are not news */
 		args[n++] = (char *)"--log-level=lib.eal:error";
 		/*
-		 * bench: the trunk tables (~130 MiB of LPM) and, per worker,
-		 * the whole capture in mbufs must fit in what is free
+		 * the trunk tables (~130 MiB of LPM) and the mbufs must fit in
+		 * what is free; bench: the whole capture in mbufs per worker
 		 */
-		long need_mb = o->bench_s == 0 ? 1 : 192 + (long)nw * (long)(frames * 2560 >> 20) +
+		long need_mb = o->bench_s == 0 ? 256 : 192 + (long)nw * (long)(frames * 2560 >> 20) +
 			16 * (long)nw;
 
 		if (hugepages_free_mb() >= need_mb) {

@@ -42,6 +42,13 @@ LP_CPS=30
 LP_PORT=5060
 LP_UAS_PORT=5090
 LP_CALL_MS=500
+# The campaign ramp of case 1: 15, 25, 35 ... 100 CPS, a step every 3 s.
+# 35 is the first step above the carrier's 30, far enough above it that
+# the carrier answers 503 in its first second there (a step to exactly 30
+# plus a call of jitter would only meet the proactive rule).
+LP_RAMP_FROM=15
+LP_RAMP_STEP=10
+LP_RAMP_EVERY=3
 LP_TROUBLE_PCT=8
 LP_RA_LOOP=2
 LP_RA_RETRY=10
@@ -266,27 +273,29 @@ lp_dial_stop() {
 # -rate_increase cannot do this: it keeps adding to whatever rate a
 # `cset rate` set, even while paused.
 lp_ramp_run() {
-	local cp=$1 r=$2 step=$3 every=$4 rmax=$5 secs=$6 yfile=${7:-} trunk=${8:-} t=0
+	local cp=$1 r=$2 step=$3 every=$4 rmax=$5 secs=$6 yfile=${7:-} trunk=${8:-}
 	local pat="\"trunk\":\"$trunk\",\"action\":\"\\(pause\\|throttle\\)\""
-	while [ "$t" -lt "$secs" ]; do
+	local start=${EPOCHREALTIME/./} k=0 now next
+	while :; do
 		if [ -n "$yfile" ] && grep -qs "$pat" "$yfile"; then
-			echo "ramp: yielded at rate $r after ${t}s"
+			echo "ramp: yielded at rate $r after $((k * every))s"
 			return 0
 		fi
 		echo "cset rate $r" >"/dev/udp/127.0.0.1/$cp"
-		echo "ramp: $(date +%s.%N) rate $r"
-		# Poll for the yield between steps, every 50 ms.
-		local i
-		for ((i = 0; i < every * 20 && t * 20 + i < secs * 20; i++)); do
+		echo "ramp: $EPOCHREALTIME rate $r"
+		k=$((k + 1))
+		[ $((k * every)) -lt "$secs" ] || break
+		r=$((r + step))
+		[ "$r" -le "$rmax" ] || r=$rmax
+		# On a fixed schedule, watching for the yield every 50 ms.
+		next=$((start + k * every * 1000000))
+		while now=${EPOCHREALTIME/./}; [ "$now" -lt "$next" ]; do
 			if [ -n "$yfile" ] && grep -qs "$pat" "$yfile"; then
-				echo "ramp: yielded at rate $r after ${t}s"
+				echo "ramp: yielded at rate $((r - step)) after $(((now - start) / 1000000))s"
 				return 0
 			fi
 			sleep 0.05
 		done
-		t=$((t + every))
-		r=$((r + step))
-		[ "$r" -le "$rmax" ] || r=$rmax
 	done
 	echo "ramp: done at rate $r"
 }
@@ -388,6 +397,10 @@ for trunk, evs in ev.items():
     act = [x for x in d if x["action"] in ("pause", "throttle")]
     first = act[0] if act else None
     tr["first_action"] = first
+    pause = next((x for x in d if x["action"] == "pause"), None)
+    tr["first_pause"] = pause
+    if pause is not None and onset is not None:
+        tr["onset_to_pause_s"] = round(pause["time"] - onset, 3)
     if first is not None and onset is not None:
         tr["onset_to_directive_s"] = round(first["time"] - onset, 3)
         # first 503 of the onset second: what a dialer could have seen
@@ -425,8 +438,9 @@ json.dump(res, open(out, "w"), indent=1)
 PY
 }
 
-# lp_plot A.json B.json OUT.png: case 1 with and without the loop, two
-# panels: attempted CPS, 503/s, answered/s and the directive limit.
+# lp_plot A.json B.json OUT.png SECONDS: case 1 with and without the
+# loop, two panels over the SECONDS of dialing: attempted CPS, 503/s,
+# answered/s and the directive limit.
 lp_plot() {
 	local a=$1 b=$2 png=$3 d
 	d=$(mktemp -d "$TB_DIR/plot.XXXXXX")
@@ -453,16 +467,18 @@ set terminal pngcairo size 1000,720 font "sans,10"
 set output "$png"
 set multiplot layout 2,1
 set grid
-set key top left
+set key top left opaque box
+set xrange [0:$4]
 set xlabel "seconds since the dialer started"
 set ylabel "per second"
 set yrange [0:*]
-set title "Open loop: the dialer ramps 10 -> 100 CPS into a carrier that takes 30 (directives not applied)"
+set title "Open loop: the dialer ramps 15 -> 100 CPS into a carrier that takes 30 (directives not applied)"
 plot "$d/a.dat" u 1:2 w steps lw 2 lc rgb "#1f77b4" t "new INVITEs/s", \
      "$d/a.dat" u 1:3 w steps lw 2 lc rgb "#d62728" t "503/s", \
      "$d/a.dat" u 1:4 w steps lw 1 lc rgb "#2ca02c" t "answered/s", \
      "$d/a.lim" u 1:2 w lines lw 2 dt 2 lc rgb "#555555" t "sipguard directive (not applied)", \
      $LP_CPS w lines lw 1 dt 3 lc rgb "black" t "carrier limit"
+set key bottom right opaque box
 set title "Closed loop: sipguard-ctrl drives the dialer through its SIPp control port"
 plot "$d/b.dat" u 1:2 w steps lw 2 lc rgb "#1f77b4" t "new INVITEs/s", \
      "$d/b.dat" u 1:3 w steps lw 2 lc rgb "#d62728" t "503/s", \
@@ -493,6 +509,7 @@ for name, path in (("A: open loop", sys.argv[1]), ("B: closed loop", sys.argv[2]
                  num(tr["onset"], "%d s"),
                  "-" if fa is None else "%s %s" % (fa["action"], fa["cause"]),
                  num(tr.get("onset_to_directive_s"), "%.2f s"),
+                 num(tr.get("onset_to_pause_s"), "%.2f s"),
                  "-" if not st else "%d..%d s" % (st["from"], st["to"]),
                  num(st.get("attempt_cps"), "%.1f"),
                  pct(st.get("share_503")),
@@ -500,12 +517,18 @@ for name, path in (("A: open loop", sys.argv[1]), ("B: closed loop", sys.argv[2]
                  pct(st.get("used_of_limit")),
                  str(len(tr["directives"]))])
 hdr = ["run", "new INVITEs", "503 share (all)", "onset", "first directive",
-       "onset -> directive", "steady window", "steady attempts/s", "steady 503 share",
+       "onset -> directive", "onset -> pause", "steady window", "steady attempts/s", "steady 503 share",
        "steady answered/s", "of the 30 CPS limit", "directives"]
 print("| " + " | ".join(hdr) + " |")
 print("|" + "|".join("---" for _ in hdr) + "|")
 for r in rows:
     print("| " + " | ".join(r) + " |")
+print()
+print("Onset: the first second with at least 3 503s making 10 % of its final answers.")
+print("Onset -> directive / pause: the directive's `time` (the end of the second the policy")
+print("closed) minus the start of the onset second; the first directive may be a proactive")
+print("throttle to the agreed CPS, before the burst. Steady window: from 20 s after the first")
+print("directive (run A: the directives it would have applied) to the end of dialing.")
 PY
 }
 
@@ -559,8 +582,8 @@ lp_run() {
 	fi
 	lp_sleep_until "$t0"
 	[ "$run" = b ] && yfile="$TB_DIR/$run.jsonl"
-	lp_dial "dial-loop-$run" "$LP_ADDR_LOOP" 5062 "$LP_CP_LOOP" 10 "$dial"
-	ramp_args=("$LP_CP_LOOP" 10 10 3 100 "$dial")
+	lp_dial "dial-loop-$run" "$LP_ADDR_LOOP" 5062 "$LP_CP_LOOP" "$LP_RAMP_FROM" "$dial"
+	ramp_args=("$LP_CP_LOOP" "$LP_RAMP_FROM" "$LP_RAMP_STEP" "$LP_RAMP_EVERY" 100 "$dial")
 	[ -n "$yfile" ] && ramp_args+=("$yfile" loop)
 	# Let sipp bind its control port before the first command.
 	sleep 0.3
@@ -588,7 +611,6 @@ lp_run() {
 	done
 	tb_stop "ctrl-$run"
 	[ "$cases" = 1 ] && tb_stop carrier-trouble
-	LP_T0=$t0
 	printf -v "LP_T0_$run" '%s' "$t0"
 	printf -v "LP_TEND_$run" '%s' "$LP_TEND"
 	return 0
