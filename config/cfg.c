@@ -111,11 +111,11 @@ static int cfg_check_trunk(struct cfg_ctx *ctx, const config_setting_t *s, struc
 		.name = key, .type = CFG_T_NAME, .flags = fl, .min = 1,                    \
 		.max = sizeof(((st *)0)->field) - 1, .off = offsetof(st, field), .help = h \
 	}
-#define CFG_STRING(st, key, field, lo, dflt, fl, h)                                        \
-	{                                                                                  \
-		.name = key, .type = CFG_T_STRING, .flags = fl, .min = lo,                 \
-		.max = sizeof(((st *)0)->field) - 1, .off = offsetof(st, field),           \
-		.def_str = dflt, .help = h                                                 \
+#define CFG_STRING(st, key, field, lo, dflt, fl, h)                                               \
+	{                                                                                         \
+		.name = key, .type = CFG_T_STRING, .flags = fl, .min = lo,                        \
+		.max = sizeof(((st *)0)->field) - 1, .off = offsetof(st, field), .def_str = dflt, \
+		.help = h                                                                         \
 	}
 #define CFG_PREFIX_LIST(st, key, field, count, min_elems, fl, h)                                   \
 	{                                                                                          \
@@ -748,10 +748,11 @@ cfg_load_key(struct cfg_ctx *ctx, const config_setting_t *s, const struct cfg_ke
 			c = (unsigned char)str[bad];
 			return cfg_error(ctx, config_setting_source_line(s), label, str,
 				k->type == CFG_T_STRING
-					? (c > 0x20 && c < 0x7f
-							  ? "bad character '%c' at %zu (no blanks or quotes)"
-							  : "bad character 0x%02x at %zu (no blanks or quotes)")
-				: c >= 0x20 && c < 0x7f
+					? (c > 0x20 && c < 0x7f ? "bad character '%c' at %zu (no "
+								  "blanks or quotes)"
+								: "bad character 0x%02x at %zu (no "
+								  "blanks or quotes)")
+					: c >= 0x20 && c < 0x7f
 					? "bad character '%c' at %zu, use [A-Za-z0-9_.-]"
 					: "bad character 0x%02x at %zu, use [A-Za-z0-9_.-]",
 				c, bad + 1);

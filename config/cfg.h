@@ -35,25 +35,25 @@ struct cfg_dataplane {
 	uint32_t retrans_window_s; /* how long a message is remembered */
 	uint32_t mbufs;		   /* mbuf pool size */
 	uint32_t burst;		   /* rx burst size */
-	uint32_t rx_desc;           /* RX descriptors per queue */
-	uint32_t ring_size;         /* publication/event ring slots per worker */
-	uint32_t publish_ms;        /* counter publication interval */
-	uint32_t dialog_entries;    /* dialog table size per lcore */
-	uint32_t dialog_timeout_s;  /* a dialog with no BYE closes after this */
-	char lcores[128];           /* EAL --lcores map; the first is the main lcore */
-	char file_prefix[64];       /* EAL --file-prefix shared with sipguard-ctrl */
+	uint32_t rx_desc;	   /* RX descriptors per queue */
+	uint32_t ring_size;	   /* publication/event ring slots per worker */
+	uint32_t publish_ms;	   /* counter publication interval */
+	uint32_t dialog_entries;   /* dialog table size per lcore */
+	uint32_t dialog_timeout_s; /* a dialog with no BYE closes after this */
+	char lcores[128];	   /* EAL --lcores map; the first is the main lcore */
+	char file_prefix[64];	   /* EAL --file-prefix shared with sipguard-ctrl */
 };
 
 /* A port of the live dataplane: any DPDK device, PCI or virtual. */
 struct cfg_port {
-	char devargs[256];          /* "net_af_packet0,iface=eth1", "0000:03:00.0" */
-	uint32_t rxq;               /* RX queues, one worker lcore each */
+	char devargs[256]; /* "net_af_packet0,iface=eth1", "0000:03:00.0" */
+	uint32_t rxq;	   /* RX queues, one worker lcore each */
 };
 
 /* The control plane process (sipguard-ctrl). */
 struct cfg_ctrl {
-	char socket[108];           /* unix socket of the control API */
-	uint32_t cpu;               /* CPU the control plane runs on */
+	char socket[108]; /* unix socket of the control API */
+	uint32_t cpu;	  /* CPU the control plane runs on */
 };
 
 /*
@@ -61,32 +61,32 @@ struct cfg_ctrl {
  * documented in config/README.md.
  */
 struct cfg_policy {
-	uint32_t window_s;          /* burst detection window */
-	uint32_t burst_min_503;     /* at least this many 503s in the window */
-	uint32_t burst_min_share;   /* and at least this % of INVITE finals */
-	uint32_t peak_window_s;     /* "recent peak" of the attempt rate */
-	uint32_t near_peak_pct;     /* rate >= this % of the recent peak: over-limit */
-	uint32_t low_rate_pct;      /* rate <= this % of agreed, not rising: trouble */
-	uint32_t backoff_base_s;    /* first pause */
-	uint32_t backoff_max_s;     /* cap of the doubling pause */
-	uint32_t beta_pct;          /* throttle to this % of the onset rate */
-	uint32_t alpha_cps;         /* additive increase per step */
+	uint32_t window_s;	  /* burst detection window */
+	uint32_t burst_min_503;	  /* at least this many 503s in the window */
+	uint32_t burst_min_share; /* and at least this % of INVITE finals */
+	uint32_t peak_window_s;	  /* "recent peak" of the attempt rate */
+	uint32_t near_peak_pct;	  /* rate >= this % of the recent peak: over-limit */
+	uint32_t low_rate_pct;	  /* rate <= this % of agreed, not rising: trouble */
+	uint32_t backoff_base_s;  /* first pause */
+	uint32_t backoff_max_s;	  /* cap of the doubling pause */
+	uint32_t beta_pct;	  /* throttle to this % of the onset rate */
+	uint32_t alpha_cps;	  /* additive increase per step */
 	uint32_t increase_interval_s;
-	uint32_t abate_share;       /* % 503 share under which the rate may rise */
-	uint32_t hold_s;            /* minimum time between changes (hysteresis) */
-	uint32_t clear_after_s;     /* quiet time before an alert is cleared */
-	uint32_t proactive;         /* 1: throttle above agreed CPS/concurrency */
-	uint32_t honor_oc;          /* 1: honour RFC 7339/7415 oc parameters */
+	uint32_t abate_share;	/* % 503 share under which the rate may rise */
+	uint32_t hold_s;	/* minimum time between changes (hysteresis) */
+	uint32_t clear_after_s; /* quiet time before an alert is cleared */
+	uint32_t proactive;	/* 1: throttle above agreed CPS/concurrency */
+	uint32_t honor_oc;	/* 1: honour RFC 7339/7415 oc parameters */
 };
 
 /* Where directives go (ctrl/ctl_sink.c); empty strings disable a sink. */
 struct cfg_directives {
-	char file[256];             /* JSON-lines file */
-	char socket[108];           /* unix datagram socket subscribers register on */
-	char exec[256];             /* command run per directive (fields in env) */
+	char file[256];	  /* JSON-lines file */
+	char socket[108]; /* unix datagram socket subscribers register on */
+	char exec[256];	  /* command run per directive (fields in env) */
 	uint32_t exec_timeout_s;
-	uint32_t retry_base_ms;     /* first retry of a failed sink */
-	uint32_t retry_max_ms;      /* backoff cap */
+	uint32_t retry_base_ms; /* first retry of a failed sink */
+	uint32_t retry_max_ms;	/* backoff cap */
 };
 
 /* SIPp's remote control (-cp PORT): "cset rate N", "p" to pause/resume. */
@@ -157,7 +157,7 @@ enum cfg_type {
 	CFG_T_U16_LIST,	   /* [ integer, ... ], elements min..max, uint16_t[] */
 	CFG_T_NAME,	   /* string of min..max chars of [A-Za-z0-9_.-] */
 	CFG_T_PREFIX_LIST, /* [ "CIDR", ... ], struct cfg_prefix[] */
-	CFG_T_STRING,      /* string of min..max printable chars, no blanks or quotes */
+	CFG_T_STRING,	   /* string of min..max printable chars, no blanks or quotes */
 };
 
 #define CFG_F_REQUIRED 0x1 /* no default: the key must be present */
@@ -173,7 +173,7 @@ struct cfg_key {
 	size_t count_off;	  /* lists: offsetof the uint32_t count */
 	uint32_t min_n, max_n;	  /* lists: how many elements */
 	const uint32_t *def_list; /* lists: default elements (n_def of them) */
-	const char *def_str;      /* default of a string */
+	const char *def_str;	  /* default of a string */
 	uint32_t n_def;
 	const char *help;
 };

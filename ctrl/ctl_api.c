@@ -818,8 +818,9 @@ ctl_render_trunks(FILE *f, json_t *data)
 		ctl_fmt_real(row[5], CTL_CELL_MAX, json_object_get(tr, "answer_ratio"), 100, 1);
 		/* policy columns: absent for rows the policy does not govern */
 		ctl_fmt_str(a, sizeof(a), json_object_get(tr, "state"));
-		snprintf(row[6], CTL_CELL_MAX, "%s%s", json_is_string(json_object_get(tr, "state")) ?
-			a : "-", json_is_true(json_object_get(tr, "alerting")) ? "+alert" : "");
+		snprintf(row[6], CTL_CELL_MAX, "%s%s",
+			json_is_string(json_object_get(tr, "state")) ? a : "-",
+			json_is_true(json_object_get(tr, "alerting")) ? "+alert" : "");
 		if (json_is_integer(json_object_get(tr, "limit_cps")))
 			ctl_fmt_int(row[7], CTL_CELL_MAX, json_object_get(tr, "limit_cps"));
 		else
@@ -1142,8 +1143,9 @@ ctl_render_directive(FILE *f, json_t *d)
 	strftime(when, sizeof(when), "%H:%M:%S", &tm);
 	fprintf(f, "%s #%-5" JSON_INTEGER_FORMAT " %-16s %-8s", when,
 		json_integer_value(json_object_get(d, "seq")), trunk,
-		json_string_value(json_object_get(d, "action")) ?
-			json_string_value(json_object_get(d, "action")) : "?");
+		json_string_value(json_object_get(d, "action"))
+			? json_string_value(json_object_get(d, "action"))
+			: "?");
 	if (json_is_integer(json_object_get(d, "cps_limit")))
 		fprintf(f, " %5" JSON_INTEGER_FORMAT " cps",
 			json_integer_value(json_object_get(d, "cps_limit")));

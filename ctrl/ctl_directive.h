@@ -14,23 +14,23 @@
 #include "sg_shared.h"
 
 enum ctl_action {
-	CTL_ACT_PAUSE,      /* stop new calls for duration_s */
-	CTL_ACT_THROTTLE,   /* new calls at most cps_limit per second */
-	CTL_ACT_RESUME,     /* back to the agreed rate: no limit of ours */
-	CTL_ACT_ALERT,      /* carrier trouble: tell a human, maybe fail over */
-	CTL_ACT_CLEAR,      /* the alert is over */
+	CTL_ACT_PAUSE,	  /* stop new calls for duration_s */
+	CTL_ACT_THROTTLE, /* new calls at most cps_limit per second */
+	CTL_ACT_RESUME,	  /* back to the agreed rate: no limit of ours */
+	CTL_ACT_ALERT,	  /* carrier trouble: tell a human, maybe fail over */
+	CTL_ACT_CLEAR,	  /* the alert is over */
 	CTL_ACT_COUNT
 };
 
 enum ctl_cause {
-	CTL_CAUSE_OVER_LIMIT,        /* 503 burst while ramping / near peak / above agreed */
-	CTL_CAUSE_CARRIER_TROUBLE,   /* 503s at low, steady volume */
-	CTL_CAUSE_RETRY_AFTER,       /* the carrier named a time to stay away */
-	CTL_CAUSE_OVERLOAD_CONTROL,  /* RFC 7339/7415 oc in the carrier's Via */
-	CTL_CAUSE_PROACTIVE_CPS,     /* measured CPS above agreed, before any 503 */
+	CTL_CAUSE_OVER_LIMIT,	    /* 503 burst while ramping / near peak / above agreed */
+	CTL_CAUSE_CARRIER_TROUBLE,  /* 503s at low, steady volume */
+	CTL_CAUSE_RETRY_AFTER,	    /* the carrier named a time to stay away */
+	CTL_CAUSE_OVERLOAD_CONTROL, /* RFC 7339/7415 oc in the carrier's Via */
+	CTL_CAUSE_PROACTIVE_CPS,    /* measured CPS above agreed, before any 503 */
 	CTL_CAUSE_PROACTIVE_CONCURRENCY,
-	CTL_CAUSE_RECOVERED,         /* 503 share stayed low: limit lifted */
-	CTL_CAUSE_MANUAL,            /* an operator's `set` */
+	CTL_CAUSE_RECOVERED, /* 503 share stayed low: limit lifted */
+	CTL_CAUSE_MANUAL,    /* an operator's `set` */
 	CTL_CAUSE_COUNT
 };
 
@@ -38,28 +38,28 @@ enum ctl_cause {
 
 struct ctl_evidence {
 	uint32_t window_s;
-	uint64_t attempts;          /* new INVITEs toward the trunk in the window */
-	uint64_t finals;            /* final answers to them */
-	uint64_t r503;              /* of which 503 */
-	double share_503;           /* r503 / finals, 0..1 */
-	double cps;                 /* attempt rate at the decision */
-	double peak_cps;            /* recent peak of the attempt rate */
-	int32_t retry_after;        /* largest seen, -1 none */
-	int32_t oc;                 /* -1 none */
-	uint8_t oc_algo;            /* enum dp_oc_algo */
-	int32_t oc_validity_ms;     /* -1 none */
+	uint64_t attempts;	/* new INVITEs toward the trunk in the window */
+	uint64_t finals;	/* final answers to them */
+	uint64_t r503;		/* of which 503 */
+	double share_503;	/* r503 / finals, 0..1 */
+	double cps;		/* attempt rate at the decision */
+	double peak_cps;	/* recent peak of the attempt rate */
+	int32_t retry_after;	/* largest seen, -1 none */
+	int32_t oc;		/* -1 none */
+	uint8_t oc_algo;	/* enum dp_oc_algo */
+	int32_t oc_validity_ms; /* -1 none */
 	uint32_t n_call_ids;
-	char call_ids[CTL_DIRECTIVE_CALL_IDS][SG_CALL_ID_MAX + 1];  /* NUL-terminated */
+	char call_ids[CTL_DIRECTIVE_CALL_IDS][SG_CALL_ID_MAX + 1]; /* NUL-terminated */
 };
 
 struct ctl_directive {
-	uint64_t seq;               /* per control plane, from 1 */
-	uint64_t time_ms;           /* decision time (wall clock or packet time) */
+	uint64_t seq;	  /* per control plane, from 1 */
+	uint64_t time_ms; /* decision time (wall clock or packet time) */
 	uint32_t trunk;
 	char trunk_name[SG_TRUNK_NAME_MAX];
 	enum ctl_action action;
-	uint32_t cps_limit;         /* throttle: the limit; resume: the agreed CPS; 0 otherwise */
-	uint32_t duration_s;        /* pause: how long; 0 otherwise */
+	uint32_t cps_limit;  /* throttle: the limit; resume: the agreed CPS; 0 otherwise */
+	uint32_t duration_s; /* pause: how long; 0 otherwise */
 	enum ctl_cause cause;
 	struct ctl_evidence ev;
 };

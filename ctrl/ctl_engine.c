@@ -14,8 +14,8 @@ struct ctl_engine {
 	struct ctl_state *st;
 	struct ctl_policy *pol;
 	uint32_t n_trunks;
-	uint64_t next_second;       /* first second not yet given to the policy */
-	uint64_t n_recent;          /* directives ever kept */
+	uint64_t next_second; /* first second not yet given to the policy */
+	uint64_t n_recent;    /* directives ever kept */
 	struct ctl_directive recent[CTL_ENGINE_RECENT];
 	struct ctl_policy_input in[SG_MAX_TRUNKS];
 };
@@ -85,8 +85,7 @@ keep(struct ctl_engine *e, const struct ctl_directive *d)
 }
 
 unsigned int
-ctl_engine_tick(struct ctl_engine *e, uint64_t now_s, struct ctl_directive *out,
-		unsigned int max)
+ctl_engine_tick(struct ctl_engine *e, uint64_t now_s, struct ctl_directive *out, unsigned int max)
 {
 	unsigned int n = 0, k, i;
 	uint64_t s;
@@ -107,10 +106,11 @@ ctl_engine_tick(struct ctl_engine *e, uint64_t now_s, struct ctl_directive *out,
 				(uint64_t)series_at(ser, CTL_SF_4XX, s) +
 				(uint64_t)series_at(ser, CTL_SF_5XX_OTHER, s) +
 				(uint64_t)series_at(ser, CTL_SF_6XX, s);
-			in->concurrent = ctl_series_has(ser, s) ?
-				series_at(ser, CTL_SF_CONCURRENT, s) : -1;
-			in->retry_after = ctl_series_has(ser, s) ?
-				(int32_t)series_at(ser, CTL_SF_RETRY_AFTER, s) : -1;
+			in->concurrent =
+				ctl_series_has(ser, s) ? series_at(ser, CTL_SF_CONCURRENT, s) : -1;
+			in->retry_after = ctl_series_has(ser, s)
+				? (int32_t)series_at(ser, CTL_SF_RETRY_AFTER, s)
+				: -1;
 		}
 		k = ctl_policy_second(e->pol, s, e->in, out + n, max - n);
 		for (i = 0; i < k; i++)
@@ -123,7 +123,7 @@ ctl_engine_tick(struct ctl_engine *e, uint64_t now_s, struct ctl_directive *out,
 
 int
 ctl_engine_set_cps(struct ctl_engine *e, const char *trunk, uint32_t cps, uint64_t now_ms,
-		   struct ctl_directive *out, unsigned int *n_out)
+	struct ctl_directive *out, unsigned int *n_out)
 {
 	int t = ctl_state_trunk_index(e->st, trunk);
 
@@ -157,7 +157,8 @@ ctl_engine_directives_json(const struct ctl_engine *e, uint64_t since, unsigned 
 		json_array_remove(arr, 0);
 	(void)n;
 	return json_pack("{s:o, s:I}", "directives", arr, "last_seq",
-		(json_int_t)(e->n_recent ? e->recent[(e->n_recent - 1) % CTL_ENGINE_RECENT].seq : 0));
+		(json_int_t)(e->n_recent ? e->recent[(e->n_recent - 1) % CTL_ENGINE_RECENT].seq
+					 : 0));
 }
 
 struct ctl_policy *

@@ -17,7 +17,7 @@
 #include "ctl_policy.h"
 #include "ctl_state.h"
 
-#define CTL_ENGINE_RECENT 1024   /* directives kept for the CLI */
+#define CTL_ENGINE_RECENT 1024 /* directives kept for the CLI */
 
 struct ctl_engine;
 
@@ -33,12 +33,12 @@ void ctl_engine_event(struct ctl_engine *e, const struct sg_event *ev);
  * for each closed second. Directives go to out (at most max) and into the
  * recent list; returns how many.
  */
-unsigned int ctl_engine_tick(struct ctl_engine *e, uint64_t now_s, struct ctl_directive *out,
-			     unsigned int max);
+unsigned int ctl_engine_tick(
+	struct ctl_engine *e, uint64_t now_s, struct ctl_directive *out, unsigned int max);
 
 /* Operator override of a trunk's agreed CPS. 0 ok, -1 unknown trunk. */
 int ctl_engine_set_cps(struct ctl_engine *e, const char *trunk, uint32_t cps, uint64_t now_ms,
-		       struct ctl_directive *out, unsigned int *n_out);
+	struct ctl_directive *out, unsigned int *n_out);
 
 /* {"directives":[...]} with seq > since, oldest first, at most limit (0: all kept). */
 json_t *ctl_engine_directives_json(const struct ctl_engine *e, uint64_t since, unsigned int limit);

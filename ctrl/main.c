@@ -90,11 +90,12 @@ wall_ns(void)
 static void
 usage(FILE *f)
 {
-	fprintf(f, "usage: sipguard-ctrl -c CONFIG [--wait] [-- EAL-ARGS...]\n"
-		   "\n"
-		   "  -c, --config FILE  the dataplane's configuration (file_prefix, ctrl)\n"
-		   "  -w, --wait         wait for the dataplane instead of exiting\n"
-		   "  -h, --help         this text\n");
+	fprintf(f,
+		"usage: sipguard-ctrl -c CONFIG [--wait] [-- EAL-ARGS...]\n"
+		"\n"
+		"  -c, --config FILE  the dataplane's configuration (file_prefix, ctrl)\n"
+		"  -w, --wait         wait for the dataplane instead of exiting\n"
+		"  -h, --help         this text\n");
 }
 
 /* A file in the runtime directory DPDK uses for a file prefix. */
@@ -141,9 +142,8 @@ cmd_status(void *arg, json_t *args, int *status, char *err, size_t errlen)
 				(int)shm->worker_lcore[i], "port", (int)shm->worker_port[i],
 				"queue", (int)shm->worker_queue[i], "packets",
 				(json_int_t)w->packets, "pps", c->w_pps[i], "busy_pct",
-				c->w_busy[i], "retrans_evictions",
-				(json_int_t)w->retrans_evictions, "dialog_evictions",
-				(json_int_t)w->dialog_evictions));
+				c->w_busy[i], "retrans_evictions", (json_int_t)w->retrans_evictions,
+				"dialog_evictions", (json_int_t)w->dialog_evictions));
 		pub_full += w->pub_ring_full;
 		pub_empty += w->pub_pool_empty;
 		evt_full += w->evt_ring_full;
@@ -191,8 +191,7 @@ cmd_trunks(void *arg, json_t *args, int *status, char *err, size_t errlen)
 	(void)err;
 	(void)errlen;
 	doc = ctl_state_trunks_json(c->st, wall_ns() / 1000000000ull);
-	json_array_foreach(json_object_get(doc, "trunks"), i, row)
-		add_policy(c, row);
+	json_array_foreach(json_object_get(doc, "trunks"), i, row) add_policy(c, row);
 	return doc;
 }
 
@@ -230,7 +229,7 @@ cmd_events(void *arg, json_t *args, int *status, char *err, size_t errlen)
 
 	if (n != NULL) {
 		if (!json_is_integer(n) || json_integer_value(n) < 0 ||
-		    json_integer_value(n) > CTL_STATE_EVENTS) {
+			json_integer_value(n) > CTL_STATE_EVENTS) {
 			*status = EINVAL;
 			snprintf(err, errlen, "events: \"limit\" must be 0..%d", CTL_STATE_EVENTS);
 			return NULL;
@@ -259,8 +258,9 @@ cmd_directives(void *arg, json_t *args, int *status, char *err, size_t errlen)
 	json_t *since = json_object_get(args, "since"), *limit = json_object_get(args, "limit");
 
 	if ((since != NULL && (!json_is_integer(since) || json_integer_value(since) < 0)) ||
-	    (limit != NULL && (!json_is_integer(limit) || json_integer_value(limit) < 0 ||
-				      json_integer_value(limit) > CTL_ENGINE_RECENT))) {
+		(limit != NULL &&
+			(!json_is_integer(limit) || json_integer_value(limit) < 0 ||
+				json_integer_value(limit) > CTL_ENGINE_RECENT))) {
 		*status = EINVAL;
 		snprintf(err, errlen, "directives: \"since\" >= 0, \"limit\" 0..%d",
 			CTL_ENGINE_RECENT);
@@ -283,13 +283,13 @@ cmd_set(void *arg, json_t *args, int *status, char *err, size_t errlen)
 	char safe[64];
 
 	if (name == NULL || !json_is_integer(cps) || json_integer_value(cps) < 1 ||
-	    json_integer_value(cps) > 100000) {
+		json_integer_value(cps) > 100000) {
 		*status = EINVAL;
 		snprintf(err, errlen, "set: needs \"name\" and \"cps\" 1..100000");
 		return NULL;
 	}
-	if (ctl_engine_set_cps(c->eng, name, (uint32_t)json_integer_value(cps),
-		    wall_ns() / 1000000, &d, &n) != 0) {
+	if (ctl_engine_set_cps(c->eng, name, (uint32_t)json_integer_value(cps), wall_ns() / 1000000,
+		    &d, &n) != 0) {
 		ctl_api_sanitize(safe, sizeof(safe), name, strlen(name));
 		*status = ENOENT;
 		snprintf(err, errlen, "unknown trunk \"%s\"", safe);
@@ -320,13 +320,15 @@ drain(struct ctl_ctx *c)
 	unsigned int i, w, n, total = 0;
 
 	for (w = 0; w < c->shm->n_workers; w++) {
-		while ((n = rte_ring_sc_dequeue_burst(c->pub[w], objs, CTL_DRAIN_BURST, NULL)) > 0) {
+		while ((n = rte_ring_sc_dequeue_burst(c->pub[w], objs, CTL_DRAIN_BURST, NULL)) >
+			0) {
 			for (i = 0; i < n; i++)
 				ctl_engine_pub(c->eng, objs[i]);
 			rte_mempool_put_bulk(c->pub_pool, objs, n);
 			total += n;
 		}
-		while ((n = rte_ring_sc_dequeue_burst(c->evt[w], objs, CTL_DRAIN_BURST, NULL)) > 0) {
+		while ((n = rte_ring_sc_dequeue_burst(c->evt[w], objs, CTL_DRAIN_BURST, NULL)) >
+			0) {
 			for (i = 0; i < n; i++)
 				ctl_engine_event(c->eng, objs[i]);
 			rte_mempool_put_bulk(c->evt_pool, objs, n);
@@ -377,8 +379,9 @@ rates(struct ctl_ctx *c, uint64_t now)
 		uint64_t dtot = w->total_cycles - c->prev_w_total[i];
 
 		c->w_pps[i] = (double)(w->packets - c->prev_w_packets[i]) / dt;
-		c->w_busy[i] = dtot ? 100.0 * (double)(w->busy_cycles - c->prev_w_busy[i]) /
-				(double)dtot : 0.0;
+		c->w_busy[i] = dtot
+			? 100.0 * (double)(w->busy_cycles - c->prev_w_busy[i]) / (double)dtot
+			: 0.0;
 		c->prev_w_packets[i] = w->packets;
 		c->prev_w_busy[i] = w->busy_cycles;
 		c->prev_w_total[i] = w->total_cycles;
@@ -411,15 +414,17 @@ attach(struct ctl_ctx *c)
 	unsigned int i;
 
 	if (mz == NULL) {
-		fprintf(stderr, "sipguard-ctrl: no %s memzone: is the dataplane (sipguard) running "
-				"with file_prefix \"%s\"?\n",
+		fprintf(stderr,
+			"sipguard-ctrl: no %s memzone: is the dataplane (sipguard) running "
+			"with file_prefix \"%s\"?\n",
 			SG_SHM_NAME, c->cfg->dp.file_prefix);
 		return -1;
 	}
 	c->shm = mz->addr;
 	if (c->shm->magic != SG_SHM_MAGIC || c->shm->version != SG_SHM_VERSION) {
-		fprintf(stderr, "sipguard-ctrl: dataplane shared memory is version %u, this is %u: "
-				"run matching versions\n",
+		fprintf(stderr,
+			"sipguard-ctrl: dataplane shared memory is version %u, this is %u: "
+			"run matching versions\n",
 			c->shm->version, SG_SHM_VERSION);
 		return -1;
 	}
@@ -434,7 +439,8 @@ attach(struct ctl_ctx *c)
 			break;
 	}
 	if (c->pub_pool == NULL || c->evt_pool == NULL || i < c->shm->n_workers) {
-		fprintf(stderr, "sipguard-ctrl: dataplane rings or pools missing (still starting?)\n");
+		fprintf(stderr,
+			"sipguard-ctrl: dataplane rings or pools missing (still starting?)\n");
 		return -1;
 	}
 	return 0;
@@ -503,8 +509,9 @@ main(int argc, char **argv)
 	runtime_file(cfg.dp.file_prefix, SG_READY_FILE, rfile, sizeof(rfile));
 	while (!rte_eal_primary_proc_alive(cfile) || access(rfile, F_OK) != 0) {
 		if (!wait) {
-			fprintf(stderr, "sipguard-ctrl: the dataplane is not running%s (no live, "
-					"ready primary at %s); start sipguard first or use --wait\n",
+			fprintf(stderr,
+				"sipguard-ctrl: the dataplane is not running%s (no live, "
+				"ready primary at %s); start sipguard first or use --wait\n",
 				rte_eal_primary_proc_alive(cfile) ? " yet" : "", cfile);
 			ctl_sinks_free(c.sinks);
 			return CTL_EXIT_NO_DATAPLANE;
@@ -540,16 +547,18 @@ main(int argc, char **argv)
 		sleep(1);
 	}
 	if (c.shm->n_trunks != cfg.n_trunks) {
-		fprintf(stderr, "sipguard-ctrl: %s: %u trunks, the running dataplane has %u: use "
-				"the dataplane's config\n",
+		fprintf(stderr,
+			"sipguard-ctrl: %s: %u trunks, the running dataplane has %u: use "
+			"the dataplane's config\n",
 			config, cfg.n_trunks, c.shm->n_trunks);
 		ret = CTL_EXIT_USAGE;
 		goto out;
 	}
 	for (unsigned int t = 0; t < cfg.n_trunks; t++) {
 		if (strcmp(cfg.trunks[t].name, c.shm->trunk_name[t]) != 0) {
-			fprintf(stderr, "sipguard-ctrl: %s: trunk #%u is \"%s\", the running "
-					"dataplane's is \"%s\": use the dataplane's config\n",
+			fprintf(stderr,
+				"sipguard-ctrl: %s: trunk #%u is \"%s\", the running "
+				"dataplane's is \"%s\": use the dataplane's config\n",
 				config, t + 1, cfg.trunks[t].name, c.shm->trunk_name[t]);
 			ret = CTL_EXIT_USAGE;
 			goto out;

@@ -46,7 +46,7 @@ struct ctl_cli {
 	const char *socket;
 	bool json;
 	bool has_count;
-	bool follow;         /* -f */
+	bool follow;	     /* -f */
 	unsigned long count; /* -n */
 	double interval;     /* -i, seconds */
 	int npos;
@@ -92,8 +92,7 @@ static const struct ctl_cli_cmd ctl_cli_cmds[] = {
 		"redraw the trunks table every interval (default 1 s) until ^C" },
 	{ "directives", "[-n N] [-f]", "n:f", 0, 0, ctl_cli_directives,
 		"rate-limit directives, oldest first; -f follows new ones" },
-	{ "set", "NAME cps N", "", 3, 3, ctl_cli_set,
-		"override a trunk's agreed CPS at run time" },
+	{ "set", "NAME cps N", "", 3, 3, ctl_cli_set, "override a trunk's agreed CPS at run time" },
 	{ "help", "", "", 0, 0, ctl_cli_help, "show this text" },
 	{ NULL, NULL, NULL, 0, 0, NULL, NULL },
 };

@@ -71,8 +71,8 @@ app_init(struct dp_app *a, const struct sg_config *cfg, const char *config_path,
 		return rte_errno == ENOMEM ? SG_EXIT_RUNTIME : SG_EXIT_USAGE;
 	}
 	a->sh = rte_zmalloc_socket("dp_shared", sizeof(*a->sh), RTE_CACHE_LINE_SIZE, socket);
-	a->mp = rte_pktmbuf_pool_create("sg_mbuf", mbufs, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
-		socket);
+	a->mp = rte_pktmbuf_pool_create(
+		"sg_mbuf", mbufs, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE, socket);
 	if (a->sh == NULL || a->mp == NULL) {
 		fprintf(stderr, "sipguard: out of memory (mbuf pool of %u): %s\n", mbufs,
 			rte_strerror(rte_errno));
@@ -167,15 +167,15 @@ dp_run_offline(const struct sg_config *cfg, const struct dp_offline_opts *o)
 	 * (each burst is freed before the next), so an empty burst is EOF.
 	 */
 	for (;;) {
-		uint16_t n = rte_eth_rx_burst((uint16_t)port, 0, pkts,
-			(uint16_t)RTE_MIN(cfg->dp.burst, RTE_DIM(pkts)));
+		uint16_t n = rte_eth_rx_burst(
+			(uint16_t)port, 0, pkts, (uint16_t)RTE_MIN(cfg->dp.burst, RTE_DIM(pkts)));
 
 		if (n == 0)
 			break;
 		dp_worker_burst(w, pkts, n);
 	}
 	if (rte_eth_stats_get((uint16_t)port, &st) == 0 &&
-	    (st.imissed || st.ierrors || st.rx_nombuf))
+		(st.imissed || st.ierrors || st.rx_nombuf))
 		fprintf(stderr,
 			"sipguard: warning: port dropped packets: missed %" PRIu64
 			" errors %" PRIu64 " no-mbuf %" PRIu64 "\n",
@@ -232,7 +232,7 @@ wall_ns(void)
 /* Create the shared memzone, rings and pools the control plane attaches to. */
 static struct sg_shm *
 live_shared(const struct sg_config *cfg, struct dp_app *a, struct rte_ring **pub,
-	    struct rte_ring **evt, struct rte_mempool **pub_pool, struct rte_mempool **evt_pool)
+	struct rte_ring **evt, struct rte_mempool **pub_pool, struct rte_mempool **evt_pool)
 {
 	const struct rte_memzone *mz;
 	struct sg_shm *shm;
@@ -242,8 +242,9 @@ live_shared(const struct sg_config *cfg, struct dp_app *a, struct rte_ring **pub
 
 	mz = rte_memzone_reserve(SG_SHM_NAME, sizeof(*shm), socket, 0);
 	if (mz == NULL) {
-		fprintf(stderr, "sipguard: cannot create memzone %s: %s (is another sipguard "
-				"running with the same file_prefix?)\n",
+		fprintf(stderr,
+			"sipguard: cannot create memzone %s: %s (is another sipguard "
+			"running with the same file_prefix?)\n",
 			SG_SHM_NAME, rte_strerror(rte_errno));
 		return NULL;
 	}
@@ -421,8 +422,8 @@ dp_run_live(const struct sg_config *cfg, const char *config_path, volatile int *
 		fprintf(rf, "%ld\n", (long)getpid());
 		fclose(rf);
 	}
-	fprintf(stderr, "sipguard: running: %u port(s), %u worker(s), %u trunk(s)\n",
-		a.n_ports, a.n_workers, cfg->n_trunks);
+	fprintf(stderr, "sipguard: running: %u port(s), %u worker(s), %u trunk(s)\n", a.n_ports,
+		a.n_workers, cfg->n_trunks);
 
 	/* main lcore: housekeeping only */
 	while (!*quit) {

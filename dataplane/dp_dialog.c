@@ -15,7 +15,7 @@
 
 struct dp_dialog_set {
 	uint64_t tag[DP_DIALOG_WAYS];
-	uint32_t opened_s[DP_DIALOG_WAYS];  /* packet time, seconds */
+	uint32_t opened_s[DP_DIALOG_WAYS]; /* packet time, seconds */
 	uint8_t trunk[DP_DIALOG_WAYS];
 	uint8_t used;
 } __rte_cache_aligned;
@@ -54,17 +54,17 @@ dp_dialogs_free(struct dp_dialogs *d)
 
 static inline void
 way_close(struct dp_dialogs *d, struct dp_dialog_set *s, unsigned int w,
-	  struct sg_trunk_counters *counters)
+	struct sg_trunk_counters *counters)
 {
 	counters[s->trunk[w]].dialogs_closed++;
-	s->used &= (uint8_t)~(1u << w);
+	s->used &= (uint8_t) ~(1u << w);
 	d->active--;
 }
 
 /* Close expired ways of a set; returns the bitmap of ways left in use. */
 static inline void
 set_expire(struct dp_dialogs *d, struct dp_dialog_set *s, uint32_t now_s,
-	   struct sg_trunk_counters *counters)
+	struct sg_trunk_counters *counters)
 {
 	unsigned int w;
 
@@ -90,7 +90,7 @@ set_find(const struct dp_dialog_set *s, uint64_t tag)
 
 static void
 dialog_open(struct dp_dialogs *d, struct dp_dialog_set *s, uint64_t tag, uint32_t trunk,
-	    uint32_t now_s, struct sg_trunk_counters *counters)
+	uint32_t now_s, struct sg_trunk_counters *counters)
 {
 	unsigned int w, pick = DP_DIALOG_WAYS;
 
@@ -121,7 +121,7 @@ dialog_open(struct dp_dialogs *d, struct dp_dialog_set *s, uint64_t tag, uint32_
 
 void
 dp_dialogs_message(struct dp_dialogs *d, const struct dp_sip_msg *m, uint32_t trunk,
-		   uint64_t now_ms, struct sg_trunk_counters *counters)
+	uint64_t now_ms, struct sg_trunk_counters *counters)
 {
 	struct dp_dialog_set *s;
 	XXH128_hash_t h;
@@ -149,8 +149,8 @@ dp_dialogs_message(struct dp_dialogs *d, const struct dp_sip_msg *m, uint32_t tr
 }
 
 void
-dp_dialogs_sweep(struct dp_dialogs *d, uint32_t sets, uint64_t now_ms,
-		 struct sg_trunk_counters *counters)
+dp_dialogs_sweep(
+	struct dp_dialogs *d, uint32_t sets, uint64_t now_ms, struct sg_trunk_counters *counters)
 {
 	uint32_t now_s = (uint32_t)(now_ms / 1000);
 	uint32_t i;

@@ -25,7 +25,7 @@ struct dp_dialogs;
 
 struct dp_dialog_stats {
 	uint64_t opened;
-	uint64_t closed;      /* by BYE */
+	uint64_t closed; /* by BYE */
 	uint64_t timed_out;
 	uint64_t evicted;
 };
@@ -39,11 +39,11 @@ void dp_dialogs_free(struct dp_dialogs *d);
  * slot), for this trunk or, on eviction or timeout, another one.
  */
 void dp_dialogs_message(struct dp_dialogs *d, const struct dp_sip_msg *m, uint32_t trunk,
-			uint64_t now_ms, struct sg_trunk_counters *counters);
+	uint64_t now_ms, struct sg_trunk_counters *counters);
 
 /* Close timed-out dialogs in the next `sets` sets (incremental sweep). */
-void dp_dialogs_sweep(struct dp_dialogs *d, uint32_t sets, uint64_t now_ms,
-		      struct sg_trunk_counters *counters);
+void dp_dialogs_sweep(
+	struct dp_dialogs *d, uint32_t sets, uint64_t now_ms, struct sg_trunk_counters *counters);
 
 const struct dp_dialog_stats *dp_dialogs_stats(const struct dp_dialogs *d);
 uint32_t dp_dialogs_capacity(const struct dp_dialogs *d);

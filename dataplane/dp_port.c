@@ -19,9 +19,46 @@
  * one lcore's tables see the whole transaction.
  */
 static uint8_t dp_port_rss_key[40] = {
-	0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a,
-	0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a,
-	0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a,
+	0x6d,
+	0x5a,
+	0x6d,
+	0x5a,
+	0x6d,
+	0x5a,
+	0x6d,
+	0x5a,
+	0x6d,
+	0x5a,
+	0x6d,
+	0x5a,
+	0x6d,
+	0x5a,
+	0x6d,
+	0x5a,
+	0x6d,
+	0x5a,
+	0x6d,
+	0x5a,
+	0x6d,
+	0x5a,
+	0x6d,
+	0x5a,
+	0x6d,
+	0x5a,
+	0x6d,
+	0x5a,
+	0x6d,
+	0x5a,
+	0x6d,
+	0x5a,
+	0x6d,
+	0x5a,
+	0x6d,
+	0x5a,
+	0x6d,
+	0x5a,
+	0x6d,
+	0x5a,
 };
 
 static int
@@ -43,7 +80,7 @@ port_find(const char *devargs, uint16_t *port_id)
 
 int
 dp_port_start(const struct dp_port_conf *pc, struct rte_mempool *mp, int *ts_dynfield,
-	      uint64_t *ts_dynflag, char *err, size_t errlen)
+	uint64_t *ts_dynflag, char *err, size_t errlen)
 {
 	struct rte_eth_conf conf;
 	struct rte_eth_dev_info info;
@@ -64,8 +101,8 @@ dp_port_start(const struct dp_port_conf *pc, struct rte_mempool *mp, int *ts_dyn
 		return -1;
 	}
 	if (pc->n_rxq > info.max_rx_queues) {
-		snprintf(err, errlen, "port \"%s\": %u RX queues asked, device has %u",
-			pc->devargs, pc->n_rxq, info.max_rx_queues);
+		snprintf(err, errlen, "port \"%s\": %u RX queues asked, device has %u", pc->devargs,
+			pc->n_rxq, info.max_rx_queues);
 		return -1;
 	}
 	memset(&conf, 0, sizeof(conf));
@@ -74,7 +111,8 @@ dp_port_start(const struct dp_port_conf *pc, struct rte_mempool *mp, int *ts_dyn
 		conf.rx_adv_conf.rss_conf.rss_key = dp_port_rss_key;
 		conf.rx_adv_conf.rss_conf.rss_key_len = sizeof(dp_port_rss_key);
 		conf.rx_adv_conf.rss_conf.rss_hf =
-			(RTE_ETH_RSS_IP | RTE_ETH_RSS_UDP | RTE_ETH_RSS_TCP) & info.flow_type_rss_offloads;
+			(RTE_ETH_RSS_IP | RTE_ETH_RSS_UDP | RTE_ETH_RSS_TCP) &
+			info.flow_type_rss_offloads;
 	}
 	if (info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_TIMESTAMP)
 		conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_TIMESTAMP;
@@ -89,8 +127,8 @@ dp_port_start(const struct dp_port_conf *pc, struct rte_mempool *mp, int *ts_dyn
 	if (ret != 0)
 		nb_rxd = pc->rx_desc;
 	for (q = 0; q < pc->n_rxq; q++) {
-		ret = rte_eth_rx_queue_setup(port_id, q, nb_rxd, rte_eth_dev_socket_id(port_id),
-			NULL, mp);
+		ret = rte_eth_rx_queue_setup(
+			port_id, q, nb_rxd, rte_eth_dev_socket_id(port_id), NULL, mp);
 		if (ret != 0) {
 			snprintf(err, errlen, "port \"%s\": RX queue %u setup failed: %s",
 				pc->devargs, q, rte_strerror(-ret));

@@ -13,7 +13,7 @@
 #include <rte_mempool.h>
 
 struct dp_port_conf {
-	const char *devargs;     /* e.g. "net_pcap0,rx_pcap=x.pcap" or a PCI id */
+	const char *devargs; /* e.g. "net_pcap0,rx_pcap=x.pcap" or a PCI id */
 	uint16_t n_rxq;
 	uint16_t rx_desc;
 	int promisc;
@@ -25,7 +25,7 @@ struct dp_port_conf {
  * driver's RX timestamp is (-1 / 0 when it has none).
  */
 int dp_port_start(const struct dp_port_conf *pc, struct rte_mempool *mp, int *ts_dynfield,
-		  uint64_t *ts_dynflag, char *err, size_t errlen);
+	uint64_t *ts_dynflag, char *err, size_t errlen);
 
 void dp_port_stop(uint16_t port_id);
 

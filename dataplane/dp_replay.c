@@ -70,7 +70,8 @@ print_directive(struct dp_replay *r, const struct ctl_directive *d)
 	gmtime_r(&t, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
 	fprintf(r->out, "%s.%03uZ  #%-4" PRIu64 " %-16s %-8s", when,
-		(unsigned int)(d->time_ms % 1000), d->seq, d->trunk_name, ctl_action_name(d->action));
+		(unsigned int)(d->time_ms % 1000), d->seq, d->trunk_name,
+		ctl_action_name(d->action));
 	if (d->action == CTL_ACT_THROTTLE)
 		fprintf(r->out, " %4u cps     ", d->cps_limit);
 	else if (d->action == CTL_ACT_PAUSE)
@@ -110,8 +111,8 @@ on_second(void *arg, uint64_t second)
 }
 
 struct dp_replay *
-dp_replay_create(const struct sg_config *cfg, struct dp_worker *w, int json, FILE *out,
-		 char *err, size_t errlen)
+dp_replay_create(const struct sg_config *cfg, struct dp_worker *w, int json, FILE *out, char *err,
+	size_t errlen)
 {
 	const char *names[SG_MAX_TRUNKS];
 	uint32_t cps[SG_MAX_TRUNKS], maxc[SG_MAX_TRUNKS], i;
@@ -124,10 +125,10 @@ dp_replay_create(const struct sg_config *cfg, struct dp_worker *w, int json, FIL
 	r->w = w;
 	r->out = out;
 	r->json = json;
-	r->pub = rte_ring_create("sg_replay_pub", DP_REPLAY_RING, SOCKET_ID_ANY,
-		RING_F_SP_ENQ | RING_F_SC_DEQ);
-	r->evt = rte_ring_create("sg_replay_evt", DP_REPLAY_RING, SOCKET_ID_ANY,
-		RING_F_SP_ENQ | RING_F_SC_DEQ);
+	r->pub = rte_ring_create(
+		"sg_replay_pub", DP_REPLAY_RING, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
+	r->evt = rte_ring_create(
+		"sg_replay_evt", DP_REPLAY_RING, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
 	r->pub_pool = rte_mempool_create("sg_replay_pp", DP_REPLAY_RING + SG_TRUNK_SLOTS,
 		sizeof(struct sg_pub), 0, 0, NULL, NULL, NULL, NULL, SOCKET_ID_ANY, 0);
 	r->evt_pool = rte_mempool_create("sg_replay_ep", DP_REPLAY_RING * 2,

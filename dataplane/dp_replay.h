@@ -18,7 +18,7 @@ struct dp_replay;
 
 /* Hooks itself into w; prints to out (JSON lines when json). */
 struct dp_replay *dp_replay_create(const struct sg_config *cfg, struct dp_worker *w, int json,
-				   FILE *out, char *err, size_t errlen);
+	FILE *out, char *err, size_t errlen);
 
 /* After the last packet: close the last second (and the one after). */
 void dp_replay_finish(struct dp_replay *r);

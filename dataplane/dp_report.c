@@ -28,8 +28,8 @@ dp_report_non_sip(const struct sg_source_counters *s)
 {
 	return s->drops[SG_DROP_NOT_IP] + s->drops[SG_DROP_L2_UNSUPPORTED] +
 		s->drops[SG_DROP_L4_UNSUPPORTED] + s->drops[SG_DROP_NOT_CANDIDATE] +
-		s->drops[SG_DROP_PEER_NOT_SIP] +
-		s->drops[SG_DROP_NO_PAYLOAD] + s->drops[SG_DROP_TCP_MIDSTREAM];
+		s->drops[SG_DROP_PEER_NOT_SIP] + s->drops[SG_DROP_NO_PAYLOAD] +
+		s->drops[SG_DROP_TCP_MIDSTREAM];
 }
 
 uint64_t
@@ -63,8 +63,8 @@ trunk_json(const struct sg_trunk_counters *c)
 
 	for (m = 0; m < SG_M_COUNT; m++) {
 		if (c->requests[m] != 0)
-			json_object_set_new(req, sg_method_names[m],
-				json_integer((json_int_t)c->requests[m]));
+			json_object_set_new(
+				req, sg_method_names[m], json_integer((json_int_t)c->requests[m]));
 	}
 	return json_pack("{s:o, s:o, s:I, s:I, s:o, s:I}", "requests", req, "responses",
 		codes_json(c->responses), "retransmissions", (json_int_t)c->retransmissions,
@@ -111,8 +111,9 @@ table_row(FILE *f, const char *name, const struct sg_trunk_counters *c)
 
 	for (m = 0; m < SG_M_COUNT; m++)
 		req += c->requests[m];
-	fprintf(f, "%-16s %9" PRIu64 " %9" PRIu64 " %8" PRIu64 " %7" PRIu64 " %7" PRIu64
-		   " %7" PRIu64 " %7" PRIu64 " %6.1f%% %8" PRIu64 " %8" PRIu64 " %6" PRIu64 "\n",
+	fprintf(f,
+		"%-16s %9" PRIu64 " %9" PRIu64 " %8" PRIu64 " %7" PRIu64 " %7" PRIu64 " %7" PRIu64
+		" %7" PRIu64 " %6.1f%% %8" PRIu64 " %8" PRIu64 " %6" PRIu64 "\n",
 		name, req, rsp, c->invite_attempts, sum_range(fin, 200, 299),
 		sum_range(fin, 400, 499), fin[503 - SG_STATUS_MIN],
 		sum_range(fin, 500, 699) - fin[503 - SG_STATUS_MIN], share, c->retransmissions,
@@ -126,8 +127,9 @@ dp_report_table(FILE *f, const struct sg_config *cfg, const struct dp_totals *t)
 	uint32_t i;
 	int d;
 
-	fprintf(f, "packets %" PRIu64 "  bytes %" PRIu64 "  sip messages %" PRIu64
-		   "  non-sip %" PRIu64 "  malformed %" PRIu64 "  fragments %" PRIu64 "\n\n",
+	fprintf(f,
+		"packets %" PRIu64 "  bytes %" PRIu64 "  sip messages %" PRIu64 "  non-sip %" PRIu64
+		"  malformed %" PRIu64 "  fragments %" PRIu64 "\n\n",
 		s->packets, s->bytes, s->sip_messages, dp_report_non_sip(s), dp_report_malformed(s),
 		s->drops[SG_DROP_FRAGMENT]);
 	fprintf(f, "%-16s %9s %9s %8s %7s %7s %7s %7s %7s %8s %8s %6s\n", "trunk", "requests",
@@ -136,8 +138,9 @@ dp_report_table(FILE *f, const struct sg_config *cfg, const struct dp_totals *t)
 	for (i = 0; i < cfg->n_trunks; i++)
 		table_row(f, cfg->trunks[i].name, &t->trunk[i]);
 	table_row(f, "(unmatched)", &t->trunk[SG_UNMATCHED]);
-	fprintf(f, "\n(attempts: new INVITEs toward the trunk; 2xx..5xx/6xx: final answers to "
-		   "them; 503%%: share of finals)\n");
+	fprintf(f,
+		"\n(attempts: new INVITEs toward the trunk; 2xx..5xx/6xx: final answers to "
+		"them; 503%%: share of finals)\n");
 	fprintf(f, "\nnot classified:\n");
 	for (d = 0; d < SG_DROP_COUNT; d++) {
 		if (s->drops[d] != 0)

@@ -25,8 +25,8 @@
 
 struct dp_retrans_set {
 	uint64_t tag[DP_RETRANS_WAYS];
-	uint32_t seen_ms[DP_RETRANS_WAYS];  /* truncated packet time */
-	uint8_t used;                       /* bitmap of valid ways */
+	uint32_t seen_ms[DP_RETRANS_WAYS]; /* truncated packet time */
+	uint8_t used;			   /* bitmap of valid ways */
 } __rte_cache_aligned;
 
 struct dp_retrans {
@@ -60,8 +60,8 @@ dp_retrans_free(struct dp_retrans *rt)
 }
 
 void
-dp_retrans_key(const struct dp_sip_msg *m, enum dp_dir dir, uint32_t trunk,
-	       struct dp_retrans_key *key)
+dp_retrans_key(
+	const struct dp_sip_msg *m, enum dp_dir dir, uint32_t trunk, struct dp_retrans_key *key)
 {
 	/*
 	 * The fixed-size part of the identity becomes the seed of the 128-bit
@@ -70,7 +70,7 @@ dp_retrans_key(const struct dp_sip_msg *m, enum dp_dir dir, uint32_t trunk,
 	 */
 	struct {
 		uint32_t cseq;
-		uint16_t what;     /* method, or status code */
+		uint16_t what; /* method, or status code */
 		uint8_t dir;
 		uint8_t cseq_method;
 		uint32_t trunk;
@@ -85,8 +85,7 @@ dp_retrans_key(const struct dp_sip_msg *m, enum dp_dir dir, uint32_t trunk,
 	};
 	XXH128_hash_t h;
 
-	h = XXH3_128bits_withSeed(m->call_id.p, m->call_id.len,
-		XXH3_64bits(&fixed, sizeof(fixed)));
+	h = XXH3_128bits_withSeed(m->call_id.p, m->call_id.len, XXH3_64bits(&fixed, sizeof(fixed)));
 	key->hi = h.high64;
 	key->lo = h.low64;
 }
@@ -111,7 +110,7 @@ dp_retrans_check(struct dp_retrans *rt, const struct dp_retrans_key *key, uint64
 		/* unsigned difference handles the 49-day wrap of now */
 		age = now - s->seen_ms[w];
 		if (age > rt->window_ms) {
-			s->used &= (uint8_t)~(1u << w);  /* expired: reuse */
+			s->used &= (uint8_t) ~(1u << w); /* expired: reuse */
 			if (free_way < 0)
 				free_way = (int)w;
 			continue;

@@ -25,13 +25,12 @@ struct dp_retrans;
 
 struct dp_retrans_stats {
 	uint64_t inserts;
-	uint64_t hits;          /* retransmissions seen */
-	uint64_t evictions;     /* unexpired entries pushed out */
+	uint64_t hits;	    /* retransmissions seen */
+	uint64_t evictions; /* unexpired entries pushed out */
 };
 
 /* entries is rounded up to a multiple of DP_RETRANS_WAYS * power of two. */
-struct dp_retrans *dp_retrans_create(uint32_t entries, uint32_t window_ms,
-				     int socket_id);
+struct dp_retrans *dp_retrans_create(uint32_t entries, uint32_t window_ms, int socket_id);
 void dp_retrans_free(struct dp_retrans *rt);
 
 /* Digest of a message's identity: what makes two messages "equal". */
@@ -40,8 +39,8 @@ struct dp_retrans_key {
 	uint64_t lo;
 };
 
-void dp_retrans_key(const struct dp_sip_msg *m, enum dp_dir dir,
-		    uint32_t trunk, struct dp_retrans_key *key);
+void dp_retrans_key(
+	const struct dp_sip_msg *m, enum dp_dir dir, uint32_t trunk, struct dp_retrans_key *key);
 
 /*
  * Look the key up at packet time now_ms. Returns 1 if the same key was
@@ -49,8 +48,7 @@ void dp_retrans_key(const struct dp_sip_msg *m, enum dp_dir dir,
  * the rule is "equal to any message seen in the window"),
  * else records it and returns 0.
  */
-int dp_retrans_check(struct dp_retrans *rt, const struct dp_retrans_key *key,
-		     uint64_t now_ms);
+int dp_retrans_check(struct dp_retrans *rt, const struct dp_retrans_key *key, uint64_t now_ms);
 
 /* Forget every entry (statistics are kept). Not for the packet path. */
 void dp_retrans_reset(struct dp_retrans *rt);

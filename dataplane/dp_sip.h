@@ -24,20 +24,20 @@
 
 #include "sg_shared.h"
 
-struct dp_sip_db;  /* compiled Hyperscan database, read-only after create */
+struct dp_sip_db; /* compiled Hyperscan database, read-only after create */
 
 enum dp_sip_res {
 	DP_SIP_OK,
-	DP_SIP_NO_START_LINE,    /* not a SIP request or status line */
-	DP_SIP_TRUNCATED,        /* no empty line ends the header section */
-	DP_SIP_BAD_CALL_ID,      /* missing or empty Call-ID */
-	DP_SIP_BAD_CSEQ,         /* missing or unparsable CSeq */
-	DP_SIP_SCAN_ERROR,       /* Hyperscan reported an error */
+	DP_SIP_NO_START_LINE, /* not a SIP request or status line */
+	DP_SIP_TRUNCATED,     /* no empty line ends the header section */
+	DP_SIP_BAD_CALL_ID,   /* missing or empty Call-ID */
+	DP_SIP_BAD_CSEQ,      /* missing or unparsable CSeq */
+	DP_SIP_SCAN_ERROR,    /* Hyperscan reported an error */
 	DP_SIP_RES_COUNT
 };
 
 enum dp_oc_algo {
-	DP_OC_ALGO_NONE,         /* no oc-algo parameter */
+	DP_OC_ALGO_NONE, /* no oc-algo parameter */
 	DP_OC_ALGO_LOSS,
 	DP_OC_ALGO_RATE,
 	DP_OC_ALGO_OTHER,
@@ -57,23 +57,23 @@ struct dp_sip_str {
 
 struct dp_sip_msg {
 	uint8_t is_request;
-	uint8_t method;             /* enum sg_method (requests) */
-	uint16_t status;            /* 100..699 (responses) */
-	struct dp_sip_str call_id;  /* trimmed value */
+	uint8_t method;		   /* enum sg_method (requests) */
+	uint16_t status;	   /* 100..699 (responses) */
+	struct dp_sip_str call_id; /* trimmed value */
 	uint32_t cseq;
-	uint8_t cseq_method;        /* enum sg_method */
-	struct dp_sip_str branch;   /* top Via branch, may be empty */
-	int32_t retry_after;        /* seconds, -1 when absent */
-	uint8_t reason_proto;       /* enum dp_reason_proto */
-	int32_t reason_cause;       /* -1 when absent */
+	uint8_t cseq_method;	  /* enum sg_method */
+	struct dp_sip_str branch; /* top Via branch, may be empty */
+	int32_t retry_after;	  /* seconds, -1 when absent */
+	uint8_t reason_proto;	  /* enum dp_reason_proto */
+	int32_t reason_cause;	  /* -1 when absent */
 	/* RFC 7339 parameters of the top Via; oc = -1 when absent */
-	int32_t oc;                 /* loss percentage or rate */
-	uint8_t oc_algo;            /* enum dp_oc_algo */
-	int32_t oc_validity;        /* ms, -1 when absent */
-	uint64_t oc_seq_us;         /* oc-seq as integer microseconds, 0 absent */
-	int32_t content_length;     /* -1 when absent */
-	uint32_t hdr_len;           /* bytes up to and including empty line */
-	uint32_t msg_len;           /* hdr_len + body (for TCP splitting) */
+	int32_t oc;		/* loss percentage or rate */
+	uint8_t oc_algo;	/* enum dp_oc_algo */
+	int32_t oc_validity;	/* ms, -1 when absent */
+	uint64_t oc_seq_us;	/* oc-seq as integer microseconds, 0 absent */
+	int32_t content_length; /* -1 when absent */
+	uint32_t hdr_len;	/* bytes up to and including empty line */
+	uint32_t msg_len;	/* hdr_len + body (for TCP splitting) */
 };
 
 /*
@@ -91,9 +91,8 @@ int dp_sip_scratch_alloc(const struct dp_sip_db *db, hs_scratch_t **scratch);
  * TCP several messages may follow and msg_len says where the next begins.
  * Returns enum dp_sip_res; `m` is fully written on DP_SIP_OK.
  */
-enum dp_sip_res dp_sip_parse(const struct dp_sip_db *db, hs_scratch_t *scratch,
-			     const uint8_t *buf, uint32_t len,
-			     struct dp_sip_msg *m);
+enum dp_sip_res dp_sip_parse(const struct dp_sip_db *db, hs_scratch_t *scratch, const uint8_t *buf,
+	uint32_t len, struct dp_sip_msg *m);
 
 const char *dp_sip_res_name(enum dp_sip_res res);
 

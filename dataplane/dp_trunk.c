@@ -32,8 +32,8 @@ struct dp_trunk_port {
 
 struct dp_trunk_entry {
 	struct cfg_prefix prefix;
-	uint32_t any_trunk;         /* owner for any port, or NONE */
-	uint8_t any_depth;          /* depth of the prefix that gave any_trunk */
+	uint32_t any_trunk; /* owner for any port, or NONE */
+	uint8_t any_depth;  /* depth of the prefix that gave any_trunk */
 	uint8_t n_ports;
 	struct dp_trunk_port ports[SG_MAX_TRUNKS];
 };
@@ -70,7 +70,7 @@ entry_get(struct dp_trunks *t, const struct cfg_prefix *p)
 	for (i = 0; i < t->n_entries; i++) {
 		e = &t->entries[i];
 		if (e->prefix.family == p->family && e->prefix.depth == p->depth &&
-		    memcmp(e->prefix.addr, p->addr, 16) == 0)
+			memcmp(e->prefix.addr, p->addr, 16) == 0)
 			return e;
 	}
 	e = &t->entries[t->n_entries++];
@@ -111,8 +111,8 @@ entries_inherit(struct dp_trunks *t)
 }
 
 struct dp_trunks *
-dp_trunks_create(const struct sg_config *cfg, const char *name, int socket_id, char *err,
-		 size_t errlen)
+dp_trunks_create(
+	const struct sg_config *cfg, const char *name, int socket_id, char *err, size_t errlen)
 {
 	struct rte_lpm_config c4 = { .max_rules = DP_TRUNK_MAX_ENTRIES, .number_tbl8s = 256 };
 	struct rte_lpm6_config c6 = { .max_rules = DP_TRUNK_MAX_ENTRIES, .number_tbl8s = 1024 };
@@ -156,8 +156,8 @@ dp_trunks_create(const struct sg_config *cfg, const char *name, int socket_id, c
 	snprintf(lname, sizeof(lname), "%s_v6", name);
 	t->lpm6 = rte_lpm6_create(lname, socket_id, &c6);
 	if (t->lpm4 == NULL || t->lpm6 == NULL) {
-		snprintf(err, errlen, "trunk table: cannot create LPM: %s",
-			rte_strerror(rte_errno));
+		snprintf(
+			err, errlen, "trunk table: cannot create LPM: %s", rte_strerror(rte_errno));
 		dp_trunks_free(t);
 		rte_errno = ENOMEM;
 		return NULL;
@@ -212,8 +212,8 @@ dp_trunks_free(struct dp_trunks *t)
 
 /* Trunk owning addr:port, and the depth that decided it; NONE if none. */
 static uint32_t
-side_lookup(const struct dp_trunks *t, uint8_t family, const uint8_t *addr, uint16_t port,
-	    int *depth)
+side_lookup(
+	const struct dp_trunks *t, uint8_t family, const uint8_t *addr, uint16_t port, int *depth)
 {
 	const struct dp_trunk_entry *e;
 	uint32_t hop;

@@ -19,17 +19,16 @@ struct dp_trunks;
 
 /* Direction of a message relative to the trunk it belongs to. */
 enum dp_dir {
-	DP_DIR_TO_TRUNK = 0,     /* destination is the trunk peer */
-	DP_DIR_FROM_TRUNK = 1,   /* source is the trunk peer */
+	DP_DIR_TO_TRUNK = 0,   /* destination is the trunk peer */
+	DP_DIR_FROM_TRUNK = 1, /* source is the trunk peer */
 };
 
 /*
  * Build the lookup tables. Returns NULL with one line in err (and
  * rte_errno set) on failure. `name` makes the DPDK object names unique.
  */
-struct dp_trunks *dp_trunks_create(const struct sg_config *cfg,
-				   const char *name, int socket_id,
-				   char *err, size_t errlen);
+struct dp_trunks *dp_trunks_create(
+	const struct sg_config *cfg, const char *name, int socket_id, char *err, size_t errlen);
 void dp_trunks_free(struct dp_trunks *t);
 
 /*
@@ -37,7 +36,6 @@ void dp_trunks_free(struct dp_trunks *t);
  * longer of the source and destination matches wins; on a tie the
  * destination wins (a request toward the trunk).
  */
-uint32_t dp_trunks_lookup(const struct dp_trunks *t, const struct dp_pkt *pkt,
-			  enum dp_dir *dir);
+uint32_t dp_trunks_lookup(const struct dp_trunks *t, const struct dp_pkt *pkt, enum dp_dir *dir);
 
 #endif /* DP_TRUNK_H */

@@ -36,7 +36,7 @@ dp_worker_shared_init(struct dp_worker_shared *sh, const struct sg_config *cfg)
 
 struct dp_worker *
 dp_worker_create(const struct dp_worker_shared *sh, const struct sg_config *cfg,
-		 hs_scratch_t *proto_scratch, int socket_id, char *err, size_t errlen)
+	hs_scratch_t *proto_scratch, int socket_id, char *err, size_t errlen)
 {
 	struct dp_worker *w;
 
@@ -46,8 +46,8 @@ dp_worker_create(const struct dp_worker_shared *sh, const struct sg_config *cfg,
 		return NULL;
 	}
 	w->sh = sh;
-	w->rt = dp_retrans_create(cfg->dp.retrans_entries, cfg->dp.retrans_window_s * 1000,
-		socket_id);
+	w->rt = dp_retrans_create(
+		cfg->dp.retrans_entries, cfg->dp.retrans_window_s * 1000, socket_id);
 	if (w->rt == NULL) {
 		snprintf(err, errlen, "worker: cannot allocate %u retransmission entries",
 			cfg->dp.retrans_entries);
@@ -130,7 +130,7 @@ emit_event(struct dp_worker *w, uint32_t trunk, const struct dp_sip_msg *m, uint
 /* Count one classified message against its trunk. */
 static inline void
 count_message(struct dp_worker *w, uint32_t trunk, enum dp_dir dir, const struct dp_sip_msg *m,
-	      uint64_t now_ms)
+	uint64_t now_ms)
 {
 	struct sg_trunk_counters *tc = &w->trunk[trunk];
 	struct dp_retrans_key key;
@@ -150,12 +150,12 @@ count_message(struct dp_worker *w, uint32_t trunk, enum dp_dir dir, const struct
 	if (m->is_request) {
 		tc->requests[m->method]++;
 		if (!retrans && m->method == SG_M_INVITE &&
-		    (dir == DP_DIR_TO_TRUNK || trunk == SG_UNMATCHED))
+			(dir == DP_DIR_TO_TRUNK || trunk == SG_UNMATCHED))
 			tc->invite_attempts++;
 	} else {
 		tc->responses[m->status - SG_STATUS_MIN]++;
 		if (!retrans && m->status >= 200 && m->cseq_method == SG_M_INVITE &&
-		    (dir == DP_DIR_FROM_TRUNK || trunk == SG_UNMATCHED)) {
+			(dir == DP_DIR_FROM_TRUNK || trunk == SG_UNMATCHED)) {
 			tc->invite_final[m->status - SG_STATUS_MIN]++;
 			if (m->status >= 500 && w->ln.evt_ring != NULL)
 				emit_event(w, trunk, m, now_ms);
@@ -190,8 +190,9 @@ skip_crlf(const uint8_t *p, uint32_t off, uint32_t len)
 static inline uint32_t
 skip_blank(const uint8_t *p, uint32_t off, uint32_t len)
 {
-	while (off < len && (p[off] == '\r' || p[off] == '\n' || p[off] == ' ' ||
-			     p[off] == '\t' || p[off] == '\0'))
+	while (off < len &&
+		(p[off] == '\r' || p[off] == '\n' || p[off] == ' ' || p[off] == '\t' ||
+			p[off] == '\0'))
 		off++;
 	return off;
 }
@@ -211,7 +212,7 @@ count_not_sip(struct dp_worker *w, uint32_t trunk, int on_sip_port)
 
 static void
 classify_udp(struct dp_worker *w, const struct dp_pkt *pkt, uint32_t trunk, enum dp_dir dir,
-	     int on_sip_port, uint64_t now_ms)
+	int on_sip_port, uint64_t now_ms)
 {
 	uint32_t off = skip_blank(pkt->payload, 0, pkt->payload_len);
 	enum dp_sip_res res;
@@ -241,7 +242,7 @@ classify_udp(struct dp_worker *w, const struct dp_pkt *pkt, uint32_t trunk, enum
  */
 static void
 classify_tcp(struct dp_worker *w, const struct dp_pkt *pkt, uint32_t trunk, enum dp_dir dir,
-	     int on_sip_port, uint64_t now_ms)
+	int on_sip_port, uint64_t now_ms)
 {
 	const uint8_t *p = pkt->payload;
 	uint32_t len = pkt->payload_len;

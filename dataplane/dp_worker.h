@@ -38,9 +38,9 @@ struct dp_worker_shared {
 	const struct dp_sip_db *db;
 	const struct dp_trunks *trunks;
 	enum dp_link link;
-	int ts_dynfield;          /* mbuf timestamp offset, -1 if none */
-	uint64_t ts_dynflag;      /* ol_flags bit saying it is valid */
-	uint8_t sip_port[65536 / 8];  /* bitmap of configured SIP ports */
+	int ts_dynfield;	     /* mbuf timestamp offset, -1 if none */
+	uint64_t ts_dynflag;	     /* ol_flags bit saying it is valid */
+	uint8_t sip_port[65536 / 8]; /* bitmap of configured SIP ports */
 };
 
 #define DP_DIRTY_WORDS ((SG_TRUNK_SLOTS + 63) / 64)
@@ -54,9 +54,9 @@ struct dp_worker_link {
 	struct rte_ring *evt_ring;
 	struct rte_mempool *pub_pool;
 	struct rte_mempool *evt_pool;
-	struct sg_worker_stats *stats;        /* this worker's slot in sg_shm */
+	struct sg_worker_stats *stats; /* this worker's slot in sg_shm */
 	const volatile uint64_t *ctrl_generation;
-	uint64_t publish_cycles;              /* publication interval */
+	uint64_t publish_cycles; /* publication interval */
 };
 
 struct dp_worker {
@@ -64,13 +64,13 @@ struct dp_worker {
 	struct sg_source_counters src;
 	struct dp_retrans *rt;
 	struct dp_dialogs *dlg;
-	uint64_t dirty[DP_DIRTY_WORDS];       /* trunks changed since published */
+	uint64_t dirty[DP_DIRTY_WORDS]; /* trunks changed since published */
 	hs_scratch_t *scratch;
 	const struct dp_worker_shared *sh;
 	uint64_t tsc_hz;
 	uint64_t tsc_base;
-	uint64_t last_ms;         /* packet time of the last packet */
-	uint64_t wall_base_ms;    /* wall clock at tsc_base */
+	uint64_t last_ms;      /* packet time of the last packet */
+	uint64_t wall_base_ms; /* wall clock at tsc_base */
 	struct dp_worker_link ln;
 	/*
 	 * Offline: the capture's own packet times (ms), in file order, read
@@ -88,8 +88,8 @@ struct dp_worker {
 	uint64_t cur_second;
 	uint64_t pub_seq;
 	uint64_t seen_generation;
-	uint64_t next_publish;    /* TSC */
-	uint32_t index;           /* worker number, 0.. */
+	uint64_t next_publish; /* TSC */
+	uint32_t index;	       /* worker number, 0.. */
 	unsigned int lcore_id;
 	uint16_t port_id;
 	uint16_t queue_id;
@@ -105,9 +105,8 @@ void dp_worker_shared_init(struct dp_worker_shared *sh, const struct sg_config *
  * Create a worker on socket_id with its own retransmission table and
  * Hyperscan scratch. Returns NULL with one line in err.
  */
-struct dp_worker *dp_worker_create(const struct dp_worker_shared *sh,
-				   const struct sg_config *cfg, hs_scratch_t *proto_scratch,
-				   int socket_id, char *err, size_t errlen);
+struct dp_worker *dp_worker_create(const struct dp_worker_shared *sh, const struct sg_config *cfg,
+	hs_scratch_t *proto_scratch, int socket_id, char *err, size_t errlen);
 void dp_worker_free(struct dp_worker *w);
 
 /* Classify one frame seen at packet time now_ms. */

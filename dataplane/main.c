@@ -28,7 +28,7 @@
 #include "dp_app.h"
 #include "dp_bench.h"
 
-#define SG_EXIT_USAGE 2  /* bad config, capture or arguments */
+#define SG_EXIT_USAGE 2 /* bad config, capture or arguments */
 #define SG_EXIT_RUNTIME 1
 
 #define SG_MAX_EAL_ARGS 64
@@ -37,11 +37,11 @@ struct sg_opts {
 	const char *config;
 	const char *pcap;
 	int json;
-	int directives;          /* offline: print the directive timeline */
-	unsigned int bench_s;    /* offline: replay the capture for this long */
-	const char *bench_mode;  /* full, io, naive */
+	int directives;		    /* offline: print the directive timeline */
+	unsigned int bench_s;	    /* offline: replay the capture for this long */
+	const char *bench_mode;	    /* full, io, naive */
 	unsigned int bench_workers; /* offline bench: worker lcores, 0 = 1 */
-	int eal_argc;            /* EAL arguments given after "--" */
+	int eal_argc;		    /* EAL arguments given after "--" */
 	char **eal_argv;
 };
 
@@ -105,7 +105,8 @@ parse_args(int argc, char **argv, struct sg_opts *o)
 			errno = 0;
 			v = strtoul(optarg, &end, 10);
 			if (errno != 0 || *end != '\0' || v < 1 || v > 3600) {
-				fprintf(stderr, "sipguard: --bench \"%s\": seconds 1..3600\n", optarg);
+				fprintf(stderr, "sipguard: --bench \"%s\": seconds 1..3600\n",
+					optarg);
 				return -1;
 			}
 			o->bench_s = (unsigned int)v;
@@ -122,8 +123,9 @@ parse_args(int argc, char **argv, struct sg_opts *o)
 			break;
 		case 'm':
 			if (strcmp(optarg, "full") != 0 && strcmp(optarg, "io") != 0 &&
-			    strcmp(optarg, "naive") != 0) {
-				fprintf(stderr, "sipguard: --bench-mode \"%s\": full, io or naive\n",
+				strcmp(optarg, "naive") != 0) {
+				fprintf(stderr,
+					"sipguard: --bench-mode \"%s\": full, io or naive\n",
 					optarg);
 				return -1;
 			}
@@ -162,13 +164,15 @@ parse_args(int argc, char **argv, struct sg_opts *o)
 		return -1;
 	}
 	if ((o->json || o->directives || o->bench_s) && o->pcap == NULL) {
-		fprintf(stderr, "sipguard: --json, --directives and --bench go with --pcap "
-				"(try --help)\n");
+		fprintf(stderr,
+			"sipguard: --json, --directives and --bench go with --pcap "
+			"(try --help)\n");
 		return -1;
 	}
 	if ((o->bench_mode != NULL || o->bench_workers != 0) && o->bench_s == 0) {
-		fprintf(stderr, "sipguard: --bench-mode and --bench-workers go with --bench "
-				"(try --help)\n");
+		fprintf(stderr,
+			"sipguard: --bench-mode and --bench-workers go with --bench "
+			"(try --help)\n");
 		return -1;
 	}
 	return 0;
@@ -211,7 +215,8 @@ check_capture(const char *path, enum dp_link *link, uint64_t **times, uint64_t *
 		fprintf(stderr,
 			"sipguard: %s: link type %d (%s) is not supported (Ethernet, Linux "
 			"cooked v1)\n",
-			path, dlt, pcap_datalink_val_to_name(dlt) ? pcap_datalink_val_to_name(dlt) : "?");
+			path, dlt,
+			pcap_datalink_val_to_name(dlt) ? pcap_datalink_val_to_name(dlt) : "?");
 		pcap_close(p);
 		return -1;
 	}
@@ -323,8 +328,9 @@ eal_start(char *prog, const struct sg_opts *o, const struct sg_config *cfg, uint
 		 * the trunk tables (~130 MiB of LPM) and the mbufs must fit in
 		 * what is free; bench: the whole capture in mbufs per worker
 		 */
-		long need_mb = o->bench_s == 0 ? 256 : 192 + (long)nw * (long)(frames * 2560 >> 20) +
-			16 * (long)nw;
+		long need_mb = o->bench_s == 0
+			? 256
+			: 192 + (long)nw * (long)(frames * 2560 >> 20) + 16 * (long)nw;
 
 		if (hugepages_free_mb() >= need_mb) {
 			args[n++] = (char *)"--in-memory";
@@ -386,8 +392,13 @@ main(int argc, char **argv)
 		return SG_EXIT_RUNTIME;
 	if (o.pcap != NULL) {
 		off = (struct dp_offline_opts){
-			.config_path = o.config, .pcap = o.pcap, .link = link, .json = o.json,
-			.directives = o.directives, .pkt_times = times, .n_pkt_times = n_times,
+			.config_path = o.config,
+			.pcap = o.pcap,
+			.link = link,
+			.json = o.json,
+			.directives = o.directives,
+			.pkt_times = times,
+			.n_pkt_times = n_times,
 		};
 		if (o.bench_s > 0)
 			ret = dp_run_bench(&cfg, &off, o.bench_s,

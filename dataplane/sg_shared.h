@@ -14,11 +14,11 @@
 #include <string.h>
 
 /* Limits that size shared and per-lcore tables. */
-#define SG_MAX_TRUNKS 64                /* configured trunks */
-#define SG_UNMATCHED SG_MAX_TRUNKS      /* counter slot for no trunk */
+#define SG_MAX_TRUNKS 64	   /* configured trunks */
+#define SG_UNMATCHED SG_MAX_TRUNKS /* counter slot for no trunk */
 #define SG_TRUNK_SLOTS (SG_MAX_TRUNKS + 1)
-#define SG_TRUNK_NAME_MAX 32            /* including the NUL */
-#define SG_MAX_PREFIXES 16              /* per trunk */
+#define SG_TRUNK_NAME_MAX 32 /* including the NUL */
+#define SG_MAX_PREFIXES 16   /* per trunk */
 #define SG_MAX_SIP_PORTS 16
 
 /* Status codes 100..699 are each counted exactly. */
@@ -50,13 +50,20 @@ enum sg_method {
 };
 
 static const char *const sg_method_names[SG_M_COUNT] = {
-	[SG_M_INVITE] = "INVITE",	[SG_M_ACK] = "ACK",
-	[SG_M_BYE] = "BYE",		[SG_M_CANCEL] = "CANCEL",
-	[SG_M_REGISTER] = "REGISTER",	[SG_M_OPTIONS] = "OPTIONS",
-	[SG_M_PRACK] = "PRACK",		[SG_M_SUBSCRIBE] = "SUBSCRIBE",
-	[SG_M_NOTIFY] = "NOTIFY",	[SG_M_PUBLISH] = "PUBLISH",
-	[SG_M_INFO] = "INFO",		[SG_M_REFER] = "REFER",
-	[SG_M_MESSAGE] = "MESSAGE",	[SG_M_UPDATE] = "UPDATE",
+	[SG_M_INVITE] = "INVITE",
+	[SG_M_ACK] = "ACK",
+	[SG_M_BYE] = "BYE",
+	[SG_M_CANCEL] = "CANCEL",
+	[SG_M_REGISTER] = "REGISTER",
+	[SG_M_OPTIONS] = "OPTIONS",
+	[SG_M_PRACK] = "PRACK",
+	[SG_M_SUBSCRIBE] = "SUBSCRIBE",
+	[SG_M_NOTIFY] = "NOTIFY",
+	[SG_M_PUBLISH] = "PUBLISH",
+	[SG_M_INFO] = "INFO",
+	[SG_M_REFER] = "REFER",
+	[SG_M_MESSAGE] = "MESSAGE",
+	[SG_M_UPDATE] = "UPDATE",
 	[SG_M_OTHER] = "OTHER",
 };
 
@@ -67,8 +74,7 @@ sg_method_from_token(const char *tok, size_t len)
 	unsigned int m;
 
 	for (m = 0; m < SG_M_OTHER; m++) {
-		if (strlen(sg_method_names[m]) == len &&
-		    memcmp(sg_method_names[m], tok, len) == 0)
+		if (strlen(sg_method_names[m]) == len && memcmp(sg_method_names[m], tok, len) == 0)
 			return (enum sg_method)m;
 	}
 	return SG_M_OTHER;
@@ -80,13 +86,13 @@ sg_method_from_token(const char *tok, size_t len)
  */
 struct sg_trunk_counters {
 	uint64_t requests[SG_M_COUNT];
-	uint64_t responses[SG_STATUS_COUNT];     /* index: code - 100 */
-	uint64_t invite_final[SG_STATUS_COUNT];  /* final answers to INVITE */
+	uint64_t responses[SG_STATUS_COUNT];	/* index: code - 100 */
+	uint64_t invite_final[SG_STATUS_COUNT]; /* final answers to INVITE */
 	uint64_t retransmissions;
-	uint64_t invite_attempts;  /* new INVITE transactions toward trunk */
+	uint64_t invite_attempts; /* new INVITE transactions toward trunk */
 	uint64_t malformed;
-	uint64_t dialogs_opened;   /* INVITE answered 2xx */
-	uint64_t dialogs_closed;   /* BYE/200, timeout or eviction */
+	uint64_t dialogs_opened; /* INVITE answered 2xx */
+	uint64_t dialogs_closed; /* BYE/200, timeout or eviction */
 };
 
 /*
@@ -96,25 +102,25 @@ struct sg_trunk_counters {
  * the table shows them all.
  */
 enum sg_drop {
-	SG_DROP_NOT_IP,          /* ARP, LLDP, ...: non_sip */
-	SG_DROP_L2_UNSUPPORTED,  /* >2 VLAN tags, PPPoE, unknown link */
-	SG_DROP_L4_UNSUPPORTED,  /* ICMP, GRE, IP-in-IP, ESP, SCTP */
-	SG_DROP_NOT_CANDIDATE,   /* UDP/TCP, not on a SIP port or trunk */
-	SG_DROP_PEER_NOT_SIP,    /* trunk peer, off the SIP ports, not SIP (RTP) */
-	SG_DROP_NO_PAYLOAD,      /* TCP without data, CRLF keep-alives */
-	SG_DROP_TCP_MIDSTREAM,   /* TCP data not starting a SIP message */
-	SG_DROP_TRUNCATED,       /* headers cut short by the capture */
-	SG_DROP_BAD_HEADER,      /* inconsistent lengths, bad IHL, ... */
-	SG_DROP_FRAGMENT,        /* IPv4/IPv6 fragment, no reassembly yet */
-	SG_DROP_MULTISEG,        /* frame larger than the bounce buffer */
+	SG_DROP_NOT_IP,		/* ARP, LLDP, ...: non_sip */
+	SG_DROP_L2_UNSUPPORTED, /* >2 VLAN tags, PPPoE, unknown link */
+	SG_DROP_L4_UNSUPPORTED, /* ICMP, GRE, IP-in-IP, ESP, SCTP */
+	SG_DROP_NOT_CANDIDATE,	/* UDP/TCP, not on a SIP port or trunk */
+	SG_DROP_PEER_NOT_SIP,	/* trunk peer, off the SIP ports, not SIP (RTP) */
+	SG_DROP_NO_PAYLOAD,	/* TCP without data, CRLF keep-alives */
+	SG_DROP_TCP_MIDSTREAM,	/* TCP data not starting a SIP message */
+	SG_DROP_TRUNCATED,	/* headers cut short by the capture */
+	SG_DROP_BAD_HEADER,	/* inconsistent lengths, bad IHL, ... */
+	SG_DROP_FRAGMENT,	/* IPv4/IPv6 fragment, no reassembly yet */
+	SG_DROP_MULTISEG,	/* frame larger than the bounce buffer */
 	SG_DROP_COUNT
 };
 
 struct sg_source_counters {
 	uint64_t packets;
 	uint64_t bytes;
-	uint64_t sip_messages;   /* messages with a valid start line */
-	uint64_t sip_malformed;  /* messages counted malformed */
+	uint64_t sip_messages;	/* messages with a valid start line */
+	uint64_t sip_malformed; /* messages counted malformed */
 	uint64_t drops[SG_DROP_COUNT];
 	uint64_t retrans_evictions; /* unexpired entries pushed out */
 };
@@ -148,22 +154,22 @@ sg_source_counters_add(struct sg_source_counters *dst, const struct sg_source_co
  * plane (secondary) looks them up by these names. A lookup failure means
  * the dataplane is not running (or runs with another --file-prefix).
  */
-#define SG_SHM_NAME "sg_shm"            /* memzone: struct sg_shm */
+#define SG_SHM_NAME "sg_shm" /* memzone: struct sg_shm */
 /*
  * File in the EAL runtime directory (/var/run/dpdk/PREFIX/) that exists
  * while the dataplane is up and serving: a secondary that attaches before
  * the primary's ports exist would fail inside EAL, so ctrl waits for it.
  */
 #define SG_READY_FILE "sipguard.ready"
-#define SG_RING_PUB_FMT "sg_pub_%u"     /* per worker, SP/SC: struct sg_pub * */
-#define SG_RING_EVT_FMT "sg_evt_%u"     /* per worker, SP/SC: struct sg_event * */
-#define SG_POOL_PUB "sg_pub_pool"       /* mempool of struct sg_pub */
-#define SG_POOL_EVT "sg_evt_pool"       /* mempool of struct sg_event */
+#define SG_RING_PUB_FMT "sg_pub_%u" /* per worker, SP/SC: struct sg_pub * */
+#define SG_RING_EVT_FMT "sg_evt_%u" /* per worker, SP/SC: struct sg_event * */
+#define SG_POOL_PUB "sg_pub_pool"   /* mempool of struct sg_pub */
+#define SG_POOL_EVT "sg_evt_pool"   /* mempool of struct sg_event */
 #define SG_MAX_WORKERS 16
 #define SG_MAX_PORTS 8
-#define SG_SHM_MAGIC 0x53475348u        /* "SGSH" */
+#define SG_SHM_MAGIC 0x53475348u /* "SGSH" */
 #define SG_SHM_VERSION 1
-#define SG_CALL_ID_MAX 96               /* Call-ID bytes kept in an event */
+#define SG_CALL_ID_MAX 96 /* Call-ID bytes kept in an event */
 
 /*
  * One publication: a worker's cumulative counters for one trunk. Counters
@@ -171,24 +177,24 @@ sg_source_counters_add(struct sg_source_counters *dst, const struct sg_source_co
  * plane restart) is exact again with the next one.
  */
 struct sg_pub {
-	uint32_t worker;          /* 0..n_workers-1 */
-	uint32_t trunk;           /* 0..SG_MAX_TRUNKS (SG_UNMATCHED) */
-	uint64_t seq;             /* per worker, strictly increasing */
-	uint64_t time_ns;         /* wall clock when published */
+	uint32_t worker;  /* 0..n_workers-1 */
+	uint32_t trunk;	  /* 0..SG_MAX_TRUNKS (SG_UNMATCHED) */
+	uint64_t seq;	  /* per worker, strictly increasing */
+	uint64_t time_ns; /* wall clock when published */
 	struct sg_trunk_counters c;
 };
 
 /* A final 5xx/6xx answer to an INVITE, with what the carrier said. */
 struct sg_event {
-	uint64_t time_ns;         /* packet time, wall clock */
+	uint64_t time_ns; /* packet time, wall clock */
 	uint32_t trunk;
 	uint16_t status;
-	uint8_t reason_proto;     /* enum dp_reason_proto */
-	uint8_t oc_algo;          /* enum dp_oc_algo */
-	int32_t retry_after;      /* seconds, -1 absent */
-	int32_t reason_cause;     /* -1 absent */
-	int32_t oc;               /* -1 absent */
-	int32_t oc_validity;      /* ms, -1 absent */
+	uint8_t reason_proto; /* enum dp_reason_proto */
+	uint8_t oc_algo;      /* enum dp_oc_algo */
+	int32_t retry_after;  /* seconds, -1 absent */
+	int32_t reason_cause; /* -1 absent */
+	int32_t oc;	      /* -1 absent */
+	int32_t oc_validity;  /* ms, -1 absent */
 	uint64_t oc_seq_us;
 	uint16_t call_id_len;
 	char call_id[SG_CALL_ID_MAX];
@@ -198,13 +204,13 @@ struct sg_event {
 struct sg_worker_stats {
 	uint64_t packets;
 	uint64_t bytes;
-	uint64_t busy_cycles;     /* cycles spent on non-empty bursts */
+	uint64_t busy_cycles; /* cycles spent on non-empty bursts */
 	uint64_t total_cycles;
-	uint64_t pubs;            /* publications sent */
-	uint64_t pub_ring_full;   /* skipped: ring full (next one catches up) */
+	uint64_t pubs;		/* publications sent */
+	uint64_t pub_ring_full; /* skipped: ring full (next one catches up) */
 	uint64_t pub_pool_empty;
 	uint64_t events;
-	uint64_t evt_ring_full;   /* events dropped */
+	uint64_t evt_ring_full; /* events dropped */
 	uint64_t evt_pool_empty;
 	uint64_t retrans_evictions;
 	uint64_t dialog_evictions;
@@ -222,10 +228,10 @@ struct sg_port_stats {
 struct sg_shm {
 	uint32_t magic;
 	uint32_t version;
-	uint64_t start_time_ns;   /* wall clock at dataplane start */
+	uint64_t start_time_ns; /* wall clock at dataplane start */
 	uint64_t tsc_hz;
-	volatile uint64_t ctrl_generation;  /* bumped by ctrl: republish all */
-	volatile uint64_t housekeeping_ns;  /* last port stats update */
+	volatile uint64_t ctrl_generation; /* bumped by ctrl: republish all */
+	volatile uint64_t housekeeping_ns; /* last port stats update */
 	uint32_t n_workers;
 	uint32_t n_ports;
 	uint32_t n_trunks;

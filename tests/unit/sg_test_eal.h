@@ -16,9 +16,16 @@ static inline int
 sg_test_eal_init(void)
 {
 	char *args[] = {
-		(char *)"sg_test", (char *)"--no-huge", (char *)"-m", (char *)"256", (char *)"--no-shconf",
-		(char *)"--no-pci", (char *)"--no-telemetry",
-		(char *)"-l", (char *)"0", (char *)"--log-level=*:error",
+		(char *)"sg_test",
+		(char *)"--no-huge",
+		(char *)"-m",
+		(char *)"256",
+		(char *)"--no-shconf",
+		(char *)"--no-pci",
+		(char *)"--no-telemetry",
+		(char *)"-l",
+		(char *)"0",
+		(char *)"--log-level=*:error",
 	};
 
 	rte_openlog_stream(stderr);

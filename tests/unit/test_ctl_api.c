@@ -731,17 +731,18 @@ test_render_trunks_numbers(void **state)
 			case 6:
 				v = json_object_get(tr, "state");
 				if (json_is_string(v))
-					assert_string_equal(tok, json_is_true(json_object_get(tr,
-								       "alerting")) ?
-							"throttled+alert" : json_string_value(v));
+					assert_string_equal(tok,
+						json_is_true(json_object_get(tr, "alerting"))
+							? "throttled+alert"
+							: json_string_value(v));
 				else
 					assert_string_equal(tok, "-");
 				break;
 			case 7:
 				v = json_object_get(tr, "limit_cps");
 				if (json_is_integer(v))
-					assert_int_equal(strtoll(tok, NULL, 10),
-						json_integer_value(v));
+					assert_int_equal(
+						strtoll(tok, NULL, 10), json_integer_value(v));
 				else
 					assert_string_equal(tok, "-");
 				break;

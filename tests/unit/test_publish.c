@@ -58,7 +58,7 @@ frame(uint8_t *buf, const char *src, const char *dst, const char *sip)
 
 static void
 send_msg(struct dp_worker *w, const char *src, const char *dst, const char *first_line,
-	 const char *call_id, const char *cseq, const char *extra, uint64_t now_ms)
+	const char *call_id, const char *cseq, const char *extra, uint64_t now_ms)
 {
 	char sip[1024];
 	uint8_t buf[1200];
@@ -110,7 +110,7 @@ setup(void **state)
 
 static struct dp_worker *
 worker(const char *tag, unsigned int ring_size, struct rte_ring **pub, struct rte_ring **evt,
-       struct rte_mempool **pp, struct rte_mempool **ep)
+	struct rte_mempool **pp, struct rte_mempool **ep)
 {
 	char err[256], name[64];
 	struct dp_worker *w = dp_worker_create(&sh, &cfg, proto, 0, err, sizeof(err));
@@ -121,19 +121,23 @@ worker(const char *tag, unsigned int ring_size, struct rte_ring **pub, struct rt
 	snprintf(name, sizeof(name), "%s_evt", tag);
 	*evt = rte_ring_create(name, ring_size, 0, RING_F_SP_ENQ | RING_F_SC_DEQ | RING_F_EXACT_SZ);
 	snprintf(name, sizeof(name), "%s_pp", tag);
-	*pp = rte_mempool_create(name, 255, sizeof(struct sg_pub), 0, 0, NULL, NULL, NULL, NULL,
-		0, 0);
+	*pp = rte_mempool_create(
+		name, 255, sizeof(struct sg_pub), 0, 0, NULL, NULL, NULL, NULL, 0, 0);
 	snprintf(name, sizeof(name), "%s_ep", tag);
-	*ep = rte_mempool_create(name, 255, sizeof(struct sg_event), 0, 0, NULL, NULL, NULL,
-		NULL, 0, 0);
+	*ep = rte_mempool_create(
+		name, 255, sizeof(struct sg_event), 0, 0, NULL, NULL, NULL, NULL, 0, 0);
 	assert_non_null(*pub);
 	assert_non_null(*evt);
 	assert_non_null(*pp);
 	assert_non_null(*ep);
 	memset(&shm, 0, sizeof(shm));
-	w->ln = (struct dp_worker_link){ .pub_ring = *pub, .evt_ring = *evt, .pub_pool = *pp,
-		.evt_pool = *ep, .stats = &shm.workers[0],
-		.ctrl_generation = &shm.ctrl_generation, .publish_cycles = 1 };
+	w->ln = (struct dp_worker_link){ .pub_ring = *pub,
+		.evt_ring = *evt,
+		.pub_pool = *pp,
+		.evt_pool = *ep,
+		.stats = &shm.workers[0],
+		.ctrl_generation = &shm.ctrl_generation,
+		.publish_cycles = 1 };
 	return w;
 }
 
@@ -184,8 +188,8 @@ test_publish_ring_full_and_restart(void **state)
 		snprintf(id, sizeof(id), "c%u@x", 10 + i);
 		invite_call(w, id, 503, 2000 + i * 10);
 	}
-	send_msg(w, "192.0.2.1", "198.51.100.20", "OPTIONS sip:b SIP/2.0", "o1@x", "1 OPTIONS",
-		"", 2100);
+	send_msg(w, "192.0.2.1", "198.51.100.20", "OPTIONS sip:b SIP/2.0", "o1@x", "1 OPTIONS", "",
+		2100);
 	assert_int_equal(dp_worker_publish(w, 0), 1);
 	assert_int_equal(shm.workers[0].pub_ring_full, 1);
 	assert_int_equal(drain(pub, pp, last, &seq), 1);
@@ -228,9 +232,9 @@ test_events(void **state)
 
 	(void)state;
 	invite_call(w, "e1@x", 503, 5000);
-	invite_call(w, "e2@x", 486, 5100);  /* 4xx: no event */
+	invite_call(w, "e2@x", 486, 5100); /* 4xx: no event */
 	invite_call(w, "e3@x", 603, 5200);
-	invite_call(w, "e4@x", 500, 5300);  /* ring of two is full: dropped, counted */
+	invite_call(w, "e4@x", 500, 5300); /* ring of two is full: dropped, counted */
 	assert_int_equal(shm.workers[0].events, 2);
 	assert_int_equal(shm.workers[0].evt_ring_full, 1);
 	assert_int_equal(rte_ring_sc_dequeue(evt, &obj), 0);
@@ -268,7 +272,7 @@ test_dialogs(void **state)
 	(void)state;
 	invite_call(w, "d1@x", 200, 10000);
 	invite_call(w, "d2@x", 200, 10000);
-	invite_call(w, "d3@x", 503, 10000);  /* not answered: no dialog */
+	invite_call(w, "d3@x", 503, 10000); /* not answered: no dialog */
 	assert_int_equal(c->dialogs_opened - c->dialogs_closed, 2);
 	/* a late retransmitted 200 does not open it twice */
 	send_msg(w, "198.51.100.10", "192.0.2.1", "SIP/2.0 200 OK", "d1@x", "1 INVITE", "", 20000);
@@ -311,8 +315,8 @@ test_dialog_table_bounded(void **state)
 	assert_int_equal(dp_dialogs_stats(d)->opened, 20000);
 	assert_true(dp_dialogs_stats(d)->evicted >= 20000 - 1024);
 	/* the active count the counters give is the table's own */
-	assert_int_equal(counters[0].dialogs_opened - counters[0].dialogs_closed,
-		dp_dialogs_active(d));
+	assert_int_equal(
+		counters[0].dialogs_opened - counters[0].dialogs_closed, dp_dialogs_active(d));
 	dp_dialogs_free(d);
 	free(counters);
 }

@@ -78,7 +78,7 @@ test_window_and_refresh(void **state)
 	(void)state;
 	msg(&a, "win@host", 7, 0, 503);
 	assert_int_equal(check(rt, &a, DP_DIR_FROM_TRUNK, 100000), 0);
-	assert_int_equal(check(rt, &a, DP_DIR_FROM_TRUNK, 132000), 1);  /* 32 s: inside */
+	assert_int_equal(check(rt, &a, DP_DIR_FROM_TRUNK, 132000), 1); /* 32 s: inside */
 	/* the repeat refreshed the entry: 60 s after the first is still inside */
 	assert_int_equal(check(rt, &a, DP_DIR_FROM_TRUNK, 160000), 1);
 	/* more than the window after the last sighting: new again */
@@ -91,7 +91,7 @@ test_wraparound(void **state)
 {
 	struct dp_retrans *rt = dp_retrans_create(64, 32000, 0);
 	struct dp_sip_msg a;
-	uint64_t t0 = (1ull << 32) - 1000;  /* truncated ms time wraps here */
+	uint64_t t0 = (1ull << 32) - 1000; /* truncated ms time wraps here */
 
 	(void)state;
 	msg(&a, "wrap@host", 1, SG_M_BYE, 0);

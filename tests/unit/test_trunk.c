@@ -42,12 +42,12 @@ setup(void **state)
 
 	(void)state;
 	cfg_defaults(&cfg);
-	add_trunk("wide", 0, "10.0.0.0/8", "2001:db8::/32");       /* 0 */
-	add_trunk("narrow", 0, "10.1.0.0/16", "2001:db8:1::/48");  /* 1 */
-	add_trunk("host", 0, "10.1.2.3/32", NULL);                 /* 2 */
-	add_trunk("sbc5080", 5080, "10.9.9.9/32", NULL);           /* 3 */
-	add_trunk("sbc5070", 5070, "10.9.9.9/32", NULL);           /* 4 */
-	add_trunk("v6host", 0, "2001:db8:1::5/128", NULL);         /* 5 */
+	add_trunk("wide", 0, "10.0.0.0/8", "2001:db8::/32");	  /* 0 */
+	add_trunk("narrow", 0, "10.1.0.0/16", "2001:db8:1::/48"); /* 1 */
+	add_trunk("host", 0, "10.1.2.3/32", NULL);		  /* 2 */
+	add_trunk("sbc5080", 5080, "10.9.9.9/32", NULL);	  /* 3 */
+	add_trunk("sbc5070", 5070, "10.9.9.9/32", NULL);	  /* 4 */
+	add_trunk("v6host", 0, "2001:db8:1::5/128", NULL);	  /* 5 */
 	trunks = dp_trunks_create(&cfg, "t_trunks", 0, err, sizeof(err));
 	if (trunks == NULL)
 		fprintf(stderr, "%s\n", err);
