@@ -23,18 +23,7 @@
 #include <jansson.h>
 
 #include "ctl_api.h"
-
-static void __attribute__((format(printf, 3, 4)))
-ctl_api_seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
+#include "ctl_util.h"
 
 /* Length of the valid UTF-8 sequence at s (1..4), or 0 if invalid. */
 static size_t
@@ -151,18 +140,18 @@ ctl_api_parse_request(
 			len--;
 	}
 	if (len > CTL_API_MAX_REQ) {
-		ctl_api_seterr(err, errlen, "request of %zu bytes exceeds the limit of %d", len,
+		ctl_seterr(err, errlen, "request of %zu bytes exceeds the limit of %d", len,
 			CTL_API_MAX_REQ);
 		return EMSGSIZE;
 	}
 	if (len == 0) {
-		ctl_api_seterr(err, errlen, "empty request");
+		ctl_seterr(err, errlen, "empty request");
 		return EINVAL;
 	}
 	/* Framing is by line and jansson stops at NUL: reject both up front. */
 	for (i = 0; i < len; i++) {
 		if (buf[i] == '\0' || buf[i] == '\n') {
-			ctl_api_seterr(err, errlen, "%s at byte %zu of request",
+			ctl_seterr(err, errlen, "%s at byte %zu of request",
 				buf[i] == '\0' ? "NUL" : "newline", i);
 			return EINVAL;
 		}
@@ -171,11 +160,11 @@ ctl_api_parse_request(
 	if (root == NULL) {
 		ctl_api_sanitize(
 			clean, sizeof(clean), jerr.text, strnlen(jerr.text, sizeof(jerr.text)));
-		ctl_api_seterr(err, errlen, "invalid JSON at byte %d: %s", jerr.position, clean);
+		ctl_seterr(err, errlen, "invalid JSON at byte %d: %s", jerr.position, clean);
 		return EINVAL;
 	}
 	if (!json_is_object(root)) {
-		ctl_api_seterr(err, errlen, "request is not a JSON object");
+		ctl_seterr(err, errlen, "request is not a JSON object");
 		goto fail;
 	}
 	v = json_object_get(root, "id");
@@ -184,16 +173,16 @@ ctl_api_parse_request(
 	/* The version comes first: a newer request may differ in anything else. */
 	v = json_object_get(root, "v");
 	if (v == NULL) {
-		ctl_api_seterr(err, errlen, "missing protocol version \"v\"");
+		ctl_seterr(err, errlen, "missing protocol version \"v\"");
 		rc = EPROTO;
 		goto fail;
 	}
 	if (!json_is_integer(v)) {
-		ctl_api_seterr(err, errlen, "\"v\" must be an integer");
+		ctl_seterr(err, errlen, "\"v\" must be an integer");
 		goto fail;
 	}
 	if (json_integer_value(v) != CTL_API_VERSION) {
-		ctl_api_seterr(err, errlen,
+		ctl_seterr(err, errlen,
 			"unsupported protocol version %" JSON_INTEGER_FORMAT
 			" (this server speaks %d)",
 			json_integer_value(v), CTL_API_VERSION);
@@ -202,7 +191,7 @@ ctl_api_parse_request(
 	}
 	v = json_object_get(root, "id");
 	if (v != NULL && !json_is_integer(v)) {
-		ctl_api_seterr(err, errlen, "\"id\" must be an integer");
+		ctl_seterr(err, errlen, "\"id\" must be an integer");
 		goto fail;
 	}
 	json_object_foreach(root, key, val)
@@ -212,33 +201,33 @@ ctl_api_parse_request(
 				break;
 		if (i == sizeof(members) / sizeof(members[0])) {
 			ctl_api_sanitize(clean, 64, key, strlen(key));
-			ctl_api_seterr(err, errlen, "unknown member \"%s\" in request", clean);
+			ctl_seterr(err, errlen, "unknown member \"%s\" in request", clean);
 			goto fail;
 		}
 	}
 	v = json_object_get(root, "cmd");
 	if (v == NULL) {
-		ctl_api_seterr(err, errlen, "missing \"cmd\"");
+		ctl_seterr(err, errlen, "missing \"cmd\"");
 		goto fail;
 	}
 	if (!json_is_string(v)) {
-		ctl_api_seterr(err, errlen, "\"cmd\" must be a string");
+		ctl_seterr(err, errlen, "\"cmd\" must be a string");
 		goto fail;
 	}
 	cmd = json_string_value(v);
 	cmdlen = json_string_length(v);
 	if (!ctl_api_cmd_valid(cmd, cmdlen)) {
-		ctl_api_seterr(err, errlen, "\"cmd\" must match [a-z_]{1,%d}", CTL_API_CMD_MAX);
+		ctl_seterr(err, errlen, "\"cmd\" must match [a-z_]{1,%d}", CTL_API_CMD_MAX);
 		goto fail;
 	}
 	v = json_object_get(root, "args");
 	if (v != NULL && !json_is_object(v)) {
-		ctl_api_seterr(err, errlen, "\"args\" must be an object");
+		ctl_seterr(err, errlen, "\"args\" must be an object");
 		goto fail;
 	}
 	out->args = v != NULL ? json_incref(v) : json_object();
 	if (out->args == NULL) {
-		ctl_api_seterr(err, errlen, "out of memory");
+		ctl_seterr(err, errlen, "out of memory");
 		rc = ENOMEM;
 		goto fail;
 	}
@@ -367,45 +356,45 @@ ctl_api_parse_response(
 	if (len > 0 && buf[len - 1] == '\n')
 		len--;
 	if (len > CTL_API_MAX_RESP) {
-		ctl_api_seterr(err, errlen, "response of %zu bytes exceeds the limit of %d", len,
+		ctl_seterr(err, errlen, "response of %zu bytes exceeds the limit of %d", len,
 			CTL_API_MAX_RESP);
 		return EMSGSIZE;
 	}
 	if (len == 0 || memchr(buf, '\0', len) != NULL) {
-		ctl_api_seterr(err, errlen, "empty or binary response");
+		ctl_seterr(err, errlen, "empty or binary response");
 		return EPROTO;
 	}
 	root = json_loadb(buf, len, 0, &jerr);
 	if (root == NULL) {
-		ctl_api_seterr(err, errlen, "invalid JSON in response at byte %d", jerr.position);
+		ctl_seterr(err, errlen, "invalid JSON in response at byte %d", jerr.position);
 		return EPROTO;
 	}
 	if (!json_is_object(root)) {
-		ctl_api_seterr(err, errlen, "response is not a JSON object");
+		ctl_seterr(err, errlen, "response is not a JSON object");
 		goto fail;
 	}
 	v = json_object_get(root, "v");
 	if (!json_is_integer(v) || json_integer_value(v) != CTL_API_VERSION) {
-		ctl_api_seterr(err, errlen, "response is not protocol version %d", CTL_API_VERSION);
+		ctl_seterr(err, errlen, "response is not protocol version %d", CTL_API_VERSION);
 		goto fail;
 	}
 	v = json_object_get(root, "id");
 	if (!json_is_integer(v)) {
-		ctl_api_seterr(err, errlen, "response has no integer \"id\"");
+		ctl_seterr(err, errlen, "response has no integer \"id\"");
 		goto fail;
 	}
 	out->id = json_integer_value(v);
 	v = json_object_get(root, "status");
 	status = json_is_integer(v) ? json_integer_value(v) : -1;
 	if (status < 0 || status > 4095) {
-		ctl_api_seterr(err, errlen, "response has no valid \"status\"");
+		ctl_seterr(err, errlen, "response has no valid \"status\"");
 		goto fail;
 	}
 	out->status = (int)status;
 	if (status == 0) {
 		v = json_object_get(root, "data");
 		if (v == NULL) {
-			ctl_api_seterr(err, errlen, "success response without \"data\"");
+			ctl_seterr(err, errlen, "success response without \"data\"");
 			goto fail;
 		}
 		out->data = json_incref(v);
@@ -486,14 +475,14 @@ ctl_client_call(int fd, json_int_t id, const char *cmd, json_t *args, int timeou
 	memset(resp, 0, sizeof(*resp));
 	req = ctl_api_request_encode(id, cmd, args);
 	if (req == NULL) {
-		ctl_api_seterr(err, errlen, "cannot encode request \"%s\"", cmd);
+		ctl_seterr(err, errlen, "cannot encode request \"%s\"", cmd);
 		return -1;
 	}
 	reqlen = strlen(req);
 	while (off < reqlen) {
 		w = ctl_api_wait(fd, POLLOUT, deadline);
 		if (w <= 0) {
-			ctl_api_seterr(err, errlen, "sending request: %s",
+			ctl_seterr(err, errlen, "sending request: %s",
 				w == 0 ? "timed out" : strerror(errno));
 			goto out;
 		}
@@ -501,7 +490,7 @@ ctl_client_call(int fd, json_int_t id, const char *cmd, json_t *args, int timeou
 		if (n < 0 && (errno == EAGAIN || errno == EINTR))
 			continue;
 		if (n < 0) {
-			ctl_api_seterr(err, errlen, "sending request: %s", strerror(errno));
+			ctl_seterr(err, errlen, "sending request: %s", strerror(errno));
 			goto out;
 		}
 		off += (size_t)n;
@@ -512,20 +501,20 @@ ctl_client_call(int fd, json_int_t id, const char *cmd, json_t *args, int timeou
 			if (cap > (size_t)CTL_API_MAX_RESP + 4096 + 1)
 				cap = (size_t)CTL_API_MAX_RESP + 4096 + 1;
 			if (len + 1 >= cap) {
-				ctl_api_seterr(
+				ctl_seterr(
 					err, errlen, "response exceeds %d bytes", CTL_API_MAX_RESP);
 				goto out;
 			}
 			nbuf = realloc(buf, cap);
 			if (nbuf == NULL) {
-				ctl_api_seterr(err, errlen, "out of memory");
+				ctl_seterr(err, errlen, "out of memory");
 				goto out;
 			}
 			buf = nbuf;
 		}
 		w = ctl_api_wait(fd, POLLIN, deadline);
 		if (w <= 0) {
-			ctl_api_seterr(err, errlen, "waiting for response: %s",
+			ctl_seterr(err, errlen, "waiting for response: %s",
 				w == 0 ? "timed out" : strerror(errno));
 			goto out;
 		}
@@ -533,11 +522,11 @@ ctl_client_call(int fd, json_int_t id, const char *cmd, json_t *args, int timeou
 		if (n < 0 && (errno == EAGAIN || errno == EINTR))
 			continue;
 		if (n < 0) {
-			ctl_api_seterr(err, errlen, "reading response: %s", strerror(errno));
+			ctl_seterr(err, errlen, "reading response: %s", strerror(errno));
 			goto out;
 		}
 		if (n == 0) {
-			ctl_api_seterr(err, errlen, "connection closed before the response");
+			ctl_seterr(err, errlen, "connection closed before the response");
 			goto out;
 		}
 		nl = memchr(buf + len, '\n', (size_t)n);
@@ -547,7 +536,7 @@ ctl_client_call(int fd, json_int_t id, const char *cmd, json_t *args, int timeou
 		goto out;
 	/* An error sent before our request was read (e.g. EBUSY) carries id 0. */
 	if (resp->id != id && resp->status == 0) {
-		ctl_api_seterr(err, errlen,
+		ctl_seterr(err, errlen,
 			"response id %" JSON_INTEGER_FORMAT
 			" does not match request id %" JSON_INTEGER_FORMAT,
 			resp->id, id);

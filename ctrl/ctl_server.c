@@ -24,6 +24,7 @@
 #include <jansson.h>
 
 #include "ctl_api.h"
+#include "ctl_util.h"
 #include "ctl_server.h"
 
 struct ctl_client {
@@ -51,18 +52,6 @@ struct ctl_server {
 	unsigned int nclients;
 	struct ctl_client *clients[CTL_SERVER_MAX_CLIENTS];
 };
-
-static void __attribute__((format(printf, 3, 4)))
-ctl_server_seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 static int64_t
 ctl_server_now_ms(void)
@@ -385,14 +374,14 @@ ctl_server_open(const char *path, mode_t mode, const struct ctl_cmd *table, void
 
 	if (path == NULL || table == NULL || strlen(path) == 0 ||
 		strlen(path) >= sizeof(sa.sun_path)) {
-		ctl_server_seterr(err, errlen, "control socket path \"%s\" is empty or too long",
+		ctl_seterr(err, errlen, "control socket path \"%s\" is empty or too long",
 			path != NULL ? path : "");
 		errno = ENAMETOOLONG;
 		return NULL;
 	}
 	if (lstat(path, &st) == 0) {
 		if (!S_ISSOCK(st.st_mode)) {
-			ctl_server_seterr(err, errlen, "%s exists and is not a socket", path);
+			ctl_seterr(err, errlen, "%s exists and is not a socket", path);
 			errno = EEXIST;
 			return NULL;
 		}
@@ -400,21 +389,21 @@ ctl_server_open(const char *path, mode_t mode, const struct ctl_cmd *table, void
 		fd = ctl_client_connect(path);
 		if (fd >= 0) {
 			close(fd);
-			ctl_server_seterr(err, errlen, "another server is listening on %s", path);
+			ctl_seterr(err, errlen, "another server is listening on %s", path);
 			errno = EADDRINUSE;
 			return NULL;
 		}
 		if (errno == ECONNREFUSED) {
 			if (unlink(path) < 0 && errno != ENOENT) {
 				saved = errno;
-				ctl_server_seterr(err, errlen, "cannot remove stale socket %s: %s",
+				ctl_seterr(err, errlen, "cannot remove stale socket %s: %s",
 					path, strerror(saved));
 				errno = saved;
 				return NULL;
 			}
 		} else if (errno != ENOENT) {
 			saved = errno;
-			ctl_server_seterr(err, errlen, "cannot probe existing socket %s: %s", path,
+			ctl_seterr(err, errlen, "cannot probe existing socket %s: %s", path,
 				strerror(saved));
 			errno = saved;
 			return NULL;
@@ -422,14 +411,14 @@ ctl_server_open(const char *path, mode_t mode, const struct ctl_cmd *table, void
 	}
 	srv = calloc(1, sizeof(*srv));
 	if (srv == NULL) {
-		ctl_server_seterr(err, errlen, "out of memory");
+		ctl_seterr(err, errlen, "out of memory");
 		errno = ENOMEM;
 		return NULL;
 	}
 	srv->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (srv->fd < 0) {
 		saved = errno;
-		ctl_server_seterr(err, errlen, "cannot create control socket: %s", strerror(saved));
+		ctl_seterr(err, errlen, "cannot create control socket: %s", strerror(saved));
 		free(srv);
 		errno = saved;
 		return NULL;
@@ -439,19 +428,19 @@ ctl_server_open(const char *path, mode_t mode, const struct ctl_cmd *table, void
 	memcpy(sa.sun_path, path, strlen(path));
 	if (bind(srv->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 		saved = errno;
-		ctl_server_seterr(err, errlen, "cannot bind %s: %s", path, strerror(saved));
+		ctl_seterr(err, errlen, "cannot bind %s: %s", path, strerror(saved));
 		goto fail;
 	}
 	/* Before listen(): nobody can connect while the mode is still the umask's. */
 	if (chmod(path, mode) < 0 || stat(path, &st) < 0) {
 		saved = errno;
-		ctl_server_seterr(err, errlen, "cannot set mode of %s: %s", path, strerror(saved));
+		ctl_seterr(err, errlen, "cannot set mode of %s: %s", path, strerror(saved));
 		unlink(path);
 		goto fail;
 	}
 	if (listen(srv->fd, 64) < 0) {
 		saved = errno;
-		ctl_server_seterr(err, errlen, "cannot listen on %s: %s", path, strerror(saved));
+		ctl_seterr(err, errlen, "cannot listen on %s: %s", path, strerror(saved));
 		unlink(path);
 		goto fail;
 	}

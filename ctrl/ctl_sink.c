@@ -32,6 +32,7 @@
 
 #include "cfg.h"
 #include "ctl_directive.h"
+#include "ctl_util.h"
 #include "ctl_sink.h"
 
 extern char **environ;
@@ -162,18 +163,6 @@ struct ctl_sinks {
 	struct ctl_kamailio kam[CFG_MAX_ADAPTERS];
 	uint32_t n_kam;
 };
-
-static void __attribute__((format(printf, 3, 4)))
-ctl_sink_seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 /* Delay before attempt tries + 1, tries >= 1: base, 2 base, ... max. */
 static uint64_t
@@ -310,12 +299,12 @@ ctl_dgram_open(struct ctl_dgram_sink *g, char *err, size_t errlen)
 	int probe;
 
 	if (ctl_dgram_addr(g->path, &sa) < 0) {
-		ctl_sink_seterr(err, errlen, "directives.socket: \"%s\": path too long", g->path);
+		ctl_seterr(err, errlen, "directives.socket: \"%s\": path too long", g->path);
 		return -1;
 	}
 	if (lstat(g->path, &st) == 0) {
 		if (!S_ISSOCK(st.st_mode)) {
-			ctl_sink_seterr(err, errlen,
+			ctl_seterr(err, errlen,
 				"directives.socket: \"%s\": exists and is not a socket", g->path);
 			return -1;
 		}
@@ -323,30 +312,30 @@ ctl_dgram_open(struct ctl_dgram_sink *g, char *err, size_t errlen)
 		probe = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 		if (probe >= 0 && connect(probe, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
 			close(probe);
-			ctl_sink_seterr(err, errlen,
+			ctl_seterr(err, errlen,
 				"directives.socket: \"%s\": in use by another process", g->path);
 			return -1;
 		}
 		if (probe >= 0)
 			close(probe);
 		if (unlink(g->path) < 0 && errno != ENOENT) {
-			ctl_sink_seterr(err, errlen, "directives.socket: \"%s\": cannot remove: %s",
+			ctl_seterr(err, errlen, "directives.socket: \"%s\": cannot remove: %s",
 				g->path, strerror(errno));
 			return -1;
 		}
 	}
 	g->fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (g->fd < 0) {
-		ctl_sink_seterr(err, errlen, "directives.socket: socket: %s", strerror(errno));
+		ctl_seterr(err, errlen, "directives.socket: socket: %s", strerror(errno));
 		return -1;
 	}
 	if (bind(g->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		ctl_sink_seterr(err, errlen, "directives.socket: \"%s\": cannot bind: %s", g->path,
+		ctl_seterr(err, errlen, "directives.socket: \"%s\": cannot bind: %s", g->path,
 			strerror(errno));
 		return -1;
 	}
 	if (chmod(g->path, 0660) < 0 || stat(g->path, &st) < 0) {
-		ctl_sink_seterr(
+		ctl_seterr(
 			err, errlen, "directives.socket: \"%s\": %s", g->path, strerror(errno));
 		return -1;
 	}
@@ -706,7 +695,7 @@ ctl_udp_open(const char *address, uint16_t port, const char *what, char *target,
 	/* Numeric only: a DNS lookup could block the loop. */
 	rc = getaddrinfo(address, service, &hints, &ai);
 	if (rc != 0 || ai == NULL) {
-		ctl_sink_seterr(err, errlen,
+		ctl_seterr(err, errlen,
 			"%s.address: \"%s\": not a numeric IPv4 or IPv6 address", what, address);
 		if (ai != NULL)
 			freeaddrinfo(ai);
@@ -719,7 +708,7 @@ ctl_udp_open(const char *address, uint16_t port, const char *what, char *target,
 	 * nobody listens on comes back as ECONNREFUSED.
 	 */
 	if (fd < 0 || connect(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
-		ctl_sink_seterr(err, errlen, "%s: %s: %s", what, target, strerror(errno));
+		ctl_seterr(err, errlen, "%s: %s: %s", what, target, strerror(errno));
 		if (fd >= 0)
 			close(fd);
 		freeaddrinfo(ai);
@@ -1016,7 +1005,7 @@ ctl_sinks_create(const struct sg_config *cfg, char *err, size_t errlen)
 
 	s = calloc(1, sizeof(*s));
 	if (s == NULL) {
-		ctl_sink_seterr(err, errlen, "directives: out of memory");
+		ctl_seterr(err, errlen, "directives: out of memory");
 		return NULL;
 	}
 	s->retry_base_ms = dc->retry_base_ms > 0 ? dc->retry_base_ms : 1;
@@ -1030,12 +1019,12 @@ ctl_sinks_create(const struct sg_config *cfg, char *err, size_t errlen)
 		s->file = calloc(1, sizeof(*s->file));
 		if (s->file == NULL ||
 			(s->file->q = calloc(CTL_SINK_FILE_QUEUE, sizeof(*s->file->q))) == NULL) {
-			ctl_sink_seterr(err, errlen, "directives.file: out of memory");
+			ctl_seterr(err, errlen, "directives.file: out of memory");
 			goto fail;
 		}
 		snprintf(s->file->path, sizeof(s->file->path), "%s", dc->file);
 		if (ctl_file_open(s->file) < 0) {
-			ctl_sink_seterr(err, errlen, "directives.file: \"%s\": cannot open: %s",
+			ctl_seterr(err, errlen, "directives.file: \"%s\": cannot open: %s",
 				dc->file, strerror(errno));
 			goto fail;
 		}
@@ -1043,7 +1032,7 @@ ctl_sinks_create(const struct sg_config *cfg, char *err, size_t errlen)
 	if (dc->socket[0] != '\0') {
 		s->dgram = calloc(1, sizeof(*s->dgram));
 		if (s->dgram == NULL) {
-			ctl_sink_seterr(err, errlen, "directives.socket: out of memory");
+			ctl_seterr(err, errlen, "directives.socket: out of memory");
 			goto fail;
 		}
 		s->dgram->fd = -1;
@@ -1053,7 +1042,7 @@ ctl_sinks_create(const struct sg_config *cfg, char *err, size_t errlen)
 	}
 	if (dc->exec[0] != '\0') {
 		if (access(dc->exec, X_OK) < 0) {
-			ctl_sink_seterr(err, errlen, "directives.exec: \"%s\": not executable: %s",
+			ctl_seterr(err, errlen, "directives.exec: \"%s\": not executable: %s",
 				dc->exec, strerror(errno));
 			goto fail;
 		}
@@ -1061,7 +1050,7 @@ ctl_sinks_create(const struct sg_config *cfg, char *err, size_t errlen)
 		if (s->exec == NULL ||
 			(s->exec->jobs = calloc(ctl_exec_slots(), sizeof(*s->exec->jobs))) ==
 				NULL) {
-			ctl_sink_seterr(err, errlen, "directives.exec: out of memory");
+			ctl_seterr(err, errlen, "directives.exec: out of memory");
 			goto fail;
 		}
 		snprintf(s->exec->path, sizeof(s->exec->path), "%s", dc->exec);
@@ -1076,7 +1065,7 @@ ctl_sinks_create(const struct sg_config *cfg, char *err, size_t errlen)
 
 		snprintf(what, sizeof(what), "sipp[%u] (%s)", i, c->trunk);
 		if (t == NULL) {
-			ctl_sink_seterr(
+			ctl_seterr(
 				err, errlen, "%s.trunk: \"%s\": no such trunk", what, c->trunk);
 			goto fail;
 		}
@@ -1096,7 +1085,7 @@ ctl_sinks_create(const struct sg_config *cfg, char *err, size_t errlen)
 
 		snprintf(what, sizeof(what), "kamailio[%u] (%s)", i, c->trunk);
 		if (t == NULL) {
-			ctl_sink_seterr(
+			ctl_seterr(
 				err, errlen, "%s.trunk: \"%s\": no such trunk", what, c->trunk);
 			goto fail;
 		}

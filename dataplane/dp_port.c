@@ -18,48 +18,16 @@
  * the same value, so both directions of a dialog land on one queue and
  * one lcore's tables see the whole transaction.
  */
-static uint8_t dp_port_rss_key[40] = {
-	0x6d,
-	0x5a,
-	0x6d,
-	0x5a,
-	0x6d,
-	0x5a,
-	0x6d,
-	0x5a,
-	0x6d,
-	0x5a,
-	0x6d,
-	0x5a,
-	0x6d,
-	0x5a,
-	0x6d,
-	0x5a,
-	0x6d,
-	0x5a,
-	0x6d,
-	0x5a,
-	0x6d,
-	0x5a,
-	0x6d,
-	0x5a,
-	0x6d,
-	0x5a,
-	0x6d,
-	0x5a,
-	0x6d,
-	0x5a,
-	0x6d,
-	0x5a,
-	0x6d,
-	0x5a,
-	0x6d,
-	0x5a,
-	0x6d,
-	0x5a,
-	0x6d,
-	0x5a,
-};
+static uint8_t dp_port_rss_key[40];
+
+static void
+rss_key_init(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < sizeof(dp_port_rss_key); i++)
+		dp_port_rss_key[i] = i % 2 ? 0x5a : 0x6d;
+}
 
 static int
 port_find(const char *devargs, uint16_t *port_id)
@@ -107,6 +75,7 @@ dp_port_start(const struct dp_port_conf *pc, struct rte_mempool *mp, int *ts_dyn
 	}
 	memset(&conf, 0, sizeof(conf));
 	if (pc->n_rxq > 1) {
+		rss_key_init();
 		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
 		conf.rx_adv_conf.rss_conf.rss_key = dp_port_rss_key;
 		conf.rx_adv_conf.rss_conf.rss_key_len = sizeof(dp_port_rss_key);

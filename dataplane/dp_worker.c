@@ -157,8 +157,26 @@ count_message(struct dp_worker *w, uint32_t trunk, enum dp_dir dir, const struct
 		if (!retrans && m->status >= 200 && m->cseq_method == SG_M_INVITE &&
 			(dir == DP_DIR_FROM_TRUNK || trunk == SG_UNMATCHED)) {
 			tc->invite_final[m->status - SG_STATUS_MIN]++;
-			if (m->status >= 500 && w->ln.evt_ring != NULL)
+			if (m->status >= 500 && w->ln.evt_ring != NULL) {
 				emit_event(w, trunk, m, now_ms);
+				return;
+			}
+		}
+		/*
+		 * RFC 7339 lets any response carry overload control: a carrier
+		 * may signal it in its 180s and 200s. Those become events only
+		 * when the parameters change, so a carrier that repeats them in
+		 * every answer costs a compare, not an event per call.
+		 */
+		if (unlikely(m->oc >= 0) && !retrans && dir == DP_DIR_FROM_TRUNK &&
+		    w->ln.evt_ring != NULL) {
+			uint64_t oc_key = ((uint64_t)(uint32_t)m->oc << 40) ^ m->oc_seq_us ^
+				((uint64_t)m->oc_algo << 32) ^ (uint64_t)(uint32_t)m->oc_validity;
+
+			if (oc_key != w->last_oc[trunk]) {
+				w->last_oc[trunk] = oc_key;
+				emit_event(w, trunk, m, now_ms);
+			}
 		}
 	}
 }

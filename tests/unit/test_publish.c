@@ -262,6 +262,48 @@ test_events(void **state)
 }
 
 static void
+test_oc_events(void **state)
+{
+	struct rte_ring *pub, *evt;
+	struct rte_mempool *pp, *ep;
+	struct dp_worker *w = worker("p4", 8, &pub, &evt, &pp, &ep);
+	const char *fmt = "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK%s;oc=%d;"
+			  "oc-algo=\"loss\";oc-validity=5000;oc-seq=%s\r\nCall-ID: %s\r\n"
+			  "CSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n";
+	const struct sg_event *e;
+	char sip[512];
+	uint8_t buf[700];
+	void *obj = NULL;
+
+	(void)state;
+	/* a 200 carrying oc is an event; the same oc again is not */
+	snprintf(sip, sizeof(sip), fmt, "o1", 50, "100.5", "o1@x");
+	dp_worker_frame(w, buf, frame(buf, "198.51.100.10", "192.0.2.1", sip), 7000);
+	snprintf(sip, sizeof(sip), fmt, "o2", 50, "100.5", "o2@x");
+	dp_worker_frame(w, buf, frame(buf, "198.51.100.10", "192.0.2.1", sip), 7100);
+	assert_int_equal(rte_ring_count(evt), 1);
+	/* a new oc-seq is */
+	snprintf(sip, sizeof(sip), fmt, "o3", 30, "101.0", "o3@x");
+	dp_worker_frame(w, buf, frame(buf, "198.51.100.10", "192.0.2.1", sip), 7200);
+	assert_int_equal(rte_ring_count(evt), 2);
+	assert_int_equal(rte_ring_sc_dequeue(evt, &obj), 0);
+	e = obj;
+	assert_int_equal(e->status, 200);
+	assert_int_equal(e->oc, 50);
+	assert_int_equal(e->oc_algo, DP_OC_ALGO_LOSS);
+	assert_int_equal(e->oc_validity, 5000);
+	rte_mempool_put(ep, obj);
+	assert_int_equal(rte_ring_sc_dequeue(evt, &obj), 0);
+	assert_int_equal(((const struct sg_event *)obj)->oc, 30);
+	rte_mempool_put(ep, obj);
+	dp_worker_free(w);
+	rte_ring_free(pub);
+	rte_ring_free(evt);
+	rte_mempool_free(pp);
+	rte_mempool_free(ep);
+}
+
+static void
 test_dialogs(void **state)
 {
 	struct rte_ring *pub, *evt;
@@ -327,6 +369,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_publish_ring_full_and_restart),
 		cmocka_unit_test(test_events),
+		cmocka_unit_test(test_oc_events),
 		cmocka_unit_test(test_dialogs),
 		cmocka_unit_test(test_dialog_table_bounded),
 	};
