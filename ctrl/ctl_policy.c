@@ -53,6 +53,7 @@ struct ctl_policy_trunk {
 	uint32_t over_cps_run;	/* seconds in a row above agreed CPS */
 	uint32_t over_conc_run; /* seconds in a row above max concurrency */
 	int64_t concurrent;	/* last known, -1 unknown */
+	uint64_t active_from;	/* first second with attempts; NO_SECOND before */
 
 	/* RFC 7339/7415 overload control from the carrier's top Via */
 	int oc_active;
@@ -184,6 +185,7 @@ ctl_policy_create(const struct cfg_policy *conf, uint32_t n_trunks, const char *
 		tr->state = CTL_POLICY_NORMAL;
 		tr->cause = CTL_CAUSE_RECOVERED;
 		tr->concurrent = -1;
+		tr->active_from = CTL_POLICY_NO_SECOND;
 		tr->pending_ra = -1;
 		tr->oc = -1;
 		tr->oc_validity_ms = -1;
@@ -323,12 +325,24 @@ ctl_policy_view(const struct ctl_policy *p, const struct ctl_policy_trunk *tr, u
 	finals = v->finals > v->r503 ? v->finals : v->r503;
 	v->burst = v->r503 >= c->burst_min_503 && v->r503 * 100 >= c->burst_min_share * finals;
 
-	avail = s - p->first_second + 1;
-	v->rate_now = ctl_policy_mean(p, tr, ctl_policy_back(s, r), s);
+	/*
+	 * The rate is judged from when the trunk began sending: idle seconds
+	 * before the dialer started must not make a fresh ramp look low. A
+	 * trunk sending for less than two rate windows is starting up, which
+	 * is a ramp: a burst then is over-limit, never carrier trouble.
+	 */
+	avail = tr->active_from == CTL_POLICY_NO_SECOND || tr->active_from > s ?
+		0 : s - tr->active_from + 1;
+	from = ctl_policy_back(s, r);
+	if (avail > 0 && from < tr->active_from)
+		from = tr->active_from;
+	v->rate_now = ctl_policy_mean(p, tr, from, s);
 	if (avail >= 2ull * r) {
 		v->rate_prev = ctl_policy_mean(p, tr, ctl_policy_back(s, 2ull * r), s - r);
 		/* 10 % and a whole call above: noise on a steady rate is not a ramp */
 		v->rising = v->rate_now >= v->rate_prev * 1.1 && v->rate_now >= v->rate_prev + 1.0;
+	} else {
+		v->rising = avail > 0;
 	}
 	from = ctl_policy_back(s, c->peak_window_s);
 	v->peak = (double)ctl_policy_window(p, tr, from, s, &pk);
@@ -672,6 +686,8 @@ ctl_policy_trunk_second(struct ctl_policy *p, uint32_t t, uint64_t s,
 		ra = CTL_POLICY_RETRY_AFTER_MAX;
 	tr->pending_ra = -1;
 	sm->second = s;
+	if (tr->active_from == CTL_POLICY_NO_SECOND && in->attempts > 0)
+		tr->active_from = s;
 	sm->attempts = in->attempts;
 	sm->finals = in->finals;
 	sm->r503 = in->final_503;

@@ -523,6 +523,35 @@ test_carrier_trouble(void **state)
 	sim_free(s);
 }
 
+/*
+ * A dialer that starts after idle seconds and meets 503s at once is
+ * ramping into a limit, not meeting a carrier in trouble: the idle time
+ * before it must not make its rate look low and steady.
+ */
+static void
+test_startup_burst_is_over_limit(void **state)
+{
+	struct cfg_policy c = policy_defaults();
+	struct sim *s;
+	uint64_t t;
+
+	(void)state;
+	s = sim_new(&c, 30, 0);
+	for (t = 0; t < 40; t++) {
+		/* just after start-up, idle, then 40 CPS into a carrier that takes 30 */
+		struct ctl_policy_input in = carrier_cps(sim_attempts(s, t < 2 ? 0 : 40), 30, -1);
+
+		sim_second(s, t, &in);
+		if (s->n > 0)
+			break;
+	}
+	assert_true(s->n > 0);
+	assert_int_equal(s->log[0].action, CTL_ACT_PAUSE);
+	assert_int_equal(s->log[0].cause, CTL_CAUSE_OVER_LIMIT);
+	assert_int_equal(count_action(s, CTL_ACT_ALERT), 0);
+	sim_free(s);
+}
+
 static void
 test_proactive_cps(void **state)
 {
@@ -972,6 +1001,7 @@ main(void)
 		cmocka_unit_test(test_oc_loss),
 		cmocka_unit_test(test_oc_cancel_and_rate),
 		cmocka_unit_test(test_carrier_trouble),
+		cmocka_unit_test(test_startup_burst_is_over_limit),
 		cmocka_unit_test(test_proactive_cps),
 		cmocka_unit_test(test_proactive_concurrency),
 		cmocka_unit_test(test_backoff_growth),
