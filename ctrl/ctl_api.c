@@ -936,6 +936,15 @@ ctl_render_trunk(FILE *f, json_t *data, size_t max_events)
 		ctl_fmt_int(a, sizeof(a), json_object_get(data, "attempts_total")),
 		ctl_fmt_int(b, sizeof(b), json_object_get(data, "finals_total")),
 		ctl_fmt_int(c, sizeof(c), json_object_get(data, "final_503_total")));
+	if (json_is_string(json_object_get(data, "state"))) {
+		/* the rate-limit policy's view of this trunk */
+		fprintf(f, "  %-12s %s%s, limit %s cps\n", "policy",
+			ctl_fmt_str(a, sizeof(a), json_object_get(data, "state")),
+			json_is_true(json_object_get(data, "alerting")) ? ", alerting" : "",
+			json_is_integer(json_object_get(data, "limit_cps")) ?
+				ctl_fmt_int(b, sizeof(b), json_object_get(data, "limit_cps")) :
+				"no");
+	}
 	series = json_object_get(data, "series");
 	if (json_is_object(series)) {
 		fprintf(f, "last 60 s (oldest first)\n");
