@@ -836,6 +836,9 @@ ctl_sipp_emit(
 		p->want.rate_known = true;
 		break;
 	case CTL_ACT_RESUME:
+		/* the directive carries the agreed rate, which `set` may change */
+		if (d->cps_limit > 0)
+			p->agreed = d->cps_limit;
 		p->want.paused = false;
 		p->want.rate = p->agreed;
 		p->want.rate_known = true;
@@ -981,6 +984,8 @@ ctl_kam_emit(
 		memcpy(k->want.algo, k->algo, sizeof(k->want.algo));
 		break;
 	case CTL_ACT_RESUME:
+		if (d->cps_limit > 0)
+			k->agreed = d->cps_limit;
 		k->want.limit = k->agreed;
 		memcpy(k->want.algo, k->algo, sizeof(k->want.algo));
 		break;
