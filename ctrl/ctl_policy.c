@@ -697,7 +697,15 @@ ctl_policy_trunk_second(struct ctl_policy *p, uint32_t t, uint64_t s,
 
 	if (!consecutive)
 		tr->over_cps_run = tr->over_conc_run = 0;
-	tr->over_cps_run = in->attempts > tr->agreed_cps ? tr->over_cps_run + 1 : 0;
+	/*
+	 * A dialer at exactly the agreed rate counts one call more in some
+	 * seconds (calls straddle the second boundary): 5 % (at least one
+	 * call) of slack keeps that from reading as "above agreed".
+	 */
+	tr->over_cps_run = in->attempts > tr->agreed_cps + (tr->agreed_cps / 20 > 1 ?
+								       tr->agreed_cps / 20 : 1) ?
+		tr->over_cps_run + 1 :
+		0;
 	tr->over_conc_run = tr->max_concurrent > 0 && in->concurrent > (int64_t)tr->max_concurrent
 		? tr->over_conc_run + 1
 		: 0;

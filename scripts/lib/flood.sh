@@ -97,6 +97,7 @@ fl_wait() {
 	for ((i = 0; i < $2 * 20; i++)); do
 		if ! kill -0 "$pid" 2>/dev/null; then
 			wait "$pid" 2>/dev/null
+			# shellcheck disable=SC2034 # read by the caller
 			FL_RC=$?
 			rm -f "$FL_DIR/$1.pid"
 			return 0
@@ -315,5 +316,6 @@ fl_watchdog() {
 		nap=$!
 		wait "$nap" && kill -TERM "$me" 2>/dev/null
 	) &
+	# shellcheck disable=SC2034 # the caller kills it at exit
 	FL_WATCHDOG=$!
 }

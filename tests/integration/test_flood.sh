@@ -52,8 +52,12 @@ fl_preflight 128
 case "$sustain$top$rss_bound" in
 *[!0-9]*) fl_skip "FLOOD_SECONDS, FLOOD_TOP_SECONDS and FLOOD_RSS_KIB are numbers" ;;
 esac
-[ "$sustain" -ge 20 ] && [ "$sustain" -le 120 ] || fl_skip "FLOOD_SECONDS must be 20..120"
-[ "$top" -ge 6 ] && [ "$top" -le 60 ] || fl_skip "FLOOD_TOP_SECONDS must be 6..60"
+if [ "$sustain" -lt 20 ] || [ "$sustain" -gt 120 ]; then
+	fl_skip "FLOOD_SECONDS must be 20..120"
+fi
+if [ "$top" -lt 6 ] || [ "$top" -gt 60 ]; then
+	fl_skip "FLOOD_TOP_SECONDS must be 6..60"
+fi
 
 fl_init
 sampler=
@@ -173,7 +177,7 @@ for attempt in 1 2; do
 	# second as the others of its set is still there when its Call-ID
 	# returns, and its 200 rightly opens nothing. Hence as many calls as
 	# 2.5 s at this rate.
-	calls=$(((pps * 5 / 2 * 100 / 205 + 999) / 1000 * 1000))
+	calls=$(((pps * 250 / 205 + 999) / 1000 * 1000))
 	[ "$calls" -ge 100000 ] || calls=100000
 	seed=$((attempt + 1))
 	python3 "$gen" write "$FL_DIR/sus.pcap" "$FL_DIR/sus.json" "${gen_args[@]}" \

@@ -552,6 +552,25 @@ test_startup_burst_is_over_limit(void **state)
 	sim_free(s);
 }
 
+/* A dialer at the agreed rate, jittering by a call across seconds, is fine. */
+static void
+test_agreed_rate_jitter(void **state)
+{
+	struct cfg_policy c = policy_defaults();
+	struct sim *s;
+	uint64_t t;
+
+	(void)state;
+	s = sim_new(&c, 30, 0);
+	for (t = 0; t < 120; t++) {
+		struct ctl_policy_input in = carrier_cps(sim_attempts(s, t % 2 ? 31 : 29), 1000, -1);
+
+		sim_second(s, t, &in);
+	}
+	assert_int_equal(s->n, 0);
+	sim_free(s);
+}
+
 static void
 test_proactive_cps(void **state)
 {
@@ -1002,6 +1021,7 @@ main(void)
 		cmocka_unit_test(test_oc_cancel_and_rate),
 		cmocka_unit_test(test_carrier_trouble),
 		cmocka_unit_test(test_startup_burst_is_over_limit),
+		cmocka_unit_test(test_agreed_rate_jitter),
 		cmocka_unit_test(test_proactive_cps),
 		cmocka_unit_test(test_proactive_concurrency),
 		cmocka_unit_test(test_backoff_growth),
