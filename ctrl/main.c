@@ -44,6 +44,7 @@
 #define CTL_EXIT_NO_DATAPLANE 3
 #define CTL_EXIT_RUNTIME 1
 #define CTL_DRAIN_BURST 64
+#define CTL_STOP_GRACE_S 2  /* answering after the dataplane stopped */
 
 struct ctl_ctx {
 	const struct sg_config *cfg;
@@ -461,7 +462,7 @@ main(int argc, char **argv)
 	char err[512], lcores[64], prefix[96], cfile[256], rfile[256];
 	char *eargs[16];
 	struct ctl_server *srv = NULL;
-	uint64_t last_s = 0;
+	uint64_t last_s = 0, stopped_ns = 0;
 	int opt, wait = 0, n = 0, ret = CTL_EXIT_RUNTIME;
 
 	opterr = 0;
@@ -598,6 +599,26 @@ main(int argc, char **argv)
 		uint64_t now = wall_ns();
 
 		drain(&c);
+		if (stopped_ns == 0 && __atomic_load_n(&c.shm->stopped, __ATOMIC_ACQUIRE)) {
+			/*
+			 * Its last publications are in: take them, and keep
+			 * answering a little while so the final totals can be
+			 * read, then leave.
+			 */
+			drain(&c);
+			c.dataplane_alive = 0;
+			stopped_ns = now;
+			fprintf(stderr, "sipguard-ctrl: the dataplane stopped; exiting in %d s\n",
+				CTL_STOP_GRACE_S);
+		}
+		if (stopped_ns != 0) {
+			if (now - stopped_ns > CTL_STOP_GRACE_S * 1000000000ull) {
+				ret = CTL_EXIT_NO_DATAPLANE;
+				goto out;
+			}
+			ctl_server_poll(srv, 10);
+			continue;
+		}
 		if (now / 1000000000ull != last_s) {
 			last_s = now / 1000000000ull;
 			emit(&c, c.dirs, ctl_engine_tick(c.eng, last_s, c.dirs, RTE_DIM(c.dirs)));

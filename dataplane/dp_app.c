@@ -291,10 +291,53 @@ live_shared(const struct sg_config *cfg, struct dp_app *a, struct rte_ring **pub
 	return shm;
 }
 
+/*
+ * Frames the kernel passed over an interface, both directions: what a
+ * packet socket on it is offered. The af_packet PMD of this DPDK does not
+ * report the frames its kernel ring dropped, so for such ports the drops
+ * are what the kernel offered minus what the port received.
+ */
+static int
+kernel_frames(const char *devargs, uint64_t *frames)
+{
+	const char *p = strstr(devargs, "iface=");
+	char ifname[64], path[160];
+	uint64_t v, sum = 0;
+	const char *dir[2] = { "rx_packets", "tx_packets" };
+	unsigned int i;
+	size_t n;
+	FILE *f;
+
+	if (strncmp(devargs, "net_af_packet", 13) != 0 || p == NULL)
+		return -1;
+	p += 6;
+	n = strcspn(p, ",");
+	if (n == 0 || n >= sizeof(ifname))
+		return -1;
+	memcpy(ifname, p, n);
+	ifname[n] = '\0';
+	for (i = 0; i < 2; i++) {
+		snprintf(path, sizeof(path), "/sys/class/net/%s/statistics/%s", ifname, dir[i]);
+		f = fopen(path, "r");
+		if (f == NULL)
+			return -1;
+		if (fscanf(f, "%" SCNu64, &v) != 1) {
+			fclose(f);
+			return -1;
+		}
+		fclose(f);
+		sum += v;
+	}
+	*frames = sum;
+	return 0;
+}
+
 static void
-live_port_stats(const struct dp_app *a, struct sg_shm *shm)
+live_port_stats(const struct dp_app *a, const struct sg_config *cfg, struct sg_shm *shm,
+		const uint64_t *kernel_base)
 {
 	struct rte_eth_stats st;
+	uint64_t kf;
 	unsigned int i;
 
 	for (i = 0; i < a->n_ports; i++) {
@@ -305,6 +348,10 @@ live_port_stats(const struct dp_app *a, struct sg_shm *shm)
 		ps->rx_packets = st.ipackets;
 		ps->rx_bytes = st.ibytes;
 		ps->rx_missed = st.imissed;
+		if (kernel_base[i] != UINT64_MAX &&
+		    kernel_frames(cfg->ports[i].devargs, &kf) == 0 &&
+		    kf - kernel_base[i] > st.ipackets + st.imissed)
+			ps->rx_missed = kf - kernel_base[i] - st.ipackets;
 		ps->rx_errors = st.ierrors;
 		ps->rx_nombuf = st.rx_nombuf;
 	}
@@ -322,6 +369,8 @@ dp_run_live(const struct sg_config *cfg, const char *config_path, volatile int *
 	const struct rte_memzone *mz;
 	unsigned int lcore, i, q, n_queues = 0, launched = 0;
 	char ready[PATH_MAX] = "";
+	uint64_t kernel_base[SG_MAX_PORTS];
+	int shared_kept = 0;
 	FILE *rf;
 	char err[512];
 	int ret;
@@ -362,6 +411,8 @@ dp_run_live(const struct sg_config *cfg, const char *config_path, volatile int *
 			ret = SG_EXIT_USAGE;
 			goto out;
 		}
+		kernel_base[a.n_ports] = UINT64_MAX;
+		kernel_frames(cfg->ports[i].devargs, &kernel_base[a.n_ports]);
 		a.ports[a.n_ports++] = port;
 		/* live: the TSC is the clock (ports' timestamps are not wall time) */
 	}
@@ -427,14 +478,26 @@ dp_run_live(const struct sg_config *cfg, const char *config_path, volatile int *
 
 	/* main lcore: housekeeping only */
 	while (!*quit) {
-		live_port_stats(&a, shm);
+		live_port_stats(&a, cfg, shm, kernel_base);
 		rte_delay_us_sleep(100000);
 	}
 	unlink(ready);
 	rte_eal_mp_wait_lcore();
-	live_port_stats(&a, shm);
-	fprintf(stderr, "sipguard: stopped\n");
+	live_port_stats(&a, cfg, shm, kernel_base);
+	/* after the workers' last publications: ctrl drains, then leaves */
+	__atomic_store_n(&shm->stopped, 1, __ATOMIC_RELEASE);
+	{
+		uint64_t rx = 0, missed = 0;
+
+		for (i = 0; i < a.n_ports; i++) {
+			rx += shm->ports[i].rx_packets;
+			missed += shm->ports[i].rx_missed;
+		}
+		fprintf(stderr, "sipguard: stopped: rx %" PRIu64 " missed %" PRIu64 "\n", rx,
+			missed);
+	}
 	ret = 0;
+	shared_kept = 1;
 out:
 	if (ready[0] != '\0')
 		unlink(ready);
@@ -443,6 +506,13 @@ out:
 		rte_eal_mp_wait_lcore();
 	}
 	app_fini(&a);
+	/*
+	 * After a run, the shared objects stay: freeing them would unmap
+	 * their pages in a control plane still reading them. They go with
+	 * the process. A failed start frees them (no control plane came).
+	 */
+	if (shared_kept)
+		return ret;
 	for (i = 0; i < SG_MAX_WORKERS; i++) {
 		rte_ring_free(pub[i]);
 		rte_ring_free(evt[i]);

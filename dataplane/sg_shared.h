@@ -168,7 +168,7 @@ sg_source_counters_add(struct sg_source_counters *dst, const struct sg_source_co
 #define SG_MAX_WORKERS 16
 #define SG_MAX_PORTS 8
 #define SG_SHM_MAGIC 0x53475348u /* "SGSH" */
-#define SG_SHM_VERSION 1
+#define SG_SHM_VERSION 2
 #define SG_CALL_ID_MAX 96 /* Call-ID bytes kept in an event */
 
 /*
@@ -232,6 +232,7 @@ struct sg_shm {
 	uint64_t tsc_hz;
 	volatile uint64_t ctrl_generation; /* bumped by ctrl: republish all */
 	volatile uint64_t housekeeping_ns; /* last port stats update */
+	volatile uint32_t stopped;         /* set after the last publication */
 	uint32_t n_workers;
 	uint32_t n_ports;
 	uint32_t n_trunks;

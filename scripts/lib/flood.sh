@@ -160,7 +160,8 @@ dataplane = {
   $extra
 };
 ctrl = { socket = "$FL_SOCK"; cpu = 0; };
-ports = ( { devargs = "net_af_packet0,iface=$FL_IF_RX,qpairs=$q,framecnt=16384"; rx_queues = $q; } );
+ports = ( { devargs = "net_af_packet0,iface=$FL_IF_RX,qpairs=$q,framecnt=16384";
+  rx_queues = $q; } );
 EOF
 		python3 "$gen" conf "$@"
 	} >"$file"

@@ -153,8 +153,8 @@ echo "faults: ${load}s at $pps pps; sipguard-ctrl killed at ${moments[*]} s"
 t0=$(date +%s.%N)
 k=1
 for m in "${moments[@]}"; do
-	python3 -c 'import sys, time; time.sleep(max(0, float(sys.argv[1]) + float(sys.argv[2]) - time.time()))' \
-		"$t0" "$m"
+	python3 -c 'import sys, time
+time.sleep(max(0, float(sys.argv[1]) + float(sys.argv[2]) - time.time()))' "$t0" "$m"
 	before=$(fl_rx_frames)
 	pid=$(fl_pid "ctrl$k")
 	kill -KILL "$pid"
@@ -182,11 +182,12 @@ echo "faults: sent $sent at $(fl_replay_pps load) pps, link $link, port rx $rx,"
 fl_check "every frame sent was received (port rx $rx = link $link = sent $sent)" \
 	test "$rx" = "$link" -a "$link" = "${sent:-x}"
 fl_check "both workers had traffic" \
-	jq -e '[.lcores[].packets > 0] == [true, true]' "$FL_DIR/status-a.json"
+	jq -e '[.lcores[].packets > 0] == [true, true]' "$FL_DIR/status-a.json" >/dev/null
 fl_check "after 3 kills and restarts, totals equal the generator's counts exactly" \
 	exact "${sent:-0}" "$FL_DIR/totals-a.json" a
 fl_check "no publication lost: ring counters clean" \
-	jq -e '.rings.pub_ring_full == 0 and .rings.pub_pool_empty == 0' "$FL_DIR/status-a.json"
+	jq -e '.rings.pub_ring_full == 0 and .rings.pub_pool_empty == 0' \
+	"$FL_DIR/status-a.json" >/dev/null
 
 # --- B1. SIGTERM with the load stopped -----------------------------------------
 ctrl_name=ctrl$k
