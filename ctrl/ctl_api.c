@@ -938,14 +938,14 @@ ctl_render_trunk(FILE *f, json_t *data, size_t max_events)
 		ctl_fmt_int(c, sizeof(c), json_object_get(data, "final_503_total")));
 	if (json_is_string(json_object_get(data, "state"))) {
 		/* the rate-limit policy's view of this trunk */
-		if (json_is_integer(json_object_get(data, "limit_cps")))
-			snprintf(c, sizeof(c), "limit %s cps",
-				ctl_fmt_int(b, sizeof(b), json_object_get(data, "limit_cps")));
-		else
-			snprintf(c, sizeof(c), "no limit of ours");
-		fprintf(f, "  %-12s %s%s, %s\n", "policy",
+		int lim = json_is_integer(json_object_get(data, "limit_cps"));
+
+		fprintf(f, "  %-12s %s%s, %s%s%s\n", "policy",
 			ctl_fmt_str(a, sizeof(a), json_object_get(data, "state")),
-			json_is_true(json_object_get(data, "alerting")) ? ", alerting" : "", c);
+			json_is_true(json_object_get(data, "alerting")) ? ", alerting" : "",
+			lim ? "limit " : "no limit of ours",
+			lim ? ctl_fmt_int(b, sizeof(b), json_object_get(data, "limit_cps")) : "",
+			lim ? " cps" : "");
 	}
 	series = json_object_get(data, "series");
 	if (json_is_object(series)) {
