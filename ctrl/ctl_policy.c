@@ -331,8 +331,9 @@ ctl_policy_view(const struct ctl_policy *p, const struct ctl_policy_trunk *tr, u
 	 * trunk sending for less than two rate windows is starting up, which
 	 * is a ramp: a burst then is over-limit, never carrier trouble.
 	 */
-	avail = tr->active_from == CTL_POLICY_NO_SECOND || tr->active_from > s ?
-		0 : s - tr->active_from + 1;
+	avail = tr->active_from == CTL_POLICY_NO_SECOND || tr->active_from > s
+		? 0
+		: s - tr->active_from + 1;
 	from = ctl_policy_back(s, r);
 	if (avail > 0 && from < tr->active_from)
 		from = tr->active_from;
@@ -702,10 +703,10 @@ ctl_policy_trunk_second(struct ctl_policy *p, uint32_t t, uint64_t s,
 	 * seconds (calls straddle the second boundary): 5 % (at least one
 	 * call) of slack keeps that from reading as "above agreed".
 	 */
-	tr->over_cps_run = in->attempts > tr->agreed_cps + (tr->agreed_cps / 20 > 1 ?
-								       tr->agreed_cps / 20 : 1) ?
-		tr->over_cps_run + 1 :
-		0;
+	tr->over_cps_run =
+		in->attempts > tr->agreed_cps + (tr->agreed_cps / 20 > 1 ? tr->agreed_cps / 20 : 1)
+		? tr->over_cps_run + 1
+		: 0;
 	tr->over_conc_run = tr->max_concurrent > 0 && in->concurrent > (int64_t)tr->max_concurrent
 		? tr->over_conc_run + 1
 		: 0;

@@ -396,8 +396,8 @@ ctl_server_open(const char *path, mode_t mode, const struct ctl_cmd *table, void
 		if (errno == ECONNREFUSED) {
 			if (unlink(path) < 0 && errno != ENOENT) {
 				saved = errno;
-				ctl_seterr(err, errlen, "cannot remove stale socket %s: %s",
-					path, strerror(saved));
+				ctl_seterr(err, errlen, "cannot remove stale socket %s: %s", path,
+					strerror(saved));
 				errno = saved;
 				return NULL;
 			}

@@ -335,8 +335,7 @@ ctl_dgram_open(struct ctl_dgram_sink *g, char *err, size_t errlen)
 		return -1;
 	}
 	if (chmod(g->path, 0660) < 0 || stat(g->path, &st) < 0) {
-		ctl_seterr(
-			err, errlen, "directives.socket: \"%s\": %s", g->path, strerror(errno));
+		ctl_seterr(err, errlen, "directives.socket: \"%s\": %s", g->path, strerror(errno));
 		return -1;
 	}
 	g->dev = st.st_dev;
@@ -695,8 +694,8 @@ ctl_udp_open(const char *address, uint16_t port, const char *what, char *target,
 	/* Numeric only: a DNS lookup could block the loop. */
 	rc = getaddrinfo(address, service, &hints, &ai);
 	if (rc != 0 || ai == NULL) {
-		ctl_seterr(err, errlen,
-			"%s.address: \"%s\": not a numeric IPv4 or IPv6 address", what, address);
+		ctl_seterr(err, errlen, "%s.address: \"%s\": not a numeric IPv4 or IPv6 address",
+			what, address);
 		if (ai != NULL)
 			freeaddrinfo(ai);
 		return -1;
@@ -1070,8 +1069,7 @@ ctl_sinks_create(const struct sg_config *cfg, char *err, size_t errlen)
 
 		snprintf(what, sizeof(what), "sipp[%u] (%s)", i, c->trunk);
 		if (t == NULL) {
-			ctl_seterr(
-				err, errlen, "%s.trunk: \"%s\": no such trunk", what, c->trunk);
+			ctl_seterr(err, errlen, "%s.trunk: \"%s\": no such trunk", what, c->trunk);
 			goto fail;
 		}
 		snprintf(p->trunk, sizeof(p->trunk), "%s", c->trunk);
@@ -1090,8 +1088,7 @@ ctl_sinks_create(const struct sg_config *cfg, char *err, size_t errlen)
 
 		snprintf(what, sizeof(what), "kamailio[%u] (%s)", i, c->trunk);
 		if (t == NULL) {
-			ctl_seterr(
-				err, errlen, "%s.trunk: \"%s\": no such trunk", what, c->trunk);
+			ctl_seterr(err, errlen, "%s.trunk: \"%s\": no such trunk", what, c->trunk);
 			goto fail;
 		}
 		snprintf(k->trunk, sizeof(k->trunk), "%s", c->trunk);

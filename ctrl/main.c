@@ -44,7 +44,7 @@
 #define CTL_EXIT_NO_DATAPLANE 3
 #define CTL_EXIT_RUNTIME 1
 #define CTL_DRAIN_BURST 64
-#define CTL_STOP_GRACE_S 2  /* answering after the dataplane stopped */
+#define CTL_STOP_GRACE_S 2 /* answering after the dataplane stopped */
 
 struct ctl_ctx {
 	const struct sg_config *cfg;

@@ -334,7 +334,7 @@ kernel_frames(const char *devargs, uint64_t *frames)
 
 static void
 live_port_stats(const struct dp_app *a, const struct sg_config *cfg, struct sg_shm *shm,
-		const uint64_t *kernel_base)
+	const uint64_t *kernel_base)
 {
 	struct rte_eth_stats st;
 	uint64_t kf;
@@ -349,8 +349,8 @@ live_port_stats(const struct dp_app *a, const struct sg_config *cfg, struct sg_s
 		ps->rx_bytes = st.ibytes;
 		ps->rx_missed = st.imissed;
 		if (kernel_base[i] != UINT64_MAX &&
-		    kernel_frames(cfg->ports[i].devargs, &kf) == 0 &&
-		    kf - kernel_base[i] > st.ipackets + st.imissed)
+			kernel_frames(cfg->ports[i].devargs, &kf) == 0 &&
+			kf - kernel_base[i] > st.ipackets + st.imissed)
 			ps->rx_missed = kf - kernel_base[i] - st.ipackets;
 		ps->rx_errors = st.ierrors;
 		ps->rx_nombuf = st.rx_nombuf;

@@ -169,7 +169,7 @@ count_message(struct dp_worker *w, uint32_t trunk, enum dp_dir dir, const struct
 		 * every answer costs a compare, not an event per call.
 		 */
 		if (unlikely(m->oc >= 0) && !retrans && dir == DP_DIR_FROM_TRUNK &&
-		    w->ln.evt_ring != NULL) {
+			w->ln.evt_ring != NULL) {
 			uint64_t oc_key = ((uint64_t)(uint32_t)m->oc << 40) ^ m->oc_seq_us ^
 				((uint64_t)m->oc_algo << 32) ^ (uint64_t)(uint32_t)m->oc_validity;
 

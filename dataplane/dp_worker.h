@@ -88,8 +88,8 @@ struct dp_worker {
 	uint64_t cur_second;
 	uint64_t pub_seq;
 	uint64_t seen_generation;
-	uint64_t next_publish; /* TSC */
-	uint32_t index;	       /* worker number, 0.. */
+	uint64_t next_publish;		  /* TSC */
+	uint32_t index;			  /* worker number, 0.. */
 	uint64_t last_oc[SG_TRUNK_SLOTS]; /* last overload-control signal seen */
 	unsigned int lcore_id;
 	uint16_t port_id;

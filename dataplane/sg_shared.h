@@ -232,7 +232,7 @@ struct sg_shm {
 	uint64_t tsc_hz;
 	volatile uint64_t ctrl_generation; /* bumped by ctrl: republish all */
 	volatile uint64_t housekeeping_ns; /* last port stats update */
-	volatile uint32_t stopped;         /* set after the last publication */
+	volatile uint32_t stopped;	   /* set after the last publication */
 	uint32_t n_workers;
 	uint32_t n_ports;
 	uint32_t n_trunks;

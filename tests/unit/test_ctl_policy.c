@@ -563,7 +563,8 @@ test_agreed_rate_jitter(void **state)
 	(void)state;
 	s = sim_new(&c, 30, 0);
 	for (t = 0; t < 120; t++) {
-		struct ctl_policy_input in = carrier_cps(sim_attempts(s, t % 3 == 2 ? 28 : 31), 1000, -1);
+		struct ctl_policy_input in =
+			carrier_cps(sim_attempts(s, t % 3 == 2 ? 28 : 31), 1000, -1);
 
 		sim_second(s, t, &in);
 	}
