@@ -16,6 +16,7 @@
 #include <rte_mbuf.h>
 
 #include "dp_naive.h"
+#include "dp_sip.h"
 
 enum dp_naive_id {
 	DP_NAIVE_REQ,
@@ -75,6 +76,7 @@ dp_naive_create(char *err, size_t errlen)
 {
 	unsigned int flags[DP_NAIVE_COUNT], ids[DP_NAIVE_COUNT], i;
 	hs_compile_error_t *cerr = NULL;
+	hs_platform_info_t plat;
 	hs_database_t *hs = NULL;
 	struct dp_naive *nv;
 
@@ -84,7 +86,8 @@ dp_naive_create(char *err, size_t errlen)
 		if (i != DP_NAIVE_REQ && i != DP_NAIVE_STATUS && i != DP_NAIVE_EOH)
 			flags[i] |= HS_FLAG_CASELESS;
 	}
-	if (hs_compile_multi(dp_naive_patterns, flags, ids, DP_NAIVE_COUNT, HS_MODE_BLOCK, NULL,
+	dp_sip_platform(&plat);
+	if (hs_compile_multi(dp_naive_patterns, flags, ids, DP_NAIVE_COUNT, HS_MODE_BLOCK, &plat,
 		    &hs, &cerr) != HS_SUCCESS) {
 		snprintf(err, errlen, "naive: pattern %d: %s", cerr != NULL ? cerr->expression : -1,
 			cerr != NULL ? cerr->message : "unknown error");

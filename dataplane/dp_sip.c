@@ -83,6 +83,7 @@ dp_sip_db_create(char *err, size_t errlen)
 	unsigned int flags[DP_SIP_ID_COUNT];
 	unsigned int ids[DP_SIP_ID_COUNT];
 	hs_compile_error_t *cerr = NULL;
+	hs_platform_info_t plat;
 	struct dp_sip_db *db;
 	hs_database_t *hs = NULL;
 	unsigned int i;
@@ -92,7 +93,8 @@ dp_sip_db_create(char *err, size_t errlen)
 		flags[i] = HS_FLAG_CASELESS;
 	}
 
-	if (hs_compile_multi(dp_sip_patterns, flags, ids, DP_SIP_ID_COUNT, HS_MODE_BLOCK, NULL, &hs,
+	dp_sip_platform(&plat);
+	if (hs_compile_multi(dp_sip_patterns, flags, ids, DP_SIP_ID_COUNT, HS_MODE_BLOCK, &plat, &hs,
 		    &cerr) != HS_SUCCESS) {
 		if (err != NULL && errlen > 0) {
 			if (cerr != NULL && cerr->expression >= 0 &&
@@ -571,6 +573,20 @@ dp_sip_eoh(const uint8_t *b, uint32_t len)
 		p++;
 	}
 	return 0;
+}
+
+void
+dp_sip_platform(hs_platform_info_t *plat)
+{
+	/*
+	 * Target this CPU, but without the AVX-512 literal matchers: with
+	 * them, Hyperscan 5.4.0 (Debian 12) was seen reading past the end of
+	 * a scanned buffer (a fault at a page boundary while fuzzing). AVX2
+	 * keeps the vector paths and never faulted.
+	 */
+	if (hs_populate_platform(plat) != HS_SUCCESS)
+		memset(plat, 0, sizeof(*plat));
+	plat->cpu_features &= HS_CPU_FEATURES_AVX2;
 }
 
 enum dp_sip_res

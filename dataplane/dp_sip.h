@@ -83,6 +83,9 @@ struct dp_sip_msg {
 struct dp_sip_db *dp_sip_db_create(char *err, size_t errlen);
 void dp_sip_db_free(struct dp_sip_db *db);
 
+/* The platform every sipguard database is compiled for (see dp_sip.c). */
+void dp_sip_platform(hs_platform_info_t *plat);
+
 /* A scratch per lcore; allocate at start-up, never on the hot path. */
 int dp_sip_scratch_alloc(const struct dp_sip_db *db, hs_scratch_t **scratch);
 
