@@ -94,8 +94,8 @@ dp_sip_db_create(char *err, size_t errlen)
 	}
 
 	dp_sip_platform(&plat);
-	if (hs_compile_multi(dp_sip_patterns, flags, ids, DP_SIP_ID_COUNT, HS_MODE_BLOCK, &plat, &hs,
-		    &cerr) != HS_SUCCESS) {
+	if (hs_compile_multi(dp_sip_patterns, flags, ids, DP_SIP_ID_COUNT, HS_MODE_BLOCK, &plat,
+		    &hs, &cerr) != HS_SUCCESS) {
 		if (err != NULL && errlen > 0) {
 			if (cerr != NULL && cerr->expression >= 0 &&
 				cerr->expression < DP_SIP_ID_COUNT)
