@@ -142,7 +142,7 @@ ctl_engine_directives_json(const struct ctl_engine *e, uint64_t since, unsigned 
 {
 	json_t *arr = json_array();
 	uint64_t first = e->n_recent > CTL_ENGINE_RECENT ? e->n_recent - CTL_ENGINE_RECENT : 0;
-	uint64_t i, n = 0;
+	uint64_t i;
 
 	for (i = first; i < e->n_recent; i++) {
 		const struct ctl_directive *d = &e->recent[i % CTL_ENGINE_RECENT];
@@ -150,12 +150,10 @@ ctl_engine_directives_json(const struct ctl_engine *e, uint64_t since, unsigned 
 		if (d->seq <= since)
 			continue;
 		json_array_append_new(arr, ctl_directive_json(d));
-		n++;
 	}
 	/* keep the newest `limit` */
 	while (limit > 0 && json_array_size(arr) > limit)
 		json_array_remove(arr, 0);
-	(void)n;
 	return json_pack("{s:o, s:I}", "directives", arr, "last_seq",
 		(json_int_t)(e->n_recent ? e->recent[(e->n_recent - 1) % CTL_ENGINE_RECENT].seq
 					 : 0));

@@ -290,7 +290,6 @@ classify_tcp(struct dp_worker *w, const struct dp_pkt *pkt, uint32_t trunk, enum
 			count_malformed(w, trunk);
 		break;
 	}
-	(void)n;
 }
 
 void

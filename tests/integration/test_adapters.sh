@@ -17,10 +17,8 @@ bin=$(dirname "$(dirname "$sipguard")")
 ctrl=$bin/ctrl/sipguard-ctrl
 ctl=$bin/ctrl/sipguardctl
 
-skip() {
-	echo "SKIP: $*"
-	exit 77
-}
+# shellcheck source=scripts/lib/check.sh
+. "$root/scripts/lib/check.sh"
 [ "$(id -u)" -eq 0 ] || skip "needs root (network namespace, hugepages)"
 for b in "$sipguard" "$ctrl" "$ctl"; do
 	[ -x "$b" ] || skip "$b not built"
@@ -34,19 +32,6 @@ ns=$id
 work=$(mktemp -d "/tmp/$id.XXXXXX")
 sip_port=15060
 rpc_port=18090
-pass=0
-fail=0
-check() {
-	local what=$1
-	shift
-	if "$@"; then
-		pass=$((pass + 1))
-		echo "ok   $what"
-	else
-		fail=$((fail + 1))
-		echo "FAIL $what"
-	fi
-}
 cleanup() {
 	[ -f "$work/ctrl.pid" ] && kill "$(cat "$work/ctrl.pid")" 2>/dev/null
 	[ -f "$work/dp.pid" ] && kill "$(cat "$work/dp.pid")" 2>/dev/null
@@ -153,5 +138,5 @@ check "Kamailio's pipe is now 25" wait_for limit25
 check "an unknown trunk is refused (exit 1)" bash -c \
 	"'$ctl' -s '$work/ctrl.sock' set nosuch cps 5 2>/dev/null; [ \$? -eq 1 ]"
 
-echo "adapters: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+echo "adapters: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]

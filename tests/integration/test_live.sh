@@ -44,10 +44,8 @@ ctl=${SIPGUARDCTL:-$bin/ctrl/sipguardctl}
 dial=${LIVE_DIAL_SECONDS:-14}
 time_limit=${LIVE_TIME_LIMIT:-230}
 
-skip() {
-	echo "SKIP: $*"
-	exit 77
-}
+# shellcheck source=scripts/lib/check.sh
+. "$root/scripts/lib/check.sh"
 
 [ "$(id -u)" -eq 0 ] || skip "needs root (network namespaces, hugepages)"
 for b in "$sipguard" "$ctrl" "$ctl"; do
@@ -74,22 +72,6 @@ fi
 # shellcheck source=scripts/lib/live.sh
 . "$root/scripts/lib/live.sh"
 
-passed=0
-failed=0
-check() {
-	local what=$1
-	shift
-	if "$@"; then
-		echo "ok   $what"
-		passed=$((passed + 1))
-	else
-		echo "FAIL $what"
-		failed=$((failed + 1))
-	fi
-}
-note() {
-	echo "     $*"
-}
 
 # shellcheck disable=SC2119
 tb_init
