@@ -39,6 +39,10 @@
 #   lp_plot A.json B.json OUT.png
 
 LP_CPS=30
+# Case 1's contract says 40 CPS while the carrier takes 30 today: its 503s,
+# not the contract, reveal the limit, so the policy meets a 503 burst as
+# the dialer ramps (over-limit) rather than a rate above the agreed one.
+LP_AGREED_LOOP=40
 LP_PORT=5060
 LP_UAS_PORT=5090
 LP_CALL_MS=500
@@ -111,7 +115,7 @@ policy = {
 directives = { file = "$dfile"; };
 $sipp
 trunks = (
-  { name = "loop"; prefixes = [ "$LP_ADDR_LOOP/32" ]; cps = $LP_CPS; max_concurrent = 2000; },
+  { name = "loop"; prefixes = [ "$LP_ADDR_LOOP/32" ]; cps = $LP_AGREED_LOOP; max_concurrent = 2000; },
   { name = "trouble"; prefixes = [ "$LP_ADDR_TROUBLE/32" ]; cps = $LP_CPS; max_concurrent = 2000; },
   { name = "retry"; prefixes = [ "$LP_ADDR_RETRY/32" ]; cps = $LP_CPS; max_concurrent = 2000; },
   { name = "oc"; prefixes = [ "$LP_ADDR_OC/32" ]; cps = $LP_CPS; max_concurrent = 2000; }
