@@ -25,19 +25,8 @@ root=$(cd "$here/../.." && pwd)
 sipguard=${SIPGUARD:-$root/build/dataplane/sipguard}
 secs=${RECORD_SECONDS:-30}
 
-passed=0
-failed=0
-check() {
-	local what=$1
-	shift
-	if "$@"; then
-		echo "ok   $what"
-		passed=$((passed + 1))
-	else
-		echo "FAIL $what"
-		failed=$((failed + 1))
-	fi
-}
+# shellcheck source=scripts/lib/check.sh
+. "$root/scripts/lib/check.sh"
 finish() {
 	echo "offline_tshark: $passed passed, $failed failed"
 	if [ "$failed" -eq 0 ] && [ -z "${OUTDIR:-}" ]; then
