@@ -126,6 +126,13 @@ static int cfg_check_trunk(struct cfg_ctx *ctx, const config_setting_t *s, struc
 		.max_n = CFG_DIM(st, field), .help = h                                             \
 	}
 
+#define CFG_ENUM(st, key, field, names, dflt, fl, h)                                               \
+	{                                                                                          \
+		.name = key, .type = CFG_T_ENUM, .flags = fl, .def = dflt,                         \
+		.off = offsetof(st, field) + CFG_FIELD_IS(st, field, 4), .choices = names,         \
+		.help = h                                                                          \
+	}
+
 static const uint32_t cfg_default_sip_ports[] = { 5060, 5080 };
 
 static const struct cfg_key cfg_dataplane_keys[] = {
@@ -151,6 +158,9 @@ static const struct cfg_key cfg_dataplane_keys[] = {
 		"EAL --lcores map: main lcore first, then one worker lcore per RX queue"),
 	CFG_STRING(struct cfg_dataplane, "file_prefix", file_prefix, 1, "sipguard", 0,
 		"EAL --file-prefix; sipguard-ctrl attaches with the same one"),
+	CFG_ENUM(struct cfg_dataplane, "parser", parser, sg_parser_names, SG_PARSER_LINEWALK, 0,
+		"SIP extractor: \"linewalk\" (vector line walk) or \"hyperscan\" (one "
+		"Hyperscan scan per message)"),
 	{ .name = NULL },
 };
 
@@ -759,6 +769,26 @@ cfg_load_key(struct cfg_ctx *ctx, const config_setting_t *s, const struct cfg_ke
 		}
 		memcpy(field, str, strlen(str) + 1);
 		return 0;
+	case CFG_T_ENUM: {
+		char list[CFG_VALUE_MAX];
+		size_t off = 0;
+
+		if (config_setting_type(s) != CONFIG_TYPE_STRING)
+			return cfg_type_error(ctx, s, label, "a string");
+		str = config_setting_get_string(s);
+		for (i = 0; k->choices[i] != NULL; i++) {
+			if (strcmp(str, k->choices[i]) == 0) {
+				*(uint32_t *)field = i;
+				return 0;
+			}
+			off += (size_t)snprintf(list + off, off < sizeof(list) ? sizeof(list) - off : 0,
+				"%s\"%s\"", i == 0 ? "" : ", ", k->choices[i]);
+			if (off >= sizeof(list))
+				off = sizeof(list) - 1;
+		}
+		return cfg_error(ctx, config_setting_source_line(s), label, str,
+			"must be one of %s", list);
+	}
 	case CFG_T_PREFIX_LIST: {
 		struct cfg_prefix *a = (struct cfg_prefix *)field;
 
@@ -807,6 +837,7 @@ cfg_key_defaults(const struct cfg_key *keys, void *base)
 			*(uint16_t *)field = (uint16_t)k->def;
 			break;
 		case CFG_T_U32:
+		case CFG_T_ENUM:
 			*(uint32_t *)field = (uint32_t)k->def;
 			break;
 		case CFG_T_U16_LIST:

@@ -40,6 +40,7 @@ struct cfg_dataplane {
 	uint32_t publish_ms;	   /* counter publication interval */
 	uint32_t dialog_entries;   /* dialog table size per lcore */
 	uint32_t dialog_timeout_s; /* a dialog with no BYE closes after this */
+	uint32_t parser;	   /* enum sg_parser: SIP extractor engine */
 	char lcores[128];	   /* EAL --lcores map; the first is the main lcore */
 	char file_prefix[64];	   /* EAL --file-prefix shared with sipguard-ctrl */
 };
@@ -158,6 +159,7 @@ enum cfg_type {
 	CFG_T_NAME,	   /* string of min..max chars of [A-Za-z0-9_.-] */
 	CFG_T_PREFIX_LIST, /* [ "CIDR", ... ], struct cfg_prefix[] */
 	CFG_T_STRING,	   /* string of min..max printable chars, no blanks or quotes */
+	CFG_T_ENUM,	   /* one of the strings in choices, stored as its uint32_t index */
 };
 
 #define CFG_F_REQUIRED 0x1 /* no default: the key must be present */
@@ -174,6 +176,7 @@ struct cfg_key {
 	uint32_t min_n, max_n;	  /* lists: how many elements */
 	const uint32_t *def_list; /* lists: default elements (n_def of them) */
 	const char *def_str;	  /* default of a string */
+	const char *const *choices; /* enums: the names, NULL-terminated */
 	uint32_t n_def;
 	const char *help;
 };

@@ -1,29 +1,52 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * SIP message extractor. The start line sits at a known place and is
- * checked by hand, and so is the empty line that ends the header section
- * (a memchr walk over line ends); one Hyperscan block scan per message
- * then covers exactly the header section and finds the header names whose
- * position is unknown, so a body (SDP) is never looked at. Values are parsed by hand
- * from the offsets the scan reported, always bounded by the header
- * section, which itself lies inside `len`. Duplicate headers: the first
- * Call-ID, CSeq, Via, Retry-After, Reason and Content-Length win; later
- * ones are ignored.
+ * SIP message extractor, two engines over one set of value parsers.
+ *
+ * The line walk (dp_sip_parse, the packet path): one vector pass marks
+ * every line feed of the header section 64 bytes at a time; each line
+ * start is then looked at once, and only a line whose first letter can
+ * begin a wanted header name has its name compared. The value of a
+ * header ends at the next line start that is not a folded continuation,
+ * which the same pass already found, so a value is never searched for
+ * its end and a body (SDP) is never looked at past the block holding the
+ * empty line.
+ *
+ * The Hyperscan engine (dp_sip_parse_hs): one block scan of the header
+ * section with the header names as caseless literals anchored to a line
+ * feed; values are then cut from the offsets the scan reports. It is the
+ * reference the line walk is checked against (unit tests, the SIP fuzz
+ * harness compares the two on every input) and can be chosen in the
+ * configuration. Why the line walk carries the packets: a block scan of
+ * a 600-byte header section costs about 300 cycles before any value is
+ * read, the whole per-packet budget; the walk finds the same headers in
+ * well under half of that (figures in the README's benchmark section).
+ *
+ * Both: the start line sits at a known place and is checked by hand;
+ * values are always bounded by the header section, which itself lies
+ * inside `len`. Duplicate headers: the first Call-ID, CSeq, Via,
+ * Retry-After, Reason and Content-Length win; later ones are ignored.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 #include <hs.h>
 
 #include "dp_sip.h"
+
+#define DP_SIP_DIM(a) (sizeof(a) / sizeof((a)[0]))
+#define DP_SIP_UNLIKELY(x) __builtin_expect(!!(x), 0)
 
 struct dp_sip_db {
 	hs_database_t *hs;
 };
 
-/* Header names whose first occurrence the scan records. */
+/* Header names whose first occurrence is read. */
 enum dp_sip_hdr {
 	DP_SIP_H_CALL_ID,
 	DP_SIP_H_CSEQ,
@@ -34,8 +57,28 @@ enum dp_sip_hdr {
 	DP_SIP_H_COUNT
 };
 
-/* Pattern ids: the header names (id == enum dp_sip_hdr). */
-#define DP_SIP_ID_COUNT DP_SIP_H_COUNT
+/*
+ * Where each wanted header's value lies, as either engine found it:
+ * [vs, ve) untrimmed, from just past the colon to the line feed that
+ * ends the (possibly folded) value; vs == 0 when the header is absent.
+ */
+struct dp_sip_hdrs {
+	uint32_t vs[DP_SIP_H_COUNT];
+	uint32_t ve[DP_SIP_H_COUNT];
+};
+
+/*
+ * Callbacks so far on this thread: one add per message, thread-local so
+ * each lcore counts its own without sharing a line (initial-exec: no
+ * __tls_get_addr call from a position-independent archive).
+ */
+static __thread uint64_t dp_sip_matches __attribute__((tls_model("initial-exec")));
+
+uint64_t
+dp_sip_match_count(void)
+{
+	return dp_sip_matches;
+}
 
 /*
  * Header names are plain caseless literals at a line start; the
@@ -46,6 +89,9 @@ enum dp_sip_hdr {
  * form v; the callback skips an "ia". No HS_FLAG_SINGLEMATCH: the first
  * "\ni" may well be In-Reply-To, and only the callback can tell.
  */
+/* Pattern ids: the header names (id == enum dp_sip_hdr). */
+#define DP_SIP_ID_COUNT DP_SIP_H_COUNT
+
 static const char *const dp_sip_patterns[DP_SIP_ID_COUNT] = {
 	[DP_SIP_H_CALL_ID] = "\\n(call-id|i)",
 	[DP_SIP_H_CSEQ] = "\\ncseq",
@@ -63,19 +109,6 @@ struct dp_sip_scan {
 	uint32_t matches;	      /* callbacks, for dp_sip_match_count */
 	uint32_t hdr[DP_SIP_H_COUNT]; /* just past the colon, 0 none */
 };
-
-/*
- * Callbacks so far on this thread: one add per message, thread-local so
- * each lcore counts its own without sharing a line (initial-exec: no
- * __tls_get_addr call from a position-independent archive).
- */
-static __thread uint64_t dp_sip_matches __attribute__((tls_model("initial-exec")));
-
-uint64_t
-dp_sip_match_count(void)
-{
-	return dp_sip_matches;
-}
 
 struct dp_sip_db *
 dp_sip_db_create(char *err, size_t errlen)
@@ -223,66 +256,110 @@ dp_sip_is_method_char(uint8_t c)
 	return (c >= 'A' && c <= 'Z') || dp_sip_is_digit(c) || dp_sip_is_token_mark(c);
 }
 
-/* Method token to enum sg_method, case-sensitive; unknown is OTHER. */
+/*
+ * Method token to enum sg_method, case-sensitive; unknown is OTHER. The
+ * names grouped by length keep it to a compare or two per message
+ * (test_sip checks every name maps to itself).
+ */
 static uint8_t
 dp_sip_method(const uint8_t *p, uint32_t n)
 {
+	/* enum sg_method + 1 by name length; 0 ends a row */
+	static const uint8_t by_len[10][5] = {
+		[3] = {SG_M_ACK + 1, SG_M_BYE + 1},
+		[4] = {SG_M_INFO + 1},
+		[5] = {SG_M_PRACK + 1, SG_M_REFER + 1},
+		[6] = {SG_M_INVITE + 1, SG_M_CANCEL + 1, SG_M_NOTIFY + 1, SG_M_UPDATE + 1},
+		[7] = {SG_M_OPTIONS + 1, SG_M_PUBLISH + 1, SG_M_MESSAGE + 1},
+		[8] = {SG_M_REGISTER + 1},
+		[9] = {SG_M_SUBSCRIBE + 1},
+	};
 	unsigned int i;
 
-	for (i = 0; i < SG_M_OTHER; i++) {
-		const char *name = sg_method_names[i];
+	if (n >= DP_SIP_DIM(by_len))
+		return SG_M_OTHER;
+	for (i = 0; by_len[n][i] != 0; i++) {
+		const char *name = sg_method_names[by_len[n][i] - 1];
 
-		/* The first byte rules out almost every name cheaply. */
-		if ((uint8_t)name[0] == p[0] && strlen(name) == n && memcmp(name, p, n) == 0)
-			return (uint8_t)i;
+		if ((uint8_t)name[0] == p[0] && memcmp(name, p, n) == 0)
+			return (uint8_t)(by_len[n][i] - 1);
 	}
 	return SG_M_OTHER;
 }
 
+static const char dp_sip_ver[] = "SIP/2.0";
+#define DP_SIP_VER_LEN (sizeof(dp_sip_ver) - 1)
+
 /*
- * Start line at buf[0]: `SIP/2.0 SP 3DIGIT (SP|CR|LF)` (the code only:
+ * Status line at buf[0]: `SIP/2.0 SP 3DIGIT (SP|CR|LF)` (the code only:
  * real overload answers carry any reason phrase, "Limiting", "CPS Limit
- * reached", or none), or `Method SP Request-URI SP SIP/2.0 CRLF` (bare
- * LF accepted). It is at a known place, so it is checked by hand before
- * the scan; garbage is then never scanned at all.
+ * reached", or none). Returns 1 and sets the status when it is one.
+ */
+static inline int
+dp_sip_status_line(const uint8_t *b, uint32_t len, struct dp_sip_msg *m)
+{
+	const uint8_t *c = b + DP_SIP_VER_LEN + 1;
+
+	if (len < DP_SIP_VER_LEN + 5 || memcmp(b, dp_sip_ver, DP_SIP_VER_LEN) != 0 ||
+		b[DP_SIP_VER_LEN] != ' ')
+		return 0;
+	if (c[0] < '1' || c[0] > '6' || !dp_sip_is_digit(c[1]) || !dp_sip_is_digit(c[2]) ||
+		(c[3] != ' ' && c[3] != '\r' && c[3] != '\n'))
+		return -1;
+	m->status = (uint16_t)((c[0] - '0') * 100 + (c[1] - '0') * 10 + (c[2] - '0'));
+	return 1;
+}
+
+/* Any of SP, HT, CR in b[0..n): a request URI must have none. */
+static inline int
+dp_sip_has_blank(const uint8_t *b, uint32_t n)
+{
+	uint32_t i = 0;
+
+#ifdef __SSE2__
+	const __m128i sp = _mm_set1_epi8(' '), ht = _mm_set1_epi8('\t'), cr = _mm_set1_epi8('\r');
+
+	for (; i + 16 <= n; i += 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(b + i));
+		__m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, sp), _mm_cmpeq_epi8(v, ht)),
+			_mm_cmpeq_epi8(v, cr));
+
+		if (_mm_movemask_epi8(hit) != 0)
+			return 1;
+	}
+#endif
+	for (; i < n; i++) {
+		if (b[i] == ' ' || b[i] == '\t' || b[i] == '\r')
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * Request line b[0..nl) where nl is the first line feed:
+ * `Method SP Request-URI SP SIP/2.0 CRLF` (bare LF accepted). Methods
+ * are case-sensitive and every registered one is upper case, so a start
+ * line's method must be: "invite" is a broken peer, not an extension
+ * method, and must not disappear into the OTHER counter.
  */
 static int
-dp_sip_start_line(const uint8_t *b, uint32_t len, struct dp_sip_msg *m)
+dp_sip_request_line(const uint8_t *b, uint32_t nl, struct dp_sip_msg *m)
 {
-	static const char ver[] = "SIP/2.0";
-	const uint32_t vlen = sizeof(ver) - 1;
-	const uint8_t *nl;
-	uint32_t i, eol, uri, n;
+	const uint32_t vlen = DP_SIP_VER_LEN;
+	uint32_t i, eol = nl, uri;
 
-	if (len >= vlen + 5 && memcmp(b, ver, vlen) == 0 && b[vlen] == ' ') {
-		const uint8_t *c = b + vlen + 1;
-
-		if (c[0] < '1' || c[0] > '6' || !dp_sip_is_digit(c[1]) || !dp_sip_is_digit(c[2]) ||
-			(c[3] != ' ' && c[3] != '\r' && c[3] != '\n'))
-			return -1;
-		m->status = (uint16_t)((c[0] - '0') * 100 + (c[1] - '0') * 10 + (c[2] - '0'));
-		return 0;
-	}
-
-	for (i = 0; i < len && dp_sip_is_method_char(b[i]); i++)
+	for (i = 0; i < nl && dp_sip_is_method_char(b[i]); i++)
 		;
-	if (i == 0 || i == len || b[i] != ' ')
+	if (i == 0 || i == nl || b[i] != ' ')
 		return -1;
-	nl = memchr(b, '\n', len);
-	if (nl == NULL)
-		return -1;
-	eol = (uint32_t)(nl - b);
 	if (eol > 0 && b[eol - 1] == '\r')
 		eol--;
 	/* Method SP at least one URI byte, then SP SIP/2.0 */
 	if (eol < i + 2 + vlen + 1 || b[eol - vlen - 1] != ' ' ||
-		memcmp(b + eol - vlen, ver, vlen) != 0)
+		memcmp(b + eol - vlen, dp_sip_ver, vlen) != 0)
 		return -1;
-	/* memchr is vectorised; a byte loop here cost more than the rest. */
 	uri = i + 1;
-	n = eol - vlen - 1 - uri;
-	if (memchr(b + uri, ' ', n) != NULL || memchr(b + uri, '\t', n) != NULL ||
-		memchr(b + uri, '\r', n) != NULL)
+	if (dp_sip_has_blank(b + uri, eol - vlen - 1 - uri))
 		return -1;
 	m->is_request = 1;
 	m->method = dp_sip_method(b, i);
@@ -471,42 +548,56 @@ dp_sip_params_start(const uint8_t *b, uint32_t p, uint32_t e)
 	return comma != NULL ? (uint32_t)(comma - b) : stop;
 }
 
+/* One parameter of the top Via; the first branch wins. */
+static void
+dp_sip_via_param(const uint8_t *b, uint32_t ns, uint32_t ne, uint32_t vs, uint32_t ve,
+	struct dp_sip_msg *m)
+{
+	uint32_t n = ne - ns, vn = ve - vs;
+
+	if (DP_SIP_IEQ(b + ns, n, "branch")) {
+		if (m->branch.len == 0) {
+			m->branch.p = (const char *)b + vs;
+			m->branch.len = vn;
+		}
+	} else if (n < 2 || (b[ns] | 0x20) != 'o') {
+		return; /* not an RFC 7339 parameter */
+	} else if (DP_SIP_IEQ(b + ns, n, "oc")) {
+		/* A bare `oc` only says the client supports it. */
+		m->oc = dp_sip_int_span(b, vs, ve);
+	} else if (DP_SIP_IEQ(b + ns, n, "oc-algo")) {
+		if (DP_SIP_IEQ(b + vs, vn, "loss"))
+			m->oc_algo = DP_OC_ALGO_LOSS;
+		else if (DP_SIP_IEQ(b + vs, vn, "rate"))
+			m->oc_algo = DP_OC_ALGO_RATE;
+		else
+			m->oc_algo = DP_OC_ALGO_OTHER;
+	} else if (DP_SIP_IEQ(b + ns, n, "oc-validity")) {
+		m->oc_validity = dp_sip_int_span(b, vs, ve);
+	} else if (DP_SIP_IEQ(b + ns, n, "oc-seq")) {
+		m->oc_seq_us = dp_sip_oc_seq(b, vs, ve);
+	}
+}
+
+/* The parameters from the one at the ';' at b[p] to the end of the via-parm. */
+static void
+dp_sip_via_from(const uint8_t *b, uint32_t p, uint32_t e, struct dp_sip_msg *m)
+{
+	uint32_t ns, ne, vs, ve;
+
+	while (dp_sip_next_param(b, &p, e, &ns, &ne, &vs, &ve) == 0)
+		dp_sip_via_param(b, ns, ne, vs, ve, m);
+}
+
 /*
- * Top Via: the parameters of the first via-parm of the first Via header
- * (a ',' outside quotes starts the next via-parm). The first branch wins.
+ * Top Via, the exact reading (the Hyperscan engine's): the parameters
+ * of the first via-parm of the first Via header (a ',' outside quotes
+ * starts the next via-parm).
  */
 static void
 dp_sip_via(const uint8_t *b, uint32_t s, uint32_t e, struct dp_sip_msg *m)
 {
-	uint32_t ns, ne, vs, ve, n, vn;
-
-	s = dp_sip_params_start(b, s, e);
-	while (dp_sip_next_param(b, &s, e, &ns, &ne, &vs, &ve) == 0) {
-		n = ne - ns;
-		vn = ve - vs;
-		if (DP_SIP_IEQ(b + ns, n, "branch")) {
-			if (m->branch.len == 0) {
-				m->branch.p = (const char *)b + vs;
-				m->branch.len = vn;
-			}
-		} else if (n < 2 || (b[ns] | 0x20) != 'o') {
-			continue; /* not an RFC 7339 parameter */
-		} else if (DP_SIP_IEQ(b + ns, n, "oc")) {
-			/* A bare `oc` only says the client supports it. */
-			m->oc = dp_sip_int_span(b, vs, ve);
-		} else if (DP_SIP_IEQ(b + ns, n, "oc-algo")) {
-			if (DP_SIP_IEQ(b + vs, vn, "loss"))
-				m->oc_algo = DP_OC_ALGO_LOSS;
-			else if (DP_SIP_IEQ(b + vs, vn, "rate"))
-				m->oc_algo = DP_OC_ALGO_RATE;
-			else
-				m->oc_algo = DP_OC_ALGO_OTHER;
-		} else if (DP_SIP_IEQ(b + ns, n, "oc-validity")) {
-			m->oc_validity = dp_sip_int_span(b, vs, ve);
-		} else if (DP_SIP_IEQ(b + ns, n, "oc-seq")) {
-			m->oc_seq_us = dp_sip_oc_seq(b, vs, ve);
-		}
-	}
+	dp_sip_via_from(b, dp_sip_params_start(b, s, e), e, m);
 }
 
 /* First Reason value: protocol token, then its cause parameter. */
@@ -553,6 +644,307 @@ dp_sip_cseq(const uint8_t *b, uint32_t s, uint32_t e, struct dp_sip_msg *m)
 	return 0;
 }
 
+/* What a vector pass marks. */
+enum dp_sip_mark {
+	DP_SIP_MARK_LF,	   /* line feeds */
+	DP_SIP_MARK_PARAM, /* ';', ',' and '"' of a header value */
+};
+
+static inline int
+dp_sip_marked(uint8_t c, enum dp_sip_mark kind)
+{
+	if (kind == DP_SIP_MARK_LF)
+		return c == '\n';
+	return c == ';' || c == ',' || c == '"';
+}
+
+#ifdef __SSE2__
+static inline unsigned int
+dp_sip_marks16(const uint8_t *p, enum dp_sip_mark kind)
+{
+	__m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+
+	if (kind == DP_SIP_MARK_LF)
+		return (unsigned int)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('\n')));
+	return (unsigned int)_mm_movemask_epi8(
+		_mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(';')),
+				     _mm_cmpeq_epi8(v, _mm_set1_epi8(','))),
+			_mm_cmpeq_epi8(v, _mm_set1_epi8('"'))));
+}
+#endif
+
+/*
+ * Bit i set when b[base + i] is marked, for base + i < end and i < 64.
+ * Never reads outside b[0..end): a short tail is covered by one load
+ * that ends exactly at `end` (its leading bytes, already seen, shifted
+ * out), and only a buffer shorter than one vector is read a byte at a
+ * time. No copy to a padded block: that cost more than the scan.
+ */
+static inline uint64_t
+dp_sip_marks64(const uint8_t *b, uint32_t base, uint32_t end, enum dp_sip_mark kind)
+{
+	uint32_t avail = end - base, i = 0;
+	uint64_t m = 0;
+
+#ifdef __SSE2__
+	if (avail >= 64)
+		return (uint64_t)dp_sip_marks16(b + base, kind) |
+			(uint64_t)dp_sip_marks16(b + base + 16, kind) << 16 |
+			(uint64_t)dp_sip_marks16(b + base + 32, kind) << 32 |
+			(uint64_t)dp_sip_marks16(b + base + 48, kind) << 48;
+	for (; i + 16 <= avail; i += 16)
+		m |= (uint64_t)dp_sip_marks16(b + base + i, kind) << i;
+	if (i < avail && end >= 16)
+		return m | (uint64_t)(dp_sip_marks16(b + end - 16, kind) >> (16 - (avail - i))) << i;
+#endif
+	if (avail > 64)
+		avail = 64;
+	for (; i < avail; i++)
+		m |= (uint64_t)dp_sip_marked(b[base + i], kind) << i;
+	return m;
+}
+
+/*
+ * Top Via, the line walk's reading: the same result as dp_sip_via, but
+ * only the parameters that can matter (branch, oc*) are read; the
+ * others (rport, received, ...) are stepped over from one ';' to the
+ * next as the vector pass marked them. Up to the first '"' inside the
+ * parameters, ';' and ',' are exactly where the exact reader would find
+ * them; from a quote on, the exact reader takes over at the parameter
+ * that holds it.
+ */
+static void
+dp_sip_via_walk(const uint8_t *b, uint32_t s, uint32_t e, struct dp_sip_msg *m)
+{
+	uint32_t base, p, q, last = 0;
+	uint64_t ev;
+
+	for (base = s; base < e; base += 64) {
+		ev = dp_sip_marks64(b, base, e, DP_SIP_MARK_PARAM);
+		while (ev != 0) {
+			p = base + (uint32_t)__builtin_ctzll(ev);
+			ev &= ev - 1;
+			if (b[p] == ',')
+				return; /* the next via-parm */
+			if (b[p] == '"') {
+				/* before the first ';' a quote does not matter */
+				if (last != 0) {
+					dp_sip_via_from(b, last, e, m);
+					return;
+				}
+				continue;
+			}
+			last = p;
+			q = dp_sip_skip_ws(b, p + 1, e);
+			if (q < e && ((b[q] | 0x20) == 'b' || (b[q] | 0x20) == 'o')) {
+				uint32_t ns, ne, vs, ve, at = p;
+
+				if (dp_sip_next_param(b, &at, e, &ns, &ne, &vs, &ve) == 0)
+					dp_sip_via_param(b, ns, ne, vs, ve, m);
+			}
+		}
+	}
+}
+
+static inline void
+dp_sip_msg_init(struct dp_sip_msg *m)
+{
+	memset(m, 0, sizeof(*m));
+	m->retry_after = -1;
+	m->reason_cause = -1;
+	m->oc = -1;
+	m->oc_validity = -1;
+	m->content_length = -1;
+}
+
+/* Trimmed value of header `id`; 0 when the header is absent. */
+static inline int
+dp_sip_span(const uint8_t *b, const struct dp_sip_hdrs *h, unsigned int id, uint32_t *s,
+	uint32_t *e)
+{
+	uint32_t vs = h->vs[id], ve = h->ve[id];
+
+	if (vs == 0)
+		return 0;
+	while (vs < ve && dp_sip_is_ws(b[vs]))
+		vs++;
+	while (ve > vs && dp_sip_is_ws(b[ve - 1]))
+		ve--;
+	*s = vs;
+	*e = ve;
+	return 1;
+}
+
+/*
+ * The engine-independent half: values from the spans either engine
+ * found. `walk` picks the Via reader (both give the same result; the
+ * walk's skips what cannot matter).
+ */
+static enum dp_sip_res
+dp_sip_finish(const uint8_t *buf, uint32_t len, uint32_t eoh, const struct dp_sip_hdrs *h,
+	int walk, struct dp_sip_msg *m)
+{
+	uint32_t s, e;
+	uint64_t total;
+
+	m->hdr_len = eoh;
+	if (!dp_sip_span(buf, h, DP_SIP_H_CALL_ID, &s, &e) || s == e)
+		return DP_SIP_BAD_CALL_ID;
+	m->call_id.p = (const char *)buf + s;
+	m->call_id.len = e - s;
+
+	if (!dp_sip_span(buf, h, DP_SIP_H_CSEQ, &s, &e) || dp_sip_cseq(buf, s, e, m) != 0)
+		return DP_SIP_BAD_CSEQ;
+
+	if (dp_sip_span(buf, h, DP_SIP_H_VIA, &s, &e)) {
+		if (walk)
+			dp_sip_via_walk(buf, s, e, m);
+		else
+			dp_sip_via(buf, s, e, m);
+	}
+
+	if (DP_SIP_UNLIKELY(dp_sip_span(buf, h, DP_SIP_H_RETRY_AFTER, &s, &e))) {
+		uint64_t v;
+
+		/* delta-seconds, maybe followed by a comment and params */
+		if (dp_sip_digits(buf, &s, e, INT32_MAX, &v) > 0)
+			m->retry_after = v > INT32_MAX ? INT32_MAX : (int32_t)v;
+	}
+
+	if (DP_SIP_UNLIKELY(dp_sip_span(buf, h, DP_SIP_H_REASON, &s, &e)))
+		dp_sip_reason(buf, s, e, m);
+
+	if (dp_sip_span(buf, h, DP_SIP_H_CONTENT_LENGTH, &s, &e))
+		m->content_length = dp_sip_int_span(buf, s, e);
+
+	total = (uint64_t)m->hdr_len + (uint64_t)(m->content_length > 0 ? m->content_length : 0);
+	m->msg_len = total > len ? len : (uint32_t)total;
+	return DP_SIP_OK;
+}
+
+/* b[l..l+n) caseless equals the lower-case literal `lit` of length n. */
+#define DP_SIP_LIT(b, l, len, lit)                                                                 \
+	((l) + sizeof(lit) - 1 <= (len) && dp_sip_ieq((b) + (l), sizeof(lit) - 1, (lit)))
+
+/*
+ * The header line starting at b[l]: if its name is a wanted one followed
+ * by `[ \t]*:` and the first of its kind, record where its value starts
+ * and return its id, else -1. The first letter picks the one or three
+ * names worth comparing; every other line costs a load and a switch.
+ */
+static inline int
+dp_sip_name(const uint8_t *b, uint32_t l, uint32_t len, struct dp_sip_hdrs *h)
+{
+	uint32_t p;
+	int id;
+
+	/* only 'X' and 'x' give 'x' when or'ed with 0x20 */
+	switch (b[l] | 0x20) {
+	case 'c':
+		if (DP_SIP_LIT(b, l, len, "call-id")) {
+			id = DP_SIP_H_CALL_ID;
+			p = l + 7;
+		} else if (DP_SIP_LIT(b, l, len, "cseq")) {
+			id = DP_SIP_H_CSEQ;
+			p = l + 4;
+		} else if (DP_SIP_LIT(b, l, len, "content-length")) {
+			id = DP_SIP_H_CONTENT_LENGTH;
+			p = l + 14;
+		} else {
+			return -1;
+		}
+		break;
+	case 'i':
+		id = DP_SIP_H_CALL_ID;
+		p = l + 1;
+		break;
+	case 'l':
+		id = DP_SIP_H_CONTENT_LENGTH;
+		p = l + 1;
+		break;
+	case 'v':
+		id = DP_SIP_H_VIA;
+		p = l + 1;
+		if (p + 1 < len && (b[p] | 0x20) == 'i' && (b[p + 1] | 0x20) == 'a')
+			p += 2;
+		break;
+	case 'r':
+		if (DP_SIP_LIT(b, l, len, "retry-after")) {
+			id = DP_SIP_H_RETRY_AFTER;
+			p = l + 11;
+		} else if (DP_SIP_LIT(b, l, len, "reason")) {
+			id = DP_SIP_H_REASON;
+			p = l + 6;
+		} else {
+			return -1;
+		}
+		break;
+	default:
+		return -1;
+	}
+	while (p < len && (b[p] == ' ' || b[p] == '\t'))
+		p++;
+	if (p >= len || b[p] != ':' || h->vs[id] != 0)
+		return -1;
+	h->vs[id] = p + 1;
+	return id;
+}
+
+enum dp_sip_res
+dp_sip_parse(const uint8_t *buf, uint32_t len, struct dp_sip_msg *m)
+{
+	struct dp_sip_hdrs h;
+	uint32_t base = 0, q, l;
+	uint64_t nl;
+	int status, open = -1;
+
+	dp_sip_msg_init(m);
+	if (buf == NULL || len == 0)
+		return DP_SIP_NO_START_LINE;
+	status = dp_sip_status_line(buf, len, m);
+	if (status < 0)
+		return DP_SIP_NO_START_LINE;
+	memset(h.vs, 0, sizeof(h.vs));
+
+	/* The first line feed ends the start line. */
+	nl = dp_sip_marks64(buf, 0, len, DP_SIP_MARK_LF);
+	while (nl == 0) {
+		base += 64;
+		if (base >= len)
+			return status ? DP_SIP_TRUNCATED : DP_SIP_NO_START_LINE;
+		nl = dp_sip_marks64(buf, base, len, DP_SIP_MARK_LF);
+	}
+	q = base + (uint32_t)__builtin_ctzll(nl);
+	nl &= nl - 1;
+	if (!status && dp_sip_request_line(buf, q, m) != 0)
+		return DP_SIP_NO_START_LINE;
+
+	/* q is a line feed; look at the line after it. */
+	for (;;) {
+		l = q + 1;
+		if (l >= len)
+			return DP_SIP_TRUNCATED;
+		if (buf[l] != ' ' && buf[l] != '\t') {
+			/* not a folded continuation: the open value ends at q */
+			if (open >= 0)
+				h.ve[open] = q;
+			if (buf[l] == '\n')
+				return dp_sip_finish(buf, len, l + 1, &h, 1, m);
+			if (buf[l] == '\r' && l + 1 < len && buf[l + 1] == '\n')
+				return dp_sip_finish(buf, len, l + 2, &h, 1, m);
+			open = dp_sip_name(buf, l, len, &h);
+		}
+		while (nl == 0) {
+			base += 64;
+			if (base >= len)
+				return DP_SIP_TRUNCATED;
+			nl = dp_sip_marks64(buf, base, len, DP_SIP_MARK_LF);
+		}
+		q = base + (uint32_t)__builtin_ctzll(nl);
+		nl &= nl - 1;
+	}
+}
+
 /*
  * End of the header section: just past the first `\n\r?\n`, 0 when the
  * buffer has none. Found before the scan so the scan covers exactly the
@@ -590,24 +982,29 @@ dp_sip_platform(hs_platform_info_t *plat)
 }
 
 enum dp_sip_res
-dp_sip_parse(const struct dp_sip_db *db, hs_scratch_t *scratch, const uint8_t *buf, uint32_t len,
-	struct dp_sip_msg *m)
+dp_sip_parse_hs(const struct dp_sip_db *db, hs_scratch_t *scratch, const uint8_t *buf,
+	uint32_t len, struct dp_sip_msg *m)
 {
+	struct dp_sip_hdrs h;
 	struct dp_sip_scan st;
-	uint32_t off, s, e;
-	uint64_t total;
+	const uint8_t *nl;
+	unsigned int id;
+	int status;
 	hs_error_t rc;
 
-	memset(m, 0, sizeof(*m));
-	m->retry_after = -1;
-	m->reason_cause = -1;
-	m->oc = -1;
-	m->oc_validity = -1;
-	m->content_length = -1;
+	dp_sip_msg_init(m);
 	if (db == NULL || scratch == NULL)
 		return DP_SIP_SCAN_ERROR;
-	if (buf == NULL || len == 0 || dp_sip_start_line(buf, len, m) != 0)
+	if (buf == NULL || len == 0)
 		return DP_SIP_NO_START_LINE;
+	status = dp_sip_status_line(buf, len, m);
+	if (status < 0)
+		return DP_SIP_NO_START_LINE;
+	if (status == 0) {
+		nl = memchr(buf, '\n', len);
+		if (nl == NULL || dp_sip_request_line(buf, (uint32_t)(nl - buf), m) != 0)
+			return DP_SIP_NO_START_LINE;
+	}
 
 	memset(&st, 0, sizeof(st));
 	st.eoh = dp_sip_eoh(buf, len);
@@ -619,60 +1016,18 @@ dp_sip_parse(const struct dp_sip_db *db, hs_scratch_t *scratch, const uint8_t *b
 	dp_sip_matches += st.matches;
 	if (rc != HS_SUCCESS)
 		return DP_SIP_SCAN_ERROR;
-	m->hdr_len = st.eoh;
 
 	/*
 	 * A header-name match ending past the empty line came from the
 	 * body; matches arrive in end-offset order so none should be
 	 * recorded, but the check keeps every value inside the headers.
 	 */
-	off = st.hdr[DP_SIP_H_CALL_ID];
-	if (off == 0 || off >= st.eoh)
-		return DP_SIP_BAD_CALL_ID;
-	dp_sip_value(buf, off, st.eoh, &s, &e);
-	if (s == e)
-		return DP_SIP_BAD_CALL_ID;
-	m->call_id.p = (const char *)buf + s;
-	m->call_id.len = e - s;
-
-	off = st.hdr[DP_SIP_H_CSEQ];
-	if (off == 0 || off >= st.eoh)
-		return DP_SIP_BAD_CSEQ;
-	dp_sip_value(buf, off, st.eoh, &s, &e);
-	if (dp_sip_cseq(buf, s, e, m) != 0)
-		return DP_SIP_BAD_CSEQ;
-
-	off = st.hdr[DP_SIP_H_VIA];
-	if (off != 0 && off < st.eoh) {
-		dp_sip_value(buf, off, st.eoh, &s, &e);
-		dp_sip_via(buf, s, e, m);
+	memset(h.vs, 0, sizeof(h.vs));
+	for (id = 0; id < DP_SIP_H_COUNT; id++) {
+		if (st.hdr[id] != 0 && st.hdr[id] < st.eoh)
+			dp_sip_value(buf, st.hdr[id], st.eoh, &h.vs[id], &h.ve[id]);
 	}
-
-	off = st.hdr[DP_SIP_H_RETRY_AFTER];
-	if (off != 0 && off < st.eoh) {
-		uint64_t v;
-
-		/* delta-seconds, maybe followed by a comment and params */
-		dp_sip_value(buf, off, st.eoh, &s, &e);
-		if (dp_sip_digits(buf, &s, e, INT32_MAX, &v) > 0)
-			m->retry_after = v > INT32_MAX ? INT32_MAX : (int32_t)v;
-	}
-
-	off = st.hdr[DP_SIP_H_REASON];
-	if (off != 0 && off < st.eoh) {
-		dp_sip_value(buf, off, st.eoh, &s, &e);
-		dp_sip_reason(buf, s, e, m);
-	}
-
-	off = st.hdr[DP_SIP_H_CONTENT_LENGTH];
-	if (off != 0 && off < st.eoh) {
-		dp_sip_value(buf, off, st.eoh, &s, &e);
-		m->content_length = dp_sip_int_span(buf, s, e);
-	}
-
-	total = (uint64_t)m->hdr_len + (uint64_t)(m->content_length > 0 ? m->content_length : 0);
-	m->msg_len = total > len ? len : (uint32_t)total;
-	return DP_SIP_OK;
+	return dp_sip_finish(buf, len, st.eoh, &h, 0, m);
 }
 
 const char *

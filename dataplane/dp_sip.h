@@ -1,10 +1,14 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * SIP message extractor: the start line and the empty line ending the
- * header section are found by hand, then one Hyperscan block scan over
- * exactly the header section finds the key headers; values are then parsed by hand
- * from the offsets the scan reported. Plain functions over buffers,
- * usable without EAL.
+ * SIP message extractor. Plain functions over buffers, usable without
+ * EAL. Two engines give the same result on every input:
+ * - dp_sip_parse, the line walk: a vector pass over the line feeds of
+ *   the header section, header names compared by hand; the packet path.
+ * - dp_sip_parse_hs: one Hyperscan block scan of the header section for
+ *   the header names; the reference the line walk is tested against, and
+ *   a configuration choice (dataplane.parser = "hyperscan").
+ * Both check the start line by hand and find the empty line ending the
+ * header section; values are parsed by hand.
  *
  * When a header appears more than once, the first Call-ID, CSeq, Via,
  * Retry-After, Reason and Content-Length count and later ones are
@@ -94,13 +98,19 @@ int dp_sip_scratch_alloc(const struct dp_sip_db *db, hs_scratch_t **scratch);
  * TCP several messages may follow and msg_len says where the next begins.
  * Returns enum dp_sip_res; `m` is fully written on DP_SIP_OK.
  */
-enum dp_sip_res dp_sip_parse(const struct dp_sip_db *db, hs_scratch_t *scratch, const uint8_t *buf,
-	uint32_t len, struct dp_sip_msg *m);
+enum dp_sip_res dp_sip_parse(const uint8_t *buf, uint32_t len, struct dp_sip_msg *m);
+
+/*
+ * The same with the Hyperscan engine; DP_SIP_SCAN_ERROR when db or
+ * scratch is missing or the scan fails.
+ */
+enum dp_sip_res dp_sip_parse_hs(const struct dp_sip_db *db, hs_scratch_t *scratch,
+	const uint8_t *buf, uint32_t len, struct dp_sip_msg *m);
 
 const char *dp_sip_res_name(enum dp_sip_res res);
 
 /*
- * Hyperscan match callbacks run by dp_sip_parse on the calling thread
+ * Hyperscan match callbacks run by dp_sip_parse_hs on the calling thread
  * since it started (a cost figure for the benchmark).
  */
 uint64_t dp_sip_match_count(void);

@@ -32,6 +32,7 @@ dp_worker_shared_init(struct dp_worker_shared *sh, const struct sg_config *cfg)
 	}
 	sh->ts_dynfield = -1;
 	sh->ts_dynflag = 0;
+	sh->parser = (enum sg_parser)cfg->dp.parser;
 }
 
 struct dp_worker *
@@ -228,6 +229,15 @@ count_not_sip(struct dp_worker *w, uint32_t trunk, int on_sip_port)
 		w->src.drops[SG_DROP_PEER_NOT_SIP]++;
 }
 
+/* The configured engine; both give the same result (dp_sip.h). */
+static inline enum dp_sip_res
+worker_parse(struct dp_worker *w, const uint8_t *p, uint32_t len, struct dp_sip_msg *m)
+{
+	if (likely(w->sh->parser == SG_PARSER_LINEWALK))
+		return dp_sip_parse(p, len, m);
+	return dp_sip_parse_hs(w->sh->db, w->scratch, p, len, m);
+}
+
 static void
 classify_udp(struct dp_worker *w, const struct dp_pkt *pkt, uint32_t trunk, enum dp_dir dir,
 	int on_sip_port, uint64_t now_ms)
@@ -241,7 +251,7 @@ classify_udp(struct dp_worker *w, const struct dp_pkt *pkt, uint32_t trunk, enum
 		return;
 	}
 	/* a datagram is one message: Content-Length does not split it */
-	res = dp_sip_parse(w->sh->db, w->scratch, pkt->payload + off, pkt->payload_len - off, &m);
+	res = worker_parse(w, pkt->payload + off, pkt->payload_len - off, &m);
 	if (res == DP_SIP_OK)
 		count_message(w, trunk, dir, &m, now_ms);
 	else if (pkt->payload_len - off < DP_KEEPALIVE_MAX)
@@ -275,7 +285,7 @@ classify_tcp(struct dp_worker *w, const struct dp_pkt *pkt, uint32_t trunk, enum
 		struct dp_sip_msg m;
 		enum dp_sip_res res;
 
-		res = dp_sip_parse(w->sh->db, w->scratch, p + off, len - off, &m);
+		res = worker_parse(w, p + off, len - off, &m);
 		if (res == DP_SIP_OK) {
 			count_message(w, trunk, dir, &m, now_ms);
 			n++;

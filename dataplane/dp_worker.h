@@ -37,6 +37,7 @@
 struct dp_worker_shared {
 	const struct dp_sip_db *db;
 	const struct dp_trunks *trunks;
+	enum sg_parser parser; /* which SIP extractor engine */
 	enum dp_link link;
 	int ts_dynfield;	     /* mbuf timestamp offset, -1 if none */
 	uint64_t ts_dynflag;	     /* ol_flags bit saying it is valid */

@@ -67,6 +67,22 @@ static const char *const sg_method_names[SG_M_COUNT] = {
 	[SG_M_OTHER] = "OTHER",
 };
 
+/*
+ * SIP extractor engines (dataplane.parser): both give the same result on
+ * every input (dataplane/dp_sip.h); they differ in cost.
+ */
+enum sg_parser {
+	SG_PARSER_LINEWALK,  /* vector line walk, names compared by hand */
+	SG_PARSER_HYPERSCAN, /* one Hyperscan block scan per header section */
+	SG_PARSER_COUNT
+};
+
+static const char *const sg_parser_names[SG_PARSER_COUNT + 1] = {
+	[SG_PARSER_LINEWALK] = "linewalk",
+	[SG_PARSER_HYPERSCAN] = "hyperscan",
+	[SG_PARSER_COUNT] = NULL,
+};
+
 /* Map a method token to its enum; unknown tokens are SG_M_OTHER. */
 static inline enum sg_method
 sg_method_from_token(const char *tok, size_t len)

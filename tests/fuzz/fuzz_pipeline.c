@@ -132,8 +132,7 @@ fuzz_expected_messages(const uint8_t *frame, uint32_t len, enum dp_link link, in
 	*is_udp = pkt.proto == IPPROTO_UDP;
 	off = fuzz_skip(pkt.payload, 0, pkt.payload_len, *is_udp);
 	while (off < pkt.payload_len) {
-		res = dp_sip_parse(
-			fuzz_db, fuzz_scratch, pkt.payload + off, pkt.payload_len - off, &m);
+		res = dp_sip_parse(pkt.payload + off, pkt.payload_len - off, &m);
 		fuzz_sip_check(
 			fuzz_db, fuzz_scratch, pkt.payload + off, pkt.payload_len - off, res, &m);
 		if (res != DP_SIP_OK)

@@ -123,6 +123,10 @@ build(const struct cfg_section *sec, const char *key, const char *value, char *t
 		case CFG_T_STRING:
 			off += snprintf(text + off, len - off, "  %s = \"t\";\n", k->name);
 			break;
+		case CFG_T_ENUM:
+			off += snprintf(
+				text + off, len - off, "  %s = \"%s\";\n", k->name, k->choices[0]);
+			break;
 		case CFG_T_PREFIX_LIST:
 			off += snprintf(
 				text + off, len - off, "  %s = [ \"10.0.0.0/8\" ];\n", k->name);
@@ -268,6 +272,8 @@ test_table_wrong_types(void **state)
 		{ CFG_T_U16_LIST, "( 5, 2.5 )", "[1]",
 			"\"2.5\": expected an integer, got a float" },
 		{ CFG_T_NAME, "5", "", "\"5\": expected a string, got an integer" },
+		{ CFG_T_ENUM, "1", "", "\"1\": expected a string, got an integer" },
+		{ CFG_T_ENUM, "[ \"a\" ]", "", "\"[...]\": expected a string, got an array" },
 		{ CFG_T_NAME, "[ \"a\" ]", "", "\"[...]\": expected a string, got an array" },
 		{ CFG_T_PREFIX_LIST, "\"10.0.0.0/8\"", "",
 			"\"10.0.0.0/8\": expected a list, got a string" },
@@ -431,6 +437,29 @@ test_table_ranges(void **state)
 					line, label, k->min, k->max);
 				expect_err(text, want);
 				break;
+			case CFG_T_ENUM: {
+				char list[256];
+				size_t loff = 0;
+
+				/* every name loads as its index; anything else lists them */
+				for (i = 0; k->choices[i] != NULL; i++) {
+					snprintf(value, sizeof(value), "\"%s\"", k->choices[i]);
+					build(sec, k->name, value, text, sizeof(text), label,
+						sizeof(label));
+					expect_ok(text);
+					assert_int_equal(*(uint32_t *)field_of(sec, k), i);
+					loff += (size_t)snprintf(list + loff, sizeof(list) - loff,
+						"%s\"%s\"", i == 0 ? "" : ", ", k->choices[i]);
+				}
+				assert_true(i >= 2);
+				line = build(sec, k->name, "\"Linewalk\"", text, sizeof(text),
+					label, sizeof(label));
+				snprintf(want, sizeof(want),
+					T_NAME ":%u: %s: \"Linewalk\": must be one of %s", line,
+					label, list);
+				expect_err(text, want);
+				break;
+			}
 			case CFG_T_PREFIX_LIST:
 				for (i = 0, off = 0; i <= k->max_n; i++)
 					off += snprintf(value + off, sizeof(value) - off,

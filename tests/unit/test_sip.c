@@ -3,7 +3,9 @@
  * Unit tests for the SIP message extractor: start lines, the header
  * values it pulls out, framing, and bad or cut-short input. Every message
  * is copied into an exactly-sized heap buffer so a sanitizer build catches
- * any read past `len`.
+ * any read past `len`, and parsed by both engines: every assertion on the
+ * line walk's result holds for the Hyperscan engine's, which must be the
+ * same result and the same message field by field.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -48,6 +50,41 @@ test_teardown(void **state)
 	return 0;
 }
 
+/* Both engines over buf: the same result, the same message. */
+static enum dp_sip_res
+test_parse_both(const uint8_t *buf, uint32_t len, struct dp_sip_msg *m)
+{
+	struct dp_sip_msg h;
+	enum dp_sip_res res, res_hs;
+
+	res = dp_sip_parse(buf, len, m);
+	res_hs = dp_sip_parse_hs(test_db, test_scratch, buf, len, &h);
+	assert_string_equal(dp_sip_res_name(res), dp_sip_res_name(res_hs));
+	if (res != DP_SIP_OK)
+		return res;
+	assert_int_equal(m->is_request, h.is_request);
+	assert_int_equal(m->method, h.method);
+	assert_int_equal(m->status, h.status);
+	assert_ptr_equal(m->call_id.p, h.call_id.p);
+	assert_int_equal(m->call_id.len, h.call_id.len);
+	assert_int_equal(m->cseq, h.cseq);
+	assert_int_equal(m->cseq_method, h.cseq_method);
+	assert_int_equal(m->branch.len, h.branch.len);
+	if (m->branch.len > 0)
+		assert_ptr_equal(m->branch.p, h.branch.p);
+	assert_int_equal(m->retry_after, h.retry_after);
+	assert_int_equal(m->reason_proto, h.reason_proto);
+	assert_int_equal(m->reason_cause, h.reason_cause);
+	assert_int_equal(m->oc, h.oc);
+	assert_int_equal(m->oc_algo, h.oc_algo);
+	assert_int_equal(m->oc_validity, h.oc_validity);
+	assert_int_equal(m->oc_seq_us, h.oc_seq_us);
+	assert_int_equal(m->content_length, h.content_length);
+	assert_int_equal(m->hdr_len, h.hdr_len);
+	assert_int_equal(m->msg_len, h.msg_len);
+	return res;
+}
+
 /* Parse `len` bytes of `s` from an exactly-sized copy kept until next call. */
 static enum dp_sip_res
 test_parse_n(const char *s, uint32_t len, struct dp_sip_msg *m)
@@ -56,7 +93,7 @@ test_parse_n(const char *s, uint32_t len, struct dp_sip_msg *m)
 	test_buf = malloc(len > 0 ? len : 1);
 	assert_non_null(test_buf);
 	memcpy(test_buf, s, len);
-	return dp_sip_parse(test_db, test_scratch, test_buf, len, m);
+	return test_parse_both(test_buf, len, m);
 }
 
 static enum dp_sip_res
@@ -551,8 +588,8 @@ test_garbage(void **state)
 		DP_SIP_NO_START_LINE);
 	assert_int_equal(test_parse("GET / HTTP/1.1\r\nHost: x\r\n\r\n", &m), DP_SIP_NO_START_LINE);
 	assert_int_equal(test_parse_n("", 0, &m), DP_SIP_NO_START_LINE);
-	assert_int_equal(dp_sip_parse(test_db, test_scratch, &one, 0, &m), DP_SIP_NO_START_LINE);
-	assert_int_equal(dp_sip_parse(test_db, test_scratch, NULL, 0, &m), DP_SIP_NO_START_LINE);
+	assert_int_equal(test_parse_both(&one, 0, &m), DP_SIP_NO_START_LINE);
+	assert_int_equal(test_parse_both(NULL, 0, &m), DP_SIP_NO_START_LINE);
 	assert_int_equal(test_parse("\r\n\r\n", &m), DP_SIP_NO_START_LINE);
 	assert_int_equal(test_parse("\r\n\r\n\r\n\r\n\r\n\r\n", &m), DP_SIP_NO_START_LINE);
 	assert_int_equal(test_parse("\r\n", &m), DP_SIP_NO_START_LINE);
@@ -568,8 +605,8 @@ test_garbage(void **state)
 	assert_int_equal(test_parse("SIP/2.0 200 OK\r\nCall-ID: a\r\nCSeq: 1 BYE\r\n", &m),
 		DP_SIP_TRUNCATED);
 	/* No database or scratch is a scan error, not a crash. */
-	assert_int_equal(dp_sip_parse(NULL, test_scratch, &one, 1, &m), DP_SIP_SCAN_ERROR);
-	assert_int_equal(dp_sip_parse(test_db, NULL, &one, 1, &m), DP_SIP_SCAN_ERROR);
+	assert_int_equal(dp_sip_parse_hs(NULL, test_scratch, &one, 1, &m), DP_SIP_SCAN_ERROR);
+	assert_int_equal(dp_sip_parse_hs(test_db, NULL, &one, 1, &m), DP_SIP_SCAN_ERROR);
 }
 
 static void
@@ -647,13 +684,12 @@ test_back_to_back(void **state)
 	(void)state;
 	assert_non_null(buf);
 	memcpy(buf, stream, len);
-	assert_int_equal(dp_sip_parse(test_db, test_scratch, buf, len, &m), DP_SIP_OK);
+	assert_int_equal(test_parse_both(buf, len, &m), DP_SIP_OK);
 	assert_int_equal(m.method, SG_M_MESSAGE);
 	assert_str(m.call_id, "one@example.com");
 	first = m.msg_len;
 	assert_int_equal(first, strstr(stream, "SIP/2.0 200") - stream);
-	assert_int_equal(
-		dp_sip_parse(test_db, test_scratch, buf + first, len - first, &m), DP_SIP_OK);
+	assert_int_equal(test_parse_both(buf + first, len - first, &m), DP_SIP_OK);
 	assert_int_equal(m.status, 200);
 	assert_str(m.call_id, "two@example.com");
 	assert_int_equal(m.msg_len, len - first);
