@@ -3,7 +3,7 @@
  * Retransmission table (see dp_retrans.h for the contract).
  *
  * Layout: 2^k sets of DP_RETRANS_WAYS ways. A way holds a 64-bit tag (the
- * half of the 128-bit XXH3 digest not used to pick the set, so a false
+ * whole XXH3 digest whose low bits picked the set, so a false
  * "retransmission" needs a 64-bit collision within one set) and the
  * packet time it was last seen, in ms. A set is two cache lines, so a
  * lookup touches at most two lines whatever the table size.
@@ -19,22 +19,11 @@
 #include <rte_common.h>
 #include <rte_malloc.h>
 
+/* xxHash's own header-only build: the hash is inlined into the key. */
+#define XXH_INLINE_ALL
 #include <xxhash.h>
 
 #include "dp_retrans.h"
-
-struct dp_retrans_set {
-	uint64_t tag[DP_RETRANS_WAYS];
-	uint32_t seen_ms[DP_RETRANS_WAYS]; /* truncated packet time */
-	uint8_t used;			   /* bitmap of valid ways */
-} __rte_cache_aligned;
-
-struct dp_retrans {
-	uint32_t set_mask;
-	uint32_t window_ms;
-	struct dp_retrans_stats stats;
-	struct dp_retrans_set sets[];
-};
 
 struct dp_retrans *
 dp_retrans_create(uint32_t entries, uint32_t window_ms, int socket_id)
@@ -64,36 +53,23 @@ dp_retrans_key(
 	const struct dp_sip_msg *m, enum dp_dir dir, uint32_t trunk, struct dp_retrans_key *key)
 {
 	/*
-	 * The fixed-size part of the identity becomes the seed of the 128-bit
-	 * hash of the Call-ID (the variable-length part): two one-shot XXH3
-	 * calls, no streaming state.
+	 * The fixed-size part of the identity, packed without loss into 64
+	 * bits (CSeq 32, method or status 10, CSeq method 5, trunk 8,
+	 * direction 1, request 1), seeds the hash of the Call-ID (the
+	 * variable-length part): one one-shot XXH3 call, no streaming state.
 	 */
-	struct {
-		uint32_t cseq;
-		uint16_t what; /* method, or status code */
-		uint8_t dir;
-		uint8_t cseq_method;
-		uint32_t trunk;
-		uint32_t is_request;
-	} fixed = {
-		.cseq = m->cseq,
-		.what = m->is_request ? m->method : m->status,
-		.dir = (uint8_t)dir,
-		.cseq_method = m->cseq_method,
-		.trunk = trunk,
-		.is_request = m->is_request,
-	};
-	XXH128_hash_t h;
+	uint64_t seed = (uint64_t)m->cseq | (uint64_t)(m->is_request ? m->method : m->status) << 32 |
+		(uint64_t)m->cseq_method << 42 | (uint64_t)(trunk & 0xff) << 47 |
+		(uint64_t)(dir & 1) << 55 | (uint64_t)(m->is_request & 1) << 56;
 
-	h = XXH3_128bits_withSeed(m->call_id.p, m->call_id.len, XXH3_64bits(&fixed, sizeof(fixed)));
-	key->hi = h.high64;
-	key->lo = h.low64;
+	RTE_BUILD_BUG_ON(SG_M_COUNT > 32 || SG_TRUNK_SLOTS > 256 || SG_STATUS_MAX >= 1024);
+	key->h = XXH3_64bits_withSeed(m->call_id.p, m->call_id.len, seed);
 }
 
 int
 dp_retrans_check(struct dp_retrans *rt, const struct dp_retrans_key *key, uint64_t now_ms)
 {
-	struct dp_retrans_set *s = &rt->sets[key->lo & rt->set_mask];
+	struct dp_retrans_set *s = &rt->sets[key->h & rt->set_mask];
 	uint32_t now = (uint32_t)now_ms;
 	uint32_t oldest_age = 0;
 	int free_way = -1, oldest = -1;
@@ -115,7 +91,7 @@ dp_retrans_check(struct dp_retrans *rt, const struct dp_retrans_key *key, uint64
 				free_way = (int)w;
 			continue;
 		}
-		if (s->tag[w] == key->hi) {
+		if (s->tag[w] == key->h) {
 			s->seen_ms[w] = now;
 			rt->stats.hits++;
 			return 1;
@@ -129,7 +105,7 @@ dp_retrans_check(struct dp_retrans *rt, const struct dp_retrans_key *key, uint64
 		free_way = oldest;
 		rt->stats.evictions++;
 	}
-	s->tag[free_way] = key->hi;
+	s->tag[free_way] = key->h;
 	s->seen_ms[free_way] = now;
 	s->used |= (uint8_t)(1u << free_way);
 	rt->stats.inserts++;

@@ -4,6 +4,14 @@
  * dp_sip_parse -> dp_retrans_check -> a handful of increments; the rest of
  * this file is mapping results to the counter that explains them, so that
  * every packet is accounted for exactly once.
+ *
+ * A burst is taken in two passes: the first decodes, parses and hashes
+ * each datagram's message and prefetches its retransmission set; the
+ * second checks and counts them, by which time the sets are in cache.
+ * The table is far larger than the cache, so without this every message
+ * waited for a memory load. Anything that must be counted in order with
+ * what came before (a TCP segment, a frame copied to the bounce buffer,
+ * a new second offline) first counts what is pending.
  */
 #include <netinet/in.h>
 #include <stdio.h>
@@ -128,19 +136,17 @@ emit_event(struct dp_worker *w, uint32_t trunk, const struct dp_sip_msg *m, uint
 	w->ln.stats->events++;
 }
 
-/* Count one classified message against its trunk. */
+/* Count one classified message, whose identity is `key`, against its trunk. */
 static inline void
-count_message(struct dp_worker *w, uint32_t trunk, enum dp_dir dir, const struct dp_sip_msg *m,
-	uint64_t now_ms)
+count_keyed(struct dp_worker *w, uint32_t trunk, enum dp_dir dir, const struct dp_sip_msg *m,
+	const struct dp_retrans_key *key, uint64_t now_ms)
 {
 	struct sg_trunk_counters *tc = &w->trunk[trunk];
-	struct dp_retrans_key key;
 	int retrans;
 
 	w->src.sip_messages++;
 	w->dirty[trunk / 64] |= 1ull << (trunk % 64);
-	dp_retrans_key(m, dir, trunk, &key);
-	retrans = dp_retrans_check(w->rt, &key, now_ms);
+	retrans = dp_retrans_check(w->rt, key, now_ms);
 	tc->retransmissions += (uint64_t)retrans;
 	if (!retrans)
 		dp_dialogs_message(w->dlg, m, trunk, now_ms, w->trunk);
@@ -180,6 +186,30 @@ count_message(struct dp_worker *w, uint32_t trunk, enum dp_dir dir, const struct
 			}
 		}
 	}
+}
+
+static inline void
+count_message(struct dp_worker *w, uint32_t trunk, enum dp_dir dir, const struct dp_sip_msg *m,
+	uint64_t now_ms)
+{
+	struct dp_retrans_key key;
+
+	dp_retrans_key(m, dir, trunk, &key);
+	count_keyed(w, trunk, dir, m, &key, now_ms);
+}
+
+/* The second pass: count what the first pass parsed, in arrival order. */
+static void
+flush_pending(struct dp_worker *w)
+{
+	uint32_t i;
+
+	for (i = 0; i < w->n_pending; i++) {
+		const struct dp_worker_pending *p = &w->pending[i];
+
+		count_keyed(w, p->trunk, (enum dp_dir)p->dir, &p->m, &p->key, p->now_ms);
+	}
+	w->n_pending = 0;
 }
 
 static inline void
@@ -238,22 +268,43 @@ worker_parse(struct dp_worker *w, const uint8_t *p, uint32_t len, struct dp_sip_
 	return dp_sip_parse_hs(w->sh->db, w->scratch, p, len, m);
 }
 
+/*
+ * Deferred (the first pass of a burst): the message is parsed into the
+ * next pending slot and counted by flush_pending. Malformed and non-SIP
+ * datagrams are counted at once: they touch no table, so their order
+ * against pending messages changes no counter.
+ */
 static void
 classify_udp(struct dp_worker *w, const struct dp_pkt *pkt, uint32_t trunk, enum dp_dir dir,
-	int on_sip_port, uint64_t now_ms)
+	int on_sip_port, uint64_t now_ms, int defer)
 {
 	uint32_t off = skip_blank(pkt->payload, 0, pkt->payload_len);
+	struct dp_worker_pending *p = NULL;
 	enum dp_sip_res res;
-	struct dp_sip_msg m;
+	struct dp_sip_msg one;
+	struct dp_sip_msg *m = &one;
 
 	if (off == pkt->payload_len) {
 		w->src.drops[SG_DROP_NO_PAYLOAD]++;
 		return;
 	}
+	if (defer) {
+		if (w->n_pending == DP_WORKER_PENDING)
+			flush_pending(w);
+		p = &w->pending[w->n_pending];
+		m = &p->m;
+	}
 	/* a datagram is one message: Content-Length does not split it */
-	res = worker_parse(w, pkt->payload + off, pkt->payload_len - off, &m);
-	if (res == DP_SIP_OK)
-		count_message(w, trunk, dir, &m, now_ms);
+	res = worker_parse(w, pkt->payload + off, pkt->payload_len - off, m);
+	if (res == DP_SIP_OK && defer) {
+		dp_retrans_key(m, dir, trunk, &p->key);
+		dp_retrans_prefetch(w->rt, &p->key);
+		p->now_ms = now_ms;
+		p->trunk = trunk;
+		p->dir = dir;
+		w->n_pending++;
+	} else if (res == DP_SIP_OK)
+		count_message(w, trunk, dir, m, now_ms);
 	else if (pkt->payload_len - off < DP_KEEPALIVE_MAX)
 		w->src.drops[SG_DROP_NO_PAYLOAD]++;
 	else if (res == DP_SIP_NO_START_LINE)
@@ -277,6 +328,7 @@ classify_tcp(struct dp_worker *w, const struct dp_pkt *pkt, uint32_t trunk, enum
 	uint32_t off = skip_crlf(p, 0, len);
 	unsigned int n = 0;
 
+	flush_pending(w);
 	if (off == len) {
 		w->src.drops[SG_DROP_NO_PAYLOAD]++;
 		return;
@@ -302,8 +354,8 @@ classify_tcp(struct dp_worker *w, const struct dp_pkt *pkt, uint32_t trunk, enum
 	}
 }
 
-void
-dp_worker_frame(struct dp_worker *w, const uint8_t *frame, uint32_t len, uint64_t now_ms)
+static inline void
+worker_frame(struct dp_worker *w, const uint8_t *frame, uint32_t len, uint64_t now_ms, int defer)
 {
 	struct dp_pkt pkt;
 	enum dp_decode_res res;
@@ -344,9 +396,16 @@ dp_worker_frame(struct dp_worker *w, const uint8_t *frame, uint32_t len, uint64_
 		return;
 	}
 	if (pkt.proto == IPPROTO_UDP)
-		classify_udp(w, &pkt, trunk, dir, sip_port, now_ms);
+		classify_udp(w, &pkt, trunk, dir, sip_port, now_ms, defer);
 	else
 		classify_tcp(w, &pkt, trunk, dir, sip_port, now_ms);
+}
+
+void
+dp_worker_frame(struct dp_worker *w, const uint8_t *frame, uint32_t len, uint64_t now_ms)
+{
+	flush_pending(w);
+	worker_frame(w, frame, len, now_ms, 0);
 }
 
 /*
@@ -390,11 +449,16 @@ dp_worker_burst(struct dp_worker *w, struct rte_mbuf **pkts, uint16_t n)
 		data = rte_pktmbuf_read(m, 0, m->pkt_len, w->bounce);
 		now = packet_ms(w, m, tsc_ms);
 		if (unlikely(w->on_second != NULL) && now / 1000 > w->cur_second) {
+			flush_pending(w);
 			w->cur_second = now / 1000;
 			w->on_second(w->on_second_arg, w->cur_second);
 		}
-		dp_worker_frame(w, data, m->pkt_len, now);
+		worker_frame(w, data, m->pkt_len, now, 1);
+		/* the next chained frame reuses the bounce buffer */
+		if (unlikely(data == w->bounce))
+			flush_pending(w);
 	}
+	flush_pending(w);
 	rte_pktmbuf_free_bulk(pkts, n);
 }
 

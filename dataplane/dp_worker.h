@@ -47,6 +47,21 @@ struct dp_worker_shared {
 #define DP_DIRTY_WORDS ((SG_TRUNK_SLOTS + 63) / 64)
 
 /*
+ * A datagram's message parsed in the first pass over a burst and counted
+ * in the second, once its retransmission set has been prefetched.
+ */
+struct dp_worker_pending {
+	struct dp_sip_msg m;
+	struct dp_retrans_key key;
+	uint64_t now_ms;
+	uint32_t trunk;
+	uint32_t dir; /* enum dp_dir */
+};
+
+/* Messages held between the passes; a fuller burst is counted in parts. */
+#define DP_WORKER_PENDING 64
+
+/*
  * Where a live worker publishes (NULL rings: offline, nothing published).
  * The rings are single-producer (this worker) and single-consumer (ctrl).
  */
@@ -96,6 +111,8 @@ struct dp_worker {
 	uint16_t port_id;
 	uint16_t queue_id;
 	uint16_t burst;
+	uint32_t n_pending;
+	struct dp_worker_pending pending[DP_WORKER_PENDING];
 	struct sg_trunk_counters trunk[SG_TRUNK_SLOTS] __rte_cache_aligned;
 	uint8_t bounce[DP_WORKER_BOUNCE] __rte_cache_aligned;
 };
