@@ -64,7 +64,7 @@ enum dp_sip_hdr {
  */
 struct dp_sip_hdrs {
 	uint32_t vs[DP_SIP_H_COUNT];
-	uint32_t ve[DP_SIP_H_COUNT];
+	uint32_t ve[DP_SIP_H_COUNT + 1]; /* + a slot for lines not wanted */
 };
 
 /*
@@ -281,7 +281,12 @@ dp_sip_method(const uint8_t *p, uint32_t n)
 	for (i = 0; by_len[n][i] != 0; i++) {
 		const char *name = sg_method_names[by_len[n][i] - 1];
 
-		if ((uint8_t)name[0] == p[0] && memcmp(name, p, n) == 0)
+		uint32_t j;
+
+		/* n <= 9: a byte loop beats a call to memcmp */
+		for (j = 0; j < n && (uint8_t)name[j] == p[j]; j++)
+			;
+		if (j == n)
 			return (uint8_t)(by_len[n][i] - 1);
 	}
 	return SG_M_OTHER;
@@ -705,13 +710,46 @@ dp_sip_marks64(const uint8_t *b, uint32_t base, uint32_t end, enum dp_sip_mark k
 }
 
 /*
+ * End of an unquoted parameter value starting at b[p]: the first byte in
+ * [p, e) that is ';', ',', '"' or whitespace, or e. Branch values run
+ * to 30-50 bytes; two vector compares instead of a byte loop.
+ */
+static inline uint32_t
+dp_sip_pvalue_end(const uint8_t *b, uint32_t p, uint32_t e)
+{
+#ifdef __SSE2__
+	for (; p + 16 <= e; p += 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(b + p));
+		__m128i hit = _mm_or_si128(
+			_mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(';')),
+					     _mm_cmpeq_epi8(v, _mm_set1_epi8(','))),
+				_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
+					_mm_cmpeq_epi8(v, _mm_set1_epi8(' ')))),
+			_mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('\t')),
+					     _mm_cmpeq_epi8(v, _mm_set1_epi8('\r'))),
+				_mm_cmpeq_epi8(v, _mm_set1_epi8('\n'))));
+		unsigned int bits = (unsigned int)_mm_movemask_epi8(hit);
+
+		if (bits != 0)
+			return p + (uint32_t)__builtin_ctz(bits);
+	}
+#endif
+	for (; p < e; p++) {
+		if (b[p] == ';' || b[p] == ',' || b[p] == '"' || dp_sip_is_ws(b[p]))
+			break;
+	}
+	return p;
+}
+
+/*
  * Top Via, the line walk's reading: the same result as dp_sip_via, but
  * only the parameters that can matter (branch, oc*) are read; the
  * others (rport, received, ...) are stepped over from one ';' to the
  * next as the vector pass marked them. Up to the first '"' inside the
  * parameters, ';' and ',' are exactly where the exact reader would find
  * them; from a quote on, the exact reader takes over at the parameter
- * that holds it.
+ * that holds it. The common `;branch=token` is cut without a byte loop;
+ * anything else about a branch or oc parameter goes to the exact reader.
  */
 static void
 dp_sip_via_walk(const uint8_t *b, uint32_t s, uint32_t e, struct dp_sip_msg *m)
@@ -722,6 +760,8 @@ dp_sip_via_walk(const uint8_t *b, uint32_t s, uint32_t e, struct dp_sip_msg *m)
 	for (base = s; base < e; base += 64) {
 		ev = dp_sip_marks64(b, base, e, DP_SIP_MARK_PARAM);
 		while (ev != 0) {
+			uint32_t ns, ne, vs, ve, at;
+
 			p = base + (uint32_t)__builtin_ctzll(ev);
 			ev &= ev - 1;
 			if (b[p] == ',')
@@ -736,12 +776,20 @@ dp_sip_via_walk(const uint8_t *b, uint32_t s, uint32_t e, struct dp_sip_msg *m)
 			}
 			last = p;
 			q = dp_sip_skip_ws(b, p + 1, e);
-			if (q < e && ((b[q] | 0x20) == 'b' || (b[q] | 0x20) == 'o')) {
-				uint32_t ns, ne, vs, ve, at = p;
-
-				if (dp_sip_next_param(b, &at, e, &ns, &ne, &vs, &ve) == 0)
-					dp_sip_via_param(b, ns, ne, vs, ve, m);
+			if (q >= e || ((b[q] | 0x20) != 'b' && (b[q] | 0x20) != 'o'))
+				continue;
+			if (q + 7 < e && b[q + 6] == '=' && dp_sip_ieq(b + q, 6, "branch") &&
+				b[q + 7] != '"' && !dp_sip_is_ws(b[q + 7])) {
+				vs = q + 7;
+				ve = dp_sip_pvalue_end(b, vs, e);
+				if (ve == e || b[ve] == ';' || b[ve] == ',') {
+					dp_sip_via_param(b, q, q + 6, vs, ve, m);
+					continue;
+				}
 			}
+			at = p;
+			if (dp_sip_next_param(b, &at, e, &ns, &ne, &vs, &ve) == 0)
+				dp_sip_via_param(b, ns, ne, vs, ve, m);
 		}
 	}
 }
@@ -822,25 +870,57 @@ dp_sip_finish(const uint8_t *buf, uint32_t len, uint32_t eoh, const struct dp_si
 	return DP_SIP_OK;
 }
 
+/*
+ * What the first byte of a line says, one table load instead of a chain
+ * of compares and an indirect jump per line: most lines (From, To,
+ * Contact, Max-Forwards, ...) stop at DP_SIP_L_OTHER.
+ */
+enum dp_sip_line {
+	DP_SIP_L_OTHER,	 /* no wanted header starts with it */
+	DP_SIP_L_FOLD,	 /* SP or HT: continues the previous value */
+	DP_SIP_L_CR,	 /* maybe the empty line */
+	DP_SIP_L_LF,	 /* the empty line (bare LF) */
+	DP_SIP_L_C,	 /* Call-ID, CSeq, Content-Length */
+	DP_SIP_L_I,	 /* i (Call-ID) */
+	DP_SIP_L_L,	 /* l (Content-Length) */
+	DP_SIP_L_V,	 /* Via, v */
+	DP_SIP_L_R,	 /* Retry-After, Reason */
+};
+
+static const uint8_t dp_sip_line_class[256] = {
+	[' '] = DP_SIP_L_FOLD,
+	['\t'] = DP_SIP_L_FOLD,
+	['\r'] = DP_SIP_L_CR,
+	['\n'] = DP_SIP_L_LF,
+	['C'] = DP_SIP_L_C,
+	['c'] = DP_SIP_L_C,
+	['I'] = DP_SIP_L_I,
+	['i'] = DP_SIP_L_I,
+	['L'] = DP_SIP_L_L,
+	['l'] = DP_SIP_L_L,
+	['V'] = DP_SIP_L_V,
+	['v'] = DP_SIP_L_V,
+	['R'] = DP_SIP_L_R,
+	['r'] = DP_SIP_L_R,
+};
+
 /* b[l..l+n) caseless equals the lower-case literal `lit` of length n. */
 #define DP_SIP_LIT(b, l, len, lit)                                                                 \
 	((l) + sizeof(lit) - 1 <= (len) && dp_sip_ieq((b) + (l), sizeof(lit) - 1, (lit)))
 
 /*
- * The header line starting at b[l]: if its name is a wanted one followed
- * by `[ \t]*:` and the first of its kind, record where its value starts
- * and return its id, else -1. The first letter picks the one or three
- * names worth comparing; every other line costs a load and a switch.
+ * The header line starting at b[l], whose first byte is of class `cls`:
+ * if its name is a wanted one followed by `[ \t]*:` and the first of its
+ * kind, record where its value starts and return its id, else
+ * DP_SIP_H_COUNT (the slot that collects values nobody reads).
  */
-static inline int
-dp_sip_name(const uint8_t *b, uint32_t l, uint32_t len, struct dp_sip_hdrs *h)
+static inline unsigned int
+dp_sip_name(const uint8_t *b, uint32_t l, uint32_t len, unsigned int cls, struct dp_sip_hdrs *h)
 {
+	unsigned int id;
 	uint32_t p;
-	int id;
 
-	/* only 'X' and 'x' give 'x' when or'ed with 0x20 */
-	switch (b[l] | 0x20) {
-	case 'c':
+	if (cls == DP_SIP_L_C) {
 		if (DP_SIP_LIT(b, l, len, "call-id")) {
 			id = DP_SIP_H_CALL_ID;
 			p = l + 7;
@@ -851,41 +931,32 @@ dp_sip_name(const uint8_t *b, uint32_t l, uint32_t len, struct dp_sip_hdrs *h)
 			id = DP_SIP_H_CONTENT_LENGTH;
 			p = l + 14;
 		} else {
-			return -1;
+			return DP_SIP_H_COUNT;
 		}
-		break;
-	case 'i':
-		id = DP_SIP_H_CALL_ID;
-		p = l + 1;
-		break;
-	case 'l':
-		id = DP_SIP_H_CONTENT_LENGTH;
-		p = l + 1;
-		break;
-	case 'v':
+	} else if (cls == DP_SIP_L_V) {
 		id = DP_SIP_H_VIA;
 		p = l + 1;
 		if (p + 1 < len && (b[p] | 0x20) == 'i' && (b[p + 1] | 0x20) == 'a')
 			p += 2;
-		break;
-	case 'r':
-		if (DP_SIP_LIT(b, l, len, "retry-after")) {
-			id = DP_SIP_H_RETRY_AFTER;
-			p = l + 11;
-		} else if (DP_SIP_LIT(b, l, len, "reason")) {
-			id = DP_SIP_H_REASON;
-			p = l + 6;
-		} else {
-			return -1;
-		}
-		break;
-	default:
-		return -1;
+	} else if (cls == DP_SIP_L_I) {
+		id = DP_SIP_H_CALL_ID;
+		p = l + 1;
+	} else if (cls == DP_SIP_L_L) {
+		id = DP_SIP_H_CONTENT_LENGTH;
+		p = l + 1;
+	} else if (DP_SIP_LIT(b, l, len, "retry-after")) {
+		id = DP_SIP_H_RETRY_AFTER;
+		p = l + 11;
+	} else if (DP_SIP_LIT(b, l, len, "reason")) {
+		id = DP_SIP_H_REASON;
+		p = l + 6;
+	} else {
+		return DP_SIP_H_COUNT;
 	}
 	while (p < len && (b[p] == ' ' || b[p] == '\t'))
 		p++;
 	if (p >= len || b[p] != ':' || h->vs[id] != 0)
-		return -1;
+		return DP_SIP_H_COUNT;
 	h->vs[id] = p + 1;
 	return id;
 }
@@ -895,8 +966,9 @@ dp_sip_parse(const uint8_t *buf, uint32_t len, struct dp_sip_msg *m)
 {
 	struct dp_sip_hdrs h;
 	uint32_t base = 0, q, l;
+	unsigned int cls, open = DP_SIP_H_COUNT;
 	uint64_t nl;
-	int status, open = -1;
+	int status;
 
 	dp_sip_msg_init(m);
 	if (buf == NULL || len == 0)
@@ -924,15 +996,18 @@ dp_sip_parse(const uint8_t *buf, uint32_t len, struct dp_sip_msg *m)
 		l = q + 1;
 		if (l >= len)
 			return DP_SIP_TRUNCATED;
-		if (buf[l] != ' ' && buf[l] != '\t') {
+		cls = dp_sip_line_class[buf[l]];
+		if (cls != DP_SIP_L_FOLD) {
 			/* not a folded continuation: the open value ends at q */
-			if (open >= 0)
-				h.ve[open] = q;
-			if (buf[l] == '\n')
+			h.ve[open] = q;
+			open = DP_SIP_H_COUNT;
+			if (cls >= DP_SIP_L_C) {
+				open = dp_sip_name(buf, l, len, cls, &h);
+			} else if (cls == DP_SIP_L_LF) {
 				return dp_sip_finish(buf, len, l + 1, &h, 1, m);
-			if (buf[l] == '\r' && l + 1 < len && buf[l + 1] == '\n')
+			} else if (cls == DP_SIP_L_CR && l + 1 < len && buf[l + 1] == '\n') {
 				return dp_sip_finish(buf, len, l + 2, &h, 1, m);
-			open = dp_sip_name(buf, l, len, &h);
+			}
 		}
 		while (nl == 0) {
 			base += 64;
