@@ -40,6 +40,7 @@ enum dp_bench_mode {
 	DP_BENCH_FULL,
 	DP_BENCH_IO,
 	DP_BENCH_NAIVE,
+	DP_BENCH_HS, /* full, with the Hyperscan engine */
 };
 
 struct dp_bench_worker {
@@ -101,6 +102,7 @@ bench_lcore(void *arg)
 			continue;
 		switch (bw->mode) {
 		case DP_BENCH_FULL:
+		case DP_BENCH_HS:
 			dp_worker_burst(w, pkts, n);
 			break;
 		case DP_BENCH_NAIVE:
@@ -256,6 +258,8 @@ dp_run_bench(const struct sg_config *cfg, const struct dp_offline_opts *o, unsig
 		bm = DP_BENCH_IO;
 	else if (strcmp(mode, "naive") == 0)
 		bm = DP_BENCH_NAIVE;
+	else if (strcmp(mode, "hyperscan") == 0)
+		bm = DP_BENCH_HS;
 	else
 		bm = DP_BENCH_FULL;
 	if (o->n_pkt_times == 0) {
@@ -283,6 +287,10 @@ dp_run_bench(const struct sg_config *cfg, const struct dp_offline_opts *o, unsig
 		goto out;
 	}
 	dp_worker_shared_init(sh, cfg);
+	if (bm == DP_BENCH_HS)
+		sh->parser = SG_PARSER_HYPERSCAN;
+	else if (bm == DP_BENCH_FULL)
+		sh->parser = SG_PARSER_LINEWALK;
 	sh->db = db;
 	sh->trunks = trunks;
 	sh->link = o->link;

@@ -10,7 +10,7 @@
 #include "cfg.h"
 #include "dp_app.h"
 
-/* mode: "full", "io" or "naive". Returns the process exit status. */
+/* mode: "full", "hyperscan", "io" or "naive". Returns the process exit status. */
 int dp_run_bench(const struct sg_config *cfg, const struct dp_offline_opts *o, unsigned int seconds,
 	const char *mode);
 

@@ -62,8 +62,9 @@ usage(FILE *f)
 		"                      have emitted, on packet time (JSON lines with -j)\n"
 		"      --bench SECONDS replay the capture in a loop through the worker(s)\n"
 		"                      and report cycles per packet (see scripts/bench)\n"
-		"      --bench-mode M  full (default), io (receive and free only), or\n"
-		"                      naive (unanchored regex baseline)\n"
+		"      --bench-mode M  full (default), hyperscan (full with the Hyperscan\n"
+		"                      engine), io (receive and free only), or naive\n"
+		"                      (unanchored regex baseline)\n"
 		"      --bench-workers N  worker lcores for --bench, each replaying the\n"
 		"                      capture on its own port (default 1)\n"
 		"  -V, --version       print the version\n"
@@ -123,9 +124,10 @@ parse_args(int argc, char **argv, struct sg_opts *o)
 			break;
 		case 'm':
 			if (strcmp(optarg, "full") != 0 && strcmp(optarg, "io") != 0 &&
-				strcmp(optarg, "naive") != 0) {
+				strcmp(optarg, "naive") != 0 && strcmp(optarg, "hyperscan") != 0) {
 				fprintf(stderr,
-					"sipguard: --bench-mode \"%s\": full, io or naive\n",
+					"sipguard: --bench-mode \"%s\": full, hyperscan, io or "
+					"naive\n",
 					optarg);
 				return -1;
 			}

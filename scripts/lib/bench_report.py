@@ -80,7 +80,7 @@ def main():
     out.append("| mode | workers | cycles/packet | Mpps per lcore | Mpps total | Gbit/s total "
                "| HS matches/packet | SIP msgs/packet | retrans share |")
     out.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
-    for mode in ("io", "full", "naive"):
+    for mode in ("io", "full", "hyperscan", "naive"):
         for w in (1, 2):
             if (mode, w) not in groups:
                 continue
@@ -116,6 +116,8 @@ def main():
     out.append("| cycles per packet, full pipeline, 1 worker | %s | <= 300 |" % fmt(full1))
     out.append("| full / I/O floor (cycles) | %sx | <= 3.5x |" % fmt(full1 / io1, 2))
     out.append("| naive / full (cycles) | %sx | >= 3x |" % fmt(naive1 / full1, 2))
+    out.append("| Hyperscan engine / line walk (cycles, full pipeline) | %sx | |" %
+               fmt(stat("hyperscan", 1, "cycles_per_packet") / full1, 2))
     out.append("| tshark -z sip,stat | %s packets/s | |" % fmt(tshark_pps, 0))
     out.append("| sipguard (1 worker) / tshark | %sx | >= 100x |" % fmt(mpps1 * 1e6 / tshark_pps, 0))
     out.append("| 2 workers / 1 worker (Mpps, full) | %sx | >= 1.8x |" % fmt(mpps2 / mpps1, 2))
