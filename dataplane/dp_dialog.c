@@ -9,6 +9,8 @@
 #include <rte_common.h>
 #include <rte_malloc.h>
 
+/* xxHash's header-only build: the hash is inlined. */
+#define XXH_INLINE_ALL
 #include <xxhash.h>
 
 #include "dp_dialog.h"
