@@ -922,9 +922,52 @@ static const uint8_t dp_sip_line_class[256] = {
 	['r'] = DP_SIP_L_R,
 };
 
-/* b[l..l+n) caseless equals the lower-case literal `lit` of length n. */
-#define DP_SIP_LIT(b, l, len, lit)                                                                 \
-	((l) + sizeof(lit) - 1 <= (len) && dp_sip_ieq((b) + (l), sizeof(lit) - 1, (lit)))
+/*
+ * Eight bytes of a lower-case literal from `off` as a little-endian word,
+ * with the case bit of its letters in `fold` and the bytes it has in
+ * `keep`. Inlined with a string constant, all three fold to constants.
+ */
+static inline __attribute__((always_inline)) void
+dp_sip_lit_word(const char *lit, uint32_t n, uint32_t off, uint64_t *word, uint64_t *fold,
+	uint64_t *keep)
+{
+	uint32_t i;
+
+	*word = *fold = *keep = 0;
+	for (i = 0; i < 8 && off + i < n; i++) {
+		uint64_t c = (uint8_t)lit[off + i];
+
+		*word |= c << (8 * i);
+		*keep |= (uint64_t)0xff << (8 * i);
+		if (c >= 'a' && c <= 'z')
+			*fold |= (uint64_t)0x20 << (8 * i);
+	}
+}
+
+/*
+ * b[l..l+n) caseless equals the lower-case literal `lit` (n <= 16): one
+ * or two word compares where 16 bytes can be read, else byte by byte.
+ * Only letters are folded, so '-' never matches '\r' (0x0d | 0x20).
+ */
+static inline __attribute__((always_inline)) int
+dp_sip_lit(const uint8_t *b, uint32_t l, uint32_t len, const char *lit, uint32_t n)
+{
+	uint64_t x, word, fold, keep;
+
+	if (l + 16 > len || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__)
+		return l + n <= len && dp_sip_ieq(b + l, n, lit);
+	memcpy(&x, b + l, 8);
+	dp_sip_lit_word(lit, n, 0, &word, &fold, &keep);
+	if (((x | fold) & keep) != word)
+		return 0;
+	if (n <= 8)
+		return 1;
+	memcpy(&x, b + l + 8, 8);
+	dp_sip_lit_word(lit, n, 8, &word, &fold, &keep);
+	return ((x | fold) & keep) == word;
+}
+
+#define DP_SIP_LIT(b, l, len, lit) dp_sip_lit((b), (l), (len), (lit), sizeof(lit) - 1)
 
 /*
  * The header line starting at b[l], whose first byte is of class `cls`:
