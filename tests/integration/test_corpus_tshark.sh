@@ -4,7 +4,9 @@
 # Offline mode against the tshark oracle on the shared capture corpus:
 # captures from other projects (TCP, IPv6, fragments, tunnels, websocket,
 # several messages per segment), each counted by sipguard and by
-# tshark_counts.py with corpus.conf, and compared trunk by trunk.
+# tshark_counts.py with corpus.conf, and compared trunk by trunk. Each
+# capture is counted twice, once per SIP extractor engine (the line walk
+# and dataplane.parser = "hyperscan"): both must equal the oracle.
 #
 # Environment:
 #   SIPGUARD   sipguard binary (default build/dataplane/sipguard)
@@ -29,6 +31,11 @@ fi
 
 tmp=$(mktemp -d /tmp/sgt-corpus.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
+sed 's/^dataplane = { /dataplane = { parser = "hyperscan"; /' "$conf" >"$tmp/hs.conf"
+grep -q 'parser = "hyperscan"' "$tmp/hs.conf" || {
+	echo "FAIL: could not derive the hyperscan configuration from $conf"
+	exit 1
+}
 passed=0
 failed=0
 for cap in "$corpus"/*.pcap "$corpus"/*.pcapng; do
@@ -39,19 +46,23 @@ for cap in "$corpus"/*.pcap "$corpus"/*.pcapng; do
 		failed=$((failed + 1))
 		continue
 	fi
-	if ! "$sipguard" -c "$conf" --pcap "$cap" --json >"$tmp/actual.json" 2>"$tmp/err"; then
-		echo "FAIL $name: sipguard exited non-zero: $(tail -n 1 "$tmp/err")"
-		failed=$((failed + 1))
-		continue
-	fi
-	if python3 "$here/compare.py" "$tmp/expected.json" "$tmp/actual.json" >"$tmp/cmp"; then
-		echo "ok   $name ($(jq '.source.sip_messages' "$tmp/expected.json") SIP messages)"
-		passed=$((passed + 1))
-	else
-		echo "FAIL $name"
-		grep -v '^ok\|passed,' "$tmp/cmp" | sed 's/^/     /'
-		failed=$((failed + 1))
-	fi
+	for engine in linewalk hyperscan; do
+		c=$conf
+		[ $engine = hyperscan ] && c=$tmp/hs.conf
+		if ! "$sipguard" -c "$c" --pcap "$cap" --json >"$tmp/actual.json" 2>"$tmp/err"; then
+			echo "FAIL $name ($engine): sipguard exited non-zero: $(tail -n 1 "$tmp/err")"
+			failed=$((failed + 1))
+			continue
+		fi
+		if python3 "$here/compare.py" "$tmp/expected.json" "$tmp/actual.json" >"$tmp/cmp"; then
+			echo "ok   $name ($engine, $(jq '.source.sip_messages' "$tmp/expected.json") SIP messages)"
+			passed=$((passed + 1))
+		else
+			echo "FAIL $name ($engine)"
+			grep -v '^ok\|passed,' "$tmp/cmp" | sed 's/^/     /'
+			failed=$((failed + 1))
+		fi
+	done
 done
 if [ $((passed + failed)) -eq 0 ]; then
 	echo "SKIP: no captures in $corpus"
