@@ -126,11 +126,11 @@ static int cfg_check_trunk(struct cfg_ctx *ctx, const config_setting_t *s, struc
 		.max_n = CFG_DIM(st, field), .help = h                                             \
 	}
 
-#define CFG_ENUM(st, key, field, names, dflt, fl, h)                                               \
-	{                                                                                          \
-		.name = key, .type = CFG_T_ENUM, .flags = fl, .def = dflt,                         \
-		.off = offsetof(st, field) + CFG_FIELD_IS(st, field, 4), .choices = names,         \
-		.help = h                                                                          \
+#define CFG_ENUM(st, key, field, names, dflt, fl, h)                                       \
+	{                                                                                  \
+		.name = key, .type = CFG_T_ENUM, .flags = fl, .def = dflt,                 \
+		.off = offsetof(st, field) + CFG_FIELD_IS(st, field, 4), .choices = names, \
+		.help = h                                                                  \
 	}
 
 static const uint32_t cfg_default_sip_ports[] = { 5060, 5080 };
@@ -781,13 +781,14 @@ cfg_load_key(struct cfg_ctx *ctx, const config_setting_t *s, const struct cfg_ke
 				*(uint32_t *)field = i;
 				return 0;
 			}
-			off += (size_t)snprintf(list + off, off < sizeof(list) ? sizeof(list) - off : 0,
-				"%s\"%s\"", i == 0 ? "" : ", ", k->choices[i]);
+			off += (size_t)snprintf(list + off,
+				off < sizeof(list) ? sizeof(list) - off : 0, "%s\"%s\"",
+				i == 0 ? "" : ", ", k->choices[i]);
 			if (off >= sizeof(list))
 				off = sizeof(list) - 1;
 		}
-		return cfg_error(ctx, config_setting_source_line(s), label, str,
-			"must be one of %s", list);
+		return cfg_error(
+			ctx, config_setting_source_line(s), label, str, "must be one of %s", list);
 	}
 	case CFG_T_PREFIX_LIST: {
 		struct cfg_prefix *a = (struct cfg_prefix *)field;

@@ -168,14 +168,14 @@ enum cfg_type {
 struct cfg_key {
 	const char *name;
 	enum cfg_type type;
-	unsigned int flags;	  /* CFG_F_* */
-	int64_t min, max;	  /* value range; for names, the length */
-	int64_t def;		  /* default of a scalar */
-	size_t off;		  /* offsetof the field in the section struct */
-	size_t count_off;	  /* lists: offsetof the uint32_t count */
-	uint32_t min_n, max_n;	  /* lists: how many elements */
-	const uint32_t *def_list; /* lists: default elements (n_def of them) */
-	const char *def_str;	  /* default of a string */
+	unsigned int flags;	    /* CFG_F_* */
+	int64_t min, max;	    /* value range; for names, the length */
+	int64_t def;		    /* default of a scalar */
+	size_t off;		    /* offsetof the field in the section struct */
+	size_t count_off;	    /* lists: offsetof the uint32_t count */
+	uint32_t min_n, max_n;	    /* lists: how many elements */
+	const uint32_t *def_list;   /* lists: default elements (n_def of them) */
+	const char *def_str;	    /* default of a string */
 	const char *const *choices; /* enums: the names, NULL-terminated */
 	uint32_t n_def;
 	const char *help;

@@ -58,7 +58,8 @@ dp_retrans_key(
 	 * direction 1, request 1), seeds the hash of the Call-ID (the
 	 * variable-length part): one one-shot XXH3 call, no streaming state.
 	 */
-	uint64_t seed = (uint64_t)m->cseq | (uint64_t)(m->is_request ? m->method : m->status) << 32 |
+	uint64_t seed = (uint64_t)m->cseq |
+		(uint64_t)(m->is_request ? m->method : m->status) << 32 |
 		(uint64_t)m->cseq_method << 42 | (uint64_t)(trunk & 0xff) << 47 |
 		(uint64_t)(dir & 1) << 55 | (uint64_t)(m->is_request & 1) << 56;
 

@@ -273,13 +273,13 @@ dp_sip_method(const uint8_t *p, uint32_t n)
 {
 	/* enum sg_method + 1 by name length; 0 ends a row */
 	static const uint8_t by_len[10][5] = {
-		[3] = {SG_M_ACK + 1, SG_M_BYE + 1},
-		[4] = {SG_M_INFO + 1},
-		[5] = {SG_M_PRACK + 1, SG_M_REFER + 1},
-		[6] = {SG_M_INVITE + 1, SG_M_CANCEL + 1, SG_M_NOTIFY + 1, SG_M_UPDATE + 1},
-		[7] = {SG_M_OPTIONS + 1, SG_M_PUBLISH + 1, SG_M_MESSAGE + 1},
-		[8] = {SG_M_REGISTER + 1},
-		[9] = {SG_M_SUBSCRIBE + 1},
+		[3] = { SG_M_ACK + 1, SG_M_BYE + 1 },
+		[4] = { SG_M_INFO + 1 },
+		[5] = { SG_M_PRACK + 1, SG_M_REFER + 1 },
+		[6] = { SG_M_INVITE + 1, SG_M_CANCEL + 1, SG_M_NOTIFY + 1, SG_M_UPDATE + 1 },
+		[7] = { SG_M_OPTIONS + 1, SG_M_PUBLISH + 1, SG_M_MESSAGE + 1 },
+		[8] = { SG_M_REGISTER + 1 },
+		[9] = { SG_M_SUBSCRIBE + 1 },
 	};
 	unsigned int i;
 
@@ -333,8 +333,9 @@ dp_sip_has_blank(const uint8_t *b, uint32_t n)
 
 	for (; i + 16 <= n; i += 16) {
 		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(b + i));
-		__m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, sp), _mm_cmpeq_epi8(v, ht)),
-			_mm_cmpeq_epi8(v, cr));
+		__m128i hit =
+			_mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, sp), _mm_cmpeq_epi8(v, ht)),
+				_mm_cmpeq_epi8(v, cr));
 
 		if (_mm_movemask_epi8(hit) != 0)
 			return 1;
@@ -562,8 +563,8 @@ dp_sip_params_start(const uint8_t *b, uint32_t p, uint32_t e)
 
 /* One parameter of the top Via; the first branch wins. */
 static void
-dp_sip_via_param(const uint8_t *b, uint32_t ns, uint32_t ne, uint32_t vs, uint32_t ve,
-	struct dp_sip_msg *m)
+dp_sip_via_param(
+	const uint8_t *b, uint32_t ns, uint32_t ne, uint32_t vs, uint32_t ve, struct dp_sip_msg *m)
 {
 	uint32_t n = ne - ns, vn = ve - vs;
 
@@ -707,7 +708,8 @@ dp_sip_marks64(const uint8_t *b, uint32_t base, uint32_t end, enum dp_sip_mark k
 	for (; i + 16 <= avail; i += 16)
 		m |= (uint64_t)dp_sip_marks16(b + base + i, kind) << i;
 	if (i < avail && end >= 16)
-		return m | (uint64_t)(dp_sip_marks16(b + end - 16, kind) >> (16 - (avail - i))) << i;
+		return m |
+			(uint64_t)(dp_sip_marks16(b + end - 16, kind) >> (16 - (avail - i))) << i;
 #endif
 	if (avail > 64)
 		avail = 64;
@@ -832,8 +834,8 @@ dp_sip_msg_init(struct dp_sip_msg *m)
 
 /* Trimmed value of header `id`; 0 when the header is absent. */
 static inline int
-dp_sip_span(const uint8_t *b, const struct dp_sip_hdrs *h, unsigned int id, uint32_t *s,
-	uint32_t *e)
+dp_sip_span(
+	const uint8_t *b, const struct dp_sip_hdrs *h, unsigned int id, uint32_t *s, uint32_t *e)
 {
 	uint32_t vs = h->vs[id], ve = h->ve[id];
 
@@ -854,8 +856,8 @@ dp_sip_span(const uint8_t *b, const struct dp_sip_hdrs *h, unsigned int id, uint
  * walk's skips what cannot matter).
  */
 static enum dp_sip_res
-dp_sip_finish(const uint8_t *buf, uint32_t len, uint32_t eoh, const struct dp_sip_hdrs *h,
-	int walk, struct dp_sip_msg *m)
+dp_sip_finish(const uint8_t *buf, uint32_t len, uint32_t eoh, const struct dp_sip_hdrs *h, int walk,
+	struct dp_sip_msg *m)
 {
 	uint32_t s, e;
 	uint64_t total;
@@ -901,15 +903,15 @@ dp_sip_finish(const uint8_t *buf, uint32_t len, uint32_t eoh, const struct dp_si
  * Contact, Max-Forwards, ...) stop at DP_SIP_L_OTHER.
  */
 enum dp_sip_line {
-	DP_SIP_L_OTHER,	 /* no wanted header starts with it */
-	DP_SIP_L_FOLD,	 /* SP or HT: continues the previous value */
-	DP_SIP_L_CR,	 /* maybe the empty line */
-	DP_SIP_L_LF,	 /* the empty line (bare LF) */
-	DP_SIP_L_C,	 /* Call-ID, CSeq, Content-Length */
-	DP_SIP_L_I,	 /* i (Call-ID) */
-	DP_SIP_L_L,	 /* l (Content-Length) */
-	DP_SIP_L_V,	 /* Via, v */
-	DP_SIP_L_R,	 /* Retry-After, Reason */
+	DP_SIP_L_OTHER, /* no wanted header starts with it */
+	DP_SIP_L_FOLD,	/* SP or HT: continues the previous value */
+	DP_SIP_L_CR,	/* maybe the empty line */
+	DP_SIP_L_LF,	/* the empty line (bare LF) */
+	DP_SIP_L_C,	/* Call-ID, CSeq, Content-Length */
+	DP_SIP_L_I,	/* i (Call-ID) */
+	DP_SIP_L_L,	/* l (Content-Length) */
+	DP_SIP_L_V,	/* Via, v */
+	DP_SIP_L_R,	/* Retry-After, Reason */
 };
 
 static const uint8_t dp_sip_line_class[256] = {
@@ -935,8 +937,8 @@ static const uint8_t dp_sip_line_class[256] = {
  * `keep`. Inlined with a string constant, all three fold to constants.
  */
 static inline __attribute__((always_inline)) void
-dp_sip_lit_word(const char *lit, uint32_t n, uint32_t off, uint64_t *word, uint64_t *fold,
-	uint64_t *keep)
+dp_sip_lit_word(
+	const char *lit, uint32_t n, uint32_t off, uint64_t *word, uint64_t *fold, uint64_t *keep)
 {
 	uint32_t i;
 
@@ -1038,7 +1040,6 @@ dp_sip_lf64(const uint8_t *b, uint32_t base, uint32_t end)
 	return dp_sip_marks64(b, base, end, DP_SIP_MARK_LF);
 }
 
-
 static inline __attribute__((always_inline)) enum dp_sip_res
 dp_sip_walk(const uint8_t *buf, uint32_t len, struct dp_sip_msg *m, dp_sip_lf_fn lf64)
 {
@@ -1098,7 +1099,6 @@ dp_sip_walk(const uint8_t *buf, uint32_t len, struct dp_sip_msg *m, dp_sip_lf_fn
 	}
 }
 
-
 enum dp_sip_res
 dp_sip_parse(const uint8_t *buf, uint32_t len, struct dp_sip_msg *m)
 {
@@ -1142,8 +1142,8 @@ dp_sip_platform(hs_platform_info_t *plat)
 }
 
 enum dp_sip_res
-dp_sip_parse_hs(const struct dp_sip_db *db, hs_scratch_t *scratch, const uint8_t *buf,
-	uint32_t len, struct dp_sip_msg *m)
+dp_sip_parse_hs(const struct dp_sip_db *db, hs_scratch_t *scratch, const uint8_t *buf, uint32_t len,
+	struct dp_sip_msg *m)
 {
 	struct dp_sip_hdrs h;
 	struct dp_sip_scan st;
