@@ -1032,16 +1032,14 @@ dp_sip_name(const uint8_t *b, uint32_t l, uint32_t len, unsigned int cls, struct
 }
 
 /* Line feeds of b[base..min(base + 64, end)), see dp_sip_marks64. */
-typedef uint64_t (*dp_sip_lf_fn)(const uint8_t *b, uint32_t base, uint32_t end);
-
-static inline __attribute__((always_inline)) uint64_t
+static inline uint64_t
 dp_sip_lf64(const uint8_t *b, uint32_t base, uint32_t end)
 {
 	return dp_sip_marks64(b, base, end, DP_SIP_MARK_LF);
 }
 
-static inline __attribute__((always_inline)) enum dp_sip_res
-dp_sip_walk(const uint8_t *buf, uint32_t len, struct dp_sip_msg *m, dp_sip_lf_fn lf64)
+enum dp_sip_res
+dp_sip_parse(const uint8_t *buf, uint32_t len, struct dp_sip_msg *m)
 {
 	struct dp_sip_hdrs h;
 	uint32_t base = 0, q, l;
@@ -1058,12 +1056,12 @@ dp_sip_walk(const uint8_t *buf, uint32_t len, struct dp_sip_msg *m, dp_sip_lf_fn
 	memset(h.vs, 0, sizeof(h.vs));
 
 	/* The first line feed ends the start line. */
-	nl = lf64(buf, 0, len);
+	nl = dp_sip_lf64(buf, 0, len);
 	while (nl == 0) {
 		base += 64;
 		if (base >= len)
 			return status ? DP_SIP_TRUNCATED : DP_SIP_NO_START_LINE;
-		nl = lf64(buf, base, len);
+		nl = dp_sip_lf64(buf, base, len);
 	}
 	q = base + (uint32_t)__builtin_ctzll(nl);
 	nl &= nl - 1;
@@ -1092,17 +1090,11 @@ dp_sip_walk(const uint8_t *buf, uint32_t len, struct dp_sip_msg *m, dp_sip_lf_fn
 			base += 64;
 			if (base >= len)
 				return DP_SIP_TRUNCATED;
-			nl = lf64(buf, base, len);
+			nl = dp_sip_lf64(buf, base, len);
 		}
 		q = base + (uint32_t)__builtin_ctzll(nl);
 		nl &= nl - 1;
 	}
-}
-
-enum dp_sip_res
-dp_sip_parse(const uint8_t *buf, uint32_t len, struct dp_sip_msg *m)
-{
-	return dp_sip_walk(buf, len, m, dp_sip_lf64);
 }
 
 /*
