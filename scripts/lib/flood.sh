@@ -23,6 +23,9 @@
 #   fl_stop NAME [SIGNAL]                  # signal, wait, forget
 #   fl_down                                # idempotent teardown
 
+# shellcheck source=scripts/lib/still.sh
+. "$(dirname "${BASH_SOURCE[0]}")/still.sh"
+
 fl_log() {
 	echo "flood: $*" >&2
 }
@@ -208,20 +211,7 @@ fl_rx_frames() {
 # fl_quiet SECONDS MAX: no frame arrived for SECONDS (0.5 s steps), at
 # most MAX seconds; 1 on timeout.
 fl_quiet() {
-	local need=$(($1 * 2)) max=$(($2 * 2)) i still=0 prev now
-	prev=$(fl_rx_frames)
-	for ((i = 0; i < max; i++)); do
-		sleep 0.5
-		now=$(fl_rx_frames)
-		if [ "$now" = "$prev" ]; then
-			still=$((still + 1))
-			[ "$still" -ge "$need" ] && return 0
-		else
-			still=0
-			prev=$now
-		fi
-	done
-	return 1
+	sg_still "$1" "$2" fl_rx_frames
 }
 
 # fl_replay NAME CPU tcpreplay-args...: tcpreplay into the sending end,

@@ -34,6 +34,9 @@ LV_ACK_DROP_A=5
 LV_ACK_DROP_B=10
 LV_CALL_MS=1000
 
+# shellcheck source=scripts/lib/still.sh
+. "$(dirname "${BASH_SOURCE[0]}")/still.sh"
+
 lv_log() {
 	echo "live: $*" >&2
 }
@@ -194,20 +197,7 @@ lv_link_frames() {
 # lv_link_quiet SECONDS MAX: wait until no frame crossed the veth for
 # SECONDS (checked every 0.5 s), at most MAX seconds; 1 on timeout.
 lv_link_quiet() {
-	local need=$(($1 * 2)) max=$(($2 * 2)) i still=0 prev now
-	prev=$(lv_link_frames)
-	for ((i = 0; i < max; i++)); do
-		sleep 0.5
-		now=$(lv_link_frames)
-		if [ "$now" = "$prev" ]; then
-			still=$((still + 1))
-			[ "$still" -ge "$need" ] && return 0
-		else
-			still=0
-			prev=$now
-		fi
-	done
-	return 1
+	sg_still "$1" "$2" lv_link_frames
 }
 
 # lv_dpdk_clean PREFIX: what a DPDK primary of that file prefix leaves
