@@ -331,14 +331,21 @@ dp_sip_has_blank(const uint8_t *b, uint32_t n)
 #ifdef __SSE2__
 	const __m128i sp = _mm_set1_epi8(' '), ht = _mm_set1_epi8('\t'), cr = _mm_set1_epi8('\r');
 
-	for (; i + 16 <= n; i += 16) {
-		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(b + i));
-		__m128i hit =
-			_mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, sp), _mm_cmpeq_epi8(v, ht)),
-				_mm_cmpeq_epi8(v, cr));
+	/* whole vectors, the last one ending at b[n] (its overlap is clean) */
+	if (n >= 16) {
+		for (;; i += 16) {
+			__m128i v;
 
-		if (_mm_movemask_epi8(hit) != 0)
-			return 1;
+			if (i + 16 > n)
+				i = n - 16;
+			v = _mm_loadu_si128((const __m128i *)(const void *)(b + i));
+			if (_mm_movemask_epi8(_mm_or_si128(
+				    _mm_or_si128(_mm_cmpeq_epi8(v, sp), _mm_cmpeq_epi8(v, ht)),
+				    _mm_cmpeq_epi8(v, cr))) != 0)
+				return 1;
+			if (i + 16 == n)
+				return 0;
+		}
 	}
 #endif
 	for (; i < n; i++) {
@@ -397,6 +404,185 @@ dp_sip_ieq(const uint8_t *p, uint32_t n, const char *lit)
 			return 0;
 	}
 	return 1;
+}
+
+/*
+ * Eight bytes of a lower-case literal from `off` as a little-endian word,
+ * with the case bit of its letters in `fold` and the bytes it has in
+ * `keep`. Inlined with a string constant, all three fold to constants.
+ */
+static inline __attribute__((always_inline)) void
+dp_sip_lit_word(
+	const char *lit, uint32_t n, uint32_t off, uint64_t *word, uint64_t *fold, uint64_t *keep)
+{
+	uint32_t i;
+
+	*word = *fold = *keep = 0;
+	for (i = 0; i < 8 && off + i < n; i++) {
+		uint64_t c = (uint8_t)lit[off + i];
+
+		*word |= c << (8 * i);
+		*keep |= (uint64_t)0xff << (8 * i);
+		if (c >= 'a' && c <= 'z')
+			*fold |= (uint64_t)0x20 << (8 * i);
+	}
+}
+
+/*
+ * b[l..l+n) caseless equals the lower-case literal `lit` (n <= 16): one
+ * or two word compares where 16 bytes can be read, else byte by byte.
+ * Only letters are folded, so '-' never matches '\r' (0x0d | 0x20).
+ */
+static inline __attribute__((always_inline)) int
+dp_sip_lit(const uint8_t *b, uint32_t l, uint32_t len, const char *lit, uint32_t n)
+{
+	uint64_t x, word, fold, keep;
+
+	if (l + 16 > len || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__)
+		return l + n <= len && dp_sip_ieq(b + l, n, lit);
+	memcpy(&x, b + l, 8);
+	dp_sip_lit_word(lit, n, 0, &word, &fold, &keep);
+	if (((x | fold) & keep) != word)
+		return 0;
+	if (n <= 8)
+		return 1;
+	memcpy(&x, b + l + 8, 8);
+	dp_sip_lit_word(lit, n, 8, &word, &fold, &keep);
+	return ((x | fold) & keep) == word;
+}
+
+#define DP_SIP_LIT(b, l, len, lit) dp_sip_lit((b), (l), (len), (lit), sizeof(lit) - 1)
+
+/* Eight bytes at p as a little-endian word; p[0..8) must be readable. */
+static inline uint64_t
+dp_sip_load8(const uint8_t *p)
+{
+	uint64_t x;
+
+	memcpy(&x, p, 8);
+	return x;
+}
+
+/* The first (up to) eight bytes of a literal as a word, exact case. */
+static inline __attribute__((always_inline)) uint64_t
+dp_sip_w(const char *lit, uint32_t n)
+{
+	uint64_t word, fold, keep;
+
+	dp_sip_lit_word(lit, n, 0, &word, &fold, &keep);
+	return word;
+}
+
+#define DP_SIP_W(lit) dp_sip_w((lit), sizeof(lit) - 1)
+
+/*
+ * dp_sip_method where p[0..16) is readable: the token, masked to its
+ * length, is one word compared with the names of that length. Gives
+ * what dp_sip_method gives (the engines are compared on every name).
+ */
+static inline uint8_t
+dp_sip_method_word(const uint8_t *p, uint32_t n)
+{
+	uint64_t w = dp_sip_load8(p);
+
+	if (__BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__)
+		return dp_sip_method(p, n);
+	if (n < 8)
+		w &= ((uint64_t)1 << (8 * n)) - 1;
+	switch (n) {
+	case 3:
+		if (w == DP_SIP_W("ACK"))
+			return SG_M_ACK;
+		if (w == DP_SIP_W("BYE"))
+			return SG_M_BYE;
+		break;
+	case 4:
+		if (w == DP_SIP_W("INFO"))
+			return SG_M_INFO;
+		break;
+	case 5:
+		if (w == DP_SIP_W("PRACK"))
+			return SG_M_PRACK;
+		if (w == DP_SIP_W("REFER"))
+			return SG_M_REFER;
+		break;
+	case 6:
+		if (w == DP_SIP_W("INVITE"))
+			return SG_M_INVITE;
+		if (w == DP_SIP_W("CANCEL"))
+			return SG_M_CANCEL;
+		if (w == DP_SIP_W("NOTIFY"))
+			return SG_M_NOTIFY;
+		if (w == DP_SIP_W("UPDATE"))
+			return SG_M_UPDATE;
+		break;
+	case 7:
+		if (w == DP_SIP_W("OPTIONS"))
+			return SG_M_OPTIONS;
+		if (w == DP_SIP_W("PUBLISH"))
+			return SG_M_PUBLISH;
+		if (w == DP_SIP_W("MESSAGE"))
+			return SG_M_MESSAGE;
+		break;
+	case 8:
+		if (w == DP_SIP_W("REGISTER"))
+			return SG_M_REGISTER;
+		break;
+	case 9:
+		if (w == DP_SIP_W("SUBSCRIBE") && p[8] == 'E')
+			return SG_M_SUBSCRIBE;
+		break;
+	default:
+		break;
+	}
+	return SG_M_OTHER;
+}
+
+/*
+ * dp_sip_request_line for the line walk, where b[0..len) is the buffer:
+ * the method is the token up to the first SP of the first 16 bytes, one
+ * word compare when it is a registered one, and the version one word.
+ * Anything else (an extension method, a short buffer) is read by the
+ * exact reader, so both give the same result.
+ */
+static int
+dp_sip_request_line_fast(const uint8_t *b, uint32_t nl, uint32_t len, struct dp_sip_msg *m)
+{
+	uint32_t i, eol, uri;
+	unsigned int sp;
+	uint8_t method;
+
+#ifdef __SSE2__
+	if (len < 16 || nl < 16 || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__)
+		return dp_sip_request_line(b, nl, m);
+	sp = (unsigned int)_mm_movemask_epi8(_mm_cmpeq_epi8(
+		_mm_loadu_si128((const __m128i *)(const void *)b), _mm_set1_epi8(' ')));
+	if (sp == 0)
+		return dp_sip_request_line(b, nl, m);
+	i = (uint32_t)__builtin_ctz(sp);
+	method = dp_sip_method_word(b, i);
+	if (method == SG_M_OTHER)
+		return dp_sip_request_line(b, nl, m);
+	/* a registered name: i > 0, all method characters, b[i] == ' ' */
+	eol = nl - (b[nl - 1] == '\r');
+	if (eol < i + 2 + DP_SIP_VER_LEN + 1 ||
+		dp_sip_load8(b + eol - DP_SIP_VER_LEN - 1) != DP_SIP_W(" SIP/2.0"))
+		return -1;
+	uri = i + 1;
+	if (dp_sip_has_blank(b + uri, eol - DP_SIP_VER_LEN - 1 - uri))
+		return -1;
+	m->is_request = 1;
+	m->method = method;
+	return 0;
+#else
+	(void)len;
+	(void)sp;
+	(void)method;
+	(void)i;
+	(void)eol;
+	(void)uri;
+	return dp_sip_request_line(b, nl, m);
+#endif
 }
 
 /*
@@ -657,6 +843,29 @@ dp_sip_cseq(const uint8_t *b, uint32_t s, uint32_t e, struct dp_sip_msg *m)
 	return 0;
 }
 
+/*
+ * dp_sip_cseq for the line walk, b[0..len) the buffer: a registered
+ * method that runs to the end of the value is one word compare and
+ * needs no token loop; anything else goes to the exact reader.
+ */
+static inline int
+dp_sip_cseq_fast(const uint8_t *b, uint32_t s, uint32_t e, uint32_t len, struct dp_sip_msg *m)
+{
+	uint32_t d = s;
+	uint64_t v;
+	uint8_t method;
+
+	if (dp_sip_digits(b, &d, e, INT32_MAX, &v) == 0 || v > INT32_MAX || d + 1 >= e ||
+		b[d] != ' ' || d + 17 > len)
+		return dp_sip_cseq(b, s, e, m);
+	method = dp_sip_method_word(b + d + 1, e - d - 1);
+	if (method == SG_M_OTHER)
+		return dp_sip_cseq(b, s, e, m);
+	m->cseq = (uint32_t)v;
+	m->cseq_method = method;
+	return 0;
+}
+
 /* What a vector pass marks. */
 enum dp_sip_mark {
 	DP_SIP_MARK_LF,	   /* line feeds */
@@ -761,7 +970,7 @@ dp_sip_pvalue_end(const uint8_t *b, uint32_t p, uint32_t e)
  * anything else about a branch or oc parameter goes to the exact reader.
  */
 static void
-dp_sip_via_walk(const uint8_t *b, uint32_t s, uint32_t e, struct dp_sip_msg *m)
+dp_sip_via_walk(const uint8_t *b, uint32_t s, uint32_t e, uint32_t len, struct dp_sip_msg *m)
 {
 	uint32_t base, p, q, last = 0;
 	uint64_t ev;
@@ -787,12 +996,16 @@ dp_sip_via_walk(const uint8_t *b, uint32_t s, uint32_t e, struct dp_sip_msg *m)
 			q = dp_sip_skip_ws(b, p + 1, e);
 			if (q >= e || ((b[q] | 0x20) != 'b' && (b[q] | 0x20) != 'o'))
 				continue;
-			if (q + 7 < e && b[q + 6] == '=' && dp_sip_ieq(b + q, 6, "branch") &&
-				b[q + 7] != '"' && !dp_sip_is_ws(b[q + 7])) {
+			if (q + 7 < e && DP_SIP_LIT(b, q, len, "branch=") && b[q + 7] != '"' &&
+				!dp_sip_is_ws(b[q + 7])) {
 				vs = q + 7;
 				ve = dp_sip_pvalue_end(b, vs, e);
 				if (ve == e || b[ve] == ';' || b[ve] == ',') {
-					dp_sip_via_param(b, q, q + 6, vs, ve, m);
+					/* what dp_sip_via_param does with a branch */
+					if (m->branch.len == 0) {
+						m->branch.p = (const char *)b + vs;
+						m->branch.len = ve - vs;
+					}
 					continue;
 				}
 			}
@@ -851,6 +1064,34 @@ dp_sip_span(
 }
 
 /*
+ * dp_sip_span for the line walk, whose value ends are line feeds: the
+ * usual `: value CRLF` loses one SP and one CR without a loop; only a
+ * value that still starts or ends with whitespace takes the loops.
+ * An empty value may end up at another offset than dp_sip_span puts
+ * it, which no reader of an empty span can tell.
+ */
+static inline int
+dp_sip_span_walk(
+	const uint8_t *b, const struct dp_sip_hdrs *h, unsigned int id, uint32_t *s, uint32_t *e)
+{
+	uint32_t vs = h->vs[id], ve = h->ve[id];
+
+	if (vs == 0)
+		return 0;
+	vs += b[vs] == ' ';
+	ve -= ve > vs && b[ve - 1] == '\r';
+	if (DP_SIP_UNLIKELY(vs < ve && (dp_sip_is_ws(b[vs]) || dp_sip_is_ws(b[ve - 1])))) {
+		while (vs < ve && dp_sip_is_ws(b[vs]))
+			vs++;
+		while (ve > vs && dp_sip_is_ws(b[ve - 1]))
+			ve--;
+	}
+	*s = vs;
+	*e = ve;
+	return 1;
+}
+
+/*
  * The engine-independent half: values from the spans either engine
  * found. `walk` picks the Via reader (both give the same result; the
  * walk's skips what cannot matter).
@@ -862,23 +1103,27 @@ dp_sip_finish(const uint8_t *buf, uint32_t len, uint32_t eoh, const struct dp_si
 	uint32_t s, e;
 	uint64_t total;
 
+	/* the walk's spans end at line feeds, the reference engine's trimmed */
+#define DP_SIP_SPAN(id) \
+	(walk ? dp_sip_span_walk(buf, h, (id), &s, &e) : dp_sip_span(buf, h, (id), &s, &e))
 	m->hdr_len = eoh;
-	if (!dp_sip_span(buf, h, DP_SIP_H_CALL_ID, &s, &e) || s == e)
+	if (!DP_SIP_SPAN(DP_SIP_H_CALL_ID) || s == e)
 		return DP_SIP_BAD_CALL_ID;
 	m->call_id.p = (const char *)buf + s;
 	m->call_id.len = e - s;
 
-	if (!dp_sip_span(buf, h, DP_SIP_H_CSEQ, &s, &e) || dp_sip_cseq(buf, s, e, m) != 0)
+	if (!DP_SIP_SPAN(DP_SIP_H_CSEQ) ||
+		(walk ? dp_sip_cseq_fast(buf, s, e, len, m) : dp_sip_cseq(buf, s, e, m)) != 0)
 		return DP_SIP_BAD_CSEQ;
 
-	if (dp_sip_span(buf, h, DP_SIP_H_VIA, &s, &e)) {
+	if (DP_SIP_SPAN(DP_SIP_H_VIA)) {
 		if (walk)
-			dp_sip_via_walk(buf, s, e, m);
+			dp_sip_via_walk(buf, s, e, len, m);
 		else
 			dp_sip_via(buf, s, e, m);
 	}
 
-	if (DP_SIP_UNLIKELY(dp_sip_span(buf, h, DP_SIP_H_RETRY_AFTER, &s, &e))) {
+	if (DP_SIP_UNLIKELY(DP_SIP_SPAN(DP_SIP_H_RETRY_AFTER))) {
 		uint64_t v;
 
 		/* delta-seconds, maybe followed by a comment and params */
@@ -886,15 +1131,16 @@ dp_sip_finish(const uint8_t *buf, uint32_t len, uint32_t eoh, const struct dp_si
 			m->retry_after = v > INT32_MAX ? INT32_MAX : (int32_t)v;
 	}
 
-	if (DP_SIP_UNLIKELY(dp_sip_span(buf, h, DP_SIP_H_REASON, &s, &e)))
+	if (DP_SIP_UNLIKELY(DP_SIP_SPAN(DP_SIP_H_REASON)))
 		dp_sip_reason(buf, s, e, m);
 
-	if (dp_sip_span(buf, h, DP_SIP_H_CONTENT_LENGTH, &s, &e))
+	if (DP_SIP_SPAN(DP_SIP_H_CONTENT_LENGTH))
 		m->content_length = dp_sip_int_span(buf, s, e);
 
 	total = (uint64_t)m->hdr_len + (uint64_t)(m->content_length > 0 ? m->content_length : 0);
 	m->msg_len = total > len ? len : (uint32_t)total;
 	return DP_SIP_OK;
+#undef DP_SIP_SPAN
 }
 
 /*
@@ -930,53 +1176,6 @@ static const uint8_t dp_sip_line_class[256] = {
 	['R'] = DP_SIP_L_R,
 	['r'] = DP_SIP_L_R,
 };
-
-/*
- * Eight bytes of a lower-case literal from `off` as a little-endian word,
- * with the case bit of its letters in `fold` and the bytes it has in
- * `keep`. Inlined with a string constant, all three fold to constants.
- */
-static inline __attribute__((always_inline)) void
-dp_sip_lit_word(
-	const char *lit, uint32_t n, uint32_t off, uint64_t *word, uint64_t *fold, uint64_t *keep)
-{
-	uint32_t i;
-
-	*word = *fold = *keep = 0;
-	for (i = 0; i < 8 && off + i < n; i++) {
-		uint64_t c = (uint8_t)lit[off + i];
-
-		*word |= c << (8 * i);
-		*keep |= (uint64_t)0xff << (8 * i);
-		if (c >= 'a' && c <= 'z')
-			*fold |= (uint64_t)0x20 << (8 * i);
-	}
-}
-
-/*
- * b[l..l+n) caseless equals the lower-case literal `lit` (n <= 16): one
- * or two word compares where 16 bytes can be read, else byte by byte.
- * Only letters are folded, so '-' never matches '\r' (0x0d | 0x20).
- */
-static inline __attribute__((always_inline)) int
-dp_sip_lit(const uint8_t *b, uint32_t l, uint32_t len, const char *lit, uint32_t n)
-{
-	uint64_t x, word, fold, keep;
-
-	if (l + 16 > len || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__)
-		return l + n <= len && dp_sip_ieq(b + l, n, lit);
-	memcpy(&x, b + l, 8);
-	dp_sip_lit_word(lit, n, 0, &word, &fold, &keep);
-	if (((x | fold) & keep) != word)
-		return 0;
-	if (n <= 8)
-		return 1;
-	memcpy(&x, b + l + 8, 8);
-	dp_sip_lit_word(lit, n, 8, &word, &fold, &keep);
-	return ((x | fold) & keep) == word;
-}
-
-#define DP_SIP_LIT(b, l, len, lit) dp_sip_lit((b), (l), (len), (lit), sizeof(lit) - 1)
 
 /*
  * The header line starting at b[l], whose first byte is of class `cls`:
@@ -1023,9 +1222,14 @@ dp_sip_name(const uint8_t *b, uint32_t l, uint32_t len, unsigned int cls, struct
 	} else {
 		return DP_SIP_H_COUNT;
 	}
-	while (p < len && (b[p] == ' ' || b[p] == '\t'))
-		p++;
-	if (p >= len || b[p] != ':' || h->vs[id] != 0)
+	if (DP_SIP_UNLIKELY(p >= len || b[p] != ':')) {
+		/* `name SP :` is allowed, and rare */
+		while (p < len && (b[p] == ' ' || b[p] == '\t'))
+			p++;
+		if (p >= len || b[p] != ':')
+			return DP_SIP_H_COUNT;
+	}
+	if (h->vs[id] != 0)
 		return DP_SIP_H_COUNT;
 	h->vs[id] = p + 1;
 	return id;
@@ -1042,7 +1246,7 @@ enum dp_sip_res
 dp_sip_parse(const uint8_t *buf, uint32_t len, struct dp_sip_msg *m)
 {
 	struct dp_sip_hdrs h;
-	uint32_t base = 0, q, l;
+	uint32_t base = 0, q, l, end;
 	unsigned int cls, open = DP_SIP_H_COUNT;
 	uint64_t nl;
 	int status;
@@ -1055,27 +1259,38 @@ dp_sip_parse(const uint8_t *buf, uint32_t len, struct dp_sip_msg *m)
 		return DP_SIP_NO_START_LINE;
 	memset(h.vs, 0, sizeof(h.vs));
 
-	/* The first line feed ends the start line. */
-	nl = dp_sip_lf64(buf, 0, len);
+	/*
+	 * Line feeds are marked in buf[0..len - 1): one in the last byte has
+	 * no line after it, so every marked one starts a line inside the
+	 * buffer and the walk needs no bounds check per line.
+	 */
+	end = len - 1;
+	nl = dp_sip_lf64(buf, 0, end);
 	while (nl == 0) {
 		base += 64;
-		if (base >= len)
+		if (base >= end) {
+			/* the start line, if any, ends in the last byte */
+			if (!status && buf[end] == '\n' &&
+				dp_sip_request_line_fast(buf, end, len, m) == 0)
+				return DP_SIP_TRUNCATED;
 			return status ? DP_SIP_TRUNCATED : DP_SIP_NO_START_LINE;
-		nl = dp_sip_lf64(buf, base, len);
+		}
+		nl = dp_sip_lf64(buf, base, end);
 	}
 	q = base + (uint32_t)__builtin_ctzll(nl);
 	nl &= nl - 1;
-	if (!status && dp_sip_request_line(buf, q, m) != 0)
+	if (!status && dp_sip_request_line_fast(buf, q, len, m) != 0)
 		return DP_SIP_NO_START_LINE;
 
 	/* q is a line feed; look at the line after it. */
 	for (;;) {
 		l = q + 1;
-		if (l >= len)
-			return DP_SIP_TRUNCATED;
 		cls = dp_sip_line_class[buf[l]];
-		if (cls != DP_SIP_L_FOLD) {
-			/* not a folded continuation: the open value ends at q */
+		if (cls == DP_SIP_L_OTHER) {
+			/* most lines: the open value ends at q */
+			h.ve[open] = q;
+			open = DP_SIP_H_COUNT;
+		} else if (cls != DP_SIP_L_FOLD) {
 			h.ve[open] = q;
 			open = DP_SIP_H_COUNT;
 			if (cls >= DP_SIP_L_C) {
@@ -1088,9 +1303,9 @@ dp_sip_parse(const uint8_t *buf, uint32_t len, struct dp_sip_msg *m)
 		}
 		while (nl == 0) {
 			base += 64;
-			if (base >= len)
+			if (base >= end)
 				return DP_SIP_TRUNCATED;
-			nl = dp_sip_lf64(buf, base, len);
+			nl = dp_sip_lf64(buf, base, end);
 		}
 		q = base + (uint32_t)__builtin_ctzll(nl);
 		nl &= nl - 1;
