@@ -16,6 +16,10 @@
  */
 #include <string.h>
 
+#ifdef __SSE4_1__
+#include <smmintrin.h>
+#endif
+
 #include <rte_common.h>
 #include <rte_malloc.h>
 
@@ -67,48 +71,103 @@ dp_retrans_key(
 	key->h = XXH3_64bits_withSeed(m->call_id.p, m->call_id.len, seed);
 }
 
+/* Bit w set when way w's tag is h (its used bit aside). */
+static inline unsigned int
+set_match(const struct dp_retrans_set *s, uint64_t h)
+{
+#ifdef __SSE4_1__
+	const __m128i hv = _mm_set1_epi64x((long long)h);
+	unsigned int m = 0, i;
+
+	for (i = 0; i < DP_RETRANS_WAYS; i += 2) {
+		__m128i t = _mm_load_si128((const __m128i *)(const void *)&s->tag[i]);
+
+		m |= (unsigned int)_mm_movemask_pd(_mm_castsi128_pd(_mm_cmpeq_epi64(t, hv))) << i;
+	}
+	return m;
+#else
+	unsigned int m = 0, w;
+
+	for (w = 0; w < DP_RETRANS_WAYS; w++)
+		m |= (unsigned int)(s->tag[w] == h) << w;
+	return m;
+#endif
+}
+
+/*
+ * Bit w set when way w was last seen more than window ms before now
+ * (the unsigned difference handles the 49-day wrap of now).
+ */
+static inline unsigned int
+set_expired(const struct dp_retrans_set *s, uint32_t now, uint32_t window)
+{
+#ifdef __SSE4_1__
+	const __m128i bias = _mm_set1_epi32((int)0x80000000u);
+	const __m128i nv = _mm_set1_epi32((int)now);
+	const __m128i wv = _mm_xor_si128(_mm_set1_epi32((int)window), bias);
+	unsigned int m = 0, i;
+
+	for (i = 0; i < DP_RETRANS_WAYS; i += 4) {
+		__m128i seen = _mm_load_si128((const __m128i *)(const void *)&s->seen_ms[i]);
+		__m128i age = _mm_xor_si128(_mm_sub_epi32(nv, seen), bias);
+
+		m |= (unsigned int)_mm_movemask_ps(_mm_castsi128_ps(_mm_cmpgt_epi32(age, wv))) << i;
+	}
+	return m;
+#else
+	unsigned int m = 0, w;
+
+	for (w = 0; w < DP_RETRANS_WAYS; w++)
+		m |= (unsigned int)(now - s->seen_ms[w] > window) << w;
+	return m;
+#endif
+}
+
+/*
+ * All ways are compared at once (a vector compare of the tags and of
+ * the ages) instead of a loop with a branch per way. What a way-by-way
+ * walk would leave behind is kept exactly: expired ways before the hit
+ * (all of them on a miss) lose their used bit, a miss takes the first
+ * unused or expired way, and only a full set evicts its oldest way.
+ */
 int
 dp_retrans_check(struct dp_retrans *rt, const struct dp_retrans_key *key, uint64_t now_ms)
 {
 	struct dp_retrans_set *s = &rt->sets[key->h & rt->set_mask];
 	uint32_t now = (uint32_t)now_ms;
-	uint32_t oldest_age = 0;
-	int free_way = -1, oldest = -1;
-	unsigned int w;
+	unsigned int used = s->used, expired, live, hit, free_ways, w;
 
-	for (w = 0; w < DP_RETRANS_WAYS; w++) {
-		uint32_t age;
-
-		if (!(s->used & (1u << w))) {
-			if (free_way < 0)
-				free_way = (int)w;
-			continue;
-		}
-		/* unsigned difference handles the 49-day wrap of now */
-		age = now - s->seen_ms[w];
-		if (age > rt->window_ms) {
-			s->used &= (uint8_t) ~(1u << w); /* expired: reuse */
-			if (free_way < 0)
-				free_way = (int)w;
-			continue;
-		}
-		if (s->tag[w] == key->h) {
-			s->seen_ms[w] = now;
-			rt->stats.hits++;
-			return 1;
-		}
-		if (oldest < 0 || age >= oldest_age) {
-			oldest = (int)w;
-			oldest_age = age;
-		}
+	expired = used & set_expired(s, now, rt->window_ms);
+	live = used & ~expired;
+	hit = live & set_match(s, key->h);
+	if (hit != 0) {
+		w = (unsigned int)__builtin_ctz(hit);
+		s->used = (uint8_t)(used & ~(expired & ((1u << w) - 1)));
+		s->seen_ms[w] = now;
+		rt->stats.hits++;
+		return 1;
 	}
-	if (free_way < 0) {
-		free_way = oldest;
+	free_ways = ~live & ((1u << DP_RETRANS_WAYS) - 1);
+	if (free_ways != 0) {
+		w = (unsigned int)__builtin_ctz(free_ways);
+	} else {
+		/* full: the oldest way goes, the last of equals */
+		uint32_t oldest_age = 0, age;
+		unsigned int i;
+
+		w = 0;
+		for (i = 0; i < DP_RETRANS_WAYS; i++) {
+			age = now - s->seen_ms[i];
+			if (age >= oldest_age) {
+				w = i;
+				oldest_age = age;
+			}
+		}
 		rt->stats.evictions++;
 	}
-	s->tag[free_way] = key->h;
-	s->seen_ms[free_way] = now;
-	s->used |= (uint8_t)(1u << free_way);
+	s->tag[w] = key->h;
+	s->seen_ms[w] = now;
+	s->used = (uint8_t)(live | 1u << w);
 	rt->stats.inserts++;
 	return 0;
 }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Retransmission table: identity (every field of the key matters), the
- * packet-time window, aging, and bounded eviction under a flood.
+ * packet-time window, aging, bounded eviction under a flood, and the
+ * vector lookup against a way-by-way reference.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -151,6 +152,101 @@ test_expired_reused_without_eviction(void **state)
 	dp_retrans_free(rt);
 }
 
+/*
+ * The way-by-way walk the table's vector compare replaces, written out
+ * as the reference: same hits, same victims, same used bits.
+ */
+struct ref_set {
+	uint64_t tag[DP_RETRANS_WAYS];
+	uint32_t seen_ms[DP_RETRANS_WAYS];
+	uint8_t used;
+};
+
+static int
+ref_check(struct ref_set *s, uint64_t h, uint32_t now, uint32_t window, uint64_t *evictions)
+{
+	uint32_t oldest_age = 0;
+	int free_way = -1, oldest = -1;
+	unsigned int w;
+
+	for (w = 0; w < DP_RETRANS_WAYS; w++) {
+		uint32_t age;
+
+		if (!(s->used & (1u << w))) {
+			if (free_way < 0)
+				free_way = (int)w;
+			continue;
+		}
+		age = now - s->seen_ms[w];
+		if (age > window) {
+			s->used &= (uint8_t) ~(1u << w);
+			if (free_way < 0)
+				free_way = (int)w;
+			continue;
+		}
+		if (s->tag[w] == h) {
+			s->seen_ms[w] = now;
+			return 1;
+		}
+		if (oldest < 0 || age >= oldest_age) {
+			oldest = (int)w;
+			oldest_age = age;
+		}
+	}
+	if (free_way < 0) {
+		free_way = oldest;
+		(*evictions)++;
+	}
+	s->tag[free_way] = h;
+	s->seen_ms[free_way] = now;
+	s->used |= (uint8_t)(1u << free_way);
+	return 0;
+}
+
+static void
+test_matches_way_by_way(void **state)
+{
+	/* one set: every key lands in it; 12 keys for 8 ways */
+	struct dp_retrans *rt = dp_retrans_create(DP_RETRANS_WAYS, 1000, 0);
+	struct ref_set ref;
+	uint64_t ref_evictions = 0, hits = 0, rnd = 88172645463325252ull;
+	uint32_t now = 4000000000u, i;
+
+	(void)state;
+	assert_non_null(rt);
+	assert_int_equal(rt->set_mask, 0);
+	memset(&ref, 0, sizeof(ref));
+	for (i = 0; i < 200000; i++) {
+		struct dp_retrans_key k;
+		unsigned int w;
+		int r;
+
+		rnd ^= rnd << 13;
+		rnd ^= rnd >> 7;
+		rnd ^= rnd << 17;
+		/* time mostly forward (across the 32-bit wrap), sometimes back */
+		now += (uint32_t)(rnd >> 40) % 60;
+		if ((rnd & 0xff) == 0)
+			now -= 3000;
+		k.h = (rnd >> 8) % 12 * 0x9e3779b97f4a7c15ull;
+		r = dp_retrans_check(rt, &k, now);
+		assert_int_equal(r, ref_check(&ref, k.h, now, 1000, &ref_evictions));
+		hits += (uint64_t)r;
+		assert_int_equal(rt->sets[0].used, ref.used);
+		for (w = 0; w < DP_RETRANS_WAYS; w++) {
+			if (!(ref.used & (1u << w)))
+				continue;
+			assert_true(rt->sets[0].tag[w] == ref.tag[w]);
+			assert_int_equal(rt->sets[0].seen_ms[w], ref.seen_ms[w]);
+		}
+	}
+	assert_true(dp_retrans_stats(rt)->evictions == ref_evictions);
+	/* all three paths taken often: hit, free way, eviction */
+	assert_true(ref_evictions > 1000);
+	assert_true(hits > 1000);
+	dp_retrans_free(rt);
+}
+
 int
 main(void)
 {
@@ -160,6 +256,7 @@ main(void)
 		cmocka_unit_test(test_wraparound),
 		cmocka_unit_test(test_flood_bounded),
 		cmocka_unit_test(test_expired_reused_without_eviction),
+		cmocka_unit_test(test_matches_way_by_way),
 	};
 
 	if (sg_test_eal_init() != 0)
