@@ -14,11 +14,8 @@
  * of "oldest overall" (a set is full long before the table is, but only
  * under a load where the table as a whole is about to be full anyway).
  */
+#include <stddef.h>
 #include <string.h>
-
-#ifdef __SSE4_1__
-#include <smmintrin.h>
-#endif
 
 #include <rte_common.h>
 #include <rte_malloc.h>
@@ -28,6 +25,7 @@
 #include <xxhash.h>
 
 #include "dp_retrans.h"
+#include "dp_ways.h"
 
 struct dp_retrans *
 dp_retrans_create(uint32_t entries, uint32_t window_ms, int socket_id)
@@ -35,6 +33,8 @@ dp_retrans_create(uint32_t entries, uint32_t window_ms, int socket_id)
 	struct dp_retrans *rt;
 	uint32_t nsets;
 
+	RTE_BUILD_BUG_ON(
+		DP_RETRANS_WAYS != DP_WAYS || offsetof(struct dp_retrans_set, seen_ms) % 16 != 0);
 	nsets = rte_align32pow2(RTE_MAX(entries / DP_RETRANS_WAYS, 1u));
 	rt = rte_zmalloc_socket("dp_retrans",
 		sizeof(*rt) + (size_t)nsets * sizeof(struct dp_retrans_set), RTE_CACHE_LINE_SIZE,
@@ -71,61 +71,8 @@ dp_retrans_key(
 	key->h = XXH3_64bits_withSeed(m->call_id.p, m->call_id.len, seed);
 }
 
-/* Bit w set when way w's tag is h (its used bit aside). */
-static inline unsigned int
-set_match(const struct dp_retrans_set *s, uint64_t h)
-{
-#ifdef __SSE4_1__
-	const __m128i hv = _mm_set1_epi64x((long long)h);
-	unsigned int m = 0, i;
-
-	for (i = 0; i < DP_RETRANS_WAYS; i += 2) {
-		__m128i t = _mm_load_si128((const __m128i *)(const void *)&s->tag[i]);
-
-		m |= (unsigned int)_mm_movemask_pd(_mm_castsi128_pd(_mm_cmpeq_epi64(t, hv))) << i;
-	}
-	return m;
-#else
-	unsigned int m = 0, w;
-
-	for (w = 0; w < DP_RETRANS_WAYS; w++)
-		m |= (unsigned int)(s->tag[w] == h) << w;
-	return m;
-#endif
-}
-
 /*
- * Bit w set when way w was last seen more than window ms before now
- * (the unsigned difference handles the 49-day wrap of now).
- */
-static inline unsigned int
-set_expired(const struct dp_retrans_set *s, uint32_t now, uint32_t window)
-{
-#ifdef __SSE4_1__
-	const __m128i bias = _mm_set1_epi32((int)0x80000000u);
-	const __m128i nv = _mm_set1_epi32((int)now);
-	const __m128i wv = _mm_xor_si128(_mm_set1_epi32((int)window), bias);
-	unsigned int m = 0, i;
-
-	for (i = 0; i < DP_RETRANS_WAYS; i += 4) {
-		__m128i seen = _mm_load_si128((const __m128i *)(const void *)&s->seen_ms[i]);
-		__m128i age = _mm_xor_si128(_mm_sub_epi32(nv, seen), bias);
-
-		m |= (unsigned int)_mm_movemask_ps(_mm_castsi128_ps(_mm_cmpgt_epi32(age, wv))) << i;
-	}
-	return m;
-#else
-	unsigned int m = 0, w;
-
-	for (w = 0; w < DP_RETRANS_WAYS; w++)
-		m |= (unsigned int)(now - s->seen_ms[w] > window) << w;
-	return m;
-#endif
-}
-
-/*
- * All ways are compared at once (a vector compare of the tags and of
- * the ages) instead of a loop with a branch per way. What a way-by-way
+ * All ways are compared at once (dp_ways.h). What a way-by-way
  * walk would leave behind is kept exactly: expired ways before the hit
  * (all of them on a miss) lose their used bit, a miss takes the first
  * unused or expired way, and only a full set evicts its oldest way.
@@ -137,9 +84,9 @@ dp_retrans_check(struct dp_retrans *rt, const struct dp_retrans_key *key, uint64
 	uint32_t now = (uint32_t)now_ms;
 	unsigned int used = s->used, expired, live, hit, free_ways, w;
 
-	expired = used & set_expired(s, now, rt->window_ms);
+	expired = used & dp_ways_older(s->seen_ms, now, rt->window_ms);
 	live = used & ~expired;
-	hit = live & set_match(s, key->h);
+	hit = live & dp_ways_match(s->tag, key->h);
 	if (hit != 0) {
 		w = (unsigned int)__builtin_ctz(hit);
 		s->used = (uint8_t)(used & ~(expired & ((1u << w) - 1)));

@@ -22,7 +22,7 @@
 #include "dp_sip.h"
 #include "dp_trunk.h"
 
-#define DP_RETRANS_WAYS 8
+#define DP_RETRANS_WAYS 8 /* DP_WAYS, dp_ways.h */
 
 /*
  * A set is two cache lines: the tags, then the times and the bitmap of
