@@ -8,6 +8,7 @@
 
 #include <rte_common.h>
 #include <rte_malloc.h>
+#include <rte_prefetch.h>
 
 /* xxHash's header-only build: the hash is inlined. */
 #define XXH_INLINE_ALL
@@ -122,32 +123,67 @@ dialog_open(struct dp_dialogs *d, struct dp_dialog_set *s, uint64_t tag, uint32_
 }
 
 void
-dp_dialogs_message(struct dp_dialogs *d, const struct dp_sip_msg *m, uint32_t trunk,
+dp_dialogs_key(const struct dp_sip_msg *m, struct dp_dialog_key *k)
+{
+	XXH128_hash_t h;
+
+	/* only two kinds of message matter; everything else costs a compare */
+	if (!m->is_request && m->cseq_method == SG_M_INVITE && m->status >= 200 && m->status < 300)
+		k->kind = DP_DIALOG_OPENS;
+	else if (m->is_request && m->method == SG_M_BYE)
+		k->kind = DP_DIALOG_CLOSES;
+	else {
+		k->kind = DP_DIALOG_NONE;
+		return;
+	}
+	h = XXH3_128bits(m->call_id.p, m->call_id.len);
+	k->set_h = h.low64;
+	k->tag = h.high64;
+}
+
+void
+dp_dialogs_prefetch(const struct dp_dialogs *d, const struct dp_dialog_key *k)
+{
+	const struct dp_dialog_set *s;
+
+	if (k->kind == DP_DIALOG_NONE)
+		return;
+	s = &d->sets[k->set_h & d->set_mask];
+	rte_prefetch0(s);
+	rte_prefetch0((const char *)s + RTE_CACHE_LINE_SIZE);
+}
+
+void
+dp_dialogs_message_key(struct dp_dialogs *d, const struct dp_dialog_key *k, uint32_t trunk,
 	uint64_t now_ms, struct sg_trunk_counters *counters)
 {
 	struct dp_dialog_set *s;
-	XXH128_hash_t h;
 	uint32_t now_s = (uint32_t)(now_ms / 1000);
-	int opens, closes, w;
+	int w;
 
-	/* only two kinds of message matter; everything else costs a compare */
-	opens = !m->is_request && m->cseq_method == SG_M_INVITE && m->status >= 200 &&
-		m->status < 300;
-	closes = m->is_request && m->method == SG_M_BYE;
-	if (!opens && !closes)
+	if (k->kind == DP_DIALOG_NONE)
 		return;
-	h = XXH3_128bits(m->call_id.p, m->call_id.len);
-	s = &d->sets[h.low64 & d->set_mask];
+	s = &d->sets[k->set_h & d->set_mask];
 	set_expire(d, s, now_s, counters);
-	w = set_find(s, h.high64);
-	if (opens) {
+	w = set_find(s, k->tag);
+	if (k->kind == DP_DIALOG_OPENS) {
 		/* a 200 retransmitted late or to a re-INVITE: already open */
 		if (w < 0)
-			dialog_open(d, s, h.high64, trunk, now_s, counters);
+			dialog_open(d, s, k->tag, trunk, now_s, counters);
 	} else if (w >= 0) {
 		way_close(d, s, (unsigned int)w, counters);
 		d->stats.closed++;
 	}
+}
+
+void
+dp_dialogs_message(struct dp_dialogs *d, const struct dp_sip_msg *m, uint32_t trunk,
+	uint64_t now_ms, struct sg_trunk_counters *counters)
+{
+	struct dp_dialog_key k;
+
+	dp_dialogs_key(m, &k);
+	dp_dialogs_message_key(d, &k, trunk, now_ms, counters);
 }
 
 void

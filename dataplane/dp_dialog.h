@@ -23,6 +23,32 @@
 
 struct dp_dialogs;
 
+/*
+ * What a message means to the table, worked out before the table is
+ * touched (so a burst's first pass can prefetch the set): whether it
+ * opens or closes a dialog, and the Call-ID's digest.
+ */
+struct dp_dialog_key {
+	uint64_t set_h; /* picks the set */
+	uint64_t tag;	/* identifies the dialog in it */
+	uint8_t kind;	/* enum dp_dialog_kind */
+};
+
+enum dp_dialog_kind {
+	DP_DIALOG_NONE, /* neither: the table is not touched */
+	DP_DIALOG_OPENS,
+	DP_DIALOG_CLOSES,
+};
+
+void dp_dialogs_key(const struct dp_sip_msg *m, struct dp_dialog_key *k);
+
+/* Bring the set of a key that touches the table into cache. */
+void dp_dialogs_prefetch(const struct dp_dialogs *d, const struct dp_dialog_key *k);
+
+/* dp_dialogs_message with the key already worked out. */
+void dp_dialogs_message_key(struct dp_dialogs *d, const struct dp_dialog_key *k, uint32_t trunk,
+	uint64_t now_ms, struct sg_trunk_counters *counters);
+
 struct dp_dialog_stats {
 	uint64_t opened;
 	uint64_t closed; /* by BYE */

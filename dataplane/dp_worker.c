@@ -139,7 +139,7 @@ emit_event(struct dp_worker *w, uint32_t trunk, const struct dp_sip_msg *m, uint
 /* Count one classified message, whose identity is `key`, against its trunk. */
 static inline void
 count_keyed(struct dp_worker *w, uint32_t trunk, enum dp_dir dir, const struct dp_sip_msg *m,
-	const struct dp_retrans_key *key, uint64_t now_ms)
+	const struct dp_retrans_key *key, const struct dp_dialog_key *dkey, uint64_t now_ms)
 {
 	struct sg_trunk_counters *tc = &w->trunk[trunk];
 	int retrans;
@@ -149,7 +149,7 @@ count_keyed(struct dp_worker *w, uint32_t trunk, enum dp_dir dir, const struct d
 	retrans = dp_retrans_check(w->rt, key, now_ms);
 	tc->retransmissions += (uint64_t)retrans;
 	if (!retrans)
-		dp_dialogs_message(w->dlg, m, trunk, now_ms, w->trunk);
+		dp_dialogs_message_key(w->dlg, dkey, trunk, now_ms, w->trunk);
 	/*
 	 * Unmatched traffic has no trunk to be "toward" or "from", so its
 	 * attempts and finals are counted whatever the direction.
@@ -193,9 +193,11 @@ count_message(struct dp_worker *w, uint32_t trunk, enum dp_dir dir, const struct
 	uint64_t now_ms)
 {
 	struct dp_retrans_key key;
+	struct dp_dialog_key dkey;
 
 	dp_retrans_key(m, dir, trunk, &key);
-	count_keyed(w, trunk, dir, m, &key, now_ms);
+	dp_dialogs_key(m, &dkey);
+	count_keyed(w, trunk, dir, m, &key, &dkey, now_ms);
 }
 
 /* The second pass: count what the first pass parsed, in arrival order. */
@@ -207,7 +209,7 @@ flush_pending(struct dp_worker *w)
 	for (i = 0; i < w->n_pending; i++) {
 		const struct dp_worker_pending *p = &w->pending[i];
 
-		count_keyed(w, p->trunk, (enum dp_dir)p->dir, &p->m, &p->key, p->now_ms);
+		count_keyed(w, p->trunk, (enum dp_dir)p->dir, &p->m, &p->key, &p->dkey, p->now_ms);
 	}
 	w->n_pending = 0;
 }
@@ -299,6 +301,8 @@ classify_udp(struct dp_worker *w, const struct dp_pkt *pkt, uint32_t trunk, enum
 	if (res == DP_SIP_OK && defer) {
 		dp_retrans_key(m, dir, trunk, &p->key);
 		dp_retrans_prefetch(w->rt, &p->key);
+		dp_dialogs_key(m, &p->dkey);
+		dp_dialogs_prefetch(w->dlg, &p->dkey);
 		p->now_ms = now_ms;
 		p->trunk = trunk;
 		p->dir = dir;

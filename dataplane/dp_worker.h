@@ -53,6 +53,7 @@ struct dp_worker_shared {
 struct dp_worker_pending {
 	struct dp_sip_msg m;
 	struct dp_retrans_key key;
+	struct dp_dialog_key dkey;
 	uint64_t now_ms;
 	uint32_t trunk;
 	uint32_t dir; /* enum dp_dir */
