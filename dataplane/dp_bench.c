@@ -1,9 +1,21 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Benchmark mode (see dp_bench.h). Each worker lcore owns one net_pcap
- * port with infinite_rx over the same capture: the PMD holds the file in
- * mbufs and hands out copies for ever, so the figures are the pipeline's
- * own, with no disk or kernel in them. Cycles are counted with the TSC
+ * Benchmark mode (see dp_bench.h). Each worker lcore owns one port that
+ * replays the same capture for ever, in memory, so the figures are the
+ * pipeline's own, with no disk or kernel in them. Two kinds of port:
+ * - pcap: net_pcap with infinite_rx. The PMD holds the file in mbufs and
+ *   hands out a fresh copy of each frame: a memcpy per packet that no NIC
+ *   costs the CPU (a NIC writes by DMA), and that leaves every frame in
+ *   L1 just before the worker reads it.
+ * - ring: net_ring over a ring holding the whole file, read once through
+ *   net_pcap. Frames are handed out by reference, as a NIC's descriptor
+ *   ring hands out the buffers it wrote: no copy, and the worker finds a
+ *   frame wherever the last pass over the file left it (L3 or memory,
+ *   since the file is larger than L2). Each mbuf is lent with a reference
+ *   count of 2, so the worker's free (an atomic decrement, dearer than a
+ *   NIC driver's free to its mempool cache) keeps it, and the bench puts
+ *   it back on the ring after the timed region.
+ * Cycles are counted with the TSC
  * around non-empty bursts only (the receive call included, as in
  * dp_worker_main), so an idle poll never dilutes the per-packet figure.
  *
@@ -21,11 +33,13 @@
 
 #include <rte_cycles.h>
 #include <rte_errno.h>
+#include <rte_eth_ring.h>
 #include <rte_ethdev.h>
 #include <rte_launch.h>
 #include <rte_lcore.h>
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
+#include <rte_ring.h>
 
 #include <jansson.h>
 
@@ -49,6 +63,7 @@ struct dp_bench_worker {
 	const struct dp_naive *nv;
 	const struct sg_config *cfg;
 	enum dp_bench_mode mode;
+	struct rte_ring *lend; /* ring port: where lent mbufs go back */
 	uint16_t port;
 	uint16_t burst;
 	unsigned int lcore;
@@ -116,6 +131,15 @@ bench_lcore(void *arg)
 		}
 		t1 = rte_rdtsc();
 		busy += t1 - t0;
+		if (bw->lend != NULL) {
+			/* lend them again: one reference for the next free */
+			for (i = 0; i < n; i++)
+				rte_mbuf_refcnt_set(pkts[i], 2);
+			if (rte_ring_enqueue_bulk(bw->lend, (void **)pkts, n, NULL) != n) {
+				bw->failed = 1;
+				break;
+			}
+		}
 		packets += n;
 		bursts++;
 		in_pass += n;
@@ -208,6 +232,53 @@ bench_table_bytes(const struct sg_config *cfg, json_t *mem)
 	}
 }
 
+/*
+ * The ring port of worker i: one pass over the capture read through the
+ * pcap port, its frames lent (reference count 2) onto a ring that a
+ * net_ring port receives from. Returns the ring port, or -1 with err.
+ */
+static int
+bench_ring_port(struct dp_bench_worker *bw, unsigned int i, uint16_t pcap_port,
+	struct rte_mempool *mp, struct rte_ring **ring, char *err, size_t errlen)
+{
+	struct rte_mbuf *pkts[64];
+	struct dp_port_conf pc;
+	char name[RTE_RING_NAMESIZE], dev[RTE_ETH_NAME_MAX_LEN];
+	uint64_t got = 0;
+	int socket = (int)rte_socket_id(), port, fld;
+	uint64_t flag;
+	uint16_t n, k;
+
+	snprintf(name, sizeof(name), "net_ring_bench%u", i);
+	*ring = rte_ring_create(name, rte_align32pow2((uint32_t)bw->file_frames + 1), socket,
+		RING_F_SP_ENQ | RING_F_SC_DEQ);
+	if (*ring == NULL) {
+		snprintf(err, errlen, "ring port: cannot create a ring of %" PRIu64 " frames: %s",
+			bw->file_frames, rte_strerror(rte_errno));
+		return -1;
+	}
+	while (got < bw->file_frames) {
+		n = rte_eth_rx_burst(pcap_port, 0, pkts,
+			(uint16_t)RTE_MIN((uint64_t)RTE_DIM(pkts), bw->file_frames - got));
+		for (k = 0; k < n; k++)
+			rte_mbuf_refcnt_set(pkts[k], 2);
+		if (rte_ring_enqueue_bulk(*ring, (void **)pkts, n, NULL) != n) {
+			snprintf(err, errlen, "ring port: ring full after %" PRIu64 " frames", got);
+			return -1;
+		}
+		got += n;
+	}
+	port = rte_eth_from_rings(name, ring, 1, ring, 1, (unsigned int)socket);
+	/* started by the name the PMD gave it, which is not quite `name` */
+	if (port < 0 || rte_eth_dev_get_name_by_port((uint16_t)port, dev) != 0) {
+		snprintf(err, errlen, "ring port: cannot create %s: %s", name,
+			rte_strerror(rte_errno));
+		return -1;
+	}
+	pc = (struct dp_port_conf){ .devargs = dev, .n_rxq = 1, .rx_desc = 1024 };
+	return dp_port_start(&pc, mp, &fld, &flag, err, errlen);
+}
+
 static json_t *
 bench_worker_json(const struct dp_bench_worker *bw, uint64_t hz)
 {
@@ -234,8 +305,10 @@ bench_worker_json(const struct dp_bench_worker *bw, uint64_t hz)
 
 int
 dp_run_bench(const struct sg_config *cfg, const struct dp_offline_opts *o, unsigned int seconds,
-	const char *mode)
+	const char *mode, const char *port_kind)
 {
+	struct rte_ring *rings[SG_MAX_WORKERS] = { NULL };
+	int ring = port_kind != NULL && strcmp(port_kind, "ring") == 0;
 	struct dp_bench_worker *bws = NULL;
 	struct dp_worker_shared *sh = NULL;
 	struct dp_trunks *trunks = NULL;
@@ -295,8 +368,11 @@ dp_run_bench(const struct sg_config *cfg, const struct dp_offline_opts *o, unsig
 	sh->trunks = trunks;
 	sh->link = o->link;
 
-	/* the file once per port, plus what the bursts and caches hold */
-	nmbufs = (uint32_t)(nw * (o->n_pkt_times + 1024 + 512));
+	/*
+	 * The file once per port (net_pcap keeps it in mbufs; a ring port
+	 * lends a second copy), plus what the bursts and caches hold.
+	 */
+	nmbufs = (uint32_t)(nw * (o->n_pkt_times * (ring ? 2 : 1) + 1024 + 512));
 	pool_bytes = bench_heap_in_use();
 	mp = rte_pktmbuf_pool_create(
 		"sg_bench_mbuf", nmbufs, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE, socket);
@@ -325,6 +401,17 @@ dp_run_bench(const struct sg_config *cfg, const struct dp_offline_opts *o, unsig
 			goto out;
 		}
 		ports[n_ports++] = port;
+		bw->file_frames = o->n_pkt_times;
+		if (ring) {
+			port = bench_ring_port(
+				bw, i, (uint16_t)port, mp, &rings[i], err, sizeof(err));
+			if (port < 0) {
+				fprintf(stderr, "sipguard: %s: %s\n", o->pcap, err);
+				goto out;
+			}
+			ports[n_ports++] = port;
+			bw->lend = rings[i];
+		}
 		bw->w = dp_worker_create(sh, cfg, proto, socket, err, sizeof(err));
 		if (bw->w == NULL) {
 			fprintf(stderr, "sipguard: %s\n", err);
@@ -340,7 +427,6 @@ dp_run_bench(const struct sg_config *cfg, const struct dp_offline_opts *o, unsig
 		bw->port = (uint16_t)port;
 		bw->burst = (uint16_t)cfg->dp.burst;
 		bw->lcore = lcore;
-		bw->file_frames = o->n_pkt_times;
 		bw->w->index = i;
 		bw->w->lcore_id = lcore;
 		bw->w->port_id = (uint16_t)port;
@@ -395,10 +481,12 @@ dp_run_bench(const struct sg_config *cfg, const struct dp_offline_opts *o, unsig
 	json_object_set_new(mem, "replay_pool_bytes", json_integer((json_int_t)pool_bytes));
 	json_object_set_new(mem, "worker_bytes", json_integer((json_int_t)(tables_bytes / nw)));
 	json_object_set_new(mem, "hs_scratch_bytes", json_integer((json_int_t)scratch_size));
-	doc = json_pack("{s:s, s:i, s:i, s:s, s:I, s:I, s:f, s:f, s:f, s:f, s:f, s:f, s:o, s:o}",
-		"mode", mode, "workers", (int)nw, "seconds", (int)seconds, "pcap", o->pcap,
-		"file_frames", (json_int_t)o->n_pkt_times, "tsc_hz", (json_int_t)hz,
-		"cycles_per_packet", tot_pk > 0 ? (double)tot_busy / (double)tot_pk : 0.0, "mpps",
+	doc = json_pack(
+		"{s:s, s:s, s:i, s:i, s:s, s:I, s:I, s:f, s:f, s:f, s:f, s:f, s:f, s:o, s:o}",
+		"mode", mode, "port", ring ? "ring" : "pcap", "workers", (int)nw, "seconds",
+		(int)seconds, "pcap", o->pcap, "file_frames", (json_int_t)o->n_pkt_times, "tsc_hz",
+		(json_int_t)hz, "cycles_per_packet",
+		tot_pk > 0 ? (double)tot_busy / (double)tot_pk : 0.0, "mpps",
 		max_wall > 0 ? (double)tot_pk / ((double)max_wall / (double)hz) / 1e6 : 0.0, "gbps",
 		max_wall > 0 ? (double)tot_bytes * 8 / ((double)max_wall / (double)hz) / 1e9 : 0.0,
 		"mpps_busy",
@@ -421,6 +509,8 @@ out:
 	}
 	for (i = 0; i < n_ports; i++)
 		dp_port_stop((uint16_t)ports[i]);
+	for (i = 0; i < nw && i < RTE_DIM(rings); i++)
+		rte_ring_free(rings[i]);
 	rte_mempool_free(mp);
 	rte_free(bws);
 	rte_free(sh);

@@ -40,6 +40,7 @@ struct sg_opts {
 	int directives;		    /* offline: print the directive timeline */
 	unsigned int bench_s;	    /* offline: replay the capture for this long */
 	const char *bench_mode;	    /* full, io, naive */
+	const char *bench_port;	    /* pcap, ring */
 	unsigned int bench_workers; /* offline bench: worker lcores, 0 = 1 */
 	int eal_argc;		    /* EAL arguments given after "--" */
 	char **eal_argv;
@@ -67,6 +68,8 @@ usage(FILE *f)
 		"                      (unanchored regex baseline)\n"
 		"      --bench-workers N  worker lcores for --bench, each replaying the\n"
 		"                      capture on its own port (default 1)\n"
+		"      --bench-port K  pcap (default: net_pcap, a copy per frame) or ring\n"
+		"                      (net_ring, frames lent by reference, no copy)\n"
 		"  -V, --version       print the version\n"
 		"  -h, --help          this text\n"
 		"\n"
@@ -86,6 +89,7 @@ parse_args(int argc, char **argv, struct sg_opts *o)
 		{ "bench", required_argument, NULL, 'b' },
 		{ "bench-mode", required_argument, NULL, 'm' },
 		{ "bench-workers", required_argument, NULL, 'w' },
+		{ "bench-port", required_argument, NULL, 'P' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -133,6 +137,14 @@ parse_args(int argc, char **argv, struct sg_opts *o)
 			}
 			o->bench_mode = optarg;
 			break;
+		case 'P':
+			if (strcmp(optarg, "pcap") != 0 && strcmp(optarg, "ring") != 0) {
+				fprintf(stderr, "sipguard: --bench-port \"%s\": pcap or ring\n",
+					optarg);
+				return -1;
+			}
+			o->bench_port = optarg;
+			break;
 		case 'c':
 			o->config = optarg;
 			break;
@@ -171,10 +183,11 @@ parse_args(int argc, char **argv, struct sg_opts *o)
 			"(try --help)\n");
 		return -1;
 	}
-	if ((o->bench_mode != NULL || o->bench_workers != 0) && o->bench_s == 0) {
+	if ((o->bench_mode != NULL || o->bench_workers != 0 || o->bench_port != NULL) &&
+		o->bench_s == 0) {
 		fprintf(stderr,
-			"sipguard: --bench-mode and --bench-workers go with --bench "
-			"(try --help)\n");
+			"sipguard: --bench-mode, --bench-workers and --bench-port go with "
+			"--bench (try --help)\n");
 		return -1;
 	}
 	return 0;
@@ -404,7 +417,7 @@ main(int argc, char **argv)
 		};
 		if (o.bench_s > 0)
 			ret = dp_run_bench(&cfg, &off, o.bench_s,
-				o.bench_mode != NULL ? o.bench_mode : "full");
+				o.bench_mode != NULL ? o.bench_mode : "full", o.bench_port);
 		else
 			ret = dp_run_offline(&cfg, &off);
 	} else {
