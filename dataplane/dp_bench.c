@@ -7,14 +7,14 @@
  *   hands out a fresh copy of each frame: a memcpy per packet that no NIC
  *   costs the CPU (a NIC writes by DMA), and that leaves every frame in
  *   L1 just before the worker reads it.
- * - ring: net_ring over a ring holding the whole file, read once through
- *   net_pcap. Frames are handed out by reference, as a NIC's descriptor
- *   ring hands out the buffers it wrote: no copy, and the worker finds a
- *   frame wherever the last pass over the file left it (L3 or memory,
- *   since the file is larger than L2). Each mbuf is lent with a reference
- *   count of 2, so the worker's free (an atomic decrement, dearer than a
- *   NIC driver's free to its mempool cache) keeps it, and the bench puts
- *   it back on the ring after the timed region.
+ * - ring: net_ring, fed like a NIC's descriptor ring. The file is read
+ *   once through net_pcap into a store of frames. Before each receive,
+ *   inside the timed region, the bench does what a driver's receive does:
+ *   it takes mbufs from a mempool (recycled, so their headers are warm, as
+ *   a driver's are), points each at the next stored frame and writes its
+ *   lengths, and puts them on the ring. The frame data is what a NIC
+ *   writes by DMA: not copied, not touched, found wherever the last pass
+ *   over the file left it (L3 or memory: the file is larger than L2).
  * Cycles are counted with the TSC
  * around non-empty bursts only (the receive call included, as in
  * dp_worker_main), so an idle poll never dilutes the per-packet figure.
@@ -57,13 +57,28 @@ enum dp_bench_mode {
 	DP_BENCH_HS, /* full, with the Hyperscan engine */
 };
 
+/* A stored frame as a driver would know it: where DMA put it. */
+struct bench_frame {
+	void *buf_addr;
+	rte_iova_t buf_iova;
+	uint16_t buf_len;
+	uint16_t data_off;
+	uint16_t len;
+};
+
 struct dp_bench_worker {
 	struct dp_worker *w;
 	hs_scratch_t *naive_scratch;
 	const struct dp_naive *nv;
 	const struct sg_config *cfg;
 	enum dp_bench_mode mode;
-	struct rte_ring *lend; /* ring port: where lent mbufs go back */
+	/* ring port: the file's frames, and where the port's mbufs come from */
+	struct rte_mbuf **store;   /* the frames, held for the whole run */
+	struct bench_frame *frame; /* where each one's data is */
+	uint32_t store_n;
+	uint32_t store_next;
+	struct rte_mempool *feed_pool;
+	struct rte_ring *feed;
 	uint16_t port;
 	uint16_t burst;
 	unsigned int lcore;
@@ -99,6 +114,37 @@ bench_reset_tables(struct dp_bench_worker *bw)
 	return 0;
 }
 
+/*
+ * The driver's half of a receive on the ring port: `burst` mbufs from
+ * the pool, each pointed at the next stored frame, onto the ring. The
+ * worker frees them back to the pool; the stored frames stay.
+ */
+static inline void
+bench_feed(struct dp_bench_worker *bw, uint16_t burst)
+{
+	struct rte_mbuf *ms[512];
+	uint32_t k;
+
+	if (rte_pktmbuf_alloc_bulk(bw->feed_pool, ms, burst) != 0)
+		return;
+	for (k = 0; k < burst; k++) {
+		const struct bench_frame *f = &bw->frame[bw->store_next];
+		struct rte_mbuf *m = ms[k];
+
+		m->buf_addr = f->buf_addr;
+		rte_mbuf_iova_set(m, f->buf_iova);
+		m->buf_len = f->buf_len;
+		m->data_off = f->data_off;
+		m->data_len = f->len;
+		m->pkt_len = f->len;
+		m->port = bw->port;
+		bw->store_next = bw->store_next + 1 == bw->store_n ? 0 : bw->store_next + 1;
+	}
+	k = rte_ring_sp_enqueue_burst(bw->feed, (void **)ms, burst, NULL);
+	if (k < burst)
+		rte_pktmbuf_free_bulk(ms + k, burst - k);
+}
+
 static int
 bench_lcore(void *arg)
 {
@@ -111,7 +157,11 @@ bench_lcore(void *arg)
 	uint16_t burst = RTE_MIN(bw->burst, (uint16_t)RTE_DIM(pkts));
 
 	while ((t0 = rte_rdtsc()) < bw->deadline) {
-		uint16_t n = rte_eth_rx_burst(bw->port, 0, pkts, burst), i;
+		uint16_t n, i;
+
+		if (bw->feed != NULL)
+			bench_feed(bw, burst);
+		n = rte_eth_rx_burst(bw->port, 0, pkts, burst);
 
 		if (n == 0)
 			continue;
@@ -131,15 +181,6 @@ bench_lcore(void *arg)
 		}
 		t1 = rte_rdtsc();
 		busy += t1 - t0;
-		if (bw->lend != NULL) {
-			/* lend them again: one reference for the next free */
-			for (i = 0; i < n; i++)
-				rte_mbuf_refcnt_set(pkts[i], 2);
-			if (rte_ring_enqueue_bulk(bw->lend, (void **)pkts, n, NULL) != n) {
-				bw->failed = 1;
-				break;
-			}
-		}
 		packets += n;
 		bursts++;
 		in_pass += n;
@@ -234,41 +275,53 @@ bench_table_bytes(const struct sg_config *cfg, json_t *mem)
 
 /*
  * The ring port of worker i: one pass over the capture read through the
- * pcap port, its frames lent (reference count 2) onto a ring that a
- * net_ring port receives from. Returns the ring port, or -1 with err.
+ * pcap port into the store, and a net_ring port over a ring that
+ * bench_feed fills. Returns the ring port, or -1 with err.
  */
 static int
 bench_ring_port(struct dp_bench_worker *bw, unsigned int i, uint16_t pcap_port,
-	struct rte_mempool *mp, struct rte_ring **ring, char *err, size_t errlen)
+	struct rte_mempool *mp, char *err, size_t errlen)
 {
-	struct rte_mbuf *pkts[64];
 	struct dp_port_conf pc;
-	char name[RTE_RING_NAMESIZE], dev[RTE_ETH_NAME_MAX_LEN];
-	uint64_t got = 0;
+	char name[RTE_RING_NAMESIZE], dev[RTE_ETH_NAME_MAX_LEN], pool[RTE_MEMPOOL_NAMESIZE];
+	uint32_t k;
 	int socket = (int)rte_socket_id(), port, fld;
 	uint64_t flag;
-	uint16_t n, k;
+	uint16_t n;
 
+	bw->store = rte_malloc_socket(
+		"dp_bench_store", sizeof(bw->store[0]) * bw->file_frames, 0, socket);
+	bw->frame = rte_malloc_socket(
+		"dp_bench_frames", sizeof(bw->frame[0]) * bw->file_frames, 0, socket);
 	snprintf(name, sizeof(name), "net_ring_bench%u", i);
-	*ring = rte_ring_create(name, rte_align32pow2((uint32_t)bw->file_frames + 1), socket,
-		RING_F_SP_ENQ | RING_F_SC_DEQ);
-	if (*ring == NULL) {
-		snprintf(err, errlen, "ring port: cannot create a ring of %" PRIu64 " frames: %s",
+	/* a NIC-sized ring and the mbufs for it: headers only, no data room */
+	bw->feed = rte_ring_create(name, 1024, socket, RING_F_SP_ENQ | RING_F_SC_DEQ);
+	snprintf(pool, sizeof(pool), "sg_bench_feed%u", i);
+	bw->feed_pool = rte_pktmbuf_pool_create(pool, 2047, 256, 0, 0, socket);
+	if (bw->store == NULL || bw->frame == NULL || bw->feed == NULL || bw->feed_pool == NULL) {
+		snprintf(err, errlen, "ring port: out of memory for %" PRIu64 " frames: %s",
 			bw->file_frames, rte_strerror(rte_errno));
 		return -1;
 	}
-	while (got < bw->file_frames) {
-		n = rte_eth_rx_burst(pcap_port, 0, pkts,
-			(uint16_t)RTE_MIN((uint64_t)RTE_DIM(pkts), bw->file_frames - got));
-		for (k = 0; k < n; k++)
-			rte_mbuf_refcnt_set(pkts[k], 2);
-		if (rte_ring_enqueue_bulk(*ring, (void **)pkts, n, NULL) != n) {
-			snprintf(err, errlen, "ring port: ring full after %" PRIu64 " frames", got);
+	while (bw->store_n < bw->file_frames) {
+		n = rte_eth_rx_burst(pcap_port, 0, bw->store + bw->store_n,
+			(uint16_t)RTE_MIN((uint64_t)64, bw->file_frames - bw->store_n));
+		bw->store_n += n;
+	}
+	for (k = 0; k < bw->store_n; k++) {
+		const struct rte_mbuf *m = bw->store[k];
+
+		if (m->nb_segs != 1) {
+			snprintf(err, errlen, "ring port: frame %u is chained", k);
 			return -1;
 		}
-		got += n;
+		bw->frame[k] = (struct bench_frame){ .buf_addr = m->buf_addr,
+			.buf_iova = rte_mbuf_iova_get(m),
+			.buf_len = m->buf_len,
+			.data_off = m->data_off,
+			.len = m->data_len };
 	}
-	port = rte_eth_from_rings(name, ring, 1, ring, 1, (unsigned int)socket);
+	port = rte_eth_from_rings(name, &bw->feed, 1, &bw->feed, 1, (unsigned int)socket);
 	/* started by the name the PMD gave it, which is not quite `name` */
 	if (port < 0 || rte_eth_dev_get_name_by_port((uint16_t)port, dev) != 0) {
 		snprintf(err, errlen, "ring port: cannot create %s: %s", name,
@@ -307,7 +360,6 @@ int
 dp_run_bench(const struct sg_config *cfg, const struct dp_offline_opts *o, unsigned int seconds,
 	const char *mode, const char *port_kind)
 {
-	struct rte_ring *rings[SG_MAX_WORKERS] = { NULL };
 	int ring = port_kind != NULL && strcmp(port_kind, "ring") == 0;
 	struct dp_bench_worker *bws = NULL;
 	struct dp_worker_shared *sh = NULL;
@@ -403,14 +455,12 @@ dp_run_bench(const struct sg_config *cfg, const struct dp_offline_opts *o, unsig
 		ports[n_ports++] = port;
 		bw->file_frames = o->n_pkt_times;
 		if (ring) {
-			port = bench_ring_port(
-				bw, i, (uint16_t)port, mp, &rings[i], err, sizeof(err));
+			port = bench_ring_port(bw, i, (uint16_t)port, mp, err, sizeof(err));
 			if (port < 0) {
 				fprintf(stderr, "sipguard: %s: %s\n", o->pcap, err);
 				goto out;
 			}
 			ports[n_ports++] = port;
-			bw->lend = rings[i];
 		}
 		bw->w = dp_worker_create(sh, cfg, proto, socket, err, sizeof(err));
 		if (bw->w == NULL) {
@@ -509,8 +559,16 @@ out:
 	}
 	for (i = 0; i < n_ports; i++)
 		dp_port_stop((uint16_t)ports[i]);
-	for (i = 0; i < nw && i < RTE_DIM(rings); i++)
-		rte_ring_free(rings[i]);
+	for (i = 0; bws != NULL && i < nw; i++) {
+		uint32_t k;
+
+		for (k = 0; k < bws[i].store_n; k++)
+			rte_pktmbuf_free(bws[i].store[k]);
+		rte_free(bws[i].store);
+		rte_free(bws[i].frame);
+		rte_ring_free(bws[i].feed);
+		rte_mempool_free(bws[i].feed_pool);
+	}
 	rte_mempool_free(mp);
 	rte_free(bws);
 	rte_free(sh);

@@ -430,6 +430,30 @@ packet_ms(const struct dp_worker *w, const struct rte_mbuf *m, uint64_t tsc_ms)
 	return tsc_ms;
 }
 
+/*
+ * A NIC leaves a frame in L3 at best (DMA with DDIO), and the worker
+ * reads most of its first 600 bytes: the SIP header section. Its lines
+ * are prefetched three frames ahead. Measured on the ring port of
+ * scripts/bench, which hands out frames as a NIC does: 420 -> 360
+ * cycles per packet (1 line 1 ahead -> 10 lines 3 ahead; 4-6 ahead or
+ * 12 lines did no better). On the pcap port, whose replay has just
+ * copied the frame into L1, the prefetches cost about 13 cycles.
+ */
+#define DP_PREFETCH_AHEAD 3
+#define DP_PREFETCH_LINES 10
+
+static inline void
+prefetch_frame(const struct rte_mbuf *m)
+{
+	const char *p = rte_pktmbuf_mtod(m, const char *);
+	uint32_t len = RTE_MIN((uint32_t)rte_pktmbuf_data_len(m),
+		(uint32_t)DP_PREFETCH_LINES * RTE_CACHE_LINE_SIZE);
+	uint32_t off;
+
+	for (off = 0; off < len; off += RTE_CACHE_LINE_SIZE)
+		rte_prefetch0(p + off);
+}
+
 void
 dp_worker_burst(struct dp_worker *w, struct rte_mbuf **pkts, uint16_t n)
 {
@@ -437,12 +461,14 @@ dp_worker_burst(struct dp_worker *w, struct rte_mbuf **pkts, uint16_t n)
 	uint64_t now;
 	uint16_t i;
 
+	for (i = 0; i < n && i < DP_PREFETCH_AHEAD; i++)
+		prefetch_frame(pkts[i]);
 	for (i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
 		const uint8_t *data;
 
-		if (i + 1 < n)
-			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
+		if (i + DP_PREFETCH_AHEAD < n)
+			prefetch_frame(pkts[i + DP_PREFETCH_AHEAD]);
 		if (unlikely(m->pkt_len > DP_WORKER_BOUNCE)) {
 			w->src.packets++;
 			w->src.bytes += m->pkt_len;
