@@ -34,6 +34,9 @@
 #ifdef __SSE2__
 #include <emmintrin.h>
 #endif
+#ifdef __SSSE3__
+#include <tmmintrin.h>
+#endif
 
 #include <hs.h>
 
@@ -322,6 +325,30 @@ dp_sip_status_line(const uint8_t *b, uint32_t len, struct dp_sip_msg *m)
 	return 1;
 }
 
+#ifdef __SSSE3__
+/*
+ * Bytes of v in a small set whose members all differ in their low
+ * nibble: one shuffle looks up, for every byte, the member with that low
+ * nibble, and one compare keeps the bytes equal to it (three to seven
+ * compares and ORs in one). Slot i of a table holds the member whose low
+ * nibble is i, or i ^ 1, which no byte with low nibble i can equal; a
+ * byte with its high bit set looks up 0, which it does not equal.
+ */
+static inline __m128i
+dp_sip_in_set(__m128i v, __m128i table)
+{
+	return _mm_cmpeq_epi8(_mm_shuffle_epi8(table, v), v);
+}
+
+/* SP HT CR */
+#define DP_SIP_SET_BLANK _mm_setr_epi8(' ', 0, 3, 2, 5, 4, 7, 6, 9, '\t', 11, 10, 13, '\r', 15, 14)
+/* ; , " */
+#define DP_SIP_SET_PARAM _mm_setr_epi8(1, 0, '"', 2, 5, 4, 7, 6, 9, 8, 11, ';', ',', 12, 15, 14)
+/* ; , " and whitespace */
+#define DP_SIP_SET_PVALUE_END \
+	_mm_setr_epi8(' ', 0, '"', 2, 5, 4, 7, 6, 9, '\t', '\n', ';', ',', '\r', 15, 14)
+#endif
+
 /* Any of SP, HT, CR in b[0..n): a request URI must have none. */
 static inline int
 dp_sip_has_blank(const uint8_t *b, uint32_t n)
@@ -329,7 +356,9 @@ dp_sip_has_blank(const uint8_t *b, uint32_t n)
 	uint32_t i = 0;
 
 #ifdef __SSE2__
+#ifndef __SSSE3__
 	const __m128i sp = _mm_set1_epi8(' '), ht = _mm_set1_epi8('\t'), cr = _mm_set1_epi8('\r');
+#endif
 
 	/* whole vectors, the last one ending at b[n] (its overlap is clean) */
 	if (n >= 16) {
@@ -339,10 +368,15 @@ dp_sip_has_blank(const uint8_t *b, uint32_t n)
 			if (i + 16 > n)
 				i = n - 16;
 			v = _mm_loadu_si128((const __m128i *)(const void *)(b + i));
+#ifdef __SSSE3__
+			if (_mm_movemask_epi8(dp_sip_in_set(v, DP_SIP_SET_BLANK)) != 0)
+				return 1;
+#else
 			if (_mm_movemask_epi8(_mm_or_si128(
 				    _mm_or_si128(_mm_cmpeq_epi8(v, sp), _mm_cmpeq_epi8(v, ht)),
 				    _mm_cmpeq_epi8(v, cr))) != 0)
 				return 1;
+#endif
 			if (i + 16 == n)
 				return 0;
 		}
@@ -888,10 +922,14 @@ dp_sip_marks16(const uint8_t *p, enum dp_sip_mark kind)
 
 	if (kind == DP_SIP_MARK_LF)
 		return (unsigned int)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('\n')));
+#ifdef __SSSE3__
+	return (unsigned int)_mm_movemask_epi8(dp_sip_in_set(v, DP_SIP_SET_PARAM));
+#else
 	return (unsigned int)_mm_movemask_epi8(
 		_mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(';')),
 				     _mm_cmpeq_epi8(v, _mm_set1_epi8(','))),
 			_mm_cmpeq_epi8(v, _mm_set1_epi8('"'))));
+#endif
 }
 #endif
 
@@ -938,6 +976,9 @@ dp_sip_pvalue_end(const uint8_t *b, uint32_t p, uint32_t e)
 #ifdef __SSE2__
 	for (; p + 16 <= e; p += 16) {
 		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(b + p));
+#ifdef __SSSE3__
+		__m128i hit = dp_sip_in_set(v, DP_SIP_SET_PVALUE_END);
+#else
 		__m128i hit = _mm_or_si128(
 			_mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(';')),
 					     _mm_cmpeq_epi8(v, _mm_set1_epi8(','))),
@@ -946,6 +987,7 @@ dp_sip_pvalue_end(const uint8_t *b, uint32_t p, uint32_t e)
 			_mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('\t')),
 					     _mm_cmpeq_epi8(v, _mm_set1_epi8('\r'))),
 				_mm_cmpeq_epi8(v, _mm_set1_epi8('\n'))));
+#endif
 		unsigned int bits = (unsigned int)_mm_movemask_epi8(hit);
 
 		if (bits != 0)
