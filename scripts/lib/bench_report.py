@@ -69,9 +69,9 @@ def main():
     out.append("## Benchmark%s" % (" (--quick: smoke run, not a measurement)" if a.quick else ""))
     out.append("")
     out.append("Machine: %s." % machine(tsc_hz))
-    out.append("Build: %s." % ("release, profile-guided (scripts/build-release: trained on a synthetic "
-                                "flood and the public corpus, not on this mix)" if a.pgo else
-                                "release, no profile (SG_PGO=0)"))
+    out.append("Build: %s." % ("release, LTO, profile-guided (scripts/build-release: trained on a "
+                                "synthetic flood and the public corpus, not on this mix)" if a.pgo else
+                                "release, LTO, no profile (SG_PGO=0)"))
     mix = corpus.get("mix", {})
     out.append("Capture: %d frames, mean SIP payload %.1f bytes, mean frame %.1f bytes; mix %s." % (
         corpus["frames"], corpus["mean_sip_payload"], stat("full", 1, "mean_frame_bytes"),
