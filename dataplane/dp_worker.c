@@ -432,15 +432,17 @@ packet_ms(const struct dp_worker *w, const struct rte_mbuf *m, uint64_t tsc_ms)
 
 /*
  * A NIC leaves a frame in L3 at best (DMA with DDIO), and the worker
- * reads most of its first 600 bytes: the SIP header section. Its lines
- * are prefetched three frames ahead. Measured on the ring port of
- * scripts/bench, which hands out frames as a NIC does: 420 -> 360
- * cycles per packet (1 line 1 ahead -> 10 lines 3 ahead; 4-6 ahead or
- * 12 lines did no better). On the pcap port, whose replay has just
- * copied the frame into L1, the prefetches cost about 13 cycles.
+ * reads most of its first 600 bytes: the SIP header section. Its first
+ * 8 lines are prefetched three frames ahead (the hardware's streamer
+ * follows on). Measured on the ring port of scripts/bench, which hands
+ * out frames as a NIC does: 420 -> 360 cycles per packet (1 line 1
+ * ahead -> 10 lines 3 ahead), and 8 lines about 6 better than 10 or 6;
+ * 4-6 frames ahead, prefetching into L2 only, or a second nearer pass
+ * did no better. On the pcap port, whose replay has just copied the
+ * frame into L1, the prefetches cost a few cycles.
  */
 #define DP_PREFETCH_AHEAD 3
-#define DP_PREFETCH_LINES 10
+#define DP_PREFETCH_LINES 8
 
 static inline void
 prefetch_frame(const struct rte_mbuf *m)
