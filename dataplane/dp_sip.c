@@ -965,33 +965,48 @@ dp_sip_marks64(const uint8_t *b, uint32_t base, uint32_t end, enum dp_sip_mark k
 	return m;
 }
 
+#ifdef __SSE2__
+/* Bit i set when p[i] ends an unquoted parameter value (see below). */
+static inline unsigned int
+dp_sip_pvalue_end16(const uint8_t *p)
+{
+	__m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+#ifdef __SSSE3__
+	__m128i hit = dp_sip_in_set(v, DP_SIP_SET_PVALUE_END);
+#else
+	__m128i hit = _mm_or_si128(_mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(';')),
+							_mm_cmpeq_epi8(v, _mm_set1_epi8(','))),
+					   _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
+						   _mm_cmpeq_epi8(v, _mm_set1_epi8(' ')))),
+		_mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('\t')),
+				     _mm_cmpeq_epi8(v, _mm_set1_epi8('\r'))),
+			_mm_cmpeq_epi8(v, _mm_set1_epi8('\n'))));
+#endif
+
+	return (unsigned int)_mm_movemask_epi8(hit);
+}
+#endif
+
 /*
  * End of an unquoted parameter value starting at b[p]: the first byte in
  * [p, e) that is ';', ',', '"' or whitespace, or e. Branch values run
- * to 30-50 bytes; two vector compares instead of a byte loop.
+ * to 30-50 bytes and usually end the header: whole vectors, then one
+ * that ends at e (the bytes before p shifted out), not a byte loop.
  */
 static inline uint32_t
 dp_sip_pvalue_end(const uint8_t *b, uint32_t p, uint32_t e)
 {
 #ifdef __SSE2__
-	for (; p + 16 <= e; p += 16) {
-		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(b + p));
-#ifdef __SSSE3__
-		__m128i hit = dp_sip_in_set(v, DP_SIP_SET_PVALUE_END);
-#else
-		__m128i hit = _mm_or_si128(
-			_mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(';')),
-					     _mm_cmpeq_epi8(v, _mm_set1_epi8(','))),
-				_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
-					_mm_cmpeq_epi8(v, _mm_set1_epi8(' ')))),
-			_mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('\t')),
-					     _mm_cmpeq_epi8(v, _mm_set1_epi8('\r'))),
-				_mm_cmpeq_epi8(v, _mm_set1_epi8('\n'))));
-#endif
-		unsigned int bits = (unsigned int)_mm_movemask_epi8(hit);
+	unsigned int bits;
 
+	for (; p + 16 <= e; p += 16) {
+		bits = dp_sip_pvalue_end16(b + p);
 		if (bits != 0)
 			return p + (uint32_t)__builtin_ctz(bits);
+	}
+	if (p < e && e >= 16) {
+		bits = dp_sip_pvalue_end16(b + e - 16) >> (16 - (e - p));
+		return bits != 0 ? p + (uint32_t)__builtin_ctz(bits) : e;
 	}
 #endif
 	for (; p < e; p++) {
