@@ -342,8 +342,6 @@ dp_sip_in_set(__m128i v, __m128i table)
 
 /* SP HT CR */
 #define DP_SIP_SET_BLANK _mm_setr_epi8(' ', 0, 3, 2, 5, 4, 7, 6, 9, '\t', 11, 10, 13, '\r', 15, 14)
-/* ; , " */
-#define DP_SIP_SET_PARAM _mm_setr_epi8(1, 0, '"', 2, 5, 4, 7, 6, 9, 8, 11, ';', ',', 12, 15, 14)
 /* ; , " and whitespace */
 #define DP_SIP_SET_PVALUE_END \
 	_mm_setr_epi8(' ', 0, '"', 2, 5, 4, 7, 6, 9, '\t', '\n', ';', ',', '\r', 15, 14)
@@ -903,7 +901,7 @@ dp_sip_cseq_fast(const uint8_t *b, uint32_t s, uint32_t e, uint32_t len, struct 
 /* What a vector pass marks. */
 enum dp_sip_mark {
 	DP_SIP_MARK_LF,	   /* line feeds */
-	DP_SIP_MARK_PARAM, /* ';', ',' and '"' of a header value */
+	DP_SIP_MARK_PARAM, /* ';', ',', '"' and whitespace of a header value */
 };
 
 static inline int
@@ -911,8 +909,30 @@ dp_sip_marked(uint8_t c, enum dp_sip_mark kind)
 {
 	if (kind == DP_SIP_MARK_LF)
 		return c == '\n';
-	return c == ';' || c == ',' || c == '"';
+	return c == ';' || c == ',' || c == '"' || dp_sip_is_ws(c);
 }
+
+#ifdef __SSE2__
+/* Bit i set when p[i] ends an unquoted parameter value (see below). */
+static inline unsigned int
+dp_sip_pvalue_end16(const uint8_t *p)
+{
+	__m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+#ifdef __SSSE3__
+	__m128i hit = dp_sip_in_set(v, DP_SIP_SET_PVALUE_END);
+#else
+	__m128i hit = _mm_or_si128(_mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(';')),
+							_mm_cmpeq_epi8(v, _mm_set1_epi8(','))),
+					   _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
+						   _mm_cmpeq_epi8(v, _mm_set1_epi8(' ')))),
+		_mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('\t')),
+				     _mm_cmpeq_epi8(v, _mm_set1_epi8('\r'))),
+			_mm_cmpeq_epi8(v, _mm_set1_epi8('\n'))));
+#endif
+
+	return (unsigned int)_mm_movemask_epi8(hit);
+}
+#endif
 
 #ifdef __SSE2__
 static inline unsigned int
@@ -922,14 +942,7 @@ dp_sip_marks16(const uint8_t *p, enum dp_sip_mark kind)
 
 	if (kind == DP_SIP_MARK_LF)
 		return (unsigned int)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('\n')));
-#ifdef __SSSE3__
-	return (unsigned int)_mm_movemask_epi8(dp_sip_in_set(v, DP_SIP_SET_PARAM));
-#else
-	return (unsigned int)_mm_movemask_epi8(
-		_mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(';')),
-				     _mm_cmpeq_epi8(v, _mm_set1_epi8(','))),
-			_mm_cmpeq_epi8(v, _mm_set1_epi8('"'))));
-#endif
+	return dp_sip_pvalue_end16(p);
 }
 #endif
 
@@ -964,28 +977,6 @@ dp_sip_marks64(const uint8_t *b, uint32_t base, uint32_t end, enum dp_sip_mark k
 		m |= (uint64_t)dp_sip_marked(b[base + i], kind) << i;
 	return m;
 }
-
-#ifdef __SSE2__
-/* Bit i set when p[i] ends an unquoted parameter value (see below). */
-static inline unsigned int
-dp_sip_pvalue_end16(const uint8_t *p)
-{
-	__m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
-#ifdef __SSSE3__
-	__m128i hit = dp_sip_in_set(v, DP_SIP_SET_PVALUE_END);
-#else
-	__m128i hit = _mm_or_si128(_mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(';')),
-							_mm_cmpeq_epi8(v, _mm_set1_epi8(','))),
-					   _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
-						   _mm_cmpeq_epi8(v, _mm_set1_epi8(' ')))),
-		_mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('\t')),
-				     _mm_cmpeq_epi8(v, _mm_set1_epi8('\r'))),
-			_mm_cmpeq_epi8(v, _mm_set1_epi8('\n'))));
-#endif
-
-	return (unsigned int)_mm_movemask_epi8(hit);
-}
-#endif
 
 /*
  * End of an unquoted parameter value starting at b[p]: the first byte in
@@ -1049,6 +1040,8 @@ dp_sip_via_walk(const uint8_t *b, uint32_t s, uint32_t e, uint32_t len, struct d
 				}
 				continue;
 			}
+			if (b[p] != ';')
+				continue; /* whitespace */
 			last = p;
 			q = dp_sip_skip_ws(b, p + 1, e);
 			if (q >= e || ((b[q] | 0x20) != 'b' && (b[q] | 0x20) != 'o'))
@@ -1056,7 +1049,15 @@ dp_sip_via_walk(const uint8_t *b, uint32_t s, uint32_t e, uint32_t len, struct d
 			if (q + 7 < e && DP_SIP_LIT(b, q, len, "branch=") && b[q + 7] != '"' &&
 				!dp_sip_is_ws(b[q + 7])) {
 				vs = q + 7;
-				ve = dp_sip_pvalue_end(b, vs, e);
+				/* it ends at the next mark, in this block or past it */
+				if (vs - base < 64 && (ev & (~0ull << (vs - base))) != 0)
+					ve = base +
+						(uint32_t)__builtin_ctzll(
+							ev & (~0ull << (vs - base)));
+				else if (base + 64 >= e)
+					ve = e;
+				else
+					ve = dp_sip_pvalue_end(b, vs, e);
 				if (ve == e || b[ve] == ';' || b[ve] == ',') {
 					/* what dp_sip_via_param does with a branch */
 					if (m->branch.len == 0) {

@@ -662,6 +662,50 @@ test_methods(void **state)
 	}
 }
 
+/*
+ * The top Via's branch wherever it falls against the vector pass's
+ * 64-byte blocks (the host padded 0..80 bytes), with what may follow it:
+ * the end of the value, more parameters, whitespace, a fold, the next
+ * via-parm. Both engines must agree (test_parse_both) and the branch
+ * must be the one written.
+ */
+static void
+test_via_shapes(void **state)
+{
+	static const struct {
+		const char *tail;
+		const char *branch; /* NULL: whatever both engines agree on */
+	} tails[] = {
+		{ "", "z9hG4bK-0123456789abcdef0123456789" },
+		{ ";received=192.0.2.1", "z9hG4bK-0123456789abcdef0123456789" },
+		{ " ;rport", NULL },
+		{ "\r\n ;oc=20", NULL },
+		{ ",SIP/2.0/UDP h2;branch=z9hG4bK-other", "z9hG4bK-0123456789abcdef0123456789" },
+		{ "\t", "z9hG4bK-0123456789abcdef0123456789" },
+		{ "\"q\"", NULL },
+	};
+	char host[96], msg[512];
+	struct dp_sip_msg m;
+	unsigned int pad, t;
+
+	(void)state;
+	for (pad = 0; pad <= 80; pad++) {
+		memset(host, 'h', pad);
+		host[pad] = '\0';
+		for (t = 0; t < sizeof(tails) / sizeof(tails[0]); t++) {
+			snprintf(msg, sizeof(msg),
+				"SIP/2.0 200 OK\r\n"
+				"Via: SIP/2.0/UDP x%s ;rport; branch=z9hG4bK-0123456789abcdef"
+				"0123456789%s\r\n"
+				"Call-ID: v@example.com\r\nCSeq: 1 INVITE\r\n\r\n",
+				host, tails[t].tail);
+			assert_int_equal(test_parse(msg, &m), DP_SIP_OK);
+			if (tails[t].branch != NULL)
+				assert_str(m.branch, tails[t].branch);
+		}
+	}
+}
+
 static void
 test_back_to_back(void **state)
 {
@@ -773,6 +817,7 @@ main(void)
 		cmocka_unit_test(test_missing_and_duplicate),
 		cmocka_unit_test(test_garbage),
 		cmocka_unit_test(test_methods),
+		cmocka_unit_test(test_via_shapes),
 		cmocka_unit_test(test_back_to_back),
 		cmocka_unit_test(test_truncation),
 		cmocka_unit_test(test_names),
