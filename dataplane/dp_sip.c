@@ -580,11 +580,11 @@ dp_sip_method_word(const uint8_t *p, uint32_t n)
 static int
 dp_sip_request_line_fast(const uint8_t *b, uint32_t nl, uint32_t len, struct dp_sip_msg *m)
 {
+#ifdef __SSE2__
 	uint32_t i, eol, uri;
 	unsigned int sp;
 	uint8_t method;
 
-#ifdef __SSE2__
 	if (len < 16 || nl < 16 || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__)
 		return dp_sip_request_line(b, nl, m);
 	sp = (unsigned int)_mm_movemask_epi8(_mm_cmpeq_epi8(
@@ -608,11 +608,6 @@ dp_sip_request_line_fast(const uint8_t *b, uint32_t nl, uint32_t len, struct dp_
 	return 0;
 #else
 	(void)len;
-	(void)sp;
-	(void)method;
-	(void)i;
-	(void)eol;
-	(void)uri;
 	return dp_sip_request_line(b, nl, m);
 #endif
 }
@@ -1011,7 +1006,8 @@ dp_sip_pvalue_end(const uint8_t *b, uint32_t p, uint32_t e)
  * Top Via, the line walk's reading: the same result as dp_sip_via, but
  * only the parameters that can matter (branch, oc*) are read; the
  * others (rport, received, ...) are stepped over from one ';' to the
- * next as the vector pass marked them. Up to the first '"' inside the
+ * next as the vector pass marked them (it marks whitespace too, so a
+ * branch value ends at the next mark). Up to the first '"' inside the
  * parameters, ';' and ',' are exactly where the exact reader would find
  * them; from a quote on, the exact reader takes over at the parameter
  * that holds it. The common `;branch=token` is cut without a byte loop;
