@@ -143,7 +143,7 @@ static const struct cfg_key cfg_dataplane_keys[] = {
 	CFG_U32(struct cfg_dataplane, "retrans_window", retrans_window_s, 1, 3600, 32, 0,
 		"seconds a message is remembered for retransmission detection"),
 	CFG_U32(struct cfg_dataplane, "mbufs", mbufs, 1023, 1048575, 8191, 0, "mbuf pool size"),
-	CFG_U32(struct cfg_dataplane, "burst", burst, 1, 512, 32, 0, "rx burst size"),
+	CFG_U32(struct cfg_dataplane, "burst", burst, 1, 512, 64, 0, "rx burst size"),
 	CFG_U32(struct cfg_dataplane, "rx_desc", rx_desc, 64, 16384, 1024, 0,
 		"RX descriptors per queue"),
 	CFG_U32(struct cfg_dataplane, "ring_size", ring_size, 64, 1048576, 4096, 0,

@@ -172,7 +172,7 @@ dp_run_offline(const struct sg_config *cfg, const struct dp_offline_opts *o)
 
 		if (n == 0)
 			break;
-		dp_worker_burst(w, pkts, n);
+		dp_worker_burst(w, pkts, n, NULL, 0);
 	}
 	if (rte_eth_stats_get((uint16_t)port, &st) == 0 &&
 		(st.imissed || st.ierrors || st.rx_nombuf))

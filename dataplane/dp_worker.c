@@ -448,29 +448,33 @@ static inline void
 prefetch_frame(const struct rte_mbuf *m)
 {
 	const char *p = rte_pktmbuf_mtod(m, const char *);
-	uint32_t len = RTE_MIN((uint32_t)rte_pktmbuf_data_len(m),
-		(uint32_t)DP_PREFETCH_LINES * RTE_CACHE_LINE_SIZE);
-	uint32_t off;
+	unsigned int i;
 
-	for (off = 0; off < len; off += RTE_CACHE_LINE_SIZE)
-		rte_prefetch0(p + off);
+	for (i = 0; i < DP_PREFETCH_LINES; i++)
+		rte_prefetch0(p + i * RTE_CACHE_LINE_SIZE);
 }
 
 void
-dp_worker_burst(struct dp_worker *w, struct rte_mbuf **pkts, uint16_t n)
+dp_worker_burst(struct dp_worker *w, struct rte_mbuf **pkts, uint16_t n,
+	struct rte_mbuf *const *next, uint16_t n_next)
 {
 	uint64_t tsc_ms = w->wall_base_ms + (rte_rdtsc() - w->tsc_base) * 1000 / w->tsc_hz;
 	uint64_t now;
 	uint16_t i;
 
-	for (i = 0; i < n && i < DP_PREFETCH_AHEAD; i++)
+	for (i = w->ahead; i < n && i < DP_PREFETCH_AHEAD; i++)
 		prefetch_frame(pkts[i]);
+	/* what the tail of this burst prefetches of the next */
+	w->ahead = n >= DP_PREFETCH_AHEAD ? RTE_MIN(n_next, (uint16_t)DP_PREFETCH_AHEAD) : 0;
 	for (i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
 		const uint8_t *data;
+		uint32_t a = (uint32_t)i + DP_PREFETCH_AHEAD;
 
-		if (i + DP_PREFETCH_AHEAD < n)
-			prefetch_frame(pkts[i + DP_PREFETCH_AHEAD]);
+		if (a < n)
+			prefetch_frame(pkts[a]);
+		else if (a - n < n_next)
+			prefetch_frame(next[a - n]);
 		if (unlikely(m->pkt_len > DP_WORKER_BOUNCE)) {
 			w->src.packets++;
 			w->src.bytes += m->pkt_len;
@@ -557,19 +561,32 @@ dp_worker_main(void *arg)
 {
 	struct dp_worker_run *run = arg;
 	struct dp_worker *w = run->w;
-	struct rte_mbuf *pkts[512];
-	uint16_t burst = RTE_MIN((uint16_t)RTE_DIM(pkts), w->burst);
+	struct rte_mbuf *pkts[2][512];
+	struct rte_mbuf **cur = pkts[0], **next = pkts[1], **tmp;
+	uint16_t burst = RTE_MIN((uint16_t)RTE_DIM(pkts[0]), w->burst);
 	uint64_t start = rte_rdtsc(), t0, t1;
 	unsigned int tries;
+	uint16_t n = 0, n_next;
 
 	w->next_publish = start + w->ln.publish_cycles;
 	while (!*run->quit) {
-		uint16_t n;
-
 		t0 = rte_rdtsc();
-		n = rte_eth_rx_burst(w->port_id, w->queue_id, pkts, burst);
+		if (n == 0)
+			n = rte_eth_rx_burst(w->port_id, w->queue_id, cur, burst);
 		if (n > 0) {
-			dp_worker_burst(w, pkts, n);
+			/*
+			 * A full burst says more is waiting: take the next one
+			 * now, so that its first frames are prefetched during
+			 * this one (dp_worker_burst). A short one is worked
+			 * alone, so nothing waits for traffic that has paused.
+			 */
+			n_next = n == burst ? rte_eth_rx_burst(w->port_id, w->queue_id, next, burst)
+					    : 0;
+			dp_worker_burst(w, cur, n, next, n_next);
+			tmp = cur;
+			cur = next;
+			next = tmp;
+			n = n_next;
 			t1 = rte_rdtsc();
 			w->ln.stats->busy_cycles += t1 - t0;
 		} else {
@@ -585,6 +602,9 @@ dp_worker_main(void *arg)
 			w->next_publish = t1 + w->ln.publish_cycles;
 		}
 	}
+	/* a burst taken ahead is counted like any other */
+	if (n > 0)
+		dp_worker_burst(w, cur, n, NULL, 0);
 	/* last counters out: retry a little while the ring drains */
 	worker_stats_update(w);
 	for (tries = 0; tries < 1000 && dp_worker_publish(w, 0) > 0; tries++)

@@ -113,6 +113,7 @@ struct dp_worker {
 	uint16_t queue_id;
 	uint16_t burst;
 	uint32_t n_pending;
+	uint16_t ahead; /* frames at the head of the next burst prefetched */
 	struct dp_worker_pending pending[DP_WORKER_PENDING];
 	struct sg_trunk_counters trunk[SG_TRUNK_SLOTS] __rte_cache_aligned;
 	uint8_t bounce[DP_WORKER_BOUNCE] __rte_cache_aligned;
@@ -132,8 +133,15 @@ void dp_worker_free(struct dp_worker *w);
 /* Classify one frame seen at packet time now_ms. */
 void dp_worker_frame(struct dp_worker *w, const uint8_t *frame, uint32_t len, uint64_t now_ms);
 
-/* Classify and free a burst of mbufs. */
-void dp_worker_burst(struct dp_worker *w, struct rte_mbuf **pkts, uint16_t n);
+/*
+ * Classify and free a burst of mbufs. `next` (NULL when n_next is 0) is
+ * the burst the caller has already received after this one: the frames
+ * at its head are prefetched while this burst's tail is worked on, so
+ * they are in cache when the next call starts, as the rest of a burst's
+ * frames are. It is not touched otherwise and stays the caller's.
+ */
+void dp_worker_burst(struct dp_worker *w, struct rte_mbuf **pkts, uint16_t n,
+	struct rte_mbuf *const *next, uint16_t n_next);
 
 /*
  * Publish the cumulative counters of every trunk that changed (all of

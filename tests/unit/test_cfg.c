@@ -178,7 +178,7 @@ test_example_file(void **state)
 	assert_int_equal(cfg.dp.retrans_entries, 65536);
 	assert_int_equal(cfg.dp.retrans_window_s, 32);
 	assert_int_equal(cfg.dp.mbufs, 8191);
-	assert_int_equal(cfg.dp.burst, 32);
+	assert_int_equal(cfg.dp.burst, 64);
 	assert_true(cfg.n_trunks >= 1);
 	assert_string_equal(cfg.trunks[0].name, "carrier-a");
 	assert_int_equal(cfg.trunks[0].n_prefixes, 2);
@@ -214,7 +214,7 @@ test_defaults(void **state)
 		assert_int_equal(cfg.dp.retrans_entries, 65536);
 		assert_int_equal(cfg.dp.retrans_window_s, 32);
 		assert_int_equal(cfg.dp.mbufs, 8191);
-		assert_int_equal(cfg.dp.burst, 32);
+		assert_int_equal(cfg.dp.burst, 64);
 		assert_int_equal(cfg.dp.rx_desc, 1024);
 		assert_int_equal(cfg.dp.ring_size, 4096);
 		assert_int_equal(cfg.dp.publish_ms, 100);
@@ -228,10 +228,10 @@ test_defaults(void **state)
 	}
 
 	/* Keys left out keep their default next to keys that are set. */
-	expect_ok("dataplane = { burst = 64; };\n"
+	expect_ok("dataplane = { burst = 16; };\n"
 		  "trunks = ( { name = \"a\"; prefixes = [ \"10.0.0.0/8\" ]; cps = 5;\n"
 		  "             max_concurrent = 7; } );\n");
-	assert_int_equal(cfg.dp.burst, 64);
+	assert_int_equal(cfg.dp.burst, 16);
 	assert_int_equal(cfg.dp.mbufs, 8191);
 	assert_int_equal(cfg.dp.n_sip_ports, 2);
 	assert_int_equal(cfg.n_trunks, 1);
@@ -960,7 +960,7 @@ test_never_half_loaded(void **state)
 		   " max_concurrent = 1; } );\n"
 		   "late = 1;",
 		T_NAME ":3: late: unknown section");
-	assert_int_equal(cfg.dp.burst, 32);
+	assert_int_equal(cfg.dp.burst, 64);
 	assert_int_equal(cfg.n_trunks, 0);
 	assert_string_equal(cfg.trunks[0].name, "");
 }
