@@ -4,7 +4,8 @@
  * counters through a single-producer ring, a full ring skipped and
  * counted without losing anything, a control-plane restart answered by a
  * full republication, 503 events with their fields, and the dialog table
- * behind concurrent calls.
+ * behind concurrent calls, and bursts worked with the next one received
+ * ahead counted as bursts worked alone.
  */
 #include <arpa/inet.h>
 #include <setjmp.h>
@@ -17,6 +18,7 @@
 
 #include <cmocka.h>
 
+#include <rte_mbuf.h>
 #include <rte_mempool.h>
 #include <rte_ring.h>
 
@@ -363,6 +365,92 @@ test_dialog_table_bounded(void **state)
 	free(counters);
 }
 
+/* One SIP message in a fresh mbuf, as a port would deliver it. */
+static struct rte_mbuf *
+mbuf_msg(struct rte_mempool *pool, const char *src, const char *dst, const char *first_line,
+	const char *call_id, const char *cseq)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
+	char sip[1024];
+	uint8_t buf[1200];
+	uint32_t len;
+	char *data;
+
+	assert_non_null(m);
+	snprintf(sip, sizeof(sip),
+		"%s\r\nVia: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK%s%s\r\nCall-ID: %s\r\n"
+		"CSeq: %s\r\nContent-Length: 0\r\n\r\n",
+		first_line, call_id, cseq, call_id, cseq);
+	len = frame(buf, src, dst, sip);
+	data = rte_pktmbuf_append(m, (uint16_t)len);
+	assert_non_null(data);
+	memcpy(data, buf, len);
+	return m;
+}
+
+/*
+ * dp_worker_main receives the next burst before it works a full one and
+ * hands it over for prefetching: the same frames in the same bursts must
+ * give the same counts as bursts worked alone, bursts of every size
+ * (full, short, one frame) and a last one with nothing after it, and
+ * every mbuf must come back to its pool.
+ */
+static void
+test_burst_ahead(void **state)
+{
+	enum { CALLS = 60, MAX = 4 * CALLS };
+	static const uint16_t sizes[] = { 32, 32, 5, 1, 32, 2, 3, 64, 17 };
+	struct rte_mempool *pool =
+		rte_pktmbuf_pool_create("ahead_pool", 2 * MAX, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0);
+	struct rte_mbuf *pkts[2][MAX];
+	struct dp_worker *w[2];
+	char err[256], id[32], line[32];
+	uint32_t n, i, k, pos, c;
+
+	(void)state;
+	assert_non_null(pool);
+	for (k = 0; k < 2; k++) {
+		w[k] = dp_worker_create(&sh, &cfg, proto, 0, err, sizeof(err));
+		assert_non_null(w[k]);
+		n = 0;
+		for (c = 0; c < CALLS; c++) {
+			snprintf(id, sizeof(id), "ahead-%u", c);
+			snprintf(line, sizeof(line), "SIP/2.0 %d X", c % 3 == 0 ? 503 : 200);
+			pkts[k][n++] = mbuf_msg(pool, "192.0.2.1", "198.51.100.10",
+				"INVITE sip:1@198.51.100.10 SIP/2.0", id, "1 INVITE");
+			if (c % 4 == 0) /* a retransmission */
+				pkts[k][n++] = mbuf_msg(pool, "192.0.2.1", "198.51.100.10",
+					"INVITE sip:1@198.51.100.10 SIP/2.0", id, "1 INVITE");
+			pkts[k][n++] =
+				mbuf_msg(pool, "198.51.100.10", "192.0.2.1", line, id, "1 INVITE");
+		}
+		/* the same bursts: worker 0 sees each next one, worker 1 none */
+		for (pos = 0, i = 0; pos < n; i++) {
+			uint32_t len = RTE_MIN((uint32_t)sizes[i % RTE_DIM(sizes)], n - pos);
+			uint32_t next_len =
+				RTE_MIN((uint32_t)sizes[(i + 1) % RTE_DIM(sizes)], n - pos - len);
+
+			if (k == 0)
+				dp_worker_burst(w[k], &pkts[k][pos], (uint16_t)len,
+					&pkts[k][pos + len], (uint16_t)next_len);
+			else
+				dp_worker_burst(w[k], &pkts[k][pos], (uint16_t)len, NULL, 0);
+			pos += len;
+		}
+	}
+	assert_int_equal(w[0]->src.packets, n);
+	assert_int_equal(w[1]->src.packets, n);
+	assert_int_equal(w[0]->trunk[0].invite_attempts, CALLS);
+	assert_int_equal(w[0]->trunk[0].retransmissions, (CALLS + 3) / 4);
+	assert_int_equal(w[0]->trunk[0].invite_final[503 - SG_STATUS_MIN], CALLS / 3);
+	assert_memory_equal(w[0]->trunk, w[1]->trunk, sizeof(w[0]->trunk));
+	assert_memory_equal(&w[0]->src, &w[1]->src, sizeof(w[0]->src));
+	assert_int_equal(rte_mempool_avail_count(pool), 2 * MAX);
+	dp_worker_free(w[0]);
+	dp_worker_free(w[1]);
+	rte_mempool_free(pool);
+}
+
 int
 main(void)
 {
@@ -372,6 +460,7 @@ main(void)
 		cmocka_unit_test(test_oc_events),
 		cmocka_unit_test(test_dialogs),
 		cmocka_unit_test(test_dialog_table_bounded),
+		cmocka_unit_test(test_burst_ahead),
 	};
 
 	if (sg_test_eal_init() != 0)
