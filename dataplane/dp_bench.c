@@ -175,7 +175,6 @@ bench_lcore(void *arg)
 		switch (bw->mode) {
 		case DP_BENCH_FULL:
 		case DP_BENCH_HS:
-			n_next = 0;
 			if (n == burst && t0 < bw->deadline) {
 				if (bw->feed != NULL)
 					bench_feed(bw, burst);

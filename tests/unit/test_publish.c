@@ -58,18 +58,27 @@ frame(uint8_t *buf, const char *src, const char *dst, const char *sip)
 	return 42 + plen;
 }
 
-static void
-send_msg(struct dp_worker *w, const char *src, const char *dst, const char *first_line,
-	const char *call_id, const char *cseq, const char *extra, uint64_t now_ms)
+/* The frame of a message with the usual headers, `extra` ones before the last. */
+static uint32_t
+msg_frame(uint8_t *buf, const char *src, const char *dst, const char *first_line,
+	const char *call_id, const char *cseq, const char *extra)
 {
 	char sip[1024];
-	uint8_t buf[1200];
 
 	snprintf(sip, sizeof(sip),
 		"%s\r\nVia: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK%s%s\r\nCall-ID: %s\r\n"
 		"CSeq: %s\r\n%sContent-Length: 0\r\n\r\n",
 		first_line, call_id, cseq, call_id, cseq, extra);
-	dp_worker_frame(w, buf, frame(buf, src, dst, sip), now_ms);
+	return frame(buf, src, dst, sip);
+}
+
+static void
+send_msg(struct dp_worker *w, const char *src, const char *dst, const char *first_line,
+	const char *call_id, const char *cseq, const char *extra, uint64_t now_ms)
+{
+	uint8_t buf[1200];
+
+	dp_worker_frame(w, buf, msg_frame(buf, src, dst, first_line, call_id, cseq, extra), now_ms);
 }
 
 static void
@@ -371,17 +380,11 @@ mbuf_msg(struct rte_mempool *pool, const char *src, const char *dst, const char 
 	const char *call_id, const char *cseq)
 {
 	struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
-	char sip[1024];
 	uint8_t buf[1200];
-	uint32_t len;
+	uint32_t len = msg_frame(buf, src, dst, first_line, call_id, cseq, "");
 	char *data;
 
 	assert_non_null(m);
-	snprintf(sip, sizeof(sip),
-		"%s\r\nVia: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK%s%s\r\nCall-ID: %s\r\n"
-		"CSeq: %s\r\nContent-Length: 0\r\n\r\n",
-		first_line, call_id, cseq, call_id, cseq);
-	len = frame(buf, src, dst, sip);
 	data = rte_pktmbuf_append(m, (uint16_t)len);
 	assert_non_null(data);
 	memcpy(data, buf, len);
