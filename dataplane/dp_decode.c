@@ -307,6 +307,8 @@ dp_decode_res_name(enum dp_decode_res res)
 		return "truncated";
 	case DP_DEC_BAD_HEADER:
 		return "bad_header";
+	case DP_DEC_TOO_DEEP:
+		return "too_deep";
 	}
 	return "unknown";
 }

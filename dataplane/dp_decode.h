@@ -28,13 +28,41 @@ enum dp_decode_res {
 	DP_DEC_FRAGMENT,       /* any IPv4 or IPv6 fragment */
 	DP_DEC_TRUNCATED,      /* a header runs past the captured bytes */
 	DP_DEC_BAD_HEADER,     /* lengths or fields inconsistent */
+	DP_DEC_TOO_DEEP,       /* more nested encapsulations than allowed */
+};
+
+/* Encapsulations stripped on the way in (struct dp_pkt encap_mask). */
+#define DP_ENCAP_VXLAN 0x01
+#define DP_ENCAP_GRE 0x02	/* GRE carrying Ethernet (0x6558) or IP */
+#define DP_ENCAP_ERSPAN 0x04	/* ERSPAN type I, II or III over GRE */
+#define DP_ENCAP_IPIP 0x08	/* IPv4 or IPv6 directly in IPv4 or IPv6 */
+
+/* What the decoder may strip; filled from config, read-only after. */
+struct dp_decode_cfg {
+	enum dp_link link;
+	uint8_t max_depth;   /* nested encapsulations allowed, 0 = none */
+	uint16_t vxlan_port; /* UDP destination port of VXLAN, 0 = off */
 };
 
 struct dp_pkt {
 	uint8_t family; /* 4 or 6 */
 	uint8_t proto;	/* IPPROTO_UDP or IPPROTO_TCP */
-	uint8_t vlans;	/* tags stripped, 0..2 */
+	uint8_t vlans;	/* tags stripped, 0..2 (of the innermost frame) */
 	uint8_t tcp_flags;
+	uint8_t depth;	    /* encapsulations stripped */
+	uint8_t encap_mask; /* DP_ENCAP_* of every layer stripped */
+	/*
+	 * The innermost IP header: its offset in the buffer decoded, its
+	 * header bytes (IPv4 with options; IPv6 with the extension headers
+	 * before a fragment header) and the packet length by its own length
+	 * field. For DP_DEC_FRAGMENT, v6_frag_off is the offset of the IPv6
+	 * fragment header from the IP header (0 for IPv4), and the whole
+	 * fragment is known to be captured.
+	 */
+	uint32_t l3_off;
+	uint16_t l3_hlen;
+	uint16_t v6_frag_off;
+	uint32_t l3_len;
 	uint8_t src[16]; /* network order; IPv4 in the first 4 */
 	uint8_t dst[16];
 	uint16_t sport; /* host order */
@@ -50,6 +78,23 @@ struct dp_pkt {
  */
 enum dp_decode_res dp_decode(
 	const uint8_t *frame, uint32_t len, enum dp_link link, struct dp_pkt *out);
+
+/*
+ * The same with encapsulations stripped as cfg allows (VXLAN, GRE,
+ * ERSPAN, IP in IP, each nesting inside VLAN tags): the inner frame's
+ * addresses and ports are what `out` holds. dp_decode is this with no
+ * encapsulation allowed.
+ */
+enum dp_decode_res dp_decode_cfg(
+	const uint8_t *frame, uint32_t len, const struct dp_decode_cfg *cfg, struct dp_pkt *out);
+
+/*
+ * Decode from an IP header (a datagram rebuilt from fragments): `depth`
+ * encapsulations were already stripped before it, and count against
+ * cfg->max_depth. l3_off in `out` is relative to `ip`.
+ */
+enum dp_decode_res dp_decode_ip(const uint8_t *ip, uint32_t len, const struct dp_decode_cfg *cfg,
+	uint8_t depth, struct dp_pkt *out);
 
 /* Short text for a result, for tables and error lines. */
 const char *dp_decode_res_name(enum dp_decode_res res);

@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * IP reassembly for one worker: DPDK's rte_ip_frag with a fragment table
+ * per lcore, as examples/ip_reassembly does, plus what the library leaves
+ * to its caller: a private mbuf pool the fragments are copied into (so a
+ * fragment found inside a tunnel, a HEP capture or an offline buffer
+ * reassembles the same way as one at the start of a NIC frame, and the
+ * RX mbufs are freed with their burst), exact duplicates filtered before
+ * the table sees them (the library fails a datagram on a duplicate), the
+ * death row freed every burst, and every fragment that cannot be
+ * reassembled counted by reason.
+ *
+ * Time is the caller's packet time in ms (the table ages by it, so an
+ * offline capture expires fragments by its own clock).
+ */
+#ifndef DP_FRAG_H
+#define DP_FRAG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct dp_frag;
+
+struct dp_frag_stats {
+	uint64_t fragments;	  /* fragments handed in */
+	uint64_t reassembled;	  /* datagrams rebuilt and handed back */
+	uint64_t timed_out;	  /* fragments freed: datagram incomplete in time */
+	uint64_t no_space;	  /* fragments refused: table full, bucket collision */
+	uint64_t bad;		  /* fragments freed: overlap, bad offsets, too many */
+	uint64_t duplicates;	  /* exact copies of a fragment already held */
+	uint64_t no_mbuf;	  /* fragments refused: private pool empty */
+	uint64_t too_big;	  /* reassembled datagram larger than the out buffer */
+};
+
+/*
+ * Create a worker's reassembly state on socket_id: a table of `entries`
+ * datagrams in flight (rounded up to the library's bucket geometry) that
+ * expire after timeout_ms, and the pool and duplicate filter sized to
+ * match. Returns NULL with one line in err.
+ */
+struct dp_frag *dp_frag_create(uint32_t entries, uint32_t timeout_ms, int socket_id, char *err,
+	size_t errlen);
+void dp_frag_free(struct dp_frag *f);
+
+/*
+ * Hand in one fragment: `ip` is its IP packet (IPv4 or IPv6 header
+ * first), `len` its length by the IP header (what follows is not copied),
+ * l3_hlen the bytes before the fragment's payload excluding, for IPv6,
+ * the fragment header itself (v6_frag_off is the offset of that header
+ * from `ip`; 0 for IPv4). When this fragment completes a datagram, the
+ * whole datagram (IP header with offsets cleared, then the payload) is
+ * copied to out (cap bytes) and its length returned; otherwise 0 (held,
+ * or dropped and counted).
+ */
+uint32_t dp_frag_input(struct dp_frag *f, const uint8_t *ip, uint32_t len, uint8_t family,
+	uint16_t l3_hlen, uint16_t v6_frag_off, uint64_t now_ms, uint8_t *out, uint32_t cap);
+
+/*
+ * Once per burst: free the death row and expire datagrams older than the
+ * timeout at now_ms. Cheap when nothing is pending.
+ */
+void dp_frag_tick(struct dp_frag *f, uint64_t now_ms);
+
+const struct dp_frag_stats *dp_frag_stats(const struct dp_frag *f);
+
+#endif /* DP_FRAG_H */
