@@ -164,6 +164,46 @@ static const struct cfg_key cfg_dataplane_keys[] = {
 	{ .name = NULL },
 };
 
+static const struct cfg_key cfg_decap_keys[] = {
+	CFG_U32(struct cfg_decap, "max_depth", max_depth, 0, 8, 2, 0,
+		"nested encapsulations stripped (VXLAN, GRE, ERSPAN, IP in IP); 0: none"),
+	CFG_U16(struct cfg_decap, "vxlan_port", vxlan_port, 0, 65535, 4789, 0,
+		"UDP destination port of VXLAN; 0: off"),
+	{ .name = NULL },
+};
+
+static const struct cfg_key cfg_fragments_keys[] = {
+	CFG_U32(struct cfg_fragments, "entries", entries, 64, 1048576, 4096, 0,
+		"IP datagrams in reassembly per worker"),
+	CFG_U32(struct cfg_fragments, "timeout", timeout_ms, 10, 60000, 2000, 0,
+		"ms of packet time a datagram may take to complete"),
+	{ .name = NULL },
+};
+
+static const struct cfg_key cfg_streams_keys[] = {
+	CFG_U32(struct cfg_streams, "flows", flows, 64, 4194304, 16384, 0,
+		"TCP flows tracked per worker (both directions each)"),
+	CFG_U32(struct cfg_streams, "buffers", buffers, 16, 1048576, 1024, 0,
+		"stream buffers per worker, taken only while a direction holds bytes"),
+	CFG_U32(struct cfg_streams, "buffer_size", buffer_size, 2048, 262144, 16384, 0,
+		"bytes per stream buffer: the largest message kept"),
+	CFG_U32(struct cfg_streams, "idle_timeout", idle_timeout_s, 1, 86400, 300, 0,
+		"seconds without a segment before a flow is freed"),
+	CFG_U32(struct cfg_streams, "gap_timeout", gap_timeout_ms, 10, 600000, 3000, 0,
+		"ms a hole in a stream is waited for before it is skipped"),
+	{ .name = NULL },
+};
+
+static const struct cfg_key cfg_hep_keys[] = {
+	CFG_U16(struct cfg_hep, "port", port, 0, 65535, 9060, 0,
+		"UDP and TCP port HEP arrives on; 0: off"),
+	CFG_PREFIX_LIST(struct cfg_hep, "allow", allow, n_allow, 0, CFG_F_UNIQUE,
+		"agents (source prefixes) whose HEP is accepted; empty: none"),
+	CFG_STRING(struct cfg_hep, "auth_key", auth_key, 0, "", 0,
+		"HEPv3 authentication key (chunk 14) required; empty: none"),
+	{ .name = NULL },
+};
+
 static const struct cfg_key cfg_ctrl_keys[] = {
 	CFG_STRING(struct cfg_ctrl, "socket", socket, 1, "/run/sipguard/ctrl.sock", 0,
 		"unix socket of the control API (mode 0660)"),
@@ -260,6 +300,34 @@ const struct cfg_section cfg_sections[] = {
 		.off = offsetof(struct sg_config, dp),
 		.size = sizeof(struct cfg_dataplane),
 		.help = "packet path sizing and the SIP ports",
+	},
+	{
+		.name = "decap",
+		.keys = cfg_decap_keys,
+		.off = offsetof(struct sg_config, decap),
+		.size = sizeof(struct cfg_decap),
+		.help = "mirror feeds: encapsulations stripped to the inner frame",
+	},
+	{
+		.name = "fragments",
+		.keys = cfg_fragments_keys,
+		.off = offsetof(struct sg_config, frag),
+		.size = sizeof(struct cfg_fragments),
+		.help = "IP reassembly per worker",
+	},
+	{
+		.name = "streams",
+		.keys = cfg_streams_keys,
+		.off = offsetof(struct sg_config, streams),
+		.size = sizeof(struct cfg_streams),
+		.help = "TCP stream reassembly per worker",
+	},
+	{
+		.name = "hep",
+		.keys = cfg_hep_keys,
+		.off = offsetof(struct sg_config, hep),
+		.size = sizeof(struct cfg_hep),
+		.help = "HEP collector: which agents may feed captures in",
 	},
 	{
 		.name = "ctrl",

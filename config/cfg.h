@@ -106,10 +106,45 @@ struct cfg_kamailio {
 	char algorithm[16];
 };
 
+/* Mirror feeds: what the decoder may strip (dataplane/dp_decap.h). */
+struct cfg_decap {
+	uint32_t max_depth;  /* nested encapsulations, 0: none */
+	uint16_t vxlan_port; /* 0: VXLAN off */
+};
+
+/* IP reassembly per worker (dataplane/dp_frag.h). */
+struct cfg_fragments {
+	uint32_t entries;    /* datagrams in reassembly */
+	uint32_t timeout_ms; /* packet time a datagram may take */
+};
+
+/* TCP stream reassembly per worker (dataplane/dp_stream.h). */
+struct cfg_streams {
+	uint32_t flows;
+	uint32_t buffers;
+	uint32_t buffer_size;
+	uint32_t idle_timeout_s;
+	uint32_t gap_timeout_ms;
+};
+
+#define CFG_MAX_HEP_ALLOW 32
+
+/* HEP collector (dataplane/dp_hep.h): who may feed the policy. */
+struct cfg_hep {
+	uint16_t port; /* UDP and TCP, 0: off */
+	struct cfg_prefix allow[CFG_MAX_HEP_ALLOW];
+	uint32_t n_allow;
+	char auth_key[64]; /* "": no key required */
+};
+
 #define CFG_MAX_ADAPTERS 16
 
 struct sg_config {
 	struct cfg_dataplane dp;
+	struct cfg_decap decap;
+	struct cfg_fragments frag;
+	struct cfg_streams streams;
+	struct cfg_hep hep;
 	struct cfg_ctrl ctrl;
 	struct cfg_policy policy;
 	struct cfg_directives directives;

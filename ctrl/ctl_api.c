@@ -23,6 +23,7 @@
 #include <jansson.h>
 
 #include "ctl_api.h"
+#include "sg_shared.h"
 #include "ctl_util.h"
 
 /* Length of the valid UTF-8 sequence at s (1..4), or 0 if invalid. */
@@ -1036,6 +1037,18 @@ ctl_render_status(FILE *f, json_t *data)
 		fputc('\n', f);
 		ctl_table_print(f, &t, "");
 		ctl_table_free(&t);
+	}
+	r = json_object_get(data, "source");
+	if (json_is_object(r)) {
+		/* only what happened: a quiet box shows one line */
+		fprintf(f, "\nsource  sip_messages %s\n",
+			ctl_fmt_int(a, sizeof(a), json_object_get(r, "sip_messages")));
+		for (i = 0; i < SG_SOURCE_FIELDS; i++) {
+			e = json_object_get(r, sg_source_fields[i].name);
+			if (json_is_integer(e) && json_integer_value(e) != 0)
+				fprintf(f, "  %-40s %s\n", sg_source_fields[i].help,
+					ctl_fmt_int(a, sizeof(a), e));
+		}
 	}
 	r = json_object_get(data, "rings");
 	if (json_is_object(r)) {

@@ -118,8 +118,9 @@ cmd_status(void *arg, json_t *args, int *status, char *err, size_t errlen)
 {
 	struct ctl_ctx *c = arg;
 	const struct sg_shm *shm = c->shm;
-	json_t *ports = json_array(), *lcores = json_array();
+	json_t *ports = json_array(), *lcores = json_array(), *source = json_object();
 	uint64_t pub_full = 0, pub_empty = 0, evt_full = 0, evt_empty = 0;
+	struct sg_source_counters src;
 	unsigned int i;
 
 	(void)args;
@@ -135,9 +136,11 @@ cmd_status(void *arg, json_t *args, int *status, char *err, size_t errlen)
 				"errors", (json_int_t)p->rx_errors, "nombuf",
 				(json_int_t)p->rx_nombuf, "rx_pps", c->port_pps[i]));
 	}
+	memset(&src, 0, sizeof(src));
 	for (i = 0; i < shm->n_workers; i++) {
 		const struct sg_worker_stats *w = &shm->workers[i];
 
+		sg_source_counters_add(&src, &w->src);
 		json_array_append_new(lcores,
 			json_pack("{s:i, s:i, s:i, s:I, s:f, s:f, s:I, s:I}", "lcore",
 				(int)shm->worker_lcore[i], "port", (int)shm->worker_port[i],
@@ -150,12 +153,17 @@ cmd_status(void *arg, json_t *args, int *status, char *err, size_t errlen)
 		evt_full += w->evt_ring_full;
 		evt_empty += w->evt_pool_empty;
 	}
-	return json_pack("{s:s, s:I, s:I, s:s, s:o, s:o, s:{s:I, s:I, s:I, s:I}, s:o, s:o}",
+	/* reassembly, decapsulation and HEP, summed over the workers */
+	json_object_set_new(source, "sip_messages", json_integer((json_int_t)src.sip_messages));
+	for (i = 0; i < SG_SOURCE_FIELDS; i++)
+		json_object_set_new(source, sg_source_fields[i].name,
+			json_integer((json_int_t)sg_source_field_get(&src, i)));
+	return json_pack("{s:s, s:I, s:I, s:s, s:o, s:o, s:o, s:{s:I, s:I, s:I, s:I}, s:o, s:o}",
 		"version", SG_VERSION, "uptime_s",
 		(json_int_t)((wall_ns() - shm->start_time_ns) / 1000000000ull), "ctrl_uptime_s",
 		(json_int_t)((wall_ns() - c->start_ns) / 1000000000ull), "dataplane",
 		c->dataplane_alive ? "running" : "stopped", "ports", ports, "lcores", lcores,
-		"rings", "pub_ring_full", (json_int_t)pub_full, "pub_pool_empty",
+		"source", source, "rings", "pub_ring_full", (json_int_t)pub_full, "pub_pool_empty",
 		(json_int_t)pub_empty, "evt_ring_full", (json_int_t)evt_full, "evt_pool_empty",
 		(json_int_t)evt_empty, "ctrl", ctl_state_stats_json(c->st), "sinks",
 		ctl_sinks_stats_json(c->sinks));

@@ -109,8 +109,9 @@ app_totals(const struct dp_app *a, struct dp_totals *tot)
 
 	memset(tot, 0, sizeof(*tot));
 	for (i = 0; i < a->n_workers; i++) {
-		const struct dp_worker *w = a->workers[i];
+		struct dp_worker *w = a->workers[i];
 
+		dp_worker_sync_stats(w);
 		sg_source_counters_add(&tot->src, &w->src);
 		tot->src.retrans_evictions += dp_retrans_stats(w->rt)->evictions;
 		for (t = 0; t < SG_TRUNK_SLOTS; t++)
@@ -174,6 +175,8 @@ dp_run_offline(const struct sg_config *cfg, const struct dp_offline_opts *o)
 			break;
 		dp_worker_burst(w, pkts, n, NULL, 0);
 	}
+	/* what the streams still hold behind holes is counted now */
+	dp_worker_finish(w);
 	if (rte_eth_stats_get((uint16_t)port, &st) == 0 &&
 		(st.imissed || st.ierrors || st.rx_nombuf))
 		fprintf(stderr,

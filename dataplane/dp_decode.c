@@ -7,11 +7,18 @@
  * load checked against the captured length first, so frames from any
  * source, however malformed, cannot make it read out of bounds or trip
  * alignment rules.
+ *
+ * Mirror feeds wrap the traffic in tunnels (VXLAN, GRE, ERSPAN, IP in IP):
+ * when the config allows it, the decoder strips them and goes on with the
+ * inner frame, as many layers deep as max_depth. The tunnel headers are
+ * parsed in dp_decap.c and reached only when a protocol or port names a
+ * tunnel, so plain frames take the same path as without them.
  */
 #include <stdint.h>
 #include <string.h>
 #include <netinet/in.h>
 
+#include "dp_decap.h"
 #include "dp_decode.h"
 
 /* Ethertypes; local so the decoder builds without DPDK headers. */
@@ -34,6 +41,7 @@
 #define DP_DEC_IPV4_MF 0x2000
 #define DP_DEC_IPV4_OFFSET 0x1fff
 #define DP_DEC_IPV6_HLEN 40
+#define DP_DEC_IPV6_FRAG_HLEN 8
 /*
  * Real traffic carries one or two extension headers; the bound keeps a
  * crafted chain of tiny headers from costing a worker more than a few
@@ -43,6 +51,9 @@
 
 #define DP_DEC_UDP_HLEN 8
 #define DP_DEC_TCP_HLEN 20
+
+/* The decoder builds without DPDK headers: its own branch hint. */
+#define dp_dec_likely(x) __builtin_expect(!!(x), 1)
 
 static inline uint16_t
 dp_dec_be16(const uint8_t *p)
@@ -161,10 +172,12 @@ dp_dec_l4(uint8_t proto, const uint8_t *l4, uint32_t plen, struct dp_pkt *out)
 
 /*
  * IPv4, options allowed. The checksum is not checked: captures taken on a
- * host with checksum offload carry wrong ones on every sent packet.
+ * host with checksum offload carry wrong ones on every sent packet. On
+ * DP_DEC_OK the whole packet is captured, *hlenp is where its payload
+ * starts and *protop what it is.
  */
 static enum dp_decode_res
-dp_dec_ipv4(const uint8_t *ip, uint32_t cap, struct dp_pkt *out)
+dp_dec_ipv4(const uint8_t *ip, uint32_t cap, struct dp_pkt *out, uint32_t *hlenp, uint8_t *protop)
 {
 	uint32_t hlen;
 	uint32_t tot;
@@ -180,18 +193,19 @@ dp_dec_ipv4(const uint8_t *ip, uint32_t cap, struct dp_pkt *out)
 	out->family = 4;
 	memcpy(out->src, ip + 12, 4);
 	memcpy(out->dst, ip + 16, 4);
-	if (cap < hlen)
-		return DP_DEC_TRUNCATED;
+	out->l3_hlen = (uint16_t)hlen;
+	out->l3_len = tot;
 	/*
-	 * Reported before the length check: without reassembly a fragment is
-	 * dropped whatever was captured of it.
+	 * Checked before the fragment bits: a fragment goes to reassembly,
+	 * which needs all of it.
 	 */
-	if ((dp_dec_be16(ip + 6) & (DP_DEC_IPV4_MF | DP_DEC_IPV4_OFFSET)) != 0)
-		return DP_DEC_FRAGMENT;
 	if (tot > cap)
 		return DP_DEC_TRUNCATED;
-	/* Bytes past the total length are Ethernet padding; ignore them. */
-	return dp_dec_l4(ip[9], ip + hlen, tot - hlen, out);
+	if ((dp_dec_be16(ip + 6) & (DP_DEC_IPV4_MF | DP_DEC_IPV4_OFFSET)) != 0)
+		return DP_DEC_FRAGMENT;
+	*hlenp = hlen;
+	*protop = ip[9];
+	return DP_DEC_OK;
 }
 
 /*
@@ -212,10 +226,13 @@ dp_dec_ipv6_need(uint32_t off, uint32_t n, uint32_t end, uint32_t cap)
 /*
  * IPv6 and its extension headers. A jumbogram (payload length 0 with a
  * jumbo option) fails the first bounds check and is counted as a bad
- * header; nothing we classify sends those.
+ * header; nothing we classify sends those. On DP_DEC_OK the whole packet
+ * is captured, *hlenp is where the upper-layer header starts and *protop
+ * what it is: UDP, TCP, or (only when `tunnels` is set) a tunnel.
  */
 static enum dp_decode_res
-dp_dec_ipv6(const uint8_t *ip, uint32_t cap, struct dp_pkt *out)
+dp_dec_ipv6(const uint8_t *ip, uint32_t cap, int tunnels, struct dp_pkt *out, uint32_t *hlenp,
+	uint8_t *protop)
 {
 	enum dp_decode_res res;
 	unsigned int next;
@@ -232,6 +249,7 @@ dp_dec_ipv6(const uint8_t *ip, uint32_t cap, struct dp_pkt *out)
 	memcpy(out->src, ip + 8, 16);
 	memcpy(out->dst, ip + 24, 16);
 	end = DP_DEC_IPV6_HLEN + (uint32_t)dp_dec_be16(ip + 4);
+	out->l3_len = end;
 	next = ip[6];
 	off = DP_DEC_IPV6_HLEN;
 
@@ -246,9 +264,19 @@ dp_dec_ipv6(const uint8_t *ip, uint32_t cap, struct dp_pkt *out)
 		case IPPROTO_AH:
 			break;
 		case IPPROTO_FRAGMENT:
+			/* Reassembly needs the header in place and all of the fragment. */
+			out->l3_hlen = (uint16_t)off;
+			out->v6_frag_off = (uint16_t)off;
+			res = dp_dec_ipv6_need(off, DP_DEC_IPV6_FRAG_HLEN, end, cap);
+			if (res != DP_DEC_OK)
+				return res;
+			if (end > cap)
+				return DP_DEC_TRUNCATED;
 			return DP_DEC_FRAGMENT;
 		default:
-			/* ESP, no next header, ICMPv6, tunnels, ... */
+			if (tunnels && dp_decap_is_tunnel(next))
+				goto l4;
+			/* ESP, no next header, ICMPv6, tunnels not stripped, ... */
 			return DP_DEC_L4_UNSUPPORTED;
 		}
 		if (n == DP_DEC_IPV6_MAX_EXT)
@@ -268,25 +296,160 @@ dp_dec_ipv6(const uint8_t *ip, uint32_t cap, struct dp_pkt *out)
 		off += hlen;
 	}
 l4:
+	out->l3_hlen = (uint16_t)off;
 	if (end > cap)
 		return DP_DEC_TRUNCATED;
-	return dp_dec_l4((uint8_t)next, ip + off, end - off, out);
+	*hlenp = off;
+	*protop = (uint8_t)next;
+	return DP_DEC_OK;
+}
+
+/*
+ * A tunnel was found: the layer counts against the depth limit, and what
+ * the outer packet said about ports and payload no longer applies.
+ * `inner` and `inner_len` are the tunnel's bytes (header included) as the
+ * outer packet delimits them. Returns the result and, on DP_DEC_OK, the
+ * offset and family of the inner IP header; an inner Ethernet frame is
+ * stripped here, tags and all.
+ */
+static enum dp_decode_res
+dp_dec_tunnel(const uint8_t *buf, uint32_t inner, uint32_t inner_len, const struct dp_decap_hdr *h,
+	const struct dp_decode_cfg *cfg, struct dp_pkt *out, uint32_t *offp, uint32_t *endp,
+	int *v6p)
+{
+	enum dp_decode_res res;
+	uint32_t off;
+	uint32_t l2;
+	uint16_t type;
+
+	if (out->depth >= cfg->max_depth)
+		return DP_DEC_TOO_DEEP;
+	out->depth++;
+	out->encap_mask |= h->encap;
+	out->proto = 0;
+	out->tcp_flags = 0;
+	out->sport = 0;
+	out->dport = 0;
+	out->tcp_seq = 0;
+	out->payload = NULL;
+	out->payload_len = 0;
+	/* An inner IPv4 header must not leave outer IPv6 bytes behind. */
+	memset(out->src, 0, sizeof(out->src));
+	memset(out->dst, 0, sizeof(out->dst));
+
+	off = inner + h->hlen;
+	/* What follows the outer packet (padding, FCS) is not the inner one's. */
+	*endp = inner + inner_len;
+	switch (h->next) {
+	case DP_DECAP_ETHER:
+		/* The tag limit is per Ethernet header. */
+		out->vlans = 0;
+		res = dp_dec_l2(buf + off, *endp - off, DP_LINK_ETHER, out, &l2, &type);
+		if (res != DP_DEC_OK)
+			return res;
+		*offp = off + l2;
+		*v6p = type == DP_DEC_ETYPE_IPV6;
+		return DP_DEC_OK;
+	case DP_DECAP_IPV4:
+		*offp = off;
+		*v6p = 0;
+		return DP_DEC_OK;
+	default:
+		*offp = off;
+		*v6p = 1;
+		return DP_DEC_OK;
+	}
+}
+
+/*
+ * From an IP header at `off` in `buf` (captured up to `end`) down to the
+ * innermost UDP or TCP payload, stripping what cfg allows. A plain frame
+ * costs two predictable branches over the decoder without tunnels: the
+ * VXLAN port test after UDP, and the depth test when the protocol is
+ * neither UDP nor TCP. The loop ends: every layer consumes at least an IP
+ * header and counts against max_depth.
+ */
+static enum dp_decode_res
+dp_dec_net(const uint8_t *buf, uint32_t off, uint32_t end, int v6, const struct dp_decode_cfg *cfg,
+	struct dp_pkt *out)
+{
+	struct dp_decap_hdr h;
+	enum dp_decode_res res;
+	uint32_t inner;
+	uint32_t inner_len;
+	uint32_t hlen;
+	uint8_t proto;
+
+	for (;;) {
+		out->l3_off = off;
+		if (!v6) {
+			res = dp_dec_ipv4(buf + off, end - off, out, &hlen, &proto);
+		} else {
+			res = dp_dec_ipv6(
+				buf + off, end - off, cfg->max_depth != 0, out, &hlen, &proto);
+		}
+		if (res != DP_DEC_OK)
+			return res;
+		inner = off + hlen;
+		inner_len = out->l3_len - hlen;
+		res = dp_dec_l4(proto, buf + inner, inner_len, out);
+		if (dp_dec_likely(res == DP_DEC_OK)) {
+			if (dp_dec_likely(out->dport != cfg->vxlan_port) || proto != IPPROTO_UDP ||
+				cfg->vxlan_port == 0 || cfg->max_depth == 0)
+				return DP_DEC_OK;
+			inner = (uint32_t)(out->payload - buf);
+			inner_len = out->payload_len;
+			res = dp_decap_vxlan(out->payload, inner_len, &h);
+		} else if (res == DP_DEC_L4_UNSUPPORTED && cfg->max_depth != 0) {
+			res = dp_decap_ip(proto, buf + inner, inner_len, &h);
+		}
+		if (res != DP_DEC_OK)
+			return res;
+		res = dp_dec_tunnel(buf, inner, inner_len, &h, cfg, out, &off, &end, &v6);
+		if (res != DP_DEC_OK)
+			return res;
+	}
 }
 
 enum dp_decode_res
-dp_decode(const uint8_t *frame, uint32_t len, enum dp_link link, struct dp_pkt *out)
+dp_decode_cfg(
+	const uint8_t *frame, uint32_t len, const struct dp_decode_cfg *cfg, struct dp_pkt *out)
 {
 	enum dp_decode_res res;
 	uint32_t off;
 	uint16_t type;
 
 	memset(out, 0, sizeof(*out));
-	res = dp_dec_l2(frame, len, link, out, &off, &type);
+	res = dp_dec_l2(frame, len, cfg->link, out, &off, &type);
 	if (res != DP_DEC_OK)
 		return res;
-	if (type == DP_DEC_ETYPE_IPV4)
-		return dp_dec_ipv4(frame + off, len - off, out);
-	return dp_dec_ipv6(frame + off, len - off, out);
+	return dp_dec_net(frame, off, len, type == DP_DEC_ETYPE_IPV6, cfg, out);
+}
+
+enum dp_decode_res
+dp_decode(const uint8_t *frame, uint32_t len, enum dp_link link, struct dp_pkt *out)
+{
+	const struct dp_decode_cfg cfg = { .link = link };
+
+	return dp_decode_cfg(frame, len, &cfg, out);
+}
+
+enum dp_decode_res
+dp_decode_ip(const uint8_t *ip, uint32_t len, const struct dp_decode_cfg *cfg, uint8_t depth,
+	struct dp_pkt *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->depth = depth;
+	if (len == 0)
+		return DP_DEC_TRUNCATED;
+	switch (ip[0] >> 4) {
+	case 4:
+		return dp_dec_net(ip, 0, len, 0, cfg, out);
+	case 6:
+		return dp_dec_net(ip, 0, len, 1, cfg, out);
+	default:
+		return DP_DEC_BAD_HEADER;
+	}
 }
 
 const char *

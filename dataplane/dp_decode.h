@@ -24,8 +24,8 @@ enum dp_decode_res {
 	DP_DEC_OK,	       /* UDP or TCP; payload may be empty */
 	DP_DEC_NOT_IP,	       /* ethertype not IPv4/IPv6 */
 	DP_DEC_L2_UNSUPPORTED, /* more than two VLAN tags, PPPoE, ... */
-	DP_DEC_L4_UNSUPPORTED, /* not UDP/TCP: ICMP, GRE, IPIP, ESP, SCTP */
-	DP_DEC_FRAGMENT,       /* any IPv4 or IPv6 fragment */
+	DP_DEC_L4_UNSUPPORTED, /* not UDP/TCP, nor a tunnel stripped: ICMP, ESP, SCTP */
+	DP_DEC_FRAGMENT,       /* an IPv4 or IPv6 fragment, captured whole */
 	DP_DEC_TRUNCATED,      /* a header runs past the captured bytes */
 	DP_DEC_BAD_HEADER,     /* lengths or fields inconsistent */
 	DP_DEC_TOO_DEEP,       /* more nested encapsulations than allowed */
@@ -33,9 +33,9 @@ enum dp_decode_res {
 
 /* Encapsulations stripped on the way in (struct dp_pkt encap_mask). */
 #define DP_ENCAP_VXLAN 0x01
-#define DP_ENCAP_GRE 0x02	/* GRE carrying Ethernet (0x6558) or IP */
-#define DP_ENCAP_ERSPAN 0x04	/* ERSPAN type I, II or III over GRE */
-#define DP_ENCAP_IPIP 0x08	/* IPv4 or IPv6 directly in IPv4 or IPv6 */
+#define DP_ENCAP_GRE 0x02    /* GRE carrying Ethernet (0x6558) or IP */
+#define DP_ENCAP_ERSPAN 0x04 /* ERSPAN type I, II or III over GRE */
+#define DP_ENCAP_IPIP 0x08   /* IPv4 or IPv6 directly in IPv4 or IPv6 */
 
 /* What the decoder may strip; filled from config, read-only after. */
 struct dp_decode_cfg {
@@ -49,15 +49,19 @@ struct dp_pkt {
 	uint8_t proto;	/* IPPROTO_UDP or IPPROTO_TCP */
 	uint8_t vlans;	/* tags stripped, 0..2 (of the innermost frame) */
 	uint8_t tcp_flags;
-	uint8_t depth;	    /* encapsulations stripped */
+	uint8_t depth;	    /* encapsulations stripped (GRE + ERSPAN is one) */
 	uint8_t encap_mask; /* DP_ENCAP_* of every layer stripped */
 	/*
 	 * The innermost IP header: its offset in the buffer decoded, its
 	 * header bytes (IPv4 with options; IPv6 with the extension headers
-	 * before a fragment header) and the packet length by its own length
-	 * field. For DP_DEC_FRAGMENT, v6_frag_off is the offset of the IPv6
-	 * fragment header from the IP header (0 for IPv4), and the whole
-	 * fragment is known to be captured.
+	 * before a fragment header, or before the UDP/TCP header on
+	 * DP_DEC_OK) and the packet length by its own length field. For
+	 * DP_DEC_FRAGMENT, v6_frag_off is the offset of the IPv6 fragment
+	 * header from the IP header (0 for IPv4), and the whole fragment is
+	 * known to be captured: l3_off + l3_len <= the length decoded. The
+	 * fragment is the outer packet (a fragmented VXLAN datagram) or an
+	 * inner one (a fragment inside GRE); either way these fields and the
+	 * addresses describe it, and depth/encap_mask what lies outside it.
 	 */
 	uint32_t l3_off;
 	uint16_t l3_hlen;
@@ -74,7 +78,8 @@ struct dp_pkt {
 
 /*
  * Decode one frame. Returns a dp_decode_res; `out` is filled for
- * DP_DEC_OK and partly (family, addresses when known) otherwise.
+ * DP_DEC_OK, the l3 fields and addresses for DP_DEC_FRAGMENT, and partly
+ * (family, addresses when known) otherwise.
  */
 enum dp_decode_res dp_decode(
 	const uint8_t *frame, uint32_t len, enum dp_link link, struct dp_pkt *out);
@@ -83,7 +88,11 @@ enum dp_decode_res dp_decode(
  * The same with encapsulations stripped as cfg allows (VXLAN, GRE,
  * ERSPAN, IP in IP, each nesting inside VLAN tags): the inner frame's
  * addresses and ports are what `out` holds. dp_decode is this with no
- * encapsulation allowed.
+ * encapsulation allowed. Each layer counts one against max_depth; one
+ * more is DP_DEC_TOO_DEEP. With max_depth 0 GRE and IP in IP are
+ * DP_DEC_L4_UNSUPPORTED and the VXLAN port is plain UDP, as without
+ * decapsulation; a tunnel header that is not one we decode (GRE version 1,
+ * routing, another protocol) is DP_DEC_L4_UNSUPPORTED at any depth.
  */
 enum dp_decode_res dp_decode_cfg(
 	const uint8_t *frame, uint32_t len, const struct dp_decode_cfg *cfg, struct dp_pkt *out);
@@ -91,7 +100,9 @@ enum dp_decode_res dp_decode_cfg(
 /*
  * Decode from an IP header (a datagram rebuilt from fragments): `depth`
  * encapsulations were already stripped before it, and count against
- * cfg->max_depth. l3_off in `out` is relative to `ip`.
+ * cfg->max_depth. l3_off in `out` is relative to `ip`; out->depth counts
+ * them all, out->encap_mask only the layers stripped here (the caller
+ * knows the outer ones). cfg->link is not used.
  */
 enum dp_decode_res dp_decode_ip(const uint8_t *ip, uint32_t len, const struct dp_decode_cfg *cfg,
 	uint8_t depth, struct dp_pkt *out);

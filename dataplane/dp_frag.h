@@ -12,6 +12,12 @@
  *
  * Time is the caller's packet time in ms (the table ages by it, so an
  * offline capture expires fragments by its own clock).
+ *
+ * Accounting: every fragment handed in ends in exactly one place, so at
+ * any time
+ *   fragments == reassembled_fragments + timed_out + no_space + bad
+ *                + duplicates + no_mbuf + too_big + held
+ * (every counter but `reassembled` is in fragments).
  */
 #ifndef DP_FRAG_H
 #define DP_FRAG_H
@@ -22,24 +28,32 @@
 struct dp_frag;
 
 struct dp_frag_stats {
-	uint64_t fragments;	  /* fragments handed in */
-	uint64_t reassembled;	  /* datagrams rebuilt and handed back */
-	uint64_t timed_out;	  /* fragments freed: datagram incomplete in time */
-	uint64_t no_space;	  /* fragments refused: table full, bucket collision */
-	uint64_t bad;		  /* fragments freed: overlap, bad offsets, too many */
-	uint64_t duplicates;	  /* exact copies of a fragment already held */
-	uint64_t no_mbuf;	  /* fragments refused: private pool empty */
-	uint64_t too_big;	  /* reassembled datagram larger than the out buffer */
+	uint64_t fragments;		/* fragments handed in */
+	uint64_t reassembled;		/* datagrams rebuilt and handed back */
+	uint64_t reassembled_fragments; /* fragments inside those datagrams */
+	uint64_t timed_out;		/* fragments freed: datagram incomplete in time */
+	uint64_t no_space;		/* fragments refused: table full, bucket collision */
+	uint64_t bad;			/* fragments freed: overlap, bad offsets, too many,
+				malformed header */
+	uint64_t duplicates;		/* exact copies of a fragment seen within the timeout */
+	uint64_t no_mbuf;		/* fragments refused: private pool empty */
+	uint64_t too_big;		/* fragments of a datagram larger than the out buffer,
+				or one fragment larger than an mbuf (DP_FRAG_ROOM) */
+	uint64_t held;			/* fragments in the table now (a gauge) */
 };
+
+/* Most IP bytes one fragment may carry (a jumbo frame's). */
+#define DP_FRAG_ROOM 9216
 
 /*
  * Create a worker's reassembly state on socket_id: a table of `entries`
- * datagrams in flight (rounded up to the library's bucket geometry) that
+ * datagrams in flight (rounded up to a power of two, at least 8) that
  * expire after timeout_ms, and the pool and duplicate filter sized to
- * match. Returns NULL with one line in err.
+ * match (the pool holds entries x 8 fragments of DP_FRAG_ROOM bytes each,
+ * about 9.5 KiB per fragment). Returns NULL with one line in err.
  */
-struct dp_frag *dp_frag_create(uint32_t entries, uint32_t timeout_ms, int socket_id, char *err,
-	size_t errlen);
+struct dp_frag *dp_frag_create(
+	uint32_t entries, uint32_t timeout_ms, int socket_id, char *err, size_t errlen);
 void dp_frag_free(struct dp_frag *f);
 
 /*
@@ -47,10 +61,17 @@ void dp_frag_free(struct dp_frag *f);
  * first), `len` its length by the IP header (what follows is not copied),
  * l3_hlen the bytes before the fragment's payload excluding, for IPv6,
  * the fragment header itself (v6_frag_off is the offset of that header
- * from `ip`; 0 for IPv4). When this fragment completes a datagram, the
- * whole datagram (IP header with offsets cleared, then the payload) is
- * copied to out (cap bytes) and its length returned; otherwise 0 (held,
- * or dropped and counted).
+ * from `ip`, so it equals l3_hlen; 0 for IPv4). When this fragment
+ * completes a datagram, the whole datagram is copied to out (cap bytes)
+ * and its length returned; otherwise 0 (held, or dropped and counted).
+ *
+ * The datagram handed back is the unfragmented packet: for IPv4 the first
+ * fragment's header (options included) with total length set, MF and
+ * offset cleared (DF kept) and the checksum recomputed; for IPv6 the
+ * first fragment's header and the extension headers that preceded its
+ * fragment header (up to 120 bytes of them), the fragment header removed,
+ * the next-header chain and payload length fixed. A fragment of offset 0
+ * without more-fragments (an IPv6 atomic fragment) is handed back at once.
  */
 uint32_t dp_frag_input(struct dp_frag *f, const uint8_t *ip, uint32_t len, uint8_t family,
 	uint16_t l3_hlen, uint16_t v6_frag_off, uint64_t now_ms, uint8_t *out, uint32_t cap);
@@ -62,5 +83,11 @@ uint32_t dp_frag_input(struct dp_frag *f, const uint8_t *ip, uint32_t len, uint8
 void dp_frag_tick(struct dp_frag *f, uint64_t now_ms);
 
 const struct dp_frag_stats *dp_frag_stats(const struct dp_frag *f);
+
+/*
+ * Mbufs taken from the private pool: after dp_frag_tick this equals
+ * stats->held (tests and the fuzzer check that nothing leaks).
+ */
+uint32_t dp_frag_mbufs_in_use(const struct dp_frag *f);
 
 #endif /* DP_FRAG_H */

@@ -16,11 +16,14 @@ static const char *const drop_names[SG_DROP_COUNT] = {
 	[SG_DROP_NOT_CANDIDATE] = "not a SIP port or trunk peer",
 	[SG_DROP_PEER_NOT_SIP] = "trunk peer, not SIP (RTP, ...)",
 	[SG_DROP_NO_PAYLOAD] = "no payload, keep-alive or ping",
-	[SG_DROP_TCP_MIDSTREAM] = "TCP data not starting a message",
+	[SG_DROP_TCP_STREAMED] = "TCP segments (to stream reassembly)",
 	[SG_DROP_TRUNCATED] = "headers truncated",
 	[SG_DROP_BAD_HEADER] = "inconsistent headers",
-	[SG_DROP_FRAGMENT] = "IP fragments (not reassembled)",
+	[SG_DROP_FRAGMENT] = "IP fragments (to reassembly)",
 	[SG_DROP_MULTISEG] = "frame over 64 KiB",
+	[SG_DROP_TOO_DEEP] = "encapsulated too deep",
+	[SG_DROP_HEP_REFUSED] = "HEP refused (agent or key)",
+	[SG_DROP_HEP_BAD] = "HEP malformed or not SIP",
 };
 
 uint64_t
@@ -29,7 +32,8 @@ dp_report_non_sip(const struct sg_source_counters *s)
 	return s->drops[SG_DROP_NOT_IP] + s->drops[SG_DROP_L2_UNSUPPORTED] +
 		s->drops[SG_DROP_L4_UNSUPPORTED] + s->drops[SG_DROP_NOT_CANDIDATE] +
 		s->drops[SG_DROP_PEER_NOT_SIP] + s->drops[SG_DROP_NO_PAYLOAD] +
-		s->drops[SG_DROP_TCP_MIDSTREAM];
+		s->drops[SG_DROP_TOO_DEEP] + s->drops[SG_DROP_HEP_REFUSED] +
+		s->drops[SG_DROP_HEP_BAD];
 }
 
 uint64_t
@@ -77,15 +81,18 @@ dp_report_json(const struct sg_config *cfg, const struct dp_totals *t)
 {
 	const struct sg_source_counters *s = &t->src;
 	json_t *trunks = json_object();
+	json_t *src;
 	uint32_t i;
 
 	for (i = 0; i < cfg->n_trunks; i++)
 		json_object_set_new(trunks, cfg->trunks[i].name, trunk_json(&t->trunk[i]));
-	return json_pack("{s:{s:I, s:I, s:I, s:I, s:I, s:I}, s:o, s:o}", "source", "packets",
-		(json_int_t)s->packets, "bytes", (json_int_t)s->bytes, "sip_messages",
-		(json_int_t)s->sip_messages, "non_sip", (json_int_t)dp_report_non_sip(s),
-		"malformed", (json_int_t)dp_report_malformed(s), "fragments",
-		(json_int_t)s->drops[SG_DROP_FRAGMENT], "trunks", trunks, "unmatched",
+	src = json_pack("{s:I, s:I, s:I, s:I, s:I}", "packets", (json_int_t)s->packets, "bytes",
+		(json_int_t)s->bytes, "sip_messages", (json_int_t)s->sip_messages, "non_sip",
+		(json_int_t)dp_report_non_sip(s), "malformed", (json_int_t)dp_report_malformed(s));
+	for (i = 0; i < SG_SOURCE_FIELDS; i++)
+		json_object_set_new(src, sg_source_fields[i].name,
+			json_integer((json_int_t)sg_source_field_get(s, i)));
+	return json_pack("{s:o, s:o, s:o}", "source", src, "trunks", trunks, "unmatched",
 		trunk_json(&t->trunk[SG_UNMATCHED]));
 }
 
@@ -151,4 +158,11 @@ dp_report_table(FILE *f, const struct sg_config *cfg, const struct dp_totals *t)
 	if (s->retrans_evictions != 0)
 		fprintf(f, "  %-40s %" PRIu64 "\n", "retransmission table evictions",
 			s->retrans_evictions);
+	fprintf(f, "\nreassembly, decapsulation, HEP:\n");
+	for (i = 0; i < SG_SOURCE_FIELDS; i++) {
+		uint64_t v = sg_source_field_get(s, i);
+
+		if (v != 0)
+			fprintf(f, "  %-40s %" PRIu64 "\n", sg_source_fields[i].help, v);
+	}
 }

@@ -67,6 +67,7 @@ struct dp_streams_stats {
 	uint64_t out_of_window;	   /* segments beyond what a buffer can hold */
 	uint64_t oversize;	   /* messages larger than a buffer: skipped */
 	uint64_t messages;	   /* whole messages handed on */
+	uint64_t truncated;	   /* messages cut by a flow's end (or a flush): lost */
 };
 
 /*
@@ -104,11 +105,22 @@ void dp_streams_flush(struct dp_streams *s, uint64_t now_ms, dp_stream_deliver_f
 
 const struct dp_streams_stats *dp_streams_stats(const struct dp_streams *s);
 
+/* Flows in the table and buffers taken from the pool, now. */
+uint32_t dp_streams_flows_active(const struct dp_streams *s);
+uint32_t dp_streams_buffers_in_use(const struct dp_streams *s);
+
+/* Is [p, p + n) inside the pool's buffers? (for tests and fuzzing) */
+int dp_streams_owns(const struct dp_streams *s, const void *p, size_t n);
+
 /*
  * SIP framing over a stream: the length of the message that starts at p
  * (header section, then Content-Length bytes of body; no Content-Length
- * means no body). Returns 1 with *n set, 0 when more bytes are needed,
- * -1 when p does not begin a SIP start line.
+ * means no body). Returns 1 with *n set as soon as the header section is
+ * whole (*n may exceed len: the message is whole once len >= *n), 0 when
+ * more bytes are needed, -1 when p does not begin a SIP start line or its
+ * Content-Length (or compact `l`) is not a number. The start line is a
+ * request line (method token, SP, Request-URI, SP, "SIP/2.0") or a status
+ * line ("SIP/2.0", SP, three digits); lines may end in CRLF or bare LF.
  */
 int dp_stream_sip_frame(const uint8_t *p, uint32_t len, uint32_t *n);
 

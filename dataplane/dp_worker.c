@@ -41,6 +41,13 @@ dp_worker_shared_init(struct dp_worker_shared *sh, const struct sg_config *cfg)
 	sh->ts_dynfield = -1;
 	sh->ts_dynflag = 0;
 	sh->parser = (enum sg_parser)cfg->dp.parser;
+	sh->dec.max_depth = (uint8_t)cfg->decap.max_depth;
+	sh->dec.vxlan_port = cfg->decap.vxlan_port;
+	sh->hep_port = cfg->hep.port;
+	sh->n_hep_allow = cfg->hep.n_allow;
+	memcpy(sh->hep_allow, cfg->hep.allow, sizeof(sh->hep_allow));
+	snprintf(sh->hep_auth, sizeof(sh->hep_auth), "%s", cfg->hep.auth_key);
+	sh->hep_auth_len = (uint16_t)strlen(sh->hep_auth);
 }
 
 struct dp_worker *
@@ -68,6 +75,24 @@ dp_worker_create(const struct dp_worker_shared *sh, const struct sg_config *cfg,
 			cfg->dp.dialog_entries);
 		goto fail;
 	}
+	w->frag = dp_frag_create(cfg->frag.entries, cfg->frag.timeout_ms, socket_id, err, errlen);
+	if (w->frag == NULL)
+		goto fail;
+	{
+		struct dp_streams_cfg sc = {
+			.flows = cfg->streams.flows,
+			.buffers = cfg->streams.buffers,
+			.buffer_size = cfg->streams.buffer_size,
+			.idle_ms = cfg->streams.idle_timeout_s * 1000,
+			.gap_ms = cfg->streams.gap_timeout_ms,
+		};
+
+		w->streams = dp_streams_create(&sc, socket_id, err, errlen);
+		if (w->streams == NULL)
+			goto fail;
+	}
+	w->dec = sh->dec;
+	w->dec.link = sh->link;
 	if (hs_clone_scratch(proto_scratch, &w->scratch) != HS_SUCCESS) {
 		snprintf(err, errlen, "worker: cannot clone Hyperscan scratch");
 		goto fail;
@@ -95,6 +120,8 @@ dp_worker_free(struct dp_worker *w)
 		hs_free_scratch(w->scratch);
 	dp_retrans_free(w->rt);
 	dp_dialogs_free(w->dlg);
+	dp_frag_free(w->frag);
+	dp_streams_free(w->streams);
 	rte_free(w);
 }
 
@@ -222,15 +249,6 @@ count_malformed(struct dp_worker *w, uint32_t trunk)
 	w->trunk[trunk].malformed++;
 }
 
-/* Skip CRLF keep-alives (RFC 5626 uses CRLFCRLF) before a message. */
-static inline uint32_t
-skip_crlf(const uint8_t *p, uint32_t off, uint32_t len)
-{
-	while (off < len && (p[off] == '\r' || p[off] == '\n'))
-		off++;
-	return off;
-}
-
 /*
  * The smallest valid SIP message (a start line and the mandatory
  * headers) is well over this; UDP datagrams below it that are not SIP are
@@ -317,60 +335,202 @@ classify_udp(struct dp_worker *w, const struct dp_pkt *pkt, uint32_t trunk, enum
 		count_malformed(w, trunk);
 }
 
+static void worker_decoded(struct dp_worker *w, const uint8_t *buf, enum dp_decode_res res,
+	const struct dp_pkt *pkt, uint64_t now_ms, int defer);
+
 /*
- * TCP without reassembly: a segment may carry several whole messages. A
- * segment that does not begin with a start line is the middle of a
- * stream (or garbage we cannot tell from it): counted, not misread. A
- * header section cut by the segment end is counted the same way.
+ * Is `addr` inside one of the HEP agents' prefixes? A short list walked
+ * per HEP packet: the agents are a handful of SBCs and proxies.
  */
-static void
-classify_tcp(struct dp_worker *w, const struct dp_pkt *pkt, uint32_t trunk, enum dp_dir dir,
-	int on_sip_port, uint64_t now_ms)
+static int
+hep_agent_allowed(const struct dp_worker_shared *sh, uint8_t family, const uint8_t *addr)
 {
-	const uint8_t *p = pkt->payload;
-	uint32_t len = pkt->payload_len;
-	uint32_t off = skip_crlf(p, 0, len);
-	unsigned int n = 0;
+	uint32_t i;
 
-	flush_pending(w);
-	if (off == len) {
-		w->src.drops[SG_DROP_NO_PAYLOAD]++;
-		return;
-	}
-	while (off < len) {
-		struct dp_sip_msg m;
-		enum dp_sip_res res;
+	for (i = 0; i < sh->n_hep_allow; i++) {
+		const struct cfg_prefix *p = &sh->hep_allow[i];
+		unsigned int full = p->depth / 8, rest = p->depth % 8;
 
-		res = worker_parse(w, p + off, len - off, &m);
-		if (res == DP_SIP_OK) {
-			count_message(w, trunk, dir, &m, now_ms);
-			n++;
-			off = skip_crlf(p, off + m.msg_len, len);
+		if (p->family != family || memcmp(p->addr, addr, full) != 0)
 			continue;
-		}
-		if (res == DP_SIP_NO_START_LINE && !on_sip_port && n == 0)
-			w->src.drops[SG_DROP_PEER_NOT_SIP]++;
-		else if (res == DP_SIP_NO_START_LINE || res == DP_SIP_TRUNCATED)
-			w->src.drops[SG_DROP_TCP_MIDSTREAM]++;
-		else
-			count_malformed(w, trunk);
-		break;
+		if (rest == 0 || ((addr[full] ^ p->addr[full]) & (uint8_t)(0xff00 >> rest)) == 0)
+			return 1;
 	}
+	return 0;
 }
 
-static inline void
-worker_frame(struct dp_worker *w, const uint8_t *frame, uint32_t len, uint64_t now_ms, int defer)
+/*
+ * One HEP packet from an agent: decoded, its key checked, and its SIP
+ * classified as a datagram seen on the wire between the inner addresses
+ * at the capture time it carries. Returns 1 when the SIP was classified.
+ * HEP is a way into the policy (a forged 503 could pause a trunk), so
+ * anything not from an allowed agent with the right key is counted and
+ * dropped before it is parsed.
+ */
+static int
+worker_hep(struct dp_worker *w, uint8_t family, const uint8_t *agent, const uint8_t *p,
+	uint32_t len, uint64_t now_ms)
 {
-	struct dp_pkt pkt;
-	enum dp_decode_res res;
+	const struct dp_worker_shared *sh = w->sh;
+	struct dp_pkt in;
+	struct dp_hep h;
 	enum dp_dir dir;
 	uint32_t trunk;
 	int sip_port;
 
-	w->src.packets++;
-	w->src.bytes += len;
-	w->last_ms = now_ms;
-	res = dp_decode(frame, len, w->sh->link, &pkt);
+	if (!hep_agent_allowed(sh, family, agent)) {
+		w->src.hep_refused_agent++;
+		return -1;
+	}
+	switch (dp_hep_parse(p, len, &h)) {
+	case DP_HEP_OK:
+		break;
+	case DP_HEP_NOT_SIP:
+		w->src.hep_not_sip++;
+		return 0;
+	default:
+		w->src.hep_bad++;
+		return 0;
+	}
+	if (sh->hep_auth_len != 0 &&
+		(h.auth == NULL || h.auth_len != sh->hep_auth_len ||
+			memcmp(h.auth, sh->hep_auth, sh->hep_auth_len) != 0)) {
+		w->src.hep_refused_auth++;
+		return -1;
+	}
+	w->src.hep_accepted++;
+	memset(&in, 0, sizeof(in));
+	in.family = h.family;
+	in.proto = IPPROTO_UDP; /* one whole message, whatever carried it */
+	memcpy(in.src, h.src, sizeof(in.src));
+	memcpy(in.dst, h.dst, sizeof(in.dst));
+	in.sport = h.sport;
+	in.dport = h.dport;
+	in.payload = h.payload;
+	in.payload_len = h.payload_len;
+	if (h.time_us != 0)
+		now_ms = h.time_us / 1000;
+	trunk = dp_trunks_lookup(sh->trunks, &in, &dir);
+	sip_port = is_sip_port(sh, in.sport) || is_sip_port(sh, in.dport);
+	if (trunk == SG_UNMATCHED && !sip_port) {
+		w->src.drops[SG_DROP_NOT_CANDIDATE]++;
+		return 1;
+	}
+	classify_udp(w, &in, trunk, dir, sip_port, now_ms, 0);
+	return 1;
+}
+
+/*
+ * A whole message cut from a TCP stream (dp_stream): SIP, or a HEP
+ * packet when the stream is to the HEP port. Counted at once, in stream
+ * order, at the packet time of the segment that completed it.
+ */
+static void
+worker_deliver(void *arg, const struct dp_stream_tuple *t, const uint8_t *msg, uint32_t len,
+	uint64_t now_ms)
+{
+	struct dp_worker *w = arg;
+	struct dp_sip_msg m;
+	struct dp_pkt pkt;
+	enum dp_dir dir;
+	uint32_t trunk;
+
+	if (w->sh->hep_port != 0 && t->dport == w->sh->hep_port) {
+		/* a HEP packet is a unit too: it lands in one place */
+		int r = worker_hep(w, t->family, t->src, msg, len, now_ms);
+
+		if (r < 0)
+			w->src.drops[SG_DROP_HEP_REFUSED]++;
+		else if (r == 0)
+			w->src.drops[SG_DROP_HEP_BAD]++;
+		return;
+	}
+	memset(&pkt, 0, sizeof(pkt));
+	pkt.family = t->family;
+	pkt.proto = IPPROTO_TCP;
+	memcpy(pkt.src, t->src, sizeof(pkt.src));
+	memcpy(pkt.dst, t->dst, sizeof(pkt.dst));
+	pkt.sport = t->sport;
+	pkt.dport = t->dport;
+	trunk = dp_trunks_lookup(w->sh->trunks, &pkt, &dir);
+	if (worker_parse(w, msg, len, &m) == DP_SIP_OK)
+		count_message(w, trunk, dir, &m, now_ms);
+	else
+		count_malformed(w, trunk);
+}
+
+/*
+ * A TCP segment of a SIP (or HEP) flow goes to the worker's stream
+ * reassembler, which hands on whole messages in stream order, once each,
+ * whatever the segmentation, loss or reordering on the wire.
+ */
+static void
+worker_tcp(struct dp_worker *w, const struct dp_pkt *pkt, enum dp_stream_kind kind, uint64_t now_ms)
+{
+	struct dp_stream_tuple t;
+
+	flush_pending(w);
+	t.family = pkt->family;
+	memcpy(t.src, pkt->src, sizeof(t.src));
+	memcpy(t.dst, pkt->dst, sizeof(t.dst));
+	t.sport = pkt->sport;
+	t.dport = pkt->dport;
+	if (pkt->payload_len == 0)
+		w->src.drops[SG_DROP_NO_PAYLOAD]++;
+	else
+		w->src.drops[SG_DROP_TCP_STREAMED]++;
+	dp_streams_segment(w->streams, &t, pkt->tcp_seq, pkt->tcp_flags, pkt->payload,
+		pkt->payload_len, kind, now_ms, worker_deliver, w);
+}
+
+/*
+ * An IP fragment (of the frame's own IP packet, or of one inside an
+ * encapsulation) goes to the worker's reassembly table. The datagram it
+ * completes is decoded from its IP header and counted at once, at this
+ * fragment's packet time.
+ */
+static void
+worker_fragment(struct dp_worker *w, const uint8_t *buf, const struct dp_pkt *pkt, uint64_t now_ms)
+{
+	enum dp_decode_res res;
+	struct dp_pkt in;
+	uint32_t n;
+
+	w->src.drops[SG_DROP_FRAGMENT]++;
+	flush_pending(w);
+	n = dp_frag_input(w->frag, buf + pkt->l3_off, pkt->l3_len, pkt->family, pkt->l3_hlen,
+		pkt->v6_frag_off, now_ms, w->frag_buf, sizeof(w->frag_buf));
+	if (n == 0)
+		return;
+	res = dp_decode_ip(w->frag_buf, n, &w->dec, pkt->depth, &in);
+	worker_decoded(w, w->frag_buf, res, &in, now_ms, 0);
+}
+
+static inline void
+count_decap(struct dp_worker *w, uint8_t mask)
+{
+	w->src.decap_vxlan += (mask & DP_ENCAP_VXLAN) != 0;
+	w->src.decap_gre += (mask & DP_ENCAP_GRE) != 0;
+	w->src.decap_erspan += (mask & DP_ENCAP_ERSPAN) != 0;
+	w->src.decap_ipip += (mask & DP_ENCAP_IPIP) != 0;
+}
+
+/*
+ * One unit decoded: a frame, or a datagram rebuilt from fragments
+ * (`buf` is what was decoded; pkt's offsets are relative to it). It
+ * lands in exactly one place (sg_drop or a message).
+ */
+static void
+worker_decoded(struct dp_worker *w, const uint8_t *buf, enum dp_decode_res res,
+	const struct dp_pkt *pkt, uint64_t now_ms, int defer)
+{
+	const struct dp_worker_shared *sh = w->sh;
+	enum dp_dir dir;
+	uint32_t trunk;
+	int sip_port;
+
+	if (unlikely(pkt->encap_mask != 0))
+		count_decap(w, pkt->encap_mask);
 	switch (res) {
 	case DP_DEC_OK:
 		break;
@@ -384,25 +544,64 @@ worker_frame(struct dp_worker *w, const uint8_t *frame, uint32_t len, uint64_t n
 		w->src.drops[SG_DROP_L4_UNSUPPORTED]++;
 		return;
 	case DP_DEC_FRAGMENT:
-		w->src.drops[SG_DROP_FRAGMENT]++;
+		worker_fragment(w, buf, pkt, now_ms);
 		return;
 	case DP_DEC_TRUNCATED:
 		w->src.drops[SG_DROP_TRUNCATED]++;
+		return;
+	case DP_DEC_TOO_DEEP:
+		w->src.drops[SG_DROP_TOO_DEEP]++;
 		return;
 	default:
 		w->src.drops[SG_DROP_BAD_HEADER]++;
 		return;
 	}
-	trunk = dp_trunks_lookup(w->sh->trunks, &pkt, &dir);
-	sip_port = is_sip_port(w->sh, pkt.sport) || is_sip_port(w->sh, pkt.dport);
+	if (unlikely(pkt->dport == sh->hep_port) && sh->hep_port != 0) {
+		if (pkt->proto == IPPROTO_TCP) {
+			if (!hep_agent_allowed(sh, pkt->family, pkt->src)) {
+				w->src.hep_refused_agent++;
+				w->src.drops[SG_DROP_HEP_REFUSED]++;
+				return;
+			}
+			worker_tcp(w, pkt, DP_STREAM_HEP, now_ms);
+			return;
+		}
+		flush_pending(w);
+		switch (worker_hep(w, pkt->family, pkt->src, pkt->payload, pkt->payload_len,
+			now_ms)) {
+		case 1:
+			return; /* its message landed */
+		case 0:
+			w->src.drops[SG_DROP_HEP_BAD]++;
+			return;
+		default:
+			w->src.drops[SG_DROP_HEP_REFUSED]++;
+			return;
+		}
+	}
+	trunk = dp_trunks_lookup(sh->trunks, pkt, &dir);
+	sip_port = is_sip_port(sh, pkt->sport) || is_sip_port(sh, pkt->dport);
 	if (trunk == SG_UNMATCHED && !sip_port) {
 		w->src.drops[SG_DROP_NOT_CANDIDATE]++;
 		return;
 	}
-	if (pkt.proto == IPPROTO_UDP)
-		classify_udp(w, &pkt, trunk, dir, sip_port, now_ms, defer);
+	if (pkt->proto == IPPROTO_UDP)
+		classify_udp(w, pkt, trunk, dir, sip_port, now_ms, defer);
 	else
-		classify_tcp(w, &pkt, trunk, dir, sip_port, now_ms);
+		worker_tcp(w, pkt, DP_STREAM_SIP, now_ms);
+}
+
+static inline void
+worker_frame(struct dp_worker *w, const uint8_t *frame, uint32_t len, uint64_t now_ms, int defer)
+{
+	struct dp_pkt pkt;
+	enum dp_decode_res res;
+
+	w->src.packets++;
+	w->src.bytes += len;
+	w->last_ms = now_ms;
+	res = dp_decode_cfg(frame, len, &w->dec, &pkt);
+	worker_decoded(w, frame, res, &pkt, now_ms, defer);
 }
 
 void
@@ -410,6 +609,52 @@ dp_worker_frame(struct dp_worker *w, const uint8_t *frame, uint32_t len, uint64_
 {
 	flush_pending(w);
 	worker_frame(w, frame, len, now_ms, 0);
+	dp_worker_tick(w, now_ms);
+}
+
+void
+dp_worker_tick(struct dp_worker *w, uint64_t now_ms)
+{
+	flush_pending(w);
+	dp_frag_tick(w->frag, now_ms);
+	dp_streams_tick(w->streams, now_ms, worker_deliver, w);
+	w->last_tick_ms = now_ms;
+}
+
+void
+dp_worker_finish(struct dp_worker *w)
+{
+	flush_pending(w);
+	dp_streams_flush(w->streams, w->last_ms, worker_deliver, w);
+	dp_worker_sync_stats(w);
+}
+
+void
+dp_worker_sync_stats(struct dp_worker *w)
+{
+	const struct dp_frag_stats *f = dp_frag_stats(w->frag);
+	const struct dp_streams_stats *t = dp_streams_stats(w->streams);
+	struct sg_source_counters *s = &w->src;
+
+	s->frag_reassembled = f->reassembled;
+	s->frag_timed_out = f->timed_out;
+	s->frag_no_space = f->no_space;
+	s->frag_bad = f->bad;
+	s->frag_duplicates = f->duplicates;
+	s->frag_no_mbuf = f->no_mbuf;
+	s->frag_too_big = f->too_big;
+	s->tcp_flows = t->flows_opened;
+	s->tcp_flows_evicted = t->flows_evicted;
+	s->tcp_flows_expired = t->flows_expired;
+	s->tcp_out_of_order = t->out_of_order;
+	s->tcp_retransmitted = t->retransmitted;
+	s->tcp_gaps = t->gaps;
+	s->tcp_gap_bytes = t->gap_bytes;
+	s->tcp_resyncs = t->resyncs;
+	s->tcp_resync_bytes = t->resync_bytes;
+	s->tcp_no_buffer = t->no_buffer;
+	s->tcp_out_of_window = t->out_of_window;
+	s->tcp_oversize = t->oversize;
 }
 
 /*
@@ -500,6 +745,7 @@ dp_worker_burst(struct dp_worker *w, struct rte_mbuf **pkts, uint16_t n,
 	}
 	flush_pending(w);
 	rte_pktmbuf_free_bulk(pkts, n);
+	dp_worker_tick(w, w->last_ms);
 }
 
 unsigned int
@@ -558,6 +804,9 @@ worker_stats_update(struct dp_worker *w)
 	st->bytes = w->src.bytes;
 	st->retrans_evictions = dp_retrans_stats(w->rt)->evictions;
 	st->dialog_evictions = dp_dialogs_stats(w->dlg)->evicted;
+	dp_worker_sync_stats(w);
+	st->src = w->src;
+	st->src.retrans_evictions = st->retrans_evictions;
 }
 
 int
@@ -600,6 +849,9 @@ dp_worker_main(void *arg)
 			uint64_t now_ms = w->wall_base_ms + (t1 - w->tsc_base) * 1000 / w->tsc_hz;
 
 			dp_dialogs_sweep(w->dlg, 64, now_ms, w->trunk);
+			/* an idle link still ages its fragments and stream holes */
+			if (now_ms > w->last_tick_ms + 100)
+				dp_worker_tick(w, now_ms);
 			dp_worker_publish(w, 0);
 			worker_stats_update(w);
 			w->ln.stats->total_cycles = t1 - start;

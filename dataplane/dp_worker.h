@@ -21,7 +21,10 @@
 #include "cfg.h"
 #include "dp_decode.h"
 #include "dp_dialog.h"
+#include "dp_frag.h"
+#include "dp_hep.h"
 #include "dp_retrans.h"
+#include "dp_stream.h"
 #include "dp_sip.h"
 #include "dp_trunk.h"
 #include "sg_shared.h"
@@ -39,6 +42,13 @@ struct dp_worker_shared {
 	const struct dp_trunks *trunks;
 	enum sg_parser parser; /* which SIP extractor engine */
 	enum dp_link link;
+	struct dp_decode_cfg dec; /* decapsulation (link is set from `link`) */
+	/* HEP collector: port (0 off), agents allowed, the key required */
+	uint16_t hep_port;
+	uint16_t hep_auth_len;
+	uint32_t n_hep_allow;
+	struct cfg_prefix hep_allow[CFG_MAX_HEP_ALLOW];
+	char hep_auth[sizeof(((struct cfg_hep *)0)->auth_key)];
 	int ts_dynfield;	     /* mbuf timestamp offset, -1 if none */
 	uint64_t ts_dynflag;	     /* ol_flags bit saying it is valid */
 	uint8_t sip_port[65536 / 8]; /* bitmap of configured SIP ports */
@@ -81,6 +91,7 @@ struct dp_worker {
 	struct sg_source_counters src;
 	struct dp_retrans *rt;
 	struct dp_dialogs *dlg;
+	struct dp_decode_cfg dec;
 	uint64_t dirty[DP_DIRTY_WORDS]; /* trunks changed since published */
 	hs_scratch_t *scratch;
 	const struct dp_worker_shared *sh;
@@ -115,8 +126,14 @@ struct dp_worker {
 	uint32_t n_pending;
 	uint16_t ahead; /* frames at the head of the next burst prefetched */
 	struct dp_worker_pending pending[DP_WORKER_PENDING];
+	/* cold: fragments, streams and HEP, off the common path */
+	struct dp_frag *frag;
+	struct dp_streams *streams;
+	uint64_t last_tick_ms; /* packet time of the last reassembly tick */
 	struct sg_trunk_counters trunk[SG_TRUNK_SLOTS] __rte_cache_aligned;
 	uint8_t bounce[DP_WORKER_BOUNCE] __rte_cache_aligned;
+	/* datagrams rebuilt from fragments (one at a time, counted at once) */
+	uint8_t frag_buf[DP_WORKER_BOUNCE] __rte_cache_aligned;
 };
 
 /* Fill the shared part from config; the caller sets db, trunks, link. */
@@ -132,6 +149,23 @@ void dp_worker_free(struct dp_worker *w);
 
 /* Classify one frame seen at packet time now_ms. */
 void dp_worker_frame(struct dp_worker *w, const uint8_t *frame, uint32_t len, uint64_t now_ms);
+
+/*
+ * Reassembly housekeeping at packet time now_ms: expire fragments, skip
+ * stream holes past their timeout (counting what then becomes whole).
+ * dp_worker_burst calls it once per burst; offline callers call
+ * dp_worker_finish at the end of a capture instead.
+ */
+void dp_worker_tick(struct dp_worker *w, uint64_t now_ms);
+
+/* End of a capture: hand on every message the streams still hold. */
+void dp_worker_finish(struct dp_worker *w);
+
+/*
+ * Copy the reassembly modules' own counters into w->src (they count in
+ * their own structs on the packet path). Call before reading w->src.
+ */
+void dp_worker_sync_stats(struct dp_worker *w);
 
 /*
  * Classify and free a burst of mbufs. `next` (NULL when n_next is 0) is

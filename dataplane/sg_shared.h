@@ -10,6 +10,7 @@
 #ifndef SG_SHARED_H
 #define SG_SHARED_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -112,23 +113,29 @@ struct sg_trunk_counters {
 };
 
 /*
- * Why a packet or message was not (fully) classified. Every packet lands
- * in exactly one of the packet-level reasons; SIP-level reasons count
- * messages. The JSON report folds these into the issue's source fields;
- * the table shows them all.
+ * Where a frame went when it did not become a message of its own. Every
+ * frame lands in exactly one place: one of these, or a UDP datagram's
+ * message (sip_messages or sip_malformed). A datagram rebuilt from
+ * fragments, and every message cut from a TCP or HEP stream, is then
+ * counted once more in the same way, as a unit of its own. The JSON
+ * report folds these into the issue's source fields; the table shows
+ * them all.
  */
 enum sg_drop {
 	SG_DROP_NOT_IP,		/* ARP, LLDP, ...: non_sip */
 	SG_DROP_L2_UNSUPPORTED, /* >2 VLAN tags, PPPoE, unknown link */
-	SG_DROP_L4_UNSUPPORTED, /* ICMP, GRE, IP-in-IP, ESP, SCTP */
+	SG_DROP_L4_UNSUPPORTED, /* ICMP, ESP, SCTP, GRE we do not strip */
 	SG_DROP_NOT_CANDIDATE,	/* UDP/TCP, not on a SIP port or trunk */
 	SG_DROP_PEER_NOT_SIP,	/* trunk peer, off the SIP ports, not SIP (RTP) */
 	SG_DROP_NO_PAYLOAD,	/* TCP without data, CRLF keep-alives */
-	SG_DROP_TCP_MIDSTREAM,	/* TCP data not starting a SIP message */
+	SG_DROP_TCP_STREAMED,	/* TCP segment handed to the stream reassembler */
 	SG_DROP_TRUNCATED,	/* headers cut short by the capture */
 	SG_DROP_BAD_HEADER,	/* inconsistent lengths, bad IHL, ... */
-	SG_DROP_FRAGMENT,	/* IPv4/IPv6 fragment, no reassembly yet */
+	SG_DROP_FRAGMENT,	/* IP fragment handed to reassembly */
 	SG_DROP_MULTISEG,	/* frame larger than the bounce buffer */
+	SG_DROP_TOO_DEEP,	/* more nested encapsulations than decap.max_depth */
+	SG_DROP_HEP_REFUSED,	/* HEP from an agent not allowed, or a wrong key */
+	SG_DROP_HEP_BAD,	/* HEP malformed, compressed or not carrying SIP */
 	SG_DROP_COUNT
 };
 
@@ -139,7 +146,96 @@ struct sg_source_counters {
 	uint64_t sip_malformed; /* messages counted malformed */
 	uint64_t drops[SG_DROP_COUNT];
 	uint64_t retrans_evictions; /* unexpired entries pushed out */
+	/* IP reassembly (dataplane/dp_frag.h); losses are in fragments */
+	uint64_t frag_reassembled; /* datagrams rebuilt */
+	uint64_t frag_timed_out;
+	uint64_t frag_no_space;
+	uint64_t frag_bad;
+	uint64_t frag_duplicates;
+	uint64_t frag_no_mbuf;
+	uint64_t frag_too_big;
+	/* TCP streams (dataplane/dp_stream.h) */
+	uint64_t tcp_flows;
+	uint64_t tcp_flows_evicted;
+	uint64_t tcp_flows_expired;
+	uint64_t tcp_out_of_order;
+	uint64_t tcp_retransmitted;
+	uint64_t tcp_gaps;
+	uint64_t tcp_gap_bytes;
+	uint64_t tcp_resyncs;
+	uint64_t tcp_resync_bytes;
+	uint64_t tcp_no_buffer;
+	uint64_t tcp_out_of_window;
+	uint64_t tcp_oversize;
+	/* frames whose SIP came out of an encapsulation, by its kind */
+	uint64_t decap_vxlan;
+	uint64_t decap_gre;
+	uint64_t decap_erspan;
+	uint64_t decap_ipip;
+	/* HEP (dataplane/dp_hep.h): HEP packets */
+	uint64_t hep_accepted;
+	uint64_t hep_refused_agent;
+	uint64_t hep_refused_auth;
+	uint64_t hep_bad;
+	uint64_t hep_not_sip;
 };
+
+/*
+ * The source counters that the report, the table and `sipguardctl status`
+ * name one by one, beyond packets, bytes, messages and the folded drops:
+ * one table, so every view shows the same names.
+ */
+struct sg_source_field {
+	const char *name; /* JSON key */
+	uint32_t off;	  /* offsetof in struct sg_source_counters */
+	const char *help; /* table label */
+};
+
+#define SG_SRC_FIELD(key, member, text) { key, offsetof(struct sg_source_counters, member), text }
+static const struct sg_source_field sg_source_fields[] = {
+	SG_SRC_FIELD("fragments", drops[SG_DROP_FRAGMENT], "IP fragments received"),
+	SG_SRC_FIELD("reassembled", frag_reassembled, "datagrams reassembled"),
+	SG_SRC_FIELD("frag_timed_out", frag_timed_out, "fragments lost: datagram timed out"),
+	SG_SRC_FIELD("frag_no_space", frag_no_space, "fragments lost: reassembly table full"),
+	SG_SRC_FIELD("frag_bad", frag_bad, "fragments lost: overlapping or bad offsets"),
+	SG_SRC_FIELD("frag_duplicates", frag_duplicates, "fragments duplicated (dropped)"),
+	SG_SRC_FIELD("frag_no_mbuf", frag_no_mbuf, "fragments lost: reassembly pool empty"),
+	SG_SRC_FIELD("frag_too_big", frag_too_big, "datagrams lost: over 64 KiB"),
+	SG_SRC_FIELD("tcp_segments", drops[SG_DROP_TCP_STREAMED], "TCP segments with data"),
+	SG_SRC_FIELD("tcp_flows", tcp_flows, "TCP flows opened"),
+	SG_SRC_FIELD("tcp_flows_evicted", tcp_flows_evicted, "TCP flows evicted (table full)"),
+	SG_SRC_FIELD("tcp_flows_expired", tcp_flows_expired, "TCP flows expired (idle)"),
+	SG_SRC_FIELD("tcp_out_of_order", tcp_out_of_order, "TCP segments held out of order"),
+	SG_SRC_FIELD("tcp_retransmitted", tcp_retransmitted, "TCP segments already seen"),
+	SG_SRC_FIELD("tcp_gaps", tcp_gaps, "TCP holes skipped"),
+	SG_SRC_FIELD("tcp_gap_bytes", tcp_gap_bytes, "TCP bytes never seen"),
+	SG_SRC_FIELD("tcp_resyncs", tcp_resyncs, "TCP re-synchronisations"),
+	SG_SRC_FIELD("tcp_resync_bytes", tcp_resync_bytes, "TCP bytes skipped to a start line"),
+	SG_SRC_FIELD("tcp_no_buffer", tcp_no_buffer, "TCP data lost: stream buffers empty"),
+	SG_SRC_FIELD("tcp_out_of_window", tcp_out_of_window, "TCP segments beyond a buffer"),
+	SG_SRC_FIELD("tcp_oversize", tcp_oversize, "SIP messages over a stream buffer"),
+	SG_SRC_FIELD("decap_vxlan", decap_vxlan, "frames out of VXLAN"),
+	SG_SRC_FIELD("decap_gre", decap_gre, "frames out of GRE"),
+	SG_SRC_FIELD("decap_erspan", decap_erspan, "frames out of ERSPAN"),
+	SG_SRC_FIELD("decap_ipip", decap_ipip, "frames out of IP in IP"),
+	SG_SRC_FIELD("decap_too_deep", drops[SG_DROP_TOO_DEEP], "frames nested too deep"),
+	SG_SRC_FIELD("hep_accepted", hep_accepted, "HEP packets accepted"),
+	SG_SRC_FIELD("hep_refused_agent", hep_refused_agent, "HEP refused: agent not allowed"),
+	SG_SRC_FIELD("hep_refused_auth", hep_refused_auth, "HEP refused: wrong auth key"),
+	SG_SRC_FIELD("hep_bad", hep_bad, "HEP malformed"),
+	SG_SRC_FIELD("hep_not_sip", hep_not_sip, "HEP not carrying SIP"),
+};
+#undef SG_SRC_FIELD
+#define SG_SOURCE_FIELDS (sizeof(sg_source_fields) / sizeof(sg_source_fields[0]))
+
+static inline uint64_t
+sg_source_field_get(const struct sg_source_counters *s, unsigned int i)
+{
+	uint64_t v;
+
+	memcpy(&v, (const char *)s + sg_source_fields[i].off, sizeof(v));
+	return v;
+}
 
 /* Accumulate one set of counters into another (readers summing lcores). */
 static inline void
@@ -184,7 +280,7 @@ sg_source_counters_add(struct sg_source_counters *dst, const struct sg_source_co
 #define SG_MAX_WORKERS 16
 #define SG_MAX_PORTS 8
 #define SG_SHM_MAGIC 0x53475348u /* "SGSH" */
-#define SG_SHM_VERSION 2
+#define SG_SHM_VERSION 3
 #define SG_CALL_ID_MAX 96 /* Call-ID bytes kept in an event */
 
 /*
@@ -230,6 +326,7 @@ struct sg_worker_stats {
 	uint64_t evt_pool_empty;
 	uint64_t retrans_evictions;
 	uint64_t dialog_evictions;
+	struct sg_source_counters src; /* the worker's source counters */
 } __attribute__((aligned(64)));
 
 struct sg_port_stats {

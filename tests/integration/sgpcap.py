@@ -2,9 +2,12 @@
 """Frames and capture files with the standard library only.
 
 Builds Ethernet/SLL frames (VLAN tags, IPv4/IPv6, UDP/TCP) around a
-payload, writes classic pcap files (any snaplen, caplen < len allowed) and
+payload, IP fragments of a datagram and the encapsulations mirror feeds
+use (GRE, ERSPAN I/II/III, VXLAN, IP in IP), writes classic pcap files
+(any snaplen, caplen < len allowed, packet times given or made up) and
 reads pcap and pcapng files back as (linktype, frame) pairs. Used by the
-malformed-capture generator and by the fuzz seed builder.
+malformed-capture generator, the fuzz seed builder, the oracle's own test
+and the HEP unwrapper.
 """
 import struct
 
@@ -86,15 +89,107 @@ def udp6(src, dst, sport, dport, payload):
     return ether(ipv6(src, dst, 17, udp(sport, dport, payload)), v6=True)
 
 
-def write_pcap(path, frames, link=LINK_ETHER, snaplen=262144):
-    """frames: bytes, or (bytes, orig_len) to record caplen < len."""
+def write_pcap(path, frames, link=LINK_ETHER, snaplen=262144, times=None):
+    """frames: bytes, or (bytes, orig_len) to record caplen < len.
+
+    times: one (seconds, microseconds) pair per frame; without it frame i
+    is stamped 1700000000 s + i ms.
+    """
     with open(path, "wb") as f:
         f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, snaplen, link))
         for i, fr in enumerate(frames):
             data, orig = (fr if isinstance(fr, tuple) else (fr, len(fr)))
-            f.write(struct.pack("<IIII", 1700000000 + i // 1000, (i % 1000) * 1000,
-                                len(data), orig))
+            if times is None:
+                sec, usec = 1700000000 + i // 1000, (i % 1000) * 1000
+            else:
+                sec, usec = times[i]
+            f.write(struct.pack("<IIII", sec, usec, len(data), orig))
             f.write(data)
+
+
+def _pseudo(src, dst, proto, length):
+    if ":" in src:
+        return _v6(src) + _v6(dst) + struct.pack("!IxxxB", length, proto)
+    return (bytes(map(int, src.split("."))) + bytes(map(int, dst.split(".")))
+            + struct.pack("!xBH", proto, length))
+
+
+def udp_cs(src, dst, sport, dport, payload):
+    """A UDP header with its checksum over src/dst (IPv4 or IPv6), and payload."""
+    hdr = struct.pack("!HHHH", sport, dport, 8 + len(payload), 0)
+    c = _csum(_pseudo(src, dst, 17, 8 + len(payload)) + hdr + payload) or 0xFFFF
+    return hdr[:6] + struct.pack("!H", c) + payload
+
+
+def tcp_cs(src, dst, sport, dport, payload, seq=1, flags=0x18):
+    """A TCP header (ack 1, window 65535) with its checksum, and payload."""
+    hdr = struct.pack("!HHIIBBHHH", sport, dport, seq & 0xFFFFFFFF, 1, 5 << 4, flags,
+                      65535, 0, 0)
+    c = _csum(_pseudo(src, dst, 6, 20 + len(payload)) + hdr + payload)
+    return hdr[:16] + struct.pack("!H", c) + hdr[18:] + payload
+
+
+def ip(src, dst, proto, l4, ident=1):
+    """IPv4 or IPv6 header (by the form of src) around l4."""
+    if ":" in src:
+        return ipv6(src, dst, proto, l4)
+    return ipv4(src, dst, proto, l4, ident=ident)
+
+
+def ipv4_fragments(src, dst, proto, l4, size, ident=1, df=False):
+    """The IPv4 fragments of one datagram, in order: size payload bytes
+    (a multiple of 8) in each but the last."""
+    out = []
+    for off in range(0, len(l4), size):
+        more = 0x2000 if off + size < len(l4) else 0
+        out.append(ipv4(src, dst, proto, l4[off:off + size],
+                        flags_frag=more | (0x4000 if df else 0) | (off // 8), ident=ident))
+    return out
+
+
+def ipv6_fragments(src, dst, proto, l4, size, ident=1):
+    """The IPv6 fragments of one datagram (Fragment header, next header
+    44), in order: size payload bytes (a multiple of 8) in each but the
+    last."""
+    out = []
+    for off in range(0, len(l4), size):
+        more = 1 if off + size < len(l4) else 0
+        fh = struct.pack("!BBHI", proto, 0, off | more, ident)
+        out.append(ipv6(src, dst, proto, l4[off:off + size], ext=fh, ext_proto=44))
+    return out
+
+
+def gre(ptype, payload, seq=None, key=None):
+    """A GRE header (RFC 2890 key and sequence number optional)."""
+    flags = (0x2000 if key is not None else 0) | (0x1000 if seq is not None else 0)
+    hdr = struct.pack("!HH", flags, ptype)
+    if key is not None:
+        hdr += struct.pack("!I", key)
+    if seq is not None:
+        hdr += struct.pack("!I", seq)
+    return hdr + payload
+
+
+def erspan1(inner):
+    """ERSPAN type I: GRE 0x88BE without a sequence number, no ERSPAN header."""
+    return gre(0x88BE, inner)
+
+
+def erspan2(inner, session=1, seq=1, vlan=0):
+    """ERSPAN type II: GRE 0x88BE with sequence number, 8-byte header."""
+    return gre(0x88BE, struct.pack("!HHI", 0x1000 | vlan, session & 0x3FF, 0) + inner, seq=seq)
+
+
+def erspan3(inner, session=1, seq=1, timestamp=0):
+    """ERSPAN type III: GRE 0x22EB with sequence number, 12-byte header
+    without the platform-specific subheader."""
+    return gre(0x22EB, struct.pack("!HHIHH", 0x2000, session & 0x3FF, timestamp, 0, 0)
+               + inner, seq=seq)
+
+
+def vxlan(vni, inner):
+    """A VXLAN header (I flag, VNI) and the inner Ethernet frame."""
+    return struct.pack("!II", 0x08000000, (vni & 0xFFFFFF) << 8) + inner
 
 
 def read_capture(path):

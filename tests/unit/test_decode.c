@@ -430,15 +430,25 @@ test_ipv4_fragments(void **state)
 	tb_finish(&b);
 	assert_int_equal(tb_decode(&b, &pkt), DP_DEC_FRAGMENT);
 	expect_v4_addrs(&pkt);
+	assert_int_equal(pkt.l3_off, 14);
+	assert_int_equal(pkt.l3_hlen, 20);
+	assert_int_equal(pkt.l3_len, b.len - 14);
+	assert_int_equal(pkt.v6_frag_off, 0);
+	/* Reassembly needs the whole fragment: one cut short is truncated. */
+	assert_int_equal(dp_decode(b.buf, b.len - 1, DP_LINK_ETHER, &pkt), DP_DEC_TRUNCATED);
+	expect_v4_addrs(&pkt);
 
 	/* Last fragment: MF clear, offset 185 words; its data is not UDP. */
 	tb_init(&b);
 	tb_eth(&b, NULL, 0, 0x0800);
-	tb_ipv4(&b, IPPROTO_UDP, 5, 185);
+	tb_ipv4(&b, IPPROTO_UDP, 6, 185);
 	tb_put(&b, tb_sip, sizeof(tb_sip) - 1);
 	tb_finish(&b);
+	tb_pad(&b, b.len + 8); /* padding is not part of it */
 	assert_int_equal(tb_decode(&b, &pkt), DP_DEC_FRAGMENT);
 	expect_v4_addrs(&pkt);
+	assert_int_equal(pkt.l3_hlen, 24);
+	assert_int_equal(pkt.l3_len, 24 + sizeof(tb_sip) - 1);
 
 	/* DF alone is not a fragment. */
 	tb_init(&b);
@@ -562,6 +572,11 @@ test_ipv6_fragment(void **state)
 	tb_finish(&b);
 	assert_int_equal(tb_decode(&b, &pkt), DP_DEC_FRAGMENT);
 	expect_v6_addrs(&pkt);
+	assert_int_equal(pkt.l3_off, 14);
+	assert_int_equal(pkt.l3_hlen, 40);
+	assert_int_equal(pkt.v6_frag_off, 40);
+	assert_int_equal(pkt.l3_len, b.len - 14);
+	assert_int_equal(dp_decode(b.buf, b.len - 1, DP_LINK_ETHER, &pkt), DP_DEC_TRUNCATED);
 
 	/* Behind a hop-by-hop header, and a later fragment. */
 	tb_init(&b);
@@ -573,6 +588,14 @@ test_ipv6_fragment(void **state)
 	tb_finish(&b);
 	assert_int_equal(tb_decode(&b, &pkt), DP_DEC_FRAGMENT);
 	expect_v6_addrs(&pkt);
+	assert_int_equal(pkt.l3_hlen, 48);
+	assert_int_equal(pkt.v6_frag_off, 48);
+	assert_int_equal(pkt.l3_len, b.len - 14);
+	assert_int_equal(dp_decode(b.buf, b.len - 1, DP_LINK_ETHER, &pkt), DP_DEC_TRUNCATED);
+
+	/* A payload length that leaves no room for the fragment header. */
+	tb_set_be16(&b, 14 + 4, 8 + 4);
+	assert_int_equal(tb_decode(&b, &pkt), DP_DEC_BAD_HEADER);
 }
 
 static void
