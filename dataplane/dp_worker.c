@@ -567,8 +567,8 @@ worker_decoded(struct dp_worker *w, const uint8_t *buf, enum dp_decode_res res,
 			return;
 		}
 		flush_pending(w);
-		switch (worker_hep(w, pkt->family, pkt->src, pkt->payload, pkt->payload_len,
-			now_ms)) {
+		switch (worker_hep(
+			w, pkt->family, pkt->src, pkt->payload, pkt->payload_len, now_ms)) {
 		case 1:
 			return; /* its message landed */
 		case 0:

@@ -191,7 +191,10 @@ struct sg_source_field {
 	const char *help; /* table label */
 };
 
-#define SG_SRC_FIELD(key, member, text) { key, offsetof(struct sg_source_counters, member), text }
+#define SG_SRC_FIELD(key, member, text)                                \
+	{                                                              \
+		key, offsetof(struct sg_source_counters, member), text \
+	}
 static const struct sg_source_field sg_source_fields[] = {
 	SG_SRC_FIELD("fragments", drops[SG_DROP_FRAGMENT], "IP fragments received"),
 	SG_SRC_FIELD("reassembled", frag_reassembled, "datagrams reassembled"),

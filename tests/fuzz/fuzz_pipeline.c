@@ -125,8 +125,7 @@ fuzz_skip(const uint8_t *p, uint32_t off, uint32_t len, int blank)
  * CRLFs between them, up to the first one that does not parse.
  */
 static uint64_t
-fuzz_expected_messages(
-	const struct dp_worker *w, const uint8_t *frame, uint32_t len, int *is_udp)
+fuzz_expected_messages(const struct dp_worker *w, const uint8_t *frame, uint32_t len, int *is_udp)
 {
 	struct dp_sip_msg m;
 	enum dp_sip_res res;
