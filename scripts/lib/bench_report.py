@@ -50,6 +50,8 @@ def main():
     ap.add_argument("--frames", type=int, required=True)
     ap.add_argument("--quick", type=int, default=0)
     ap.add_argument("--pgo", type=int, default=1)
+    ap.add_argument("--edge-results")
+    ap.add_argument("--edge-corpus")
     a = ap.parse_args()
 
     runs = [json.loads(x) for x in open(a.results) if x.strip()]
@@ -88,7 +90,11 @@ def main():
     out.append("| port | mode | workers | cycles/packet | Mpps per lcore | Mpps total | Gbit/s total "
                "| HS matches/packet | SIP msgs/packet | retrans share |")
     out.append("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
-    for port in ("pcap", "ring"):
+    if a.edge_results:
+        for r in (json.loads(x) for x in open(a.edge_results) if x.strip()):
+            groups.setdefault((r["mode"], r["workers"], "edge-" + r.get("port", "pcap")),
+                              []).append(r)
+    for port in ("pcap", "ring", "edge-pcap", "edge-ring"):
         for mode in ("io", "full", "hyperscan", "naive"):
             for w in (1, 2):
                 if (mode, w, port) not in groups:
@@ -162,6 +168,31 @@ def main():
                    "%.1f MiB | |" % ((mem.get("vm_rss", 0) + (heap_ex if mem.get("hugetlb", 0) else 0))
                                      / 2**20))
     out.append("")
+    if a.edge_results and a.edge_corpus:
+        ec = json.load(open(a.edge_corpus))
+        e_full = stat("full", 1, "cycles_per_packet", port="edge-pcap")
+        e_io = stat("full", 1, "cycles_per_packet", port="edge-pcap") and \
+            stat("io", 1, "cycles_per_packet", port="edge-pcap")
+        e_ring = stat("full", 1, "cycles_per_packet", port="edge-ring")
+        e_msgs = stat("full", 1, "sip_messages_per_packet", True, port="edge-pcap")
+        out.append("Edge mix (scripts/lib/bench_edge.py): %d frames, %d of them IP fragments "
+                   "(2 per %d-byte INVITE, IPv4 and IPv6), %d TCP segments with data "
+                   "(INVITEs across 2 segments, 100 and 503 sharing one), %d calls." % (
+                       ec["frames"], ec["fragments"], ec["invite_bytes"], ec["tcp_segments"],
+                       ec["calls"]))
+        out.append("")
+        out.append("| figure | pcap port | ring port |")
+        out.append("| --- | ---: | ---: |")
+        out.append("| cycles per packet, full pipeline, 1 worker | %s | %s |" % (
+            fmt(e_full), fmt(e_ring)))
+        out.append("| cycles per SIP message | %s | %s |" % (
+            fmt(e_full / e_msgs if e_msgs else float("nan")),
+            fmt(e_ring / e_msgs if e_msgs else float("nan"))))
+        out.append("| full / I/O floor | %sx | %sx |" % (
+            fmt(e_full / e_io, 2),
+            fmt(e_ring / stat("io", 1, "cycles_per_packet", port="edge-ring"), 2)))
+        out.append("| SIP messages per packet | %s | |" % fmt(e_msgs, 3))
+        out.append("")
     print("\n".join(out))
 
 
