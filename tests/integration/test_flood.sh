@@ -16,6 +16,13 @@
 #    dataplane absorbed at top speed, FLOOD_SECONDS): no frame missed,
 #    and the per-trunk totals are exactly the generator's counts for the
 #    frames sent.
+# 3. Hostile reassembly traffic (hostile_gen.py: tiny, never completed and
+#    overlapping IPv4/IPv6 fragments, TCP flows that never finish a
+#    message, segments far beyond the window) at a quarter of that rate,
+#    alongside new calls at another quarter (FLOOD_HOSTILE_SECONDS): no
+#    frame missed, the calls' per-trunk totals exactly the generator's,
+#    not one message out of the hostile traffic, and its losses counted
+#    by reason while the tables stay at their size.
 # Throughout, VmRSS and VmHWM of both processes are sampled every second
 # and must stay flat after warm-up, the tables must stay at their size
 # (one eviction per new identity, exactly; concurrent calls =
@@ -38,6 +45,7 @@ bin=$(dirname "$(dirname "$FL_SIPGUARD")")
 FL_CTRL=${SIPGUARD_CTRL:-$bin/ctrl/sipguard-ctrl}
 FL_CTL=${SIPGUARDCTL:-$bin/ctrl/sipguardctl}
 sustain=${FLOOD_SECONDS:-45}
+hostile=${FLOOD_HOSTILE_SECONDS:-20}
 top=${FLOOD_TOP_SECONDS:-12}
 rss_bound=${FLOOD_RSS_KIB:-4096}
 stall=${FLOOD_STALL:-1}
@@ -77,7 +85,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'echo "FAIL time limit reached"; FL_FAILED=$((FL_FAILED + 1)); fl_finish' TERM
-fl_watchdog $((2 * sustain + top + 120))
+fl_watchdog $((2 * sustain + top + hostile + 150))
 t_start=$SECONDS
 
 # The top-speed capture; the sustained one, with other Call-IDs, is made
@@ -299,6 +307,73 @@ events_accounted() {
 }
 fl_check "every 5xx final is an event or a counted ring drop" events_accounted
 jq -c '.rings' "$FL_DIR/status-sus.json" | sed 's/^/     rings: /'
+
+# --- 3. hostile reassembly traffic alongside calls ---------------------------
+echo "flood: hostile fragments and TCP for ${hostile}s alongside calls, $((pps / 4)) pps each"
+python3 "$here/hostile_gen.py" "$FL_DIR/hostile.pcap" --frames 60000 >"$FL_DIR/hostile.json" ||
+	fl_abort "the hostile generator failed"
+calm_calls=100000
+python3 "$gen" write "$FL_DIR/calm.pcap" "$FL_DIR/calm.json" "${gen_args[@]}" \
+	--calls "$calm_calls" --seed 9 || fl_abort "the generator failed"
+fl_replay hostile 0 --pps="$((pps / 4))" --pps-multi=16 -K --loop=0 --duration="$hostile" \
+	"$FL_DIR/hostile.pcap"
+fl_replay calm 0 --pps="$((pps / 4))" --pps-multi=16 -K --loop=0 --duration="$hostile" \
+	"$FL_DIR/calm.pcap"
+fl_wait hostile $((hostile + 30)) && fl_wait calm $((hostile + 30)) ||
+	fl_abort "tcpreplay did not finish"
+settle hostile || fl_abort "sipguardctl did not answer after the hostile phase"
+h_sent=$(fl_replay_sent hostile)
+calm_sent=$(fl_replay_sent calm)
+h_rx=$(($(jq '[.ports[].rx] | add' "$FL_DIR/status-hostile.json") -
+	$(jq '[.ports[].rx] | add' "$FL_DIR/status-sus.json")))
+h_missed=$(($(jq '[.ports[].missed] | add' "$FL_DIR/status-hostile.json") -
+	$(jq '[.ports[].missed] | add' "$FL_DIR/status-sus.json")))
+echo "flood: hostile phase: $h_sent hostile and $calm_sent call frames; port rx $h_rx," \
+	"missed $h_missed"
+jq -c '.source | with_entries(select(.key | test("^(frag|tcp|reassembled)")))' \
+	"$FL_DIR/status-hostile.json" | sed 's/^/     source: /'
+fl_check "sipguard runs after the hostile phase" fl_alive sipguard
+fl_check "every frame of the hostile phase received ($((h_sent + calm_sent)))" \
+	test "$h_rx" = "$((h_sent + calm_sent))" -a "$h_missed" = 0
+python3 "$gen" count "${calm_sent:-0}" "${gen_args[@]}" --calls "$calm_calls" --seed 9 \
+	>"$FL_DIR/expected-calm.json"
+python3 - "$FL_DIR/totals-sus.json" "$FL_DIR/totals-hostile.json" >"$FL_DIR/delta-calm.json" <<'PY'
+import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:3])
+def sub(x, y):
+    out = {}
+    for k, v in x.items():
+        if isinstance(v, dict):
+            m = {c: n - y.get(k, {}).get(c, 0) for c, n in v.items()}
+            out[k] = {c: n for c, n in m.items() if n != 0}
+        else:
+            out[k] = v - y.get(k, 0)
+    return out
+units = {t: sub(b["trunks"][t], a["trunks"].get(t, {})) for t in b["trunks"]}
+json.dump({"trunks": units, "unmatched": sub(b["unmatched"], a["unmatched"])}, sys.stdout)
+PY
+python3 "$here/compare.py" "$FL_DIR/expected-calm.json" "$FL_DIR/delta-calm.json" \
+	>"$FL_DIR/compare-calm.txt"
+fl_check "calls beside the hostile traffic: every trunk's totals equal the generator's" \
+	test "$?" -eq 0
+no_hostile_message() {
+	jq -e '(.unmatched.requests | add // 0) + (.unmatched.responses | add // 0) == 0' \
+		"$FL_DIR/delta-calm.json" >/dev/null
+}
+fl_check "not one message came out of the hostile traffic" no_hostile_message
+hostile_counted() {
+	jq -e -s '.[1].source as $s |
+		($s.frag_timed_out + $s.frag_no_space) > (.[0].source.frag_timed_out +
+			.[0].source.frag_no_space) and
+		$s.frag_bad > .[0].source.frag_bad and
+		$s.tcp_out_of_window > .[0].source.tcp_out_of_window and
+		($s.tcp_flows_evicted + $s.tcp_flows_expired + $s.tcp_no_buffer) >
+			(.[0].source.tcp_flows_evicted + .[0].source.tcp_flows_expired +
+			 .[0].source.tcp_no_buffer)' \
+		"$FL_DIR/status-sus.json" "$FL_DIR/status-hostile.json" >/dev/null
+}
+fl_check "fragment and TCP losses counted by reason (timed out or no space, bad, out of
+	window, flows evicted or buffers exhausted)" hostile_counted
 
 kill "$sampler" 2>/dev/null
 wait "$sampler" 2>/dev/null
