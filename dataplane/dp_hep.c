@@ -109,6 +109,8 @@ dp_hep3_prefix(const uint8_t *p, uint32_t len)
 /*
  * A fixed-size chunk of another size is malformed, as heplify-server
  * holds too: reading a prefix of it would guess at the sender's meaning.
+ * A chunk that comes twice counts as its last copy, as in Kamailio's
+ * receiver. The walk stays inside the total length, which is inside `len`.
  */
 static enum dp_hep_res
 dp_hep_parse_v3(const uint8_t *p, uint32_t len, struct dp_hep *out)

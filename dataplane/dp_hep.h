@@ -17,31 +17,31 @@
 
 enum dp_hep_res {
 	DP_HEP_OK,
-	DP_HEP_NOT_HEP,	      /* neither "HEP3" nor a HEPv1/v2 header */
-	DP_HEP_TRUNCATED,     /* a header or chunk runs past `len` */
-	DP_HEP_BAD,	      /* inconsistent lengths, missing chunks, bad family */
-	DP_HEP_NOT_SIP,	      /* well formed, payload type not SIP (RTCP, logs, ...) */
-	DP_HEP_COMPRESSED,    /* well formed SIP, but only a gzip payload (chunk 16):
-			       * the packet path does not inflate */
+	DP_HEP_NOT_HEP,	  /* neither "HEP3" nor a HEPv1/v2 header */
+	DP_HEP_TRUNCATED, /* a header or chunk runs past `len` */
+	DP_HEP_BAD,	  /* inconsistent lengths, missing chunks, bad family */
+	DP_HEP_NOT_SIP,	  /* well formed, payload type not SIP (RTCP, logs, ...) */
+	/* well formed SIP, but only as a gzip payload (chunk 16): not inflated here */
+	DP_HEP_COMPRESSED,
 };
 
 #define DP_HEP_AUTH_MAX 64
 
 struct dp_hep {
-	uint8_t version;   /* 1, 2 or 3 */
-	uint8_t family;	   /* 4 or 6 */
+	uint8_t version; /* 1, 2 or 3 */
+	uint8_t family;	 /* 4 or 6 */
 	/*
 	 * Inner IPPROTO_UDP, IPPROTO_TCP, 132 SCTP, ... as the sender wrote
 	 * it; 0 when a HEPv3 packet has no protocol chunk. Kamailio writes 22
 	 * (IPPROTO_IDP) for TLS, WS and WSS, other senders 6 for TLS.
 	 */
 	uint8_t proto;
-	uint8_t src[16];   /* inner addresses, network order; IPv4 in the first 4 */
+	uint8_t src[16]; /* inner addresses, network order; IPv4 in the first 4 */
 	uint8_t dst[16];
-	uint16_t sport;	   /* host order */
+	uint16_t sport; /* host order */
 	uint16_t dport;
-	uint64_t time_us;  /* capture time, microseconds since the epoch; 0 absent */
-	uint32_t agent_id; /* HEPv3 chunk 12, HEPv2 captid; 0 absent */
+	uint64_t time_us;    /* capture time, microseconds since the epoch; 0 absent */
+	uint32_t agent_id;   /* HEPv3 chunk 12, HEPv2 captid; 0 absent */
 	const uint8_t *auth; /* HEPv3 chunk 14 (auth key), NULL absent */
 	uint16_t auth_len;
 	/*

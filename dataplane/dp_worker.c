@@ -369,9 +369,10 @@ hep_agent_allowed(const struct dp_worker_shared *sh, uint8_t family, const uint8
  */
 static int
 worker_hep(struct dp_worker *w, uint8_t family, const uint8_t *agent, const uint8_t *p,
-	uint32_t len, uint64_t now_ms)
+	uint32_t len, int datagram, uint64_t now_ms)
 {
 	const struct dp_worker_shared *sh = w->sh;
+	enum dp_hep_res res;
 	struct dp_pkt in;
 	struct dp_hep h;
 	enum dp_dir dir;
@@ -382,21 +383,29 @@ worker_hep(struct dp_worker *w, uint8_t family, const uint8_t *agent, const uint
 		w->src.hep_refused_agent++;
 		return -1;
 	}
-	switch (dp_hep_parse(p, len, &h)) {
-	case DP_HEP_OK:
-		break;
-	case DP_HEP_NOT_SIP:
-		w->src.hep_not_sip++;
-		return 0;
-	default:
+	res = dp_hep_parse(p, len, &h);
+	/* a UDP datagram is one HEPv3 packet: bytes after it are not ours */
+	if (res == DP_HEP_OK && datagram && h.version == 3 && h.hep_len != len)
+		res = DP_HEP_BAD;
+	if (res != DP_HEP_OK && res != DP_HEP_NOT_SIP && res != DP_HEP_COMPRESSED) {
 		w->src.hep_bad++;
 		return 0;
 	}
+	/* the key first: an outsider learns nothing from what is counted */
 	if (sh->hep_auth_len != 0 &&
 		(h.auth == NULL || h.auth_len != sh->hep_auth_len ||
 			memcmp(h.auth, sh->hep_auth, sh->hep_auth_len) != 0)) {
 		w->src.hep_refused_auth++;
 		return -1;
+	}
+	if (res == DP_HEP_NOT_SIP) {
+		w->src.hep_not_sip++;
+		return 0;
+	}
+	if (res == DP_HEP_COMPRESSED) {
+		/* inflating is not a packet-path job: counted, not read */
+		w->src.hep_compressed++;
+		return 0;
 	}
 	w->src.hep_accepted++;
 	memset(&in, 0, sizeof(in));
@@ -437,7 +446,7 @@ worker_deliver(void *arg, const struct dp_stream_tuple *t, const uint8_t *msg, u
 
 	if (w->sh->hep_port != 0 && t->dport == w->sh->hep_port) {
 		/* a HEP packet is a unit too: it lands in one place */
-		int r = worker_hep(w, t->family, t->src, msg, len, now_ms);
+		int r = worker_hep(w, t->family, t->src, msg, len, 0, now_ms);
 
 		if (r < 0)
 			w->src.drops[SG_DROP_HEP_REFUSED]++;
@@ -568,7 +577,7 @@ worker_decoded(struct dp_worker *w, const uint8_t *buf, enum dp_decode_res res,
 		}
 		flush_pending(w);
 		switch (worker_hep(
-			w, pkt->family, pkt->src, pkt->payload, pkt->payload_len, now_ms)) {
+			w, pkt->family, pkt->src, pkt->payload, pkt->payload_len, 1, now_ms)) {
 		case 1:
 			return; /* its message landed */
 		case 0:

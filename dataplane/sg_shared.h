@@ -178,6 +178,7 @@ struct sg_source_counters {
 	uint64_t hep_refused_auth;
 	uint64_t hep_bad;
 	uint64_t hep_not_sip;
+	uint64_t hep_compressed;
 };
 
 /*
@@ -227,6 +228,7 @@ static const struct sg_source_field sg_source_fields[] = {
 	SG_SRC_FIELD("hep_refused_auth", hep_refused_auth, "HEP refused: wrong auth key"),
 	SG_SRC_FIELD("hep_bad", hep_bad, "HEP malformed"),
 	SG_SRC_FIELD("hep_not_sip", hep_not_sip, "HEP not carrying SIP"),
+	SG_SRC_FIELD("hep_compressed", hep_compressed, "HEP compressed (not inflated)"),
 };
 #undef SG_SRC_FIELD
 #define SG_SOURCE_FIELDS (sizeof(sg_source_fields) / sizeof(sg_source_fields[0]))

@@ -63,7 +63,40 @@ def synthetic_frames():
         P.ether(P.ipv4("192.0.2.1", "10.0.0.5", 47, b"\0\0\x08\x00" + b"x" * 40)),
         P.ether(b"\0" * 28, etype=0x0806),
     ]
+    # mirror feeds: the same call inside each encapsulation
+    inner = P.udp4("192.0.2.1", "10.0.0.5", 5060, 5060, inv)
+    inner_ip = inner[14:]
+    frames += [
+        P.ether(P.ipv4("172.16.0.1", "172.16.0.2", 47, P.gre(0x6558, inner, key=7, seq=3))),
+        P.ether(P.ipv4("172.16.0.1", "172.16.0.2", 47, P.gre(0x0800, inner_ip))),
+        P.ether(P.ipv4("172.16.0.1", "172.16.0.2", 47, P.erspan1(inner))),
+        P.ether(P.ipv4("172.16.0.1", "172.16.0.2", 47, P.erspan2(inner)), vlans=(5,)),
+        P.ether(P.ipv4("172.16.0.1", "172.16.0.2", 47, P.erspan3(inner))),
+        P.udp4("172.16.0.1", "172.16.0.2", 40000, 4789, P.vxlan(42, inner)),
+        P.ether(P.ipv4("172.16.0.1", "172.16.0.2", 4, inner_ip)),
+        P.ether(P.ipv6("2001:db8::a", "2001:db8::b", 4, inner_ip), v6=True),
+    ]
+    # IP fragments of a big INVITE, in order and reversed, IPv4 and IPv6
+    big = P.sip_invite(body=P.SDP, extra="X-Pad: %s\r\n" % ("y" * 1500))
+    l4 = P.udp(5060, 5060, big)
+    f4 = [P.ether(f) for f in P.ipv4_fragments("192.0.2.1", "10.0.0.5", 17, l4, 1000, ident=9)]
+    f6 = [P.ether(f, v6=True) for f in P.ipv6_fragments("2001:db8::1", "fd00::5", 17, l4, 1000,
+                                                        ident=9)]
+    frames += f4 + f6 + f4[::-1]
+    # HEPv3 from an agent in 10/8 carrying the INVITE
+    frames.append(P.udp4("10.9.9.9", "10.0.0.1", 40000, 9060, hep3(inv)))
     return frames
+
+
+def hep3(payload, src=b"\xc0\x00\x02\x01", dst=b"\x0a\x00\x00\x05"):
+    """A HEPv3 packet (generic chunks) around one SIP message over UDP/IPv4."""
+    def chunk(t, data):
+        return struct.pack("!HHH", 0, t, 6 + len(data)) + data
+    body = (chunk(1, b"\x02") + chunk(2, b"\x11") + chunk(3, src) + chunk(4, dst)
+            + chunk(7, struct.pack("!H", 5060)) + chunk(8, struct.pack("!H", 5060))
+            + chunk(9, struct.pack("!I", 1700000000)) + chunk(10, struct.pack("!I", 5))
+            + chunk(11, b"\x01") + chunk(12, struct.pack("!I", 101)) + chunk(15, payload))
+    return b"HEP3" + struct.pack("!H", 6 + len(body)) + body
 
 
 def main():
@@ -150,7 +183,15 @@ def main():
         put(out, "ctl_api", b"\x01" + r)
     for s in [b"caf\xc3\xa9 \x1b[31m", b"\xc2\x85\xed\xa0\x80\xf4\x90\x80\x80", b"x" * 300]:
         put(out, "ctl_api", b"\x02" + s)
-    for h in ("decode", "sip", "cfg", "ctl_api", "pipeline"):
+    for p in payloads[:200]:
+        put(out, "hep", hep3(p[:60000]))
+    # saved reproducers of every harness are seeds too (their inputs'
+    # formats are each harness's own: frag and stream records, HEP packets)
+    for h in ("hep", "frag", "stream"):
+        for f in sorted(glob.glob(os.path.join(here, "regress", h, "*"))):
+            with open(f, "rb") as fh:
+                put(out, h, fh.read())
+    for h in ("decode", "sip", "cfg", "ctl_api", "pipeline", "hep", "frag", "stream"):
         d = os.path.join(out, h)
         print("seeds: %-8s %d" % (h, len(os.listdir(d)) if os.path.isdir(d) else 0))
 
