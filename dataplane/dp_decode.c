@@ -52,8 +52,10 @@
 #define DP_DEC_UDP_HLEN 8
 #define DP_DEC_TCP_HLEN 20
 
-/* The decoder builds without DPDK headers: its own branch hint. */
+/* The decoder builds without DPDK headers: its own hints. */
 #define dp_dec_likely(x) __builtin_expect(!!(x), 1)
+#define DP_DEC_INLINE inline __attribute__((always_inline))
+#define DP_DEC_NOINLINE __attribute__((noinline))
 
 static inline uint16_t
 dp_dec_be16(const uint8_t *p)
@@ -72,7 +74,7 @@ dp_dec_be32(const uint8_t *p)
  * Strip the link header and up to two VLAN tags. On DP_DEC_OK, *offp is the
  * offset of the network header and *typep its ethertype.
  */
-static enum dp_decode_res
+static DP_DEC_INLINE enum dp_decode_res
 dp_dec_l2(const uint8_t *frame, uint32_t len, enum dp_link link, struct dp_pkt *out, uint32_t *offp,
 	uint16_t *typep)
 {
@@ -132,7 +134,7 @@ dp_dec_l2(const uint8_t *frame, uint32_t len, enum dp_link link, struct dp_pkt *
  * are captured and delimited by the IP length fields, so any shortfall here
  * is an inconsistency between headers, not a short capture.
  */
-static enum dp_decode_res
+static DP_DEC_INLINE enum dp_decode_res
 dp_dec_l4(uint8_t proto, const uint8_t *l4, uint32_t plen, struct dp_pkt *out)
 {
 	uint32_t hlen;
@@ -176,7 +178,7 @@ dp_dec_l4(uint8_t proto, const uint8_t *l4, uint32_t plen, struct dp_pkt *out)
  * DP_DEC_OK the whole packet is captured, *hlenp is where its payload
  * starts and *protop what it is.
  */
-static enum dp_decode_res
+static DP_DEC_INLINE enum dp_decode_res
 dp_dec_ipv4(const uint8_t *ip, uint32_t cap, struct dp_pkt *out, uint32_t *hlenp, uint8_t *protop)
 {
 	uint32_t hlen;
@@ -230,7 +232,7 @@ dp_dec_ipv6_need(uint32_t off, uint32_t n, uint32_t end, uint32_t cap)
  * is captured, *hlenp is where the upper-layer header starts and *protop
  * what it is: UDP, TCP, or (only when `tunnels` is set) a tunnel.
  */
-static enum dp_decode_res
+static DP_DEC_INLINE enum dp_decode_res
 dp_dec_ipv6(const uint8_t *ip, uint32_t cap, int tunnels, struct dp_pkt *out, uint32_t *hlenp,
 	uint8_t *protop)
 {
@@ -362,57 +364,85 @@ dp_dec_tunnel(const uint8_t *buf, uint32_t inner, uint32_t inner_len, const stru
 }
 
 /*
- * From an IP header at `off` in `buf` (captured up to `end`) down to the
- * innermost UDP or TCP payload, stripping what cfg allows. A plain frame
- * costs two predictable branches over the decoder without tunnels: the
- * VXLAN port test after UDP, and the depth test when the protocol is
- * neither UDP nor TCP. The loop ends: every layer consumes at least an IP
- * header and counts against max_depth.
+ * Returned by dp_dec_ip, never by the decoder: what the IP header carries
+ * is a tunnel cfg lets us strip (UDP to the VXLAN port, or a protocol
+ * that is neither UDP nor TCP). The IP payload starts at l3_off + l3_hlen
+ * and out->proto says what it is.
  */
-static enum dp_decode_res
-dp_dec_net(const uint8_t *buf, uint32_t off, uint32_t end, int v6, const struct dp_decode_cfg *cfg,
+#define DP_DEC_TUNNEL ((enum dp_decode_res)0x7f)
+
+/*
+ * One IP header and what it carries, from `off` in `buf` (captured up to
+ * `end`). Inlined and without out-parameters, so that the path of a plain
+ * frame is one straight run in few registers: the tunnel tests cost it
+ * two predictable branches.
+ */
+static DP_DEC_INLINE enum dp_decode_res
+dp_dec_ip(const uint8_t *buf, uint32_t off, uint32_t end, int v6, const struct dp_decode_cfg *cfg,
 	struct dp_pkt *out)
 {
-	struct dp_decap_hdr h;
 	enum dp_decode_res res;
-	uint32_t inner;
-	uint32_t inner_len;
 	uint32_t hlen;
 	uint8_t proto;
 
-	for (;;) {
-		out->l3_off = off;
-		if (!v6) {
-			res = dp_dec_ipv4(buf + off, end - off, out, &hlen, &proto);
-		} else {
-			res = dp_dec_ipv6(
-				buf + off, end - off, cfg->max_depth != 0, out, &hlen, &proto);
-		}
-		if (res != DP_DEC_OK)
-			return res;
-		inner = off + hlen;
-		inner_len = out->l3_len - hlen;
-		res = dp_dec_l4(proto, buf + inner, inner_len, out);
-		if (dp_dec_likely(res == DP_DEC_OK)) {
-			if (dp_dec_likely(out->dport != cfg->vxlan_port) || proto != IPPROTO_UDP ||
-				cfg->vxlan_port == 0 || cfg->max_depth == 0)
-				return DP_DEC_OK;
+	out->l3_off = off;
+	if (!v6)
+		res = dp_dec_ipv4(buf + off, end - off, out, &hlen, &proto);
+	else
+		res = dp_dec_ipv6(buf + off, end - off, cfg->max_depth != 0, out, &hlen, &proto);
+	if (res != DP_DEC_OK)
+		return res;
+	res = dp_dec_l4(proto, buf + off + hlen, out->l3_len - hlen, out);
+	if (dp_dec_likely(res == DP_DEC_OK)) {
+		if (dp_dec_likely(out->dport != cfg->vxlan_port) || proto != IPPROTO_UDP ||
+			cfg->vxlan_port == 0 || cfg->max_depth == 0)
+			return DP_DEC_OK;
+	} else if (res != DP_DEC_L4_UNSUPPORTED || cfg->max_depth == 0) {
+		return res;
+	}
+	out->proto = proto;
+	return DP_DEC_TUNNEL;
+}
+
+/*
+ * The tunnel path, out of line: strip the tunnel dp_dec_ip found, decode
+ * what it carries, and again while that is a tunnel. The loop ends: every
+ * layer consumes at least an IP header and counts against max_depth.
+ */
+static DP_DEC_NOINLINE enum dp_decode_res
+dp_dec_encap(const uint8_t *buf, const struct dp_decode_cfg *cfg, struct dp_pkt *out)
+{
+	struct dp_decap_hdr h;
+	enum dp_decode_res res;
+	uint32_t inner_len;
+	uint32_t inner;
+	uint32_t off;
+	uint32_t end;
+	int v6;
+
+	do {
+		if (out->proto == IPPROTO_UDP) {
 			inner = (uint32_t)(out->payload - buf);
 			inner_len = out->payload_len;
 			res = dp_decap_vxlan(out->payload, inner_len, &h);
-		} else if (res == DP_DEC_L4_UNSUPPORTED && cfg->max_depth != 0) {
-			res = dp_decap_ip(proto, buf + inner, inner_len, &h);
+		} else {
+			inner = out->l3_off + out->l3_hlen;
+			inner_len = out->l3_len - out->l3_hlen;
+			res = dp_decap_ip(out->proto, buf + inner, inner_len, &h);
 		}
 		if (res != DP_DEC_OK)
 			return res;
 		res = dp_dec_tunnel(buf, inner, inner_len, &h, cfg, out, &off, &end, &v6);
 		if (res != DP_DEC_OK)
 			return res;
-	}
+		res = dp_dec_ip(buf, off, end, v6, cfg, out);
+	} while (res == DP_DEC_TUNNEL);
+	return res;
 }
 
-enum dp_decode_res
-dp_decode_cfg(
+/* A frame from its link header; inlined into dp_decode with no tunnels. */
+static DP_DEC_INLINE enum dp_decode_res
+dp_dec_frame(
 	const uint8_t *frame, uint32_t len, const struct dp_decode_cfg *cfg, struct dp_pkt *out)
 {
 	enum dp_decode_res res;
@@ -423,7 +453,17 @@ dp_decode_cfg(
 	res = dp_dec_l2(frame, len, cfg->link, out, &off, &type);
 	if (res != DP_DEC_OK)
 		return res;
-	return dp_dec_net(frame, off, len, type == DP_DEC_ETYPE_IPV6, cfg, out);
+	res = dp_dec_ip(frame, off, len, type == DP_DEC_ETYPE_IPV6, cfg, out);
+	if (dp_dec_likely(res != DP_DEC_TUNNEL))
+		return res;
+	return dp_dec_encap(frame, cfg, out);
+}
+
+enum dp_decode_res
+dp_decode_cfg(
+	const uint8_t *frame, uint32_t len, const struct dp_decode_cfg *cfg, struct dp_pkt *out)
+{
+	return dp_dec_frame(frame, len, cfg, out);
 }
 
 enum dp_decode_res
@@ -431,25 +471,25 @@ dp_decode(const uint8_t *frame, uint32_t len, enum dp_link link, struct dp_pkt *
 {
 	const struct dp_decode_cfg cfg = { .link = link };
 
-	return dp_decode_cfg(frame, len, &cfg, out);
+	return dp_dec_frame(frame, len, &cfg, out);
 }
 
 enum dp_decode_res
 dp_decode_ip(const uint8_t *ip, uint32_t len, const struct dp_decode_cfg *cfg, uint8_t depth,
 	struct dp_pkt *out)
 {
+	enum dp_decode_res res;
+
 	memset(out, 0, sizeof(*out));
 	out->depth = depth;
 	if (len == 0)
 		return DP_DEC_TRUNCATED;
-	switch (ip[0] >> 4) {
-	case 4:
-		return dp_dec_net(ip, 0, len, 0, cfg, out);
-	case 6:
-		return dp_dec_net(ip, 0, len, 1, cfg, out);
-	default:
+	if ((ip[0] >> 4) != 4 && (ip[0] >> 4) != 6)
 		return DP_DEC_BAD_HEADER;
-	}
+	res = dp_dec_ip(ip, 0, len, (ip[0] >> 4) == 6, cfg, out);
+	if (res != DP_DEC_TUNNEL)
+		return res;
+	return dp_dec_encap(ip, cfg, out);
 }
 
 const char *
