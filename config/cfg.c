@@ -143,6 +143,8 @@ static const struct cfg_key cfg_dataplane_keys[] = {
 	CFG_U32(struct cfg_dataplane, "retrans_window", retrans_window_s, 1, 3600, 32, 0,
 		"seconds a message is remembered for retransmission detection"),
 	CFG_U32(struct cfg_dataplane, "mbufs", mbufs, 1023, 1048575, 8191, 0, "mbuf pool size"),
+	CFG_U32(struct cfg_dataplane, "mbuf_size", mbuf_size, 2048, 65000, 2048, 0,
+		"data room of each mbuf: the largest frame a port delivers whole"),
 	CFG_U32(struct cfg_dataplane, "burst", burst, 1, 512, 64, 0, "rx burst size"),
 	CFG_U32(struct cfg_dataplane, "rx_desc", rx_desc, 64, 16384, 1024, 0,
 		"RX descriptors per queue"),
@@ -189,7 +191,7 @@ static const struct cfg_key cfg_streams_keys[] = {
 		"bytes per stream buffer: the largest message kept"),
 	CFG_U32(struct cfg_streams, "idle_timeout", idle_timeout_s, 1, 86400, 300, 0,
 		"seconds without a segment before a flow is freed"),
-	CFG_U32(struct cfg_streams, "gap_timeout", gap_timeout_ms, 10, 600000, 3000, 0,
+	CFG_U32(struct cfg_streams, "gap_timeout", gap_timeout_ms, 10, 600000, 1000, 0,
 		"ms a hole in a stream is waited for before it is skipped"),
 	{ .name = NULL },
 };

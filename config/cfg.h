@@ -34,6 +34,7 @@ struct cfg_dataplane {
 	uint32_t retrans_entries;  /* retransmission table size per lcore */
 	uint32_t retrans_window_s; /* how long a message is remembered */
 	uint32_t mbufs;		   /* mbuf pool size */
+	uint32_t mbuf_size;	   /* data room of each mbuf */
 	uint32_t burst;		   /* rx burst size */
 	uint32_t rx_desc;	   /* RX descriptors per queue */
 	uint32_t ring_size;	   /* publication/event ring slots per worker */

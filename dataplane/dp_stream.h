@@ -52,22 +52,22 @@ struct dp_streams_cfg {
 };
 
 struct dp_streams_stats {
-	uint64_t segments;	   /* segments with payload handed in */
+	uint64_t segments; /* segments with payload handed in */
 	uint64_t flows_opened;
-	uint64_t flows_closed;	   /* FIN or RST seen from both sides, or RST */
-	uint64_t flows_expired;	   /* idle timeout */
-	uint64_t flows_evicted;	   /* table full: the oldest flow made room */
-	uint64_t out_of_order;	   /* segments held ahead of a hole */
-	uint64_t retransmitted;	   /* segments (or parts) already seen: dropped */
-	uint64_t gaps;		   /* holes skipped (timeout, buffer full, close) */
-	uint64_t gap_bytes;	   /* bytes never seen, skipped over */
-	uint64_t resyncs;	   /* re-synchronised at a start line */
-	uint64_t resync_bytes;	   /* bytes skipped looking for one */
-	uint64_t no_buffer;	   /* pool empty: bytes could not be kept */
-	uint64_t out_of_window;	   /* segments beyond what a buffer can hold */
-	uint64_t oversize;	   /* messages larger than a buffer: skipped */
-	uint64_t messages;	   /* whole messages handed on */
-	uint64_t truncated;	   /* messages cut by a flow's end (or a flush): lost */
+	uint64_t flows_closed;	/* FIN from both sides, or RST */
+	uint64_t flows_expired; /* idle timeout */
+	uint64_t flows_evicted; /* table full: the oldest flow made room */
+	uint64_t out_of_order;	/* segments held ahead of a hole */
+	uint64_t retransmitted; /* segments wholly seen before (partly old: trimmed) */
+	uint64_t gaps;		/* holes skipped (gap_ms, buffer full, end): the cut message lost */
+	uint64_t gap_bytes;	/* bytes never seen, skipped over */
+	uint64_t resyncs;	/* re-synchronised at a start line */
+	uint64_t resync_bytes;	/* bytes skipped looking for one */
+	uint64_t no_buffer;	/* pool empty: bytes could not be kept */
+	uint64_t out_of_window; /* segments (or their tails) beyond what a buffer can hold */
+	uint64_t oversize;	/* messages larger than a buffer: skipped */
+	uint64_t messages;	/* whole messages handed on */
+	uint64_t truncated;	/* messages cut by a flow's end (or a flush): lost */
 };
 
 /*
@@ -75,32 +75,42 @@ struct dp_streams_stats {
  * view (src is the side that sent it); msg is valid only during the call.
  * now_ms is the packet time of the segment that completed the message.
  */
-typedef void (*dp_stream_deliver_fn)(void *arg, const struct dp_stream_tuple *t,
-	const uint8_t *msg, uint32_t len, uint64_t now_ms);
+typedef void (*dp_stream_deliver_fn)(void *arg, const struct dp_stream_tuple *t, const uint8_t *msg,
+	uint32_t len, uint64_t now_ms);
 
 struct dp_streams;
 
 /* Returns NULL with one line in err (sizes out of range, no memory). */
-struct dp_streams *dp_streams_create(const struct dp_streams_cfg *cfg, int socket_id, char *err,
-	size_t errlen);
+struct dp_streams *dp_streams_create(
+	const struct dp_streams_cfg *cfg, int socket_id, char *err, size_t errlen);
 void dp_streams_free(struct dp_streams *s);
 
 /*
  * One TCP segment (payload may be empty: SYN, FIN, RST and pure ACKs
  * still open and close flows). Whole messages go to fn before it returns.
+ * A flow is opened by a SYN or by a segment with payload (a capture that
+ * starts mid-stream); a pure ACK, FIN or RST of an unknown flow is
+ * ignored. The kind is fixed when the flow opens.
  */
 void dp_streams_segment(struct dp_streams *s, const struct dp_stream_tuple *t, uint32_t seq,
 	uint8_t flags, const uint8_t *payload, uint32_t len, enum dp_stream_kind kind,
 	uint64_t now_ms, dp_stream_deliver_fn fn, void *arg);
 
 /*
- * Housekeeping at packet time now_ms: expire idle flows and skip holes
- * older than gap_ms (handing on what then becomes whole). Does a bounded
- * amount of work per call; call it once per burst.
+ * Housekeeping at packet time now_ms: expire idle flows, skip holes
+ * older than gap_ms (handing on what then becomes whole), and end flows
+ * closed by FIN from both sides whose last bytes never came. Looks at 64
+ * sets of 8 flows per call (a table of 16384 flows in 32 calls); call it
+ * once per burst. A segment arriving for a direction whose hole is older
+ * than gap_ms skips it too, without waiting for the tick.
  */
 void dp_streams_tick(struct dp_streams *s, uint64_t now_ms, dp_stream_deliver_fn fn, void *arg);
 
-/* At the end of a capture: skip every hole and hand on what is whole. */
+/*
+ * At the end of a capture: skip every hole and hand on what is whole; a
+ * message still cut is dropped (truncated) and every buffer goes back to
+ * the pool. Flows stay in the table until they expire.
+ */
 void dp_streams_flush(struct dp_streams *s, uint64_t now_ms, dp_stream_deliver_fn fn, void *arg);
 
 const struct dp_streams_stats *dp_streams_stats(const struct dp_streams *s);

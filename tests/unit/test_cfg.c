@@ -521,6 +521,8 @@ test_documented_ranges(void **state)
 			offsetof(struct sg_config, dp.retrans_window_s), 4 },
 		{ "dataplane = { mbufs = %lld; };", "dataplane.mbufs", 1023, 1048575,
 			offsetof(struct sg_config, dp.mbufs), 4 },
+		{ "dataplane = { mbuf_size = %lld; };", "dataplane.mbuf_size", 2048, 65000,
+			offsetof(struct sg_config, dp.mbuf_size), 4 },
 		{ "dataplane = { burst = %lld; };", "dataplane.burst", 1, 512,
 			offsetof(struct sg_config, dp.burst), 4 },
 		{ "decap = { max_depth = %lld; };", "decap.max_depth", 0, 8,
