@@ -477,7 +477,9 @@ eb_conf() {
 	local file=$1 devargs=${2:-} lcores=${3:-0@0,1@0,2@1} dp live=""
 	dp="sip_ports = [ $EB_PORT_A, $EB_PORT_B ]; retrans_window = 32;"
 	if [ -n "$devargs" ]; then
-		dp="$dp lcores = \"$lcores\"; file_prefix = \"$TB_ID\";"
+		# whole IPv4 datagrams come up from the kernel (af_packet's
+		# fanout defragments): mbufs large enough for a 2 KB INVITE
+		dp="$dp lcores = \"$lcores\"; file_prefix = \"$TB_ID\"; mbuf_size = 4096;"
 		live="ctrl = { socket = \"$TB_DIR/ctrl.sock\"; cpu = 0; };
 ports = ( { devargs = \"$devargs\"; rx_queues = 2; } );"
 	fi

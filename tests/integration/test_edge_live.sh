@@ -44,8 +44,9 @@
 #                       sipguard-ctrl and sipguardctl from the same build
 #                       unless SIPGUARD_CTRL / SIPGUARDCTL say otherwise
 #   LIVE_DIAL_SECONDS   seconds of new calls (default 14, 8..20)
-#   LIVE_FRAMESZ        af_packet framesz devarg (default 2080, the largest
-#                       the default mbufs take)
+#   LIVE_FRAMESZ        af_packet framesz devarg (default 4096: the config
+#                       sets dataplane.mbuf_size = 4096, and framesz may be
+#                       at most that + 32)
 #   LIVE_BLOCKSZ        af_packet blocksz devarg (default: the least common
 #                       multiple of framesz and 4096)
 #   KEEP=1              keep the work directory (also kept on failure)
@@ -62,7 +63,7 @@ bin=$(dirname "$(dirname "$sipguard")")
 ctrl=${SIPGUARD_CTRL:-$bin/ctrl/sipguard-ctrl}
 ctl=${SIPGUARDCTL:-$bin/ctrl/sipguardctl}
 dial=${LIVE_DIAL_SECONDS:-14}
-framesz=${LIVE_FRAMESZ:-2080}
+framesz=${LIVE_FRAMESZ:-4096}
 # The PMD addresses ring frame i at i * framesz, the kernel puts frames only
 # whole into blocks: unless blocksz is a multiple of framesz the two
 # disagree and the queue receives nothing (every frame is "missed"). The
@@ -77,7 +78,7 @@ gcd() {
 	echo "$a"
 }
 case "$framesz" in
-'' | *[!0-9]*) framesz=2080 ;;
+'' | *[!0-9]*) framesz=4096 ;;
 esac
 blocksz=${LIVE_BLOCKSZ:-$((framesz * 4096 / $(gcd "$framesz" 4096)))}
 time_limit=${LIVE_TIME_LIMIT:-200}
