@@ -2,11 +2,13 @@
 # SPDX-License-Identifier: BSD-3-Clause
 #
 # Offline mode against the tshark oracle on the shared capture corpus:
-# captures from other projects (TCP, IPv6, fragments, tunnels, websocket,
-# several messages per segment), each counted by sipguard and by
-# tshark_counts.py with corpus.conf, and compared trunk by trunk. Each
-# capture is counted twice, once per SIP extractor engine (the line walk
-# and dataplane.parser = "hyperscan"): both must equal the oracle.
+# captures from other projects (SIP over TCP split across segments and
+# retransmitted, IPv6 fragments, GRE with Ethernet or PPP inside, IP in IP,
+# websocket, several messages per segment), each counted by sipguard and
+# by tshark_counts.py (tshark's default reassembly and tunnel decoding)
+# with corpus.conf, and compared trunk by trunk. Each capture is counted
+# twice, once per SIP extractor engine (the line walk and
+# dataplane.parser = "hyperscan"): both must equal the oracle.
 #
 # Environment:
 #   SIPGUARD   sipguard binary (default build/dataplane/sipguard)
