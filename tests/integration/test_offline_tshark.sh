@@ -72,7 +72,7 @@ ports=$(python3 -c '
 import sys; sys.path.insert(0, sys.argv[1])
 import tshark_counts as t
 print(" ".join(str(p) for p in t.load_config(sys.argv[2])["sip_ports"]))' "$here" "$conf")
-decode=(-o tcp.desegment_tcp_streams:FALSE)
+decode=()
 for p in $ports; do
 	decode+=(-d "udp.port==$p,sip" -d "tcp.port==$p,sip")
 done
