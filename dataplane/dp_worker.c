@@ -25,6 +25,7 @@
 #include <rte_malloc.h>
 #include <rte_mbuf_dyn.h>
 
+#include "dp_ingest.h"
 #include "dp_worker.h"
 
 void
@@ -335,184 +336,39 @@ classify_udp(struct dp_worker *w, const struct dp_pkt *pkt, uint32_t trunk, enum
 		count_malformed(w, trunk);
 }
 
-static void worker_decoded(struct dp_worker *w, const uint8_t *buf, enum dp_decode_res res,
-	const struct dp_pkt *pkt, uint64_t now_ms, int defer);
-
 /*
- * Is `addr` inside one of the HEP agents' prefixes? A short list walked
- * per HEP packet: the agents are a handful of SBCs and proxies.
+ * What the ingest paths (dp_ingest.c: fragments, TCP streams, HEP) call
+ * back into: the same counting the datagram path uses, out of line.
  */
-static int
-hep_agent_allowed(const struct dp_worker_shared *sh, uint8_t family, const uint8_t *addr)
+void
+dp_worker_flush(struct dp_worker *w)
 {
-	uint32_t i;
-
-	for (i = 0; i < sh->n_hep_allow; i++) {
-		const struct cfg_prefix *p = &sh->hep_allow[i];
-		unsigned int full = p->depth / 8, rest = p->depth % 8;
-
-		if (p->family != family || memcmp(p->addr, addr, full) != 0)
-			continue;
-		if (rest == 0 || ((addr[full] ^ p->addr[full]) & (uint8_t)(0xff00 >> rest)) == 0)
-			return 1;
-	}
-	return 0;
+	flush_pending(w);
 }
 
-/*
- * One HEP packet from an agent: decoded, its key checked, and its SIP
- * classified as a datagram seen on the wire between the inner addresses
- * at the capture time it carries. Returns 1 when the SIP was classified.
- * HEP is a way into the policy (a forged 503 could pause a trunk), so
- * anything not from an allowed agent with the right key is counted and
- * dropped before it is parsed.
- */
-static int
-worker_hep(struct dp_worker *w, uint8_t family, const uint8_t *agent, const uint8_t *p,
-	uint32_t len, int datagram, uint64_t now_ms)
+void
+dp_worker_datagram(struct dp_worker *w, const struct dp_pkt *pkt, uint32_t trunk, enum dp_dir dir,
+	int on_sip_port, uint64_t now_ms)
 {
-	const struct dp_worker_shared *sh = w->sh;
-	enum dp_hep_res res;
-	struct dp_pkt in;
-	struct dp_hep h;
-	enum dp_dir dir;
-	uint32_t trunk;
-	int sip_port;
-
-	if (!hep_agent_allowed(sh, family, agent)) {
-		w->src.hep_refused_agent++;
-		return -1;
-	}
-	res = dp_hep_parse(p, len, &h);
-	/* a UDP datagram is one HEPv3 packet: bytes after it are not ours */
-	if (res == DP_HEP_OK && datagram && h.version == 3 && h.hep_len != len)
-		res = DP_HEP_BAD;
-	if (res != DP_HEP_OK && res != DP_HEP_NOT_SIP && res != DP_HEP_COMPRESSED) {
-		w->src.hep_bad++;
-		return 0;
-	}
-	/* the key first: an outsider learns nothing from what is counted */
-	if (sh->hep_auth_len != 0 &&
-		(h.auth == NULL || h.auth_len != sh->hep_auth_len ||
-			memcmp(h.auth, sh->hep_auth, sh->hep_auth_len) != 0)) {
-		w->src.hep_refused_auth++;
-		return -1;
-	}
-	if (res == DP_HEP_NOT_SIP) {
-		w->src.hep_not_sip++;
-		return 0;
-	}
-	if (res == DP_HEP_COMPRESSED) {
-		/* inflating is not a packet-path job: counted, not read */
-		w->src.hep_compressed++;
-		return 0;
-	}
-	w->src.hep_accepted++;
-	memset(&in, 0, sizeof(in));
-	in.family = h.family;
-	in.proto = IPPROTO_UDP; /* one whole message, whatever carried it */
-	memcpy(in.src, h.src, sizeof(in.src));
-	memcpy(in.dst, h.dst, sizeof(in.dst));
-	in.sport = h.sport;
-	in.dport = h.dport;
-	in.payload = h.payload;
-	in.payload_len = h.payload_len;
-	if (h.time_us != 0)
-		now_ms = h.time_us / 1000;
-	trunk = dp_trunks_lookup(sh->trunks, &in, &dir);
-	sip_port = is_sip_port(sh, in.sport) || is_sip_port(sh, in.dport);
-	if (trunk == SG_UNMATCHED && !sip_port) {
-		w->src.drops[SG_DROP_NOT_CANDIDATE]++;
-		return 1;
-	}
-	classify_udp(w, &in, trunk, dir, sip_port, now_ms, 0);
-	return 1;
+	classify_udp(w, pkt, trunk, dir, on_sip_port, now_ms, 0);
 }
 
-/*
- * A whole message cut from a TCP stream (dp_stream): SIP, or a HEP
- * packet when the stream is to the HEP port. Counted at once, in stream
- * order, at the packet time of the segment that completed it.
- */
-static void
-worker_deliver(void *arg, const struct dp_stream_tuple *t, const uint8_t *msg, uint32_t len,
-	uint64_t now_ms)
+void
+dp_worker_message(struct dp_worker *w, const uint8_t *msg, uint32_t len, uint32_t trunk,
+	enum dp_dir dir, uint64_t now_ms)
 {
-	struct dp_worker *w = arg;
 	struct dp_sip_msg m;
-	struct dp_pkt pkt;
-	enum dp_dir dir;
-	uint32_t trunk;
 
-	if (w->sh->hep_port != 0 && t->dport == w->sh->hep_port) {
-		/* a HEP packet is a unit too: it lands in one place */
-		int r = worker_hep(w, t->family, t->src, msg, len, 0, now_ms);
-
-		if (r < 0)
-			w->src.drops[SG_DROP_HEP_REFUSED]++;
-		else if (r == 0)
-			w->src.drops[SG_DROP_HEP_BAD]++;
-		return;
-	}
-	memset(&pkt, 0, sizeof(pkt));
-	pkt.family = t->family;
-	pkt.proto = IPPROTO_TCP;
-	memcpy(pkt.src, t->src, sizeof(pkt.src));
-	memcpy(pkt.dst, t->dst, sizeof(pkt.dst));
-	pkt.sport = t->sport;
-	pkt.dport = t->dport;
-	trunk = dp_trunks_lookup(w->sh->trunks, &pkt, &dir);
 	if (worker_parse(w, msg, len, &m) == DP_SIP_OK)
 		count_message(w, trunk, dir, &m, now_ms);
 	else
 		count_malformed(w, trunk);
 }
 
-/*
- * A TCP segment of a SIP (or HEP) flow goes to the worker's stream
- * reassembler, which hands on whole messages in stream order, once each,
- * whatever the segmentation, loss or reordering on the wire.
- */
-static void
-worker_tcp(struct dp_worker *w, const struct dp_pkt *pkt, enum dp_stream_kind kind, uint64_t now_ms)
+int
+dp_worker_sip_port(const struct dp_worker *w, uint16_t port)
 {
-	struct dp_stream_tuple t;
-
-	flush_pending(w);
-	t.family = pkt->family;
-	memcpy(t.src, pkt->src, sizeof(t.src));
-	memcpy(t.dst, pkt->dst, sizeof(t.dst));
-	t.sport = pkt->sport;
-	t.dport = pkt->dport;
-	if (pkt->payload_len == 0)
-		w->src.drops[SG_DROP_NO_PAYLOAD]++;
-	else
-		w->src.drops[SG_DROP_TCP_STREAMED]++;
-	dp_streams_segment(w->streams, &t, pkt->tcp_seq, pkt->tcp_flags, pkt->payload,
-		pkt->payload_len, kind, now_ms, worker_deliver, w);
-}
-
-/*
- * An IP fragment (of the frame's own IP packet, or of one inside an
- * encapsulation) goes to the worker's reassembly table. The datagram it
- * completes is decoded from its IP header and counted at once, at this
- * fragment's packet time.
- */
-static void
-worker_fragment(struct dp_worker *w, const uint8_t *buf, const struct dp_pkt *pkt, uint64_t now_ms)
-{
-	enum dp_decode_res res;
-	struct dp_pkt in;
-	uint32_t n;
-
-	w->src.drops[SG_DROP_FRAGMENT]++;
-	flush_pending(w);
-	n = dp_frag_input(w->frag, buf + pkt->l3_off, pkt->l3_len, pkt->family, pkt->l3_hlen,
-		pkt->v6_frag_off, now_ms, w->frag_buf, sizeof(w->frag_buf));
-	if (n == 0)
-		return;
-	res = dp_decode_ip(w->frag_buf, n, &w->dec, pkt->depth, &in);
-	worker_decoded(w, w->frag_buf, res, &in, now_ms, 0);
+	return is_sip_port(w->sh, port);
 }
 
 static inline void
@@ -529,8 +385,8 @@ count_decap(struct dp_worker *w, uint8_t mask)
  * (`buf` is what was decoded; pkt's offsets are relative to it). It
  * lands in exactly one place (sg_drop or a message).
  */
-static void
-worker_decoded(struct dp_worker *w, const uint8_t *buf, enum dp_decode_res res,
+void
+dp_worker_decoded(struct dp_worker *w, const uint8_t *buf, enum dp_decode_res res,
 	const struct dp_pkt *pkt, uint64_t now_ms, int defer)
 {
 	const struct dp_worker_shared *sh = w->sh;
@@ -553,7 +409,7 @@ worker_decoded(struct dp_worker *w, const uint8_t *buf, enum dp_decode_res res,
 		w->src.drops[SG_DROP_L4_UNSUPPORTED]++;
 		return;
 	case DP_DEC_FRAGMENT:
-		worker_fragment(w, buf, pkt, now_ms);
+		dp_ingest_fragment(w, buf, pkt, now_ms);
 		return;
 	case DP_DEC_TRUNCATED:
 		w->src.drops[SG_DROP_TRUNCATED]++;
@@ -566,27 +422,8 @@ worker_decoded(struct dp_worker *w, const uint8_t *buf, enum dp_decode_res res,
 		return;
 	}
 	if (unlikely(pkt->dport == sh->hep_port) && sh->hep_port != 0) {
-		if (pkt->proto == IPPROTO_TCP) {
-			if (!hep_agent_allowed(sh, pkt->family, pkt->src)) {
-				w->src.hep_refused_agent++;
-				w->src.drops[SG_DROP_HEP_REFUSED]++;
-				return;
-			}
-			worker_tcp(w, pkt, DP_STREAM_HEP, now_ms);
-			return;
-		}
-		flush_pending(w);
-		switch (worker_hep(
-			w, pkt->family, pkt->src, pkt->payload, pkt->payload_len, 1, now_ms)) {
-		case 1:
-			return; /* its message landed */
-		case 0:
-			w->src.drops[SG_DROP_HEP_BAD]++;
-			return;
-		default:
-			w->src.drops[SG_DROP_HEP_REFUSED]++;
-			return;
-		}
+		dp_ingest_hep(w, pkt, now_ms);
+		return;
 	}
 	trunk = dp_trunks_lookup(sh->trunks, pkt, &dir);
 	sip_port = is_sip_port(sh, pkt->sport) || is_sip_port(sh, pkt->dport);
@@ -597,7 +434,7 @@ worker_decoded(struct dp_worker *w, const uint8_t *buf, enum dp_decode_res res,
 	if (pkt->proto == IPPROTO_UDP)
 		classify_udp(w, pkt, trunk, dir, sip_port, now_ms, defer);
 	else
-		worker_tcp(w, pkt, DP_STREAM_SIP, now_ms);
+		dp_ingest_tcp(w, pkt, DP_STREAM_SIP, now_ms);
 }
 
 static inline void
@@ -610,7 +447,7 @@ worker_frame(struct dp_worker *w, const uint8_t *frame, uint32_t len, uint64_t n
 	w->src.bytes += len;
 	w->last_ms = now_ms;
 	res = dp_decode_cfg(frame, len, &w->dec, &pkt);
-	worker_decoded(w, frame, res, &pkt, now_ms, defer);
+	dp_worker_decoded(w, frame, res, &pkt, now_ms, defer);
 }
 
 void
@@ -626,7 +463,7 @@ dp_worker_tick(struct dp_worker *w, uint64_t now_ms)
 {
 	flush_pending(w);
 	dp_frag_tick(w->frag, now_ms);
-	dp_streams_tick(w->streams, now_ms, worker_deliver, w);
+	dp_streams_tick(w->streams, now_ms, dp_ingest_deliver, w);
 	w->last_tick_ms = now_ms;
 }
 
@@ -634,7 +471,7 @@ void
 dp_worker_finish(struct dp_worker *w)
 {
 	flush_pending(w);
-	dp_streams_flush(w->streams, w->last_ms, worker_deliver, w);
+	dp_streams_flush(w->streams, w->last_ms, dp_ingest_deliver, w);
 	dp_worker_sync_stats(w);
 }
 

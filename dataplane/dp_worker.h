@@ -151,6 +151,27 @@ void dp_worker_free(struct dp_worker *w);
 void dp_worker_frame(struct dp_worker *w, const uint8_t *frame, uint32_t len, uint64_t now_ms);
 
 /*
+ * One decoded unit (a frame, or a datagram rebuilt from fragments: pkt's
+ * offsets are relative to `buf`) lands in exactly one place. `defer`: the
+ * message may wait for the burst's second pass (buf stays valid until
+ * the burst is counted).
+ */
+void dp_worker_decoded(struct dp_worker *w, const uint8_t *buf, enum dp_decode_res res,
+	const struct dp_pkt *pkt, uint64_t now_ms, int defer);
+
+/*
+ * Counting for the ingest paths (dp_ingest.c), out of line: count what is
+ * pending; one datagram's message (at once); one whole message from a
+ * stream, or malformed; whether a port is a SIP port.
+ */
+void dp_worker_flush(struct dp_worker *w);
+void dp_worker_datagram(struct dp_worker *w, const struct dp_pkt *pkt, uint32_t trunk,
+	enum dp_dir dir, int on_sip_port, uint64_t now_ms);
+void dp_worker_message(struct dp_worker *w, const uint8_t *msg, uint32_t len, uint32_t trunk,
+	enum dp_dir dir, uint64_t now_ms);
+int dp_worker_sip_port(const struct dp_worker *w, uint16_t port);
+
+/*
  * Reassembly housekeeping at packet time now_ms: expire fragments, skip
  * stream holes past their timeout (counting what then becomes whole).
  * dp_worker_burst calls it once per burst; offline callers call
