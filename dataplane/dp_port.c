@@ -79,6 +79,12 @@ dp_port_start(const struct dp_port_conf *pc, struct rte_mempool *mp, int *ts_dyn
 		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
 		conf.rx_adv_conf.rss_conf.rss_key = dp_port_rss_key;
 		conf.rx_adv_conf.rss_conf.rss_key_len = sizeof(dp_port_rss_key);
+		/*
+		 * RTE_ETH_RSS_IP holds the FRAG types: a NIC hashes every
+		 * fragment, first or not, on its addresses alone (only the first
+		 * has ports), so all of a datagram's fragments reach the queue
+		 * whose worker reassembles them.
+		 */
 		conf.rx_adv_conf.rss_conf.rss_hf =
 			(RTE_ETH_RSS_IP | RTE_ETH_RSS_UDP | RTE_ETH_RSS_TCP) &
 			info.flow_type_rss_offloads;
