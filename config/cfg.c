@@ -175,7 +175,7 @@ static const struct cfg_key cfg_decap_keys[] = {
 };
 
 static const struct cfg_key cfg_fragments_keys[] = {
-	CFG_U32(struct cfg_fragments, "entries", entries, 64, 1048576, 4096, 0,
+	CFG_U32(struct cfg_fragments, "entries", entries, 64, 262144, 4096, 0,
 		"IP datagrams in reassembly per worker"),
 	CFG_U32(struct cfg_fragments, "timeout", timeout_ms, 10, 60000, 2000, 0,
 		"ms of packet time a datagram may take to complete"),

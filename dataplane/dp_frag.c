@@ -15,10 +15,18 @@
  * first in a fresh entry, where one fragment can never fail, so (a) never
  * meets (b) or (c) in one call: our fragment absent from the new entries
  * means they are all (a), timed out; present alone, (b), no space;
- * present with others, (c), bad. Entries are counted by segment: a
- * datagram that failed half-way through being chained comes back as
- * chains. Every mbuf holds exactly one fragment (the data room takes a
- * jumbo fragment whole), so segments are fragments.
+ * present with others, (c), bad.
+ *
+ * Mbufs have the standard 2 KiB data room: a larger fragment (a jumbo
+ * frame's, up to the 64 KiB IP allows) is copied into a chain of them.
+ * The library handles that: it only moves the start of a fragment's
+ * first mbuf (past l2_len + l3_len, which always fit in it) and chains
+ * fragments after their last mbuf. A row entry or a rebuilt datagram is
+ * therefore a chain of fragments that are chains of mbufs (a datagram
+ * that failed half-way through being chained comes back as several
+ * chains), and fragments are counted by their first mbuf, the only one
+ * with l3_len set: rte_pktmbuf_alloc clears it, the library reads it
+ * there and never writes it.
  *
  * IPv6: the library assumes the fragment header follows the fixed
  * header. Extension headers before it (hop-by-hop, routing, destination
@@ -50,16 +58,23 @@
 #define DP_FRAG_MIN_ENTRIES 8
 #define DP_FRAG_BUCKET_WAYS 8 /* per bucket; each key has two buckets */
 #define DP_FRAG_MAX_FRAGS RTE_LIBRTE_IP_FRAG_MAX_FRAG
-/* mbufs one library call may add to the death row: 8 of a datagram + ours */
+/* row entries (chains) one library call may add: 8 of a datagram + ours */
 #define DP_FRAG_DR_PER_CALL (DP_FRAG_MAX_FRAGS + 1)
-#define DP_FRAG_POOL_CACHE 32
 #define DP_FRAG_V4_MF 0x2000
 #define DP_FRAG_V4_OFFSET 0x1fff
 #define DP_FRAG_V6_HLEN 40
+/* bytes one mbuf of the pool carries */
+#define DP_FRAG_SEG_ROOM ((uint32_t)RTE_MBUF_DEFAULT_DATAROOM)
+/* mbufs one fragment may take: an IPv6 packet is up to 40 + 65535 bytes */
+#define DP_FRAG_SEGS_MAX ((DP_FRAG_V6_HLEN + UINT16_MAX + DP_FRAG_SEG_ROOM - 1) / DP_FRAG_SEG_ROOM)
+/* mbufs in the pool per table entry: a typical datagram, 2 fragments of 1 */
+#define DP_FRAG_POOL_PER_ENTRY 2
 #define DP_FRAG_V6_FHLEN 8
 /* extension headers before the fragment header: carried in l2_len (7 bits) */
 #define DP_FRAG_V6_MAX_UNFRAG 120
 #define DP_FRAG_DUP_WAYS 4
+/* a slot that matches nothing (digests are odd) and goes first; 0 ends a set */
+#define DP_FRAG_DUP_FORGOTTEN 2
 #define DP_FRAG_PROTO_HOPOPTS 0
 #define DP_FRAG_PROTO_ROUTING 43
 #define DP_FRAG_PROTO_FRAGMENT 44
@@ -102,6 +117,7 @@ struct dp_frag {
 	struct dp_frag_dup *dup;
 	uint32_t dup_mask; /* sets - 1 */
 	uint32_t timeout_ms;
+	uint32_t pool_size; /* mbufs */
 	struct dp_frag_stats st;
 	struct rte_ip_frag_death_row dr;
 };
@@ -136,6 +152,43 @@ dp_frag_ipv4_cksum(const uint8_t *h, uint32_t hlen)
 	return (uint16_t)~s;
 }
 
+/*
+ * The private pool: rte_pktmbuf_pool_create's, with two differences.
+ * Only its worker takes and returns its mbufs, so a single-producer,
+ * single-consumer ring without a per-lcore cache (whose array alone,
+ * for every possible lcore, would be 1 MiB); and no device reads it, so
+ * objects need not be IOVA-contiguous: on 4 KiB pages (an EAL without
+ * hugepages) that would leave one 2.3 KiB mbuf per page.
+ */
+static struct rte_mempool *
+dp_frag_pool_create(const char *name, uint32_t n, int socket_id)
+{
+	struct rte_pktmbuf_pool_private priv = {
+		.mbuf_data_room_size = RTE_MBUF_DEFAULT_BUF_SIZE,
+		.mbuf_priv_size = 0,
+	};
+	struct rte_mempool *mp;
+	int rc;
+
+	mp = rte_mempool_create_empty(name, n, sizeof(struct rte_mbuf) + RTE_MBUF_DEFAULT_BUF_SIZE,
+		0, sizeof(priv), socket_id, RTE_MEMPOOL_F_NO_IOVA_CONTIG);
+	if (mp == NULL)
+		return NULL;
+	rc = rte_mempool_set_ops_byname(mp, "ring_sp_sc", NULL);
+	if (rc == 0) {
+		rte_pktmbuf_pool_init(mp, &priv);
+		rc = rte_mempool_populate_default(mp);
+		rc = rc < 0 ? rc : 0;
+	}
+	if (rc != 0) {
+		rte_mempool_free(mp);
+		rte_errno = -rc;
+		return NULL;
+	}
+	rte_mempool_obj_iter(mp, rte_pktmbuf_init, NULL);
+	return mp;
+}
+
 struct dp_frag *
 dp_frag_create(uint32_t entries, uint32_t timeout_ms, int socket_id, char *err, size_t errlen)
 {
@@ -163,19 +216,20 @@ dp_frag_create(uint32_t entries, uint32_t timeout_ms, int socket_id, char *err, 
 		goto fail;
 	}
 	/*
-	 * Every entry holds at most 7 fragments (the 8th completes or fails
-	 * it), the death row at most its length, plus the one in flight.
+	 * Sized for typical traffic, not for the worst case (see dp_frag.h):
+	 * 2 mbufs per entry, the death row's length (freed every burst), and
+	 * the largest fragment in flight. A pool run dry is counted (no_mbuf).
 	 */
-	mbufs = n * DP_FRAG_MAX_FRAGS + RTE_IP_FRAG_DEATH_ROW_MBUF_LEN + 1;
+	mbufs = n * DP_FRAG_POOL_PER_ENTRY + RTE_IP_FRAG_DEATH_ROW_MBUF_LEN + DP_FRAG_SEGS_MAX;
 	snprintf(name, sizeof(name), "dp_frag_%u",
 		__atomic_fetch_add(&dp_frag_seq, 1, __ATOMIC_RELAXED));
-	f->pool = rte_pktmbuf_pool_create(
-		name, mbufs, DP_FRAG_POOL_CACHE, 0, RTE_PKTMBUF_HEADROOM + DP_FRAG_ROOM, socket_id);
+	f->pool = dp_frag_pool_create(name, mbufs, socket_id);
 	if (f->pool == NULL) {
 		snprintf(err, errlen, "fragments: cannot create a pool of %u mbufs of %u bytes: %s",
-			mbufs, DP_FRAG_ROOM, rte_strerror(rte_errno));
+			mbufs, (unsigned int)RTE_MBUF_DEFAULT_BUF_SIZE, rte_strerror(rte_errno));
 		goto fail;
 	}
+	f->pool_size = mbufs;
 	/* room for every fragment the table can hold */
 	sets = n * DP_FRAG_MAX_FRAGS / DP_FRAG_DUP_WAYS;
 	f->dup = rte_zmalloc_socket("dp_frag_dup",
@@ -284,12 +338,14 @@ dp_frag_check(const uint8_t *ip, uint32_t len, uint8_t family, uint16_t l3_hlen,
 
 /*
  * Has this very fragment been seen within the timeout? Remembers it if
- * not. A full set forgets its oldest: a duplicate missed that way reaches
- * the library and fails its datagram (counted bad), nothing worse.
+ * not, in *slot (so that a fragment the pool had no room for can be
+ * forgotten again). A full set forgets its oldest: a duplicate missed
+ * that way reaches the library and fails its datagram (counted bad),
+ * nothing worse.
  */
 static int
 dp_frag_dup_seen(struct dp_frag *f, const uint8_t *ip, uint8_t family, const struct dp_frag_desc *d,
-	uint64_t now)
+	uint64_t now, struct dp_frag_dup **slot)
 {
 	struct dp_frag_dupkey k;
 	struct dp_frag_dup *set, *victim;
@@ -319,6 +375,7 @@ dp_frag_dup_seen(struct dp_frag *f, const uint8_t *ip, uint8_t family, const str
 			if (set[i].t + f->timeout_ms >= now)
 				return 1;
 			set[i].t = now;
+			*slot = &set[i];
 			return 0;
 		}
 		if (set[i].key == 0 || set[i].t < victim->t)
@@ -328,6 +385,7 @@ dp_frag_dup_seen(struct dp_frag *f, const uint8_t *ip, uint8_t family, const str
 	}
 	victim->key = h;
 	victim->t = now;
+	*slot = victim;
 	return 0;
 }
 
@@ -366,23 +424,53 @@ dp_frag_atomic(struct dp_frag *f, const uint8_t *ip, uint32_t len, uint8_t famil
 	return n;
 }
 
-/* Copy a fragment into m in the layout the library expects (see top). */
+/* Bytes [at, at + n) of a fresh chain (every mbuf DP_FRAG_SEG_ROOM) from src. */
 static void
-dp_frag_fill(struct rte_mbuf *m, uint8_t *p, const uint8_t *ip, uint32_t len, uint8_t family,
-	uint16_t l3_hlen, const struct dp_frag_desc *d)
+dp_frag_put(struct rte_mbuf *const *seg, uint32_t at, const uint8_t *src, uint32_t n)
 {
-	uint8_t *h;
+	uint32_t o, c;
 
+	while (n > 0) {
+		o = at % DP_FRAG_SEG_ROOM;
+		c = RTE_MIN(n, DP_FRAG_SEG_ROOM - o);
+		memcpy(rte_pktmbuf_mtod_offset(seg[at / DP_FRAG_SEG_ROOM], uint8_t *, o), src, c);
+		at += c;
+		src += c;
+		n -= c;
+	}
+}
+
+/*
+ * Copy a fragment into the k mbufs of seg, chained, in the layout the
+ * library expects (see top). Its headers (at most 168 bytes) lie in the
+ * first mbuf, as the library needs; so do l2_len and l3_len. Returns a
+ * pointer to the fragment's first byte.
+ */
+static uint8_t *
+dp_frag_fill(struct rte_mbuf *const *seg, uint32_t k, const uint8_t *ip, uint32_t len,
+	uint8_t family, uint16_t l3_hlen, const struct dp_frag_desc *d)
+{
+	struct rte_mbuf *m = seg[0];
+	uint8_t *p = rte_pktmbuf_mtod(m, uint8_t *);
+	uint8_t *h;
+	uint32_t i;
+
+	for (i = 0; i < k; i++) {
+		seg[i]->data_len = (uint16_t)RTE_MIN(len - i * DP_FRAG_SEG_ROOM, DP_FRAG_SEG_ROOM);
+		seg[i]->next = i + 1 < k ? seg[i + 1] : NULL;
+	}
+	m->nb_segs = (uint16_t)k;
+	m->pkt_len = len;
 	if (family == 4) {
-		memcpy(p, ip, len);
+		dp_frag_put(seg, 0, ip, len);
 		m->l2_len = 0;
 		m->l3_len = l3_hlen;
-		return;
+		return p;
 	}
 	/* [unfragmentable extension headers][IPv6][fragment header][payload] */
-	memcpy(p, ip + DP_FRAG_V6_HLEN, d->unfrag);
-	memcpy(p + d->unfrag, ip, DP_FRAG_V6_HLEN);
-	memcpy(p + d->unfrag + DP_FRAG_V6_HLEN, ip + l3_hlen, len - l3_hlen);
+	dp_frag_put(seg, 0, ip + DP_FRAG_V6_HLEN, d->unfrag);
+	dp_frag_put(seg, d->unfrag, ip, DP_FRAG_V6_HLEN);
+	dp_frag_put(seg, d->unfrag + DP_FRAG_V6_HLEN, ip + l3_hlen, len - l3_hlen);
 	h = p + d->unfrag;
 	/* what the library reads: payload length is fragment header + data */
 	dp_frag_put_be16(h + 4, DP_FRAG_V6_FHLEN + d->dlen);
@@ -398,18 +486,33 @@ dp_frag_fill(struct rte_mbuf *m, uint8_t *p, const uint8_t *ip, uint32_t len, ui
 	}
 	m->l2_len = d->unfrag;
 	m->l3_len = DP_FRAG_V6_HLEN + DP_FRAG_V6_FHLEN;
+	return p;
 }
 
-/* Copy a rebuilt datagram out of its chain; returns its length or 0. */
+/* Fragments in a chain (by their first mbufs, see top), and its mbufs in *segs. */
+static inline uint32_t
+dp_frag_count(const struct rte_mbuf *m, uint32_t *segs)
+{
+	uint32_t frags = 0;
+
+	for (; m != NULL; m = m->next) {
+		frags += m->l3_len != 0;
+		++*segs;
+	}
+	return frags;
+}
+
+/* Copy a rebuilt datagram of `frags` fragments out of its chain; returns its length or 0. */
 static uint32_t
-dp_frag_out(struct dp_frag *f, struct rte_mbuf *r, uint8_t family, uint8_t *out, uint32_t cap)
+dp_frag_out(struct dp_frag *f, struct rte_mbuf *r, uint32_t frags, uint8_t family, uint8_t *out,
+	uint32_t cap)
 {
 	uint32_t n = r->pkt_len;
 	uint32_t e = r->l2_len;
 	uint32_t hlen;
 
 	if (n > cap || n < e + (family == 4 ? 20u : DP_FRAG_V6_HLEN)) {
-		f->st.too_big += r->nb_segs;
+		f->st.too_big += frags;
 		return 0;
 	}
 	if (family == 4) {
@@ -426,17 +529,34 @@ dp_frag_out(struct dp_frag *f, struct rte_mbuf *r, uint8_t family, uint8_t *out,
 		dp_frag_put_be16(out + 4, n - DP_FRAG_V6_HLEN);
 	}
 	f->st.reassembled++;
-	f->st.reassembled_fragments += r->nb_segs;
+	f->st.reassembled_fragments += frags;
 	return n;
+}
+
+/*
+ * k mbufs for one fragment, all or none. A dry pool first gets back what
+ * the death row holds (already counted, only not yet freed).
+ */
+static int
+dp_frag_alloc(struct dp_frag *f, struct rte_mbuf **seg, uint32_t k)
+{
+	if (likely(rte_pktmbuf_alloc_bulk(f->pool, seg, k) == 0))
+		return 0;
+	if (f->dr.cnt == 0)
+		return -1;
+	rte_ip_frag_free_death_row(&f->dr, 0);
+	return rte_pktmbuf_alloc_bulk(f->pool, seg, k);
 }
 
 uint32_t
 dp_frag_input(struct dp_frag *f, const uint8_t *ip, uint32_t len, uint8_t family, uint16_t l3_hlen,
 	uint16_t v6_frag_off, uint64_t now_ms, uint8_t *out, uint32_t cap)
 {
+	struct rte_mbuf *seg[DP_FRAG_SEGS_MAX];
 	struct rte_mbuf *m, *r, *s;
 	struct dp_frag_desc d;
-	uint32_t before, i, segs;
+	struct dp_frag_dup *slot = NULL;
+	uint32_t before, i, k, frags, segs;
 	uint32_t n = 0;
 	int own = 0;
 	uint8_t *p;
@@ -448,27 +568,23 @@ dp_frag_input(struct dp_frag *f, const uint8_t *ip, uint32_t len, uint8_t family
 	}
 	if (d.off == 0 && !d.mf)
 		return dp_frag_atomic(f, ip, len, family, l3_hlen, &d, out, cap);
-	if (len > DP_FRAG_ROOM) {
-		f->st.too_big++;
-		return 0;
-	}
-	if (dp_frag_dup_seen(f, ip, family, &d, now_ms)) {
+	if (dp_frag_dup_seen(f, ip, family, &d, now_ms, &slot)) {
 		f->st.duplicates++;
 		return 0;
 	}
-	m = rte_pktmbuf_alloc(f->pool);
-	if (m == NULL) {
+	/* dp_frag_check bounds len by the IP length fields: k <= DP_FRAG_SEGS_MAX */
+	k = (len + DP_FRAG_SEG_ROOM - 1) / DP_FRAG_SEG_ROOM;
+	if (unlikely(dp_frag_alloc(f, seg, k) != 0)) {
+		/* not taken: a copy of it later is news, not a duplicate */
+		slot->key = DP_FRAG_DUP_FORGOTTEN;
+		slot->t = 0;
 		f->st.no_mbuf++;
 		return 0;
 	}
-	p = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)len);
-	if (p == NULL) {
-		/* cannot happen: the data room holds DP_FRAG_ROOM */
-		rte_pktmbuf_free(m);
-		f->st.too_big++;
-		return 0;
-	}
-	dp_frag_fill(m, p, ip, len, family, l3_hlen, &d);
+	m = seg[0];
+	p = dp_frag_fill(seg, k, ip, len, family, l3_hlen, &d);
+	f->st.held++;
+	f->st.held_mbufs += k;
 
 	/* a long burst without a tick must not overflow the row */
 	if (f->dr.cnt > RTE_IP_FRAG_DEATH_ROW_MBUF_LEN - DP_FRAG_DR_PER_CALL)
@@ -483,27 +599,30 @@ dp_frag_input(struct dp_frag *f, const uint8_t *ip, uint32_t len, uint8_t family
 			(struct rte_ipv6_fragment_ext *)(p + d.unfrag + DP_FRAG_V6_HLEN));
 
 	/* what the call put on the death row, and whether ours is among it */
+	frags = 0;
 	segs = 0;
-	for (i = before; i < f->dr.cnt; i++)
-		for (s = f->dr.row[i]; s != NULL; s = s->next) {
-			segs++;
+	for (i = before; i < f->dr.cnt; i++) {
+		frags += dp_frag_count(f->dr.row[i], &segs);
+		for (s = f->dr.row[i]; s != NULL; s = s->next)
 			own |= s == m;
-		}
+	}
+	f->st.held -= frags;
+	f->st.held_mbufs -= segs;
 	if (!own) {
 		/* ours is held, or part of r; whatever was freed had expired */
-		f->st.held++;
-		f->st.held -= segs;
-		f->st.timed_out += segs;
-	} else if (segs == 1) {
+		f->st.timed_out += frags;
+	} else if (frags == 1) {
 		f->st.no_space++;
 	} else {
 		/* ours and the others of its datagram */
-		f->st.bad += segs;
-		f->st.held -= segs - 1;
+		f->st.bad += frags;
 	}
 	if (r != NULL) {
-		f->st.held -= r->nb_segs;
-		n = dp_frag_out(f, r, family, out, cap);
+		segs = 0;
+		frags = dp_frag_count(r, &segs);
+		f->st.held -= frags;
+		f->st.held_mbufs -= segs;
+		n = dp_frag_out(f, r, frags, family, out, cap);
 		rte_pktmbuf_free(r);
 	}
 	return n;
@@ -512,19 +631,20 @@ dp_frag_input(struct dp_frag *f, const uint8_t *ip, uint32_t len, uint8_t family
 void
 dp_frag_tick(struct dp_frag *f, uint64_t now_ms)
 {
-	struct rte_mbuf *s;
-	uint32_t i, added;
+	uint32_t i, added, frags, segs;
 
 	rte_ip_frag_free_death_row(&f->dr, 0);
 	/* the library stops when the row is full: go on until nothing expires */
 	do {
 		rte_ip_frag_table_del_expired_entries(f->tbl, &f->dr, now_ms);
 		added = f->dr.cnt;
+		frags = 0;
+		segs = 0;
 		for (i = 0; i < added; i++)
-			for (s = f->dr.row[i]; s != NULL; s = s->next) {
-				f->st.timed_out++;
-				f->st.held--;
-			}
+			frags += dp_frag_count(f->dr.row[i], &segs);
+		f->st.timed_out += frags;
+		f->st.held -= frags;
+		f->st.held_mbufs -= segs;
 		rte_ip_frag_free_death_row(&f->dr, 0);
 	} while (added > 0);
 }
@@ -539,4 +659,10 @@ uint32_t
 dp_frag_mbufs_in_use(const struct dp_frag *f)
 {
 	return rte_mempool_in_use_count(f->pool);
+}
+
+uint32_t
+dp_frag_pool_size(const struct dp_frag *f)
+{
+	return f->pool_size;
 }

@@ -17,7 +17,22 @@
  * any time
  *   fragments == reassembled_fragments + timed_out + no_space + bad
  *                + duplicates + no_mbuf + too_big + held
- * (every counter but `reassembled` is in fragments).
+ * (every counter but `reassembled` and `held_mbufs` is in fragments).
+ *
+ * Memory: fragments are copied into mbufs of the standard 2 KiB data
+ * room (2.3 KiB each with the mbuf header and headroom), a larger
+ * fragment (a jumbo frame's, up to the 64 KiB IP allows) into a chain of
+ * them. The pool is sized for typical traffic, not for the worst case: 2
+ * mbufs per table entry (a typical datagram is 2 fragments of 1 mbuf
+ * each), plus the death row's length (288, freed every burst), plus one
+ * largest fragment (33). At 4096 entries that is 8,513 mbufs, 19.3 MiB,
+ * and 22 MiB per worker with the table (2 MiB) and the duplicate filter
+ * (0.5 MiB); room for the worst case (7 jumbo fragments per entry) would
+ * take over 300 MiB. A flood of incomplete datagrams holds one mbuf per
+ * table entry, so the table fills first and what it refuses is no_space;
+ * a flood of many-fragment or jumbo datagrams runs the pool dry first,
+ * and what it cannot take is no_mbuf, nothing else: the datagrams
+ * already held stay, and the pool refills as they complete or expire.
  */
 #ifndef DP_FRAG_H
 #define DP_FRAG_H
@@ -37,20 +52,17 @@ struct dp_frag_stats {
 				malformed header */
 	uint64_t duplicates;		/* exact copies of a fragment seen within the timeout */
 	uint64_t no_mbuf;		/* fragments refused: private pool empty */
-	uint64_t too_big;		/* fragments of a datagram larger than the out buffer,
-				or one fragment larger than an mbuf (DP_FRAG_ROOM) */
+	uint64_t too_big;		/* fragments of a datagram larger than the out buffer */
 	uint64_t held;			/* fragments in the table now (a gauge) */
+	uint64_t held_mbufs;		/* mbufs those fragments take (a gauge) */
 };
-
-/* Most IP bytes one fragment may carry (a jumbo frame's). */
-#define DP_FRAG_ROOM 9216
 
 /*
  * Create a worker's reassembly state on socket_id: a table of `entries`
  * datagrams in flight (rounded up to a power of two, at least 8) that
  * expire after timeout_ms, and the pool and duplicate filter sized to
- * match (the pool holds entries x 8 fragments of DP_FRAG_ROOM bytes each,
- * about 9.5 KiB per fragment). Returns NULL with one line in err.
+ * match (the pool: entries x 2 + 321 mbufs, see above). Returns NULL
+ * with one line in err.
  */
 struct dp_frag *dp_frag_create(
 	uint32_t entries, uint32_t timeout_ms, int socket_id, char *err, size_t errlen);
@@ -85,9 +97,13 @@ void dp_frag_tick(struct dp_frag *f, uint64_t now_ms);
 const struct dp_frag_stats *dp_frag_stats(const struct dp_frag *f);
 
 /*
- * Mbufs taken from the private pool: after dp_frag_tick this equals
- * stats->held (tests and the fuzzer check that nothing leaks).
+ * Mbufs (not fragments) taken from the private pool: after dp_frag_tick
+ * this equals stats->held_mbufs (tests and the fuzzer check that nothing
+ * leaks).
  */
 uint32_t dp_frag_mbufs_in_use(const struct dp_frag *f);
+
+/* Mbufs in the private pool. */
+uint32_t dp_frag_pool_size(const struct dp_frag *f);
 
 #endif /* DP_FRAG_H */

@@ -14,7 +14,7 @@
  *       buffer, bit 7 tick before this fragment
  *   b1  IP identification
  *   b2  b3  fragment offset in 8-byte units (13 bits)
- *   b4  b5  payload bytes (14 bits: past the mbuf room too)
+ *   b4  b5  payload bytes (14 bits: chains of up to 8 mbufs of 2 KiB)
  *   b6  packet time step, 4 ms units
  *   b7  bit 0 DF (IPv4)
  * A patched record goes on with a control byte: bits 0-2 how many
@@ -30,9 +30,12 @@
  * has a valid IPv4 header (version, length, no fragment bits, checksum)
  * or IPv6 header (version, payload length, a next-header chain without a
  * fragment header ending in UDP), the payload each generated fragment
- * carried at its offset; after every tick the pool holds exactly the
- * fragments held; after the input a tick far in the future leaves
- * nothing held and every mbuf back in the pool.
+ * carried at its offset; the fragments held take at least one mbuf each
+ * and no more than are out of the pool; after every tick the pool holds
+ * exactly the mbufs of the fragments held; after the input a tick far in
+ * the future leaves nothing held and every mbuf back in the pool. The
+ * pool (8 entries: 337 mbufs) runs dry on large fragments, so no_mbuf is
+ * reached too.
  */
 #include <string.h>
 
@@ -132,11 +135,12 @@ fuzz_print(void)
 
 	fprintf(stderr,
 		"fragments %lu reassembled %lu (%lu fragments) timed_out %lu no_space %lu bad %lu "
-		"duplicates %lu no_mbuf %lu too_big %lu\n",
+		"duplicates %lu no_mbuf %lu too_big %lu held %lu (%lu mbufs)\n",
 		(unsigned long)s->fragments, (unsigned long)s->reassembled,
 		(unsigned long)s->reassembled_fragments, (unsigned long)s->timed_out,
 		(unsigned long)s->no_space, (unsigned long)s->bad, (unsigned long)s->duplicates,
-		(unsigned long)s->no_mbuf, (unsigned long)s->too_big);
+		(unsigned long)s->no_mbuf, (unsigned long)s->too_big, (unsigned long)s->held,
+		(unsigned long)s->held_mbufs);
 }
 
 static void
@@ -148,6 +152,8 @@ fuzz_invariant(void)
 		s->reassembled_fragments + s->timed_out + s->no_space + s->bad + s->duplicates +
 			s->no_mbuf + s->too_big + s->held);
 	FUZZ_CHECK(s->reassembled <= s->reassembled_fragments);
+	FUZZ_CHECK(s->held_mbufs >= s->held);
+	FUZZ_CHECK(s->held_mbufs <= dp_frag_mbufs_in_use(fuzz_f));
 }
 
 static void
@@ -155,7 +161,7 @@ fuzz_tick(uint64_t now)
 {
 	dp_frag_tick(fuzz_f, now);
 	fuzz_invariant();
-	FUZZ_CHECK(dp_frag_mbufs_in_use(fuzz_f) == dp_frag_stats(fuzz_f)->held);
+	FUZZ_CHECK(dp_frag_mbufs_in_use(fuzz_f) == dp_frag_stats(fuzz_f)->held_mbufs);
 }
 
 /* IPv6 extension headers before the fragment header, by class. */

@@ -529,7 +529,7 @@ test_documented_ranges(void **state)
 			offsetof(struct sg_config, decap.max_depth), 4 },
 		{ "decap = { vxlan_port = %lld; };", "decap.vxlan_port", 0, 65535,
 			offsetof(struct sg_config, decap.vxlan_port), 2 },
-		{ "fragments = { entries = %lld; };", "fragments.entries", 64, 1048576,
+		{ "fragments = { entries = %lld; };", "fragments.entries", 64, 262144,
 			offsetof(struct sg_config, frag.entries), 4 },
 		{ "fragments = { timeout = %lld; };", "fragments.timeout", 10, 60000,
 			offsetof(struct sg_config, frag.timeout_ms), 4 },

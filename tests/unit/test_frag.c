@@ -1,14 +1,17 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * IP reassembly: real IPv4 and IPv6 fragments of UDP datagrams carrying a
- * SIP INVITE (2 KB in 3 fragments, 9 KB in 7), fed in every order, with
- * duplicates, overlaps, too many pieces, missing pieces, a full table,
+ * SIP INVITE (2 KB in 3 fragments, 9 KB in 7, 24 KB in 3 jumbo fragments
+ * of 8000 bytes, 60 KB in 2), fed in every order, with duplicates,
+ * overlaps, too many pieces, missing pieces, a full table, a pool run dry,
  * interleaved datagrams of both families, IPv4 options and IPv6 extension
  * headers before the fragment header. A rebuilt datagram must equal the
  * unfragmented original byte for byte (the IPv4 header checksum is
  * recomputed, so it is compared too), and after every step every fragment
- * must be accounted for exactly once, the pool holding no more mbufs than
- * the table holds fragments.
+ * must be accounted for exactly once (a fragment larger than one mbuf is
+ * a chain, and still one fragment), the pool holding no more mbufs than
+ * the table's fragments take. The default table (4096 entries) must fit
+ * several times in the unit-test EAL's 256 MiB, as workers do.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -18,6 +21,8 @@
 #include <string.h>
 
 #include <cmocka.h>
+
+#include <rte_malloc.h>
 
 #include "dp_frag.h"
 #include "sg_test_eal.h"
@@ -224,15 +229,17 @@ t_check(const struct dp_frag *f)
 	assert_int_equal(s->fragments,
 		s->reassembled_fragments + s->timed_out + s->no_space + s->bad + s->duplicates +
 			s->no_mbuf + s->too_big + s->held);
+	assert_true(s->held_mbufs >= s->held);
+	assert_true(s->held_mbufs <= dp_frag_mbufs_in_use(f));
 }
 
-/* Tick at `now`; then the pool holds exactly the fragments the table does. */
+/* Tick at `now`; then the pool holds exactly the mbufs of the fragments held. */
 static void
 t_settle(struct dp_frag *f, uint64_t now)
 {
 	dp_frag_tick(f, now);
 	t_check(f);
-	assert_int_equal(dp_frag_mbufs_in_use(f), dp_frag_stats(f)->held);
+	assert_int_equal(dp_frag_mbufs_in_use(f), dp_frag_stats(f)->held_mbufs);
 }
 
 static void
@@ -722,21 +729,265 @@ test_bad_input(void **state)
 	t_check(f);
 	assert_int_equal(s->held, 0);
 
-	/* a fragment bigger than an mbuf's room */
+	/*
+	 * A datagram bigger than the caller's buffer: all its fragments,
+	 * counted as fragments when they are chains of mbufs (9620 bytes:
+	 * 5 mbufs each).
+	 */
 	t_v4(&t_a, 20000, 901, 0, 0, 9600);
+	assert_int_equal(t_a.n, 3);
 	assert_int_equal(t_feed(f, &t_a.frag[0], 10), 0);
-	assert_int_equal(s->too_big, 1);
-	/* a datagram bigger than the caller's buffer: all its fragments */
+	assert_int_equal(t_feed(f, &t_a.frag[1], 10), 0);
+	assert_int_equal(s->held, 2);
+	assert_int_equal(s->held_mbufs, 10);
+	n = dp_frag_input(f, t_a.frag[2].b, t_a.frag[2].len, 4, 20, 0, 10, t_out, 15000);
+	assert_int_equal(n, 0);
+	assert_int_equal(s->too_big, 3);
+	assert_int_equal(s->held_mbufs, 0);
 	t_v4(&t_a, 2000, 902, 0, 0, 800);
 	assert_int_equal(t_feed(f, &t_a.frag[0], 10), 0);
 	assert_int_equal(t_feed(f, &t_a.frag[1], 10), 0);
 	n = dp_frag_input(f, t_a.frag[2].b, t_a.frag[2].len, 4, 20, 0, 10, t_out, 1000);
 	assert_int_equal(n, 0);
-	assert_int_equal(s->too_big, 4);
+	assert_int_equal(s->too_big, 6);
 	assert_int_equal(s->reassembled, 0);
 	t_settle(f, 10);
 	assert_int_equal(dp_frag_mbufs_in_use(f), 0);
 	dp_frag_free(f);
+}
+
+/*
+ * Jumbo fragments: a 24 KB datagram in 3 fragments of 8000 bytes (4 mbufs
+ * each), IPv4 (with and without options) and IPv6 (with and without
+ * extension headers before the fragment header), in every order; and a
+ * 60 KB datagram in 2 fragments of 30 KB (15 mbufs each).
+ */
+static void
+test_jumbo_chained(void **state)
+{
+	static const unsigned int order[6][3] = {
+		{ 0, 1, 2 },
+		{ 0, 2, 1 },
+		{ 1, 0, 2 },
+		{ 1, 2, 0 },
+		{ 2, 0, 1 },
+		{ 2, 1, 0 },
+	};
+	struct dp_frag *f = t_create(64);
+	const struct dp_frag_stats *s = dp_frag_stats(f);
+	unsigned int o, v, runs = 0;
+
+	(void)state;
+	for (v = 0; v < 4; v++)
+		for (o = 0; o < 6; o++) {
+			/* UDP of 24000 bytes: 3 x 8000 */
+			if (v == 0)
+				t_v4(&t_a, 23992, (uint16_t)(1100 + o), 0, 0, 8000);
+			else if (v == 1)
+				t_v4(&t_a, 23992, (uint16_t)(1200 + o), 40, 0, 8000);
+			else if (v == 2)
+				t_v6(&t_a, 23992, 1300 + o, 0, 8000);
+			else
+				t_v6(&t_a, 23992, 1400 + o, 16, 8000);
+			assert_int_equal(t_a.n, 3);
+			assert_int_equal(t_feed(f, &t_a.frag[order[o][0]], 10), 0);
+			assert_int_equal(s->held, 1);
+			assert_int_equal(s->held_mbufs, 4);
+			t_run(f, &t_a, order[o], 10);
+			assert_int_equal(s->held_mbufs, 0);
+			runs++;
+		}
+	assert_int_equal(s->reassembled, runs);
+	assert_int_equal(s->reassembled_fragments, 3 * runs);
+	/* nearly the largest datagram IP allows, in two halves */
+	t_v4(&t_a, 59992, 1500, 0, 0, 30000);
+	assert_int_equal(t_a.n, 2);
+	t_run(f, &t_a, (const unsigned int[]){ 1, 0 }, 20);
+	t_v6(&t_a, 59992, 1501, 8, 30000);
+	t_run(f, &t_a, (const unsigned int[]){ 0, 1 }, 20);
+	assert_int_equal(s->reassembled_fragments, 3 * runs + 4);
+	assert_int_equal(s->bad + s->too_big + s->no_mbuf, 0);
+	t_settle(f, 20);
+	assert_int_equal(dp_frag_mbufs_in_use(f), 0);
+	dp_frag_free(f);
+}
+
+/*
+ * Jumbo pieces that leave a hole: the library chains the last two
+ * (chains of mbufs) before it finds the hole and frees several chains of
+ * chains; then one that expires and one refused for lack of room. Each
+ * is counted once per fragment, never per mbuf.
+ */
+static void
+test_jumbo_failures(void **state)
+{
+	struct dp_frag *f = t_create(8);
+	const struct dp_frag_stats *s = dp_frag_stats(f);
+	struct t_pkt *p = t_b.frag;
+	unsigned int i;
+
+	(void)state;
+	t_v4(&t_b, 23992, 1600, 0, 0, 8000);
+	t_v4_piece(&p[0], &t_b, 0, 8000, 1);
+	t_v4_piece(&p[1], &t_b, 10000, 6000, 1);
+	t_v4_piece(&p[2], &t_b, 16000, 8000, 0);
+	t_v4_piece(&p[3], &t_b, 6000, 2000, 1);
+	for (i = 0; i < 4; i++) {
+		assert_int_equal(t_feed(f, &p[i], 10), 0);
+		t_check(f);
+	}
+	/* 4 + 3 + 4 + 1 mbufs, 4 fragments */
+	assert_int_equal(s->bad, 4);
+	assert_int_equal(s->held, 0);
+	assert_int_equal(s->held_mbufs, 0);
+	t_settle(f, 10);
+	assert_int_equal(dp_frag_mbufs_in_use(f), 0);
+
+	/* two jumbo pieces of a datagram that never completes: timed out, 2 */
+	t_v6(&t_a, 23992, 1601, 16, 8000);
+	assert_int_equal(t_feed(f, &t_a.frag[2], 20), 0);
+	assert_int_equal(t_feed(f, &t_a.frag[0], 20), 0);
+	assert_int_equal(s->held_mbufs, 8);
+	t_settle(f, 20 + T_TIMEOUT + 1);
+	assert_int_equal(s->timed_out, 2);
+	assert_int_equal(s->held_mbufs, 0);
+
+	/* a late jumbo piece of an expired datagram restarts it, no tick */
+	t_v4(&t_a, 23992, 1602, 0, 0, 8000);
+	assert_int_equal(t_feed(f, &t_a.frag[0], 10000), 0);
+	assert_int_equal(t_feed(f, &t_a.frag[2], 10000), 0);
+	assert_int_equal(t_feed(f, &t_a.frag[1], 10000 + T_TIMEOUT + 1), 0);
+	t_check(f);
+	assert_int_equal(s->timed_out, 4);
+	assert_int_equal(s->held, 1);
+	assert_int_equal(s->held_mbufs, 4);
+	t_settle(f, 10000 + 2 * T_TIMEOUT + 2);
+	assert_int_equal(s->timed_out, 5);
+
+	/* a full table refuses a jumbo piece: one fragment, no space */
+	for (i = 0; i < 8; i++) {
+		t_v4(&t_a, 23992, (uint16_t)(1700 + i), 0, 0, 8000);
+		assert_int_equal(t_feed(f, &t_a.frag[1], 20000), 0);
+	}
+	t_v6(&t_a, 23992, 1710, 0, 8000);
+	assert_int_equal(t_feed(f, &t_a.frag[1], 20000), 0);
+	t_check(f);
+	assert_int_equal(s->held + s->no_space, 9);
+	assert_true(s->no_space >= 1);
+	assert_int_equal(s->held_mbufs, 4 * s->held);
+	t_settle(f, 20000 + T_TIMEOUT + 1);
+	assert_int_equal(dp_frag_mbufs_in_use(f), 0);
+	dp_frag_free(f);
+}
+
+/*
+ * A flood of many-fragment datagrams (9 KB in 8 pieces of 1200 bytes,
+ * the last never sent) runs the pool dry before the table is full: what
+ * it cannot take is no_mbuf and nothing else changes; after expiry the
+ * pool is whole again and datagrams go through.
+ */
+static void
+test_pool_dry(void **state)
+{
+	struct dp_frag *f = t_create(256);
+	const struct dp_frag_stats *s = dp_frag_stats(f);
+	uint64_t held, held_mbufs, no_mbuf, no_space;
+	unsigned int i, k, dry = 0;
+
+	(void)state;
+	/* 2 per entry, the death row (288) and one largest fragment (33) */
+	assert_int_equal(dp_frag_pool_size(f), 256 * 2 + 288 + 33);
+	for (i = 0; i < 200; i++) {
+		if (i & 1)
+			t_v6(&t_a, 9000, 2000 + i, 0, 1200);
+		else
+			t_v4(&t_a, 9000, (uint16_t)(2000 + i), 0, 0, 1200);
+		assert_int_equal(t_a.n, 8);
+		for (k = 0; k < 7; k++) {
+			no_mbuf = s->no_mbuf;
+			held = s->held;
+			no_space = s->no_space;
+			assert_int_equal(t_feed(f, &t_a.frag[k], 100), 0);
+			t_check(f);
+			if (s->no_mbuf == no_mbuf)
+				continue;
+			/* refused, and nothing else moved */
+			assert_int_equal(s->no_mbuf, no_mbuf + 1);
+			assert_int_equal(s->held, held);
+			assert_int_equal(s->no_space, no_space);
+			if (dry++ == 0)
+				assert_int_equal(dp_frag_mbufs_in_use(f), dp_frag_pool_size(f));
+		}
+	}
+	assert_true(dry > 0);
+	assert_int_equal(s->no_mbuf, dry);
+	assert_int_equal(s->bad + s->timed_out, 0);
+	/* the pool, not the table, filled first */
+	assert_true(s->no_space < 50);
+	assert_true(s->held < 7 * 256);
+	/* a dry pool keeps what it holds */
+	held = s->held;
+	held_mbufs = s->held_mbufs;
+	t_settle(f, 100 + T_TIMEOUT);
+	assert_int_equal(s->held, held);
+	assert_int_equal(s->held_mbufs, held_mbufs);
+	/* expired: every mbuf back, and whole datagrams go through again */
+	t_settle(f, 100 + T_TIMEOUT + 1);
+	assert_int_equal(s->held, 0);
+	assert_int_equal(dp_frag_mbufs_in_use(f), 0);
+	assert_int_equal(s->timed_out, held);
+	for (i = 0; i < 200; i++) {
+		if (i & 1)
+			t_v6(&t_a, 9000, 3000 + i, 0, 1200);
+		else
+			t_v4(&t_a, 9000, (uint16_t)(3000 + i), 0, 0, 1200);
+		t_run(f, &t_a, (const unsigned int[]){ 7, 0, 1, 2, 3, 4, 5, 6 }, 10000);
+	}
+	assert_int_equal(s->reassembled, 200);
+	assert_int_equal(s->no_mbuf, dry);
+	t_settle(f, 10000);
+	dp_frag_free(f);
+}
+
+/*
+ * The default table (4096 entries) fits the unit-test EAL (256 MiB, no
+ * hugepages) three times over, as several workers do, twice in a row;
+ * and what each takes from the DPDK heap is printed.
+ */
+static void
+test_create_default(void **state)
+{
+	struct rte_malloc_socket_stats before, after;
+	struct dp_frag *f[3];
+	char err[256] = "";
+	unsigned int round, i;
+	size_t used;
+
+	(void)state;
+	for (round = 0; round < 2; round++) {
+		assert_int_equal(rte_malloc_get_socket_stats(0, &before), 0);
+		for (i = 0; i < 3; i++) {
+			f[i] = dp_frag_create(4096, T_TIMEOUT, 0, err, sizeof(err));
+			if (f[i] == NULL)
+				fail_msg("worker %u: %s", i, err);
+			assert_int_equal(dp_frag_pool_size(f[i]), 4096 * 2 + 288 + 33);
+		}
+		assert_int_equal(rte_malloc_get_socket_stats(0, &after), 0);
+		used = (after.heap_allocsz_bytes - before.heap_allocsz_bytes) / 3;
+		print_message("dp_frag at 4096 entries: %zu bytes (%.1f MiB) of DPDK heap per "
+			      "worker, pool of %u mbufs\n",
+			used, (double)used / (1 << 20), dp_frag_pool_size(f[0]));
+		assert_true(used < 24u << 20);
+		/* and it works: a jumbo datagram through each */
+		t_v6(&t_a, 23992, 1800 + round, 16, 8000);
+		for (i = 0; i < 3; i++) {
+			t_run(f[i], &t_a, (const unsigned int[]){ 2, 1, 0 }, 10);
+			t_settle(f[i], 10);
+			dp_frag_free(f[i]);
+		}
+		assert_int_equal(rte_malloc_get_socket_stats(0, &after), 0);
+		assert_int_equal(after.heap_allocsz_bytes, before.heap_allocsz_bytes);
+	}
 }
 
 /* Creation bounds and geometry. */
@@ -773,6 +1024,10 @@ main(void)
 		cmocka_unit_test(test_v4_options),
 		cmocka_unit_test(test_v6_ext),
 		cmocka_unit_test(test_bad_input),
+		cmocka_unit_test(test_jumbo_chained),
+		cmocka_unit_test(test_jumbo_failures),
+		cmocka_unit_test(test_pool_dry),
+		cmocka_unit_test(test_create_default),
 	};
 
 	if (sg_test_eal_init() != 0)
