@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Tunnel header parsers for mirror feeds (VXLAN, GRE, ERSPAN, IP in IP).
- * Switches and taps deliver copies of SIP traffic wrapped in these: a
- * remote SPAN session as ERSPAN over GRE, a cloud traffic mirror as
- * VXLAN, a router's tunnel as GRE or IP in IP. Each function reads one
+ * Tunnel header parsers for mirror feeds (VXLAN, GRE, ERSPAN, IP in IP)
+ * and for PPTP. Switches and taps deliver copies of SIP traffic wrapped in
+ * these: a remote SPAN session as ERSPAN over GRE, a cloud traffic mirror
+ * as VXLAN, a router's tunnel as GRE or IP in IP; a tap on an access
+ * network sees the calls of VPN users inside PPTP. Each function reads one
  * header with byte loads checked against `n` and tells the decoder where
  * the inner frame or packet starts; the decoder owns the depth limit and
  * everything inside.
@@ -21,7 +22,9 @@
 #define DP_DECAP_GRE_R 0x4000 /* routing present (RFC 1701): not decoded */
 #define DP_DECAP_GRE_K 0x2000 /* key present */
 #define DP_DECAP_GRE_S 0x1000 /* sequence number present */
+#define DP_DECAP_GRE_A 0x0080 /* acknowledgment present (version 1 only) */
 #define DP_DECAP_GRE_VER 0x0007
+#define DP_DECAP_GRE_VER_PPTP 1 /* enhanced GRE (RFC 2637): the A bit */
 
 /* GRE protocol types we strip. */
 #define DP_DECAP_PROTO_TEB 0x6558 /* transparent Ethernet bridging */
@@ -29,6 +32,10 @@
 #define DP_DECAP_PROTO_IPV6 0x86dd
 #define DP_DECAP_PROTO_ERSPAN 0x88be  /* ERSPAN type I and II */
 #define DP_DECAP_PROTO_ERSPAN3 0x22eb /* ERSPAN type III */
+#define DP_DECAP_PROTO_PPP 0x880b     /* PPP: PPTP's payload */
+
+/* PPP address field (RFC 1662; then control 0x03), absent under ACFC. */
+#define DP_DECAP_PPP_ADDR 0xff
 
 #define DP_DECAP_VXLAN_I 0x08 /* valid VNI: must be set (RFC 7348) */
 
@@ -95,9 +102,48 @@ dp_decap_erspan3(const uint8_t *p, uint32_t n, uint32_t off, struct dp_decap_hdr
 }
 
 /*
- * GRE version 0 with its optional checksum, key and sequence fields. The
- * routing bit (RFC 1701 source routes) and version 1 (PPTP's enhanced GRE,
- * carrying PPP) are other layouts and stay undecoded.
+ * The PPP frame GRE carries (protocol 0x880b): PPTP's, or PPP over plain
+ * GRE. Address and control (0xff 0x03) unless compressed away (ACFC),
+ * then the protocol field, one byte under PFC. Only IPv4 and IPv6 are
+ * decoded: LCP, IPCP, CCP and compressed (MPPE) frames are counted as
+ * unsupported. The control byte is not checked, as tshark does not: it
+ * changes nothing of the layout. `off` is where the frame starts, after
+ * the GRE header.
+ */
+static enum dp_decode_res
+dp_decap_gre_ppp(const uint8_t *p, uint32_t n, uint32_t off, uint16_t flags, struct dp_decap_hdr *h)
+{
+	uint32_t plen;
+	int next;
+
+	/* An acknowledgment alone: no S bit, no PPP frame; a sane packet, not IP. */
+	if (off == n && (flags & DP_DECAP_GRE_S) == 0)
+		return DP_DEC_L4_UNSUPPORTED;
+	if (off < n && p[off] == DP_DECAP_PPP_ADDR) {
+		if (n - off < 2)
+			return DP_DEC_BAD_HEADER;
+		off += 2;
+	}
+	next = dp_decap_ppp_proto(p + off, n - off, &plen);
+	if (next < 0)
+		return DP_DEC_BAD_HEADER;
+	if (next == 0)
+		return DP_DEC_L4_UNSUPPORTED;
+	h->hlen = off + plen;
+	h->next = (uint8_t)next;
+	h->encap = DP_ENCAP_PPTP;
+	return DP_DEC_OK;
+}
+
+/*
+ * GRE version 0 (RFC 2784, RFC 2890) with its optional checksum, key and
+ * sequence fields, or version 1 (PPTP's enhanced GRE, RFC 2637), which
+ * adds an acknowledgment number and uses the key for payload length and
+ * call id. PPTP always sets the key bit and carries PPP; neither is
+ * required here, as tshark requires neither: the flags alone say where the
+ * payload starts. The routing bit (RFC 1701 source routes) and versions 2
+ * to 7 are other layouts and stay undecoded. PPTP's payload length is not
+ * trusted beyond the outer packet, which bounds the inner one.
  */
 enum dp_decode_res
 dp_decap_gre(const uint8_t *p, uint32_t n, struct dp_decap_hdr *h)
@@ -108,7 +154,7 @@ dp_decap_gre(const uint8_t *p, uint32_t n, struct dp_decap_hdr *h)
 	if (n < DP_DECAP_GRE_HLEN)
 		return DP_DEC_BAD_HEADER;
 	flags = dp_decap_be16(p);
-	if ((flags & (DP_DECAP_GRE_R | DP_DECAP_GRE_VER)) != 0)
+	if ((flags & DP_DECAP_GRE_R) != 0 || (flags & DP_DECAP_GRE_VER) > DP_DECAP_GRE_VER_PPTP)
 		return DP_DEC_L4_UNSUPPORTED;
 	off = DP_DECAP_GRE_HLEN;
 	if ((flags & DP_DECAP_GRE_C) != 0)
@@ -116,6 +162,9 @@ dp_decap_gre(const uint8_t *p, uint32_t n, struct dp_decap_hdr *h)
 	if ((flags & DP_DECAP_GRE_K) != 0)
 		off += 4;
 	if ((flags & DP_DECAP_GRE_S) != 0)
+		off += 4;
+	if ((flags & (DP_DECAP_GRE_A | DP_DECAP_GRE_VER)) ==
+		(DP_DECAP_GRE_A | DP_DECAP_GRE_VER_PPTP))
 		off += 4;
 	if (off > n)
 		return DP_DEC_BAD_HEADER;
@@ -132,6 +181,8 @@ dp_decap_gre(const uint8_t *p, uint32_t n, struct dp_decap_hdr *h)
 	case DP_DECAP_PROTO_IPV6:
 		h->next = DP_DECAP_IPV6;
 		return DP_DEC_OK;
+	case DP_DECAP_PROTO_PPP:
+		return dp_decap_gre_ppp(p, n, off, flags, h);
 	case DP_DECAP_PROTO_ERSPAN:
 		h->next = DP_DECAP_ETHER;
 		h->encap = DP_ENCAP_ERSPAN;
@@ -144,7 +195,7 @@ dp_decap_gre(const uint8_t *p, uint32_t n, struct dp_decap_hdr *h)
 		h->encap = DP_ENCAP_ERSPAN;
 		return dp_decap_erspan3(p, n, off, h);
 	default:
-		/* PPP, MPLS, NSH, WCCP, ...: counted, never misread. */
+		/* MPLS, NSH, WCCP, ...: counted, never misread. */
 		return DP_DEC_L4_UNSUPPORTED;
 	}
 }

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Tunnel headers of mirror feeds: VXLAN, GRE (carrying Ethernet or IP),
- * ERSPAN types I, II and III over GRE, and IP in IP. Each parser looks at
+ * ERSPAN types I, II and III over GRE, and IP in IP; and of the PPP links
+ * a capture may hold: PPTP (enhanced GRE carrying PPP) and the PPP
+ * protocol field shared with PPPoE sessions. Each parser looks at
  * one tunnel header and says how long it is and what follows it (an
  * Ethernet frame or an IP packet); the decoder (dp_decode.c) calls them
  * only when a packet's protocol or port names a tunnel, so plain frames
@@ -26,6 +28,10 @@
 #define DP_DECAP_ERSPAN3_HLEN 12 /* type III header after GRE */
 #define DP_DECAP_ERSPAN3_SUB 8	 /* type III platform-specific subheader */
 
+/* PPP protocol numbers (RFC 1661 protocol field) of the packets we decode. */
+#define DP_DECAP_PPP_IPV4 0x0021
+#define DP_DECAP_PPP_IPV6 0x0057
+
 /* What follows a tunnel header. */
 enum dp_decap_next {
 	DP_DECAP_ETHER = 1,
@@ -42,7 +48,11 @@ struct dp_decap_hdr {
 /* VXLAN header (the UDP payload of a datagram to the VXLAN port). */
 enum dp_decode_res dp_decap_vxlan(const uint8_t *p, uint32_t n, struct dp_decap_hdr *h);
 
-/* GRE version 0, and the ERSPAN header it may carry (IP protocol 47). */
+/*
+ * GRE (IP protocol 47), version 0 or 1 (PPTP, RFC 2637), and the ERSPAN
+ * or PPP header it may carry; after PPP h->hlen covers the PPP address,
+ * control and protocol fields too.
+ */
 enum dp_decode_res dp_decap_gre(const uint8_t *p, uint32_t n, struct dp_decap_hdr *h);
 
 /*
@@ -50,6 +60,37 @@ enum dp_decode_res dp_decap_gre(const uint8_t *p, uint32_t n, struct dp_decap_hd
  * (41); anything else is DP_DEC_L4_UNSUPPORTED.
  */
 enum dp_decode_res dp_decap_ip(uint8_t proto, const uint8_t *p, uint32_t n, struct dp_decap_hdr *h);
+
+/*
+ * The PPP protocol field at `p` (`n` bytes available): two bytes, or one
+ * when protocol-field compression is on (RFC 1661: a protocol's first byte
+ * is even, its last odd, so an odd first byte is a compressed field).
+ * Returns DP_DECAP_IPV4 or DP_DECAP_IPV6 and sets *lenp to the field's
+ * length; 0 for any other protocol (LCP, CCP, compressed data, ...);
+ * -1 when the field does not fit in `n`.
+ */
+static inline int
+dp_decap_ppp_proto(const uint8_t *p, uint32_t n, uint32_t *lenp)
+{
+	unsigned int proto;
+
+	if (n == 0)
+		return -1;
+	if ((p[0] & 1) != 0) {
+		proto = p[0];
+		*lenp = 1;
+	} else {
+		if (n < 2)
+			return -1;
+		proto = ((unsigned int)p[0] << 8) | p[1];
+		*lenp = 2;
+	}
+	if (proto == DP_DECAP_PPP_IPV4)
+		return DP_DECAP_IPV4;
+	if (proto == DP_DECAP_PPP_IPV6)
+		return DP_DECAP_IPV6;
+	return 0;
+}
 
 /* Does IP protocol `proto` name a tunnel dp_decap_ip may strip? */
 static inline int

@@ -8,11 +8,14 @@
  * source, however malformed, cannot make it read out of bounds or trip
  * alignment rules.
  *
- * Mirror feeds wrap the traffic in tunnels (VXLAN, GRE, ERSPAN, IP in IP):
- * when the config allows it, the decoder strips them and goes on with the
- * inner frame, as many layers deep as max_depth. The tunnel headers are
- * parsed in dp_decap.c and reached only when a protocol or port names a
- * tunnel, so plain frames take the same path as without them.
+ * Mirror feeds wrap the traffic in tunnels (VXLAN, GRE, ERSPAN, IP in IP),
+ * and taps on access networks see it inside PPTP: when the config allows
+ * it, the decoder strips them and goes on with the inner frame, as many
+ * layers deep as max_depth. The tunnel headers are parsed in dp_decap.c
+ * and reached only when a protocol or port names a tunnel, so plain frames
+ * take the same path as without them. A PPPoE session header is link
+ * layer, stripped like a VLAN tag wherever an Ethernet header is, and
+ * looked at only when the ethertype names it.
  */
 #include <stdint.h>
 #include <string.h>
@@ -36,6 +39,8 @@
 #define DP_DEC_SLL_HLEN 16
 #define DP_DEC_VLAN_HLEN 4
 #define DP_DEC_MAX_VLANS 2
+#define DP_DEC_PPPOE_HLEN 6	  /* version/type, code, session id, length */
+#define DP_DEC_PPPOE_VERTYPE 0x11 /* version 1, type 1 (RFC 2516) */
 
 #define DP_DEC_IPV4_HLEN 20
 #define DP_DEC_IPV4_MF 0x2000
@@ -71,8 +76,55 @@ dp_dec_be32(const uint8_t *p)
 }
 
 /*
+ * Returned by dp_dec_l2, never by the decoder: the ethertype is a PPPoE
+ * session and *offp the offset of its header. The caller strips it with
+ * dp_dec_pppoe, out of the plain path.
+ */
+#define DP_DEC_PPPOE ((enum dp_decode_res)0x7e)
+
+/*
+ * A PPPoE session header at *offp and the PPP protocol field after it
+ * (RFC 2516). Its length field delimits the PPP frame: what follows is
+ * Ethernet padding. A length beyond the capture is taken to end with it,
+ * as tshark takes it; the IP packet's own length then decides whether it
+ * is cut. Another version or type may lay out otherwise and is not
+ * decoded; the code is not checked (tshark does not, and it changes no
+ * offset). PPP frames that are not IP (LCP, IPCP, CCP, ...) are link
+ * layers we do not decode. On DP_DEC_OK, *offp, *typep and *endp say where
+ * the IP packet starts, which ethertype it stands for and where the PPP
+ * frame ends.
+ */
+static inline enum dp_decode_res
+dp_dec_pppoe(const uint8_t *frame, uint32_t len, uint32_t *offp, uint16_t *typep, uint32_t *endp)
+{
+	uint32_t off = *offp;
+	const uint8_t *h = frame + off;
+	uint32_t plen;
+	uint32_t n;
+	int next;
+
+	if (len - off < DP_DEC_PPPOE_HLEN)
+		return DP_DEC_TRUNCATED;
+	if (h[0] != DP_DEC_PPPOE_VERTYPE)
+		return DP_DEC_L2_UNSUPPORTED;
+	next = dp_decap_ppp_proto(h + DP_DEC_PPPOE_HLEN, len - off - DP_DEC_PPPOE_HLEN, &plen);
+	if (next < 0)
+		return DP_DEC_TRUNCATED;
+	if (next == 0)
+		return DP_DEC_L2_UNSUPPORTED;
+	n = dp_dec_be16(h + 4);
+	if (n < plen)
+		return DP_DEC_BAD_HEADER;
+	*offp = off + DP_DEC_PPPOE_HLEN + plen;
+	*typep = next == DP_DECAP_IPV4 ? DP_DEC_ETYPE_IPV4 : DP_DEC_ETYPE_IPV6;
+	*endp = n < len - off - DP_DEC_PPPOE_HLEN ? off + DP_DEC_PPPOE_HLEN + n : len;
+	return DP_DEC_OK;
+}
+
+/*
  * Strip the link header and up to two VLAN tags. On DP_DEC_OK, *offp is the
- * offset of the network header and *typep its ethertype.
+ * offset of the network header and *typep its ethertype; on DP_DEC_PPPOE,
+ * *offp is the offset of a PPPoE session header.
  */
 static DP_DEC_INLINE enum dp_decode_res
 dp_dec_l2(const uint8_t *frame, uint32_t len, enum dp_link link, struct dp_pkt *out, uint32_t *offp,
@@ -111,22 +163,25 @@ dp_dec_l2(const uint8_t *frame, uint32_t len, enum dp_link link, struct dp_pkt *
 		out->vlans++;
 	}
 
+	/* IP first: the compiler's search tree over the cases would cost more. */
+	if (dp_dec_likely(type == DP_DEC_ETYPE_IPV4 || type == DP_DEC_ETYPE_IPV6)) {
+		*offp = off;
+		*typep = type;
+		return DP_DEC_OK;
+	}
 	switch (type) {
-	case DP_DEC_ETYPE_IPV4:
-	case DP_DEC_ETYPE_IPV6:
-		break;
-	case DP_DEC_ETYPE_PPPOE_DISC:
 	case DP_DEC_ETYPE_PPPOE_SESS:
+		/* Stripped out of line, by the caller. */
+		*offp = off;
+		return DP_DEC_PPPOE;
+	case DP_DEC_ETYPE_PPPOE_DISC:
 	case DP_DEC_ETYPE_MPLS:
 	case DP_DEC_ETYPE_MPLS_MC:
-		/* These may well carry IP, but we do not look inside them. */
+		/* Discovery carries no IP; MPLS may, but we do not look inside it. */
 		return DP_DEC_L2_UNSUPPORTED;
 	default:
 		return DP_DEC_NOT_IP;
 	}
-	*offp = off;
-	*typep = type;
-	return DP_DEC_OK;
 }
 
 /*
@@ -320,6 +375,7 @@ dp_dec_tunnel(const uint8_t *buf, uint32_t inner, uint32_t inner_len, const stru
 	int *v6p)
 {
 	enum dp_decode_res res;
+	uint32_t l2end;
 	uint32_t off;
 	uint32_t l2;
 	uint16_t type;
@@ -344,12 +400,16 @@ dp_dec_tunnel(const uint8_t *buf, uint32_t inner, uint32_t inner_len, const stru
 	*endp = inner + inner_len;
 	switch (h->next) {
 	case DP_DECAP_ETHER:
-		/* The tag limit is per Ethernet header. */
+		/* The tag limit is per Ethernet header, and so is PPPoE. */
 		out->vlans = 0;
-		res = dp_dec_l2(buf + off, *endp - off, DP_LINK_ETHER, out, &l2, &type);
+		l2end = *endp - off;
+		res = dp_dec_l2(buf + off, l2end, DP_LINK_ETHER, out, &l2, &type);
+		if (res == DP_DEC_PPPOE)
+			res = dp_dec_pppoe(buf + off, l2end, &l2, &type, &l2end);
 		if (res != DP_DEC_OK)
 			return res;
 		*offp = off + l2;
+		*endp = off + l2end;
 		*v6p = type == DP_DEC_ETYPE_IPV6;
 		return DP_DEC_OK;
 	case DP_DECAP_IPV4:
@@ -440,19 +500,47 @@ dp_dec_encap(const uint8_t *buf, const struct dp_decode_cfg *cfg, struct dp_pkt 
 	return res;
 }
 
-/* A frame from its link header; inlined into dp_decode with no tunnels. */
+/*
+ * The rest of a frame whose link layer ends in a PPPoE session header at
+ * `off`; out of line, so that the plain path does not keep its state.
+ */
+static DP_DEC_NOINLINE enum dp_decode_res
+dp_dec_frame_pppoe(const uint8_t *frame, uint32_t len, uint32_t off,
+	const struct dp_decode_cfg *cfg, struct dp_pkt *out)
+{
+	enum dp_decode_res res;
+	uint32_t end;
+	uint16_t type;
+
+	res = dp_dec_pppoe(frame, len, &off, &type, &end);
+	if (res != DP_DEC_OK)
+		return res;
+	res = dp_dec_ip(frame, off, end, type == DP_DEC_ETYPE_IPV6, cfg, out);
+	if (res != DP_DEC_TUNNEL)
+		return res;
+	return dp_dec_encap(frame, cfg, out);
+}
+
+/*
+ * A frame from its link header; inlined into dp_decode with no tunnels.
+ * The link type is apart from cfg so that dp_decode's cfg is a constant
+ * and its tunnel tests fold away.
+ */
 static DP_DEC_INLINE enum dp_decode_res
-dp_dec_frame(
-	const uint8_t *frame, uint32_t len, const struct dp_decode_cfg *cfg, struct dp_pkt *out)
+dp_dec_frame(const uint8_t *frame, uint32_t len, enum dp_link link, const struct dp_decode_cfg *cfg,
+	struct dp_pkt *out)
 {
 	enum dp_decode_res res;
 	uint32_t off;
 	uint16_t type;
 
 	memset(out, 0, sizeof(*out));
-	res = dp_dec_l2(frame, len, cfg->link, out, &off, &type);
-	if (res != DP_DEC_OK)
-		return res;
+	res = dp_dec_l2(frame, len, link, out, &off, &type);
+	if (res != DP_DEC_OK) {
+		if (res != DP_DEC_PPPOE)
+			return res;
+		return dp_dec_frame_pppoe(frame, len, off, cfg, out);
+	}
 	res = dp_dec_ip(frame, off, len, type == DP_DEC_ETYPE_IPV6, cfg, out);
 	if (dp_dec_likely(res != DP_DEC_TUNNEL))
 		return res;
@@ -463,15 +551,16 @@ enum dp_decode_res
 dp_decode_cfg(
 	const uint8_t *frame, uint32_t len, const struct dp_decode_cfg *cfg, struct dp_pkt *out)
 {
-	return dp_dec_frame(frame, len, cfg, out);
+	return dp_dec_frame(frame, len, cfg->link, cfg, out);
 }
 
 enum dp_decode_res
 dp_decode(const uint8_t *frame, uint32_t len, enum dp_link link, struct dp_pkt *out)
 {
-	const struct dp_decode_cfg cfg = { .link = link };
+	/* No encapsulation; its link field is not read. */
+	static const struct dp_decode_cfg none;
 
-	return dp_dec_frame(frame, len, &cfg, out);
+	return dp_dec_frame(frame, len, link, &none, out);
 }
 
 enum dp_decode_res

@@ -23,7 +23,7 @@ enum dp_link {
 enum dp_decode_res {
 	DP_DEC_OK,	       /* UDP or TCP; payload may be empty */
 	DP_DEC_NOT_IP,	       /* ethertype not IPv4/IPv6 */
-	DP_DEC_L2_UNSUPPORTED, /* more than two VLAN tags, PPPoE, ... */
+	DP_DEC_L2_UNSUPPORTED, /* 3+ VLAN tags, MPLS, PPPoE discovery or not IP */
 	DP_DEC_L4_UNSUPPORTED, /* not UDP/TCP, nor a tunnel stripped: ICMP, ESP, SCTP */
 	DP_DEC_FRAGMENT,       /* an IPv4 or IPv6 fragment, captured whole */
 	DP_DEC_TRUNCATED,      /* a header runs past the captured bytes */
@@ -36,6 +36,8 @@ enum dp_decode_res {
 #define DP_ENCAP_GRE 0x02    /* GRE carrying Ethernet (0x6558) or IP */
 #define DP_ENCAP_ERSPAN 0x04 /* ERSPAN type I, II or III over GRE */
 #define DP_ENCAP_IPIP 0x08   /* IPv4 or IPv6 directly in IPv4 or IPv6 */
+#define DP_ENCAP_PPTP 0x10   /* GRE carrying PPP: PPTP's version 1, or 0 */
+#define DP_ENCAP_ALL 0x1f    /* every bit above */
 
 /* What the decoder may strip; filled from config, read-only after. */
 struct dp_decode_cfg {
@@ -79,20 +81,25 @@ struct dp_pkt {
 /*
  * Decode one frame. Returns a dp_decode_res; `out` is filled for
  * DP_DEC_OK, the l3 fields and addresses for DP_DEC_FRAGMENT, and partly
- * (family, addresses when known) otherwise.
+ * (family, addresses when known) otherwise. A PPPoE session header
+ * (after the VLAN tags, once per Ethernet header) carrying IPv4 or IPv6
+ * is part of the link layer, like a tag: it is stripped at any depth and
+ * is no encapsulation; its length, when captured, bounds the IP packet
+ * inside.
  */
 enum dp_decode_res dp_decode(
 	const uint8_t *frame, uint32_t len, enum dp_link link, struct dp_pkt *out);
 
 /*
  * The same with encapsulations stripped as cfg allows (VXLAN, GRE,
- * ERSPAN, IP in IP, each nesting inside VLAN tags): the inner frame's
- * addresses and ports are what `out` holds. dp_decode is this with no
- * encapsulation allowed. Each layer counts one against max_depth; one
- * more is DP_DEC_TOO_DEEP. With max_depth 0 GRE and IP in IP are
- * DP_DEC_L4_UNSUPPORTED and the VXLAN port is plain UDP, as without
- * decapsulation; a tunnel header that is not one we decode (GRE version 1,
- * routing, another protocol) is DP_DEC_L4_UNSUPPORTED at any depth.
+ * ERSPAN, PPTP, IP in IP, each nesting inside VLAN tags): the inner
+ * frame's addresses and ports are what `out` holds. dp_decode is this with
+ * no encapsulation allowed. Each layer counts one against max_depth; one
+ * more is DP_DEC_TOO_DEEP. With max_depth 0 GRE (PPTP included) and IP in
+ * IP are DP_DEC_L4_UNSUPPORTED and the VXLAN port is plain UDP, as without
+ * decapsulation; a tunnel header that is not one we decode (GRE routing or
+ * versions 2 to 7, another protocol, PPP carrying LCP, CCP or compressed
+ * data) is DP_DEC_L4_UNSUPPORTED at any depth.
  */
 enum dp_decode_res dp_decode_cfg(
 	const uint8_t *frame, uint32_t len, const struct dp_decode_cfg *cfg, struct dp_pkt *out);

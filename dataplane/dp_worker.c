@@ -378,6 +378,7 @@ count_decap(struct dp_worker *w, uint8_t mask)
 	w->src.decap_gre += (mask & DP_ENCAP_GRE) != 0;
 	w->src.decap_erspan += (mask & DP_ENCAP_ERSPAN) != 0;
 	w->src.decap_ipip += (mask & DP_ENCAP_IPIP) != 0;
+	w->src.decap_pptp += (mask & DP_ENCAP_PPTP) != 0;
 }
 
 /*

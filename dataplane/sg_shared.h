@@ -172,6 +172,7 @@ struct sg_source_counters {
 	uint64_t decap_gre;
 	uint64_t decap_erspan;
 	uint64_t decap_ipip;
+	uint64_t decap_pptp;
 	/* HEP (dataplane/dp_hep.h): HEP packets */
 	uint64_t hep_accepted;
 	uint64_t hep_refused_agent;
@@ -222,6 +223,7 @@ static const struct sg_source_field sg_source_fields[] = {
 	SG_SRC_FIELD("decap_gre", decap_gre, "frames out of GRE"),
 	SG_SRC_FIELD("decap_erspan", decap_erspan, "frames out of ERSPAN"),
 	SG_SRC_FIELD("decap_ipip", decap_ipip, "frames out of IP in IP"),
+	SG_SRC_FIELD("decap_pptp", decap_pptp, "frames out of PPTP (GRE v1, PPP)"),
 	SG_SRC_FIELD("decap_too_deep", drops[SG_DROP_TOO_DEEP], "frames nested too deep"),
 	SG_SRC_FIELD("hep_accepted", hep_accepted, "HEP packets accepted"),
 	SG_SRC_FIELD("hep_refused_agent", hep_refused_agent, "HEP refused: agent not allowed"),

@@ -5,9 +5,10 @@
  * 1-3 max_depth XOR 4, so that the seeds' 0 and 1 strip four layers;
  * bits 4-5 the VXLAN port (4789, off, 8472, 5060). Beyond "no crash, no
  * read past the frame" it checks what the workers and the reassembly rely
- * on: a valid result; depth within max_depth and no encapsulation named
- * at depth 0; on DP_DEC_OK a UDP or TCP packet of family 4 or 6 whose
- * payload lies inside its innermost IP packet, itself inside the frame;
+ * on: a valid result; depth within max_depth, no encapsulation named at
+ * depth 0, only known ones named and no more kinds than layers; on
+ * DP_DEC_OK a UDP or TCP packet of family 4 or 6 whose payload lies
+ * inside its innermost IP packet, itself inside the frame;
  * on DP_DEC_FRAGMENT the whole fragment inside the frame; the same answer
  * twice, and with bytes after the frame (Ethernet padding), because every
  * layer is bounded by the lengths of the one around it, not by the
@@ -101,6 +102,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_CHECK(strcmp(dp_decode_res_name(res), "unknown") != 0);
 	FUZZ_CHECK(pkt.depth <= cfg.max_depth);
 	FUZZ_CHECK(pkt.depth > 0 || pkt.encap_mask == 0);
+	FUZZ_CHECK((pkt.encap_mask & ~DP_ENCAP_ALL) == 0);
+	FUZZ_CHECK((unsigned int)__builtin_popcount(pkt.encap_mask) <= pkt.depth);
 	FUZZ_CHECK(pkt.vlans <= 2);
 	if (cfg.max_depth == 0) {
 		res2 = dp_decode(frame, len, cfg.link, &pkt2);

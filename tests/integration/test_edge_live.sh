@@ -37,7 +37,7 @@
 # kernel's reassembly); both workers saw traffic and no worker's fragment
 # reassembly failed (timed out, bad, no space) or left a TCP gap; and
 # `sipguardctl -j totals` equals the oracle over dumpcap's capture (run with
-# tcp.reassemble_out_of_order on, see test_edge_offline.sh).
+# out-of-order TCP reassembly, see tshark_counts.py).
 #
 # Environment:
 #   SIPGUARD            sipguard binary (default build/dataplane/sipguard);
@@ -256,12 +256,10 @@ long4=$(tshark -r "$cap" -n -Y "ip.reassembled.length > $((room - 14))" -T field
 note "IPv4 datagrams longer than a ring frame's $room bytes (truncated by the kernel): $long4"
 
 # --- totals against the oracle ---------------------------------------------------
-printf '#!/bin/sh\nexec tshark -o tcp.reassemble_out_of_order:TRUE "$@"\n' >"$TB_DIR/tshark-ooo"
-chmod +x "$TB_DIR/tshark-ooo"
-if python3 "$here/tshark_counts.py" --tshark "$TB_DIR/tshark-ooo" "$conf" "$cap" \
+if python3 "$here/tshark_counts.py" "$conf" "$cap" \
 	>"$TB_DIR/expected.json"; then
 	python3 "$here/tshark_counts.py" "$conf" "$cap" >"$TB_DIR/expected-defaults.json" || true
-	echo "--- per trunk: oracle (tcp.reassemble_out_of_order) vs sipguardctl -j totals"
+	echo "--- per trunk: oracle vs sipguardctl -j totals"
 	python3 "$here/compare.py" "$TB_DIR/expected.json" "$TB_DIR/totals.json" |
 		tee "$TB_DIR/compare.txt"
 	check "sipguardctl -j totals equals the oracle on every trunk and unmatched" \

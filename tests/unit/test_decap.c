@@ -1,14 +1,16 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Unit tests for decapsulation in the packet decoder (VXLAN, GRE, ERSPAN
- * I/II/III, IP in IP, nested in VLAN tags and in each other). Frames are
- * written as a list of layers ("eth1 ip4 erspan2 eth ip4 udp"): the
- * builder fills in every next-protocol field and length, and works out
- * what the decoder must report (depth, encapsulations, the innermost IP
- * header, the fragment when there is one). Truncation sweeps and a
- * mutation loop decode exactly-sized heap copies, so the sanitizer build
- * catches any read past the captured bytes. Last, the tunnelled captures
- * of the shared corpus are decoded frame by frame.
+ * I/II/III, PPTP, IP in IP, nested in VLAN tags and in each other) and for
+ * PPPoE sessions in the link layer. Frames are written as a list of layers
+ * ("eth1 ip4 erspan2 eth ip4 udp", "eth2 pppoe ppp-a ip4 pptps ppp ip4
+ * udp"): the builder fills in every next-protocol field and length, and
+ * works out what the decoder must report (depth, encapsulations, the
+ * innermost IP header, the fragment when there is one). Truncation sweeps
+ * and a mutation loop decode exactly-sized heap copies, so the sanitizer
+ * build catches any read past the captured bytes. Last, the tunnelled
+ * captures of the shared corpus are decoded frame by frame and compared
+ * with what tshark reads in them.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -31,6 +33,8 @@ enum tb_fix_kind {
 	TB_FIX_IP4,
 	TB_FIX_IP6,
 	TB_FIX_UDP,
+	TB_FIX_PPPOE, /* PPPoE length: bytes after its 6-byte header */
+	TB_FIX_PPTP,  /* PPTP payload length: bytes after its GRE header */
 };
 
 /* A frame under construction and what decoding it must report. */
@@ -40,6 +44,7 @@ struct tb {
 	/* length fields to set so that each layer runs to the end */
 	uint32_t fix_off[TB_MAX_FIX];
 	uint8_t fix_kind[TB_MAX_FIX];
+	uint8_t fix_need[TB_MAX_FIX]; /* header bytes the field's value excludes */
 	unsigned int nfix;
 	int prev_ip;	  /* last layer was an IP header: the next is IP in IP */
 	unsigned int nip; /* IP headers so far; the k-th has addresses k */
@@ -53,6 +58,8 @@ struct tb {
 	uint8_t mask;		/* DP_ENCAP_* of them */
 	uint8_t vlans;		/* tags of the last Ethernet header */
 	uint32_t tun_off;	/* first tunnel header (UDP header for VXLAN), 0 none */
+	uint32_t sweep_off;	/* first tunnel or PPPoE header, 0 none */
+	uint32_t ack_only;	/* end of a GRE header before PPP, no S bit; 0 none */
 	int tun_vxlan;		/* the first tunnel is VXLAN */
 	uint32_t vxlan_udp_off; /* outer UDP header of the first VXLAN */
 	/* the first fragment header added, if any */
@@ -125,11 +132,12 @@ tb_set_be16(uint8_t *buf, uint32_t off, uint16_t v)
 }
 
 static void
-tb_fix(struct tb *b, enum tb_fix_kind kind)
+tb_fix(struct tb *b, enum tb_fix_kind kind, uint8_t need)
 {
 	assert_true(b->nfix < TB_MAX_FIX);
 	b->fix_off[b->nfix] = b->len;
 	b->fix_kind[b->nfix] = (uint8_t)kind;
+	b->fix_need[b->nfix] = need;
 	b->nfix++;
 }
 
@@ -141,13 +149,14 @@ tb_fix(struct tb *b, enum tb_fix_kind kind)
 static void
 tb_fix_to(const struct tb *b, uint8_t *buf, uint32_t n)
 {
-	static const uint32_t need[] = { 20, 40, 8 };
 	unsigned int i;
+	uint32_t need;
 	uint32_t off;
 
 	for (i = 0; i < b->nfix; i++) {
 		off = b->fix_off[i];
-		if (n < off + need[b->fix_kind[i]])
+		need = b->fix_need[i];
+		if (n < off + need)
 			continue;
 		switch (b->fix_kind[i]) {
 		case TB_FIX_IP4:
@@ -156,8 +165,11 @@ tb_fix_to(const struct tb *b, uint8_t *buf, uint32_t n)
 		case TB_FIX_IP6:
 			tb_set_be16(buf, off + 4, (uint16_t)(n - off - 40));
 			break;
-		default:
+		case TB_FIX_UDP:
 			tb_set_be16(buf, off + 4, (uint16_t)(n - off));
+			break;
+		default:
+			tb_set_be16(buf, off + 4, (uint16_t)(n - off - need));
 			break;
 		}
 	}
@@ -174,6 +186,10 @@ tb_etype(const char *next)
 		return 0x86dd;
 	if (strcmp(next, "arp") == 0)
 		return 0x0806;
+	if (strcmp(next, "pppoe") == 0)
+		return 0x8864;
+	if (strcmp(next, "pppoed") == 0)
+		return 0x8863;
 	fail_msg("no ethertype for %s", next);
 	return 0;
 }
@@ -191,7 +207,8 @@ tb_proto(const char *next)
 		return IPPROTO_UDP;
 	if (strcmp(next, "tcp") == 0)
 		return IPPROTO_TCP;
-	if (strncmp(next, "gre", 3) == 0 || strncmp(next, "erspan", 6) == 0)
+	if (strncmp(next, "gre", 3) == 0 || strncmp(next, "erspan", 6) == 0 ||
+		strncmp(next, "pptp", 4) == 0)
 		return IPPROTO_GRE;
 	fail_msg("no protocol for %s", next);
 	return 0;
@@ -204,6 +221,8 @@ tb_gre_proto(const char *next)
 	assert_non_null(next);
 	if (strncmp(next, "eth", 3) == 0)
 		return 0x6558;
+	if (strncmp(next, "ppp", 3) == 0)
+		return 0x880b;
 	return tb_etype(next);
 }
 
@@ -212,6 +231,8 @@ tb_tunnel(struct tb *b, uint8_t encap)
 {
 	if (b->tun_off == 0)
 		b->tun_off = b->len;
+	if (b->sweep_off == 0)
+		b->sweep_off = b->len;
 	b->depth++;
 	b->mask |= encap;
 }
@@ -248,7 +269,7 @@ tb_ip(struct tb *b, const char *tok, const char *next)
 	b->ip_family = (uint8_t)family;
 	if (family == 4) {
 		/* "ip4f": first fragment; "ip4o": 4 bytes of options */
-		tb_fix(b, TB_FIX_IP4);
+		tb_fix(b, TB_FIX_IP4, 20);
 		tb_u8(b, strcmp(opt, "o") == 0 ? 0x46 : 0x45);
 		tb_u8(b, 0);
 		tb_be16(b, 0);
@@ -269,7 +290,7 @@ tb_ip(struct tb *b, const char *tok, const char *next)
 		return;
 	}
 	/* "ip6f": fragment header; "ip6hf": hop-by-hop, then fragment header */
-	tb_fix(b, TB_FIX_IP6);
+	tb_fix(b, TB_FIX_IP6, 40);
 	tb_be32(b, 0x60000000);
 	tb_be16(b, 0);
 	if (strcmp(opt, "f") == 0)
@@ -301,7 +322,7 @@ tb_ip(struct tb *b, const char *tok, const char *next)
 static void
 tb_udp(struct tb *b, uint16_t sport, uint16_t dport)
 {
-	tb_fix(b, TB_FIX_UDP);
+	tb_fix(b, TB_FIX_UDP, 8);
 	tb_be16(b, sport);
 	tb_be16(b, dport);
 	tb_be16(b, 0);
@@ -314,7 +335,7 @@ tb_gre(struct tb *b, const char *tok, const char *next)
 {
 	uint16_t flags = 0;
 
-	tb_tunnel(b, DP_ENCAP_GRE);
+	tb_tunnel(b, strncmp(next, "ppp", 3) == 0 ? DP_ENCAP_PPTP : DP_ENCAP_GRE);
 	if (strchr(tok + 3, 'c') != NULL)
 		flags |= 0x8000;
 	if (strchr(tok + 3, 'k') != NULL)
@@ -329,6 +350,8 @@ tb_gre(struct tb *b, const char *tok, const char *next)
 		tb_be32(b, 0x0000abcd);
 	if (flags & 0x1000)
 		tb_be32(b, 7);
+	if (strncmp(next, "ppp", 3) == 0 && (flags & 0x1000) == 0 && b->ack_only == 0)
+		b->ack_only = b->len;
 }
 
 static void
@@ -358,6 +381,78 @@ tb_erspan(struct tb *b, const char *tok)
 			tb_put(b, sub, sizeof(sub));
 		}
 	}
+}
+
+/*
+ * "pptp" (GRE version 1, key bit set) with any of the letters s, a:
+ * sequence and acknowledgment numbers present; and, beyond what PPTP
+ * sends, c: a checksum, n: no key. A "ppp" layer follows, or what else
+ * version 0 would carry.
+ */
+static void
+tb_pptp(struct tb *b, const char *tok, const char *next)
+{
+	uint16_t flags = 0x2001;
+	uint8_t hlen = 8;
+	int ppp = strncmp(next, "ppp", 3) == 0;
+
+	tb_tunnel(b, ppp ? DP_ENCAP_PPTP : DP_ENCAP_GRE);
+	if (strchr(tok + 4, 'c') != NULL) {
+		flags |= 0x8000;
+		hlen += 4;
+	}
+	if (strchr(tok + 4, 'n') != NULL) {
+		flags &= (uint16_t)~0x2000;
+		hlen -= 4;
+	}
+	if (strchr(tok + 4, 's') != NULL) {
+		flags |= 0x1000;
+		hlen += 4;
+	}
+	if (strchr(tok + 4, 'a') != NULL) {
+		flags |= 0x0080;
+		hlen += 4;
+	}
+	/* the payload length, 4 bytes in (8 after a checksum) */
+	b->len += (flags & 0x8000) ? 4 : 0;
+	if (flags & 0x2000)
+		tb_fix(b, TB_FIX_PPTP, (uint8_t)(hlen - ((flags & 0x8000) ? 4 : 0)));
+	b->len -= (flags & 0x8000) ? 4 : 0;
+	tb_be16(b, flags);
+	tb_be16(b, tb_gre_proto(next));
+	if (flags & 0x8000)
+		tb_be32(b, 0xbeef0000);
+	if (flags & 0x2000) {
+		tb_be16(b, 0);	    /* payload length, fixed */
+		tb_be16(b, 0x4242); /* call id */
+	}
+	if (flags & 0x1000)
+		tb_be32(b, 29857);
+	if (flags & 0x0080)
+		tb_be32(b, 105);
+	if (ppp && (flags & 0x1000) == 0 && b->ack_only == 0)
+		b->ack_only = b->len;
+}
+
+/*
+ * "ppp", then after a dash the letters a (address and control compressed
+ * away, as PPPoE always has them) and p (protocol-field compression).
+ */
+static void
+tb_ppp(struct tb *b, const char *tok, const char *next)
+{
+	const char *opt = strchr(tok, '-');
+	uint8_t proto;
+
+	assert_non_null(next);
+	proto = strncmp(next, "ip6", 3) == 0 ? 0x57 : 0x21;
+	if (opt == NULL || strchr(opt, 'a') == NULL) {
+		tb_u8(b, 0xff);
+		tb_u8(b, 0x03);
+	}
+	if (opt == NULL || strchr(opt, 'p') == NULL)
+		tb_u8(b, 0x00);
+	tb_u8(b, proto);
 }
 
 static void
@@ -412,6 +507,19 @@ tb_layer(struct tb *b, const char *tok, const char *next)
 		tb_put(b, vxlan, sizeof(vxlan));
 	} else if (strncmp(tok, "gre", 3) == 0) {
 		tb_gre(b, tok, next);
+	} else if (strncmp(tok, "pptp", 4) == 0) {
+		tb_pptp(b, tok, next);
+	} else if (strncmp(tok, "pppoe", 5) == 0) {
+		/* "pppoe" a session, "pppoed" a discovery frame (PADI) */
+		if (b->sweep_off == 0)
+			b->sweep_off = b->len;
+		tb_fix(b, TB_FIX_PPPOE, 6);
+		tb_u8(b, 0x11);
+		tb_u8(b, strcmp(tok, "pppoed") == 0 ? 0x09 : 0x00);
+		tb_be16(b, 0x837a);
+		tb_be16(b, 0);
+	} else if (strncmp(tok, "ppp", 3) == 0) {
+		tb_ppp(b, tok, next);
 	} else if (strncmp(tok, "erspan", 6) == 0) {
 		tb_erspan(b, tok);
 	} else if (strcmp(tok, "arp") == 0) {
@@ -541,9 +649,11 @@ expect_inner(const struct tb *b, const struct dp_pkt *pkt)
 
 /*
  * Every strict prefix is refused as truncated (the outer IP length covers
- * the frame). Then each cut inside the tunnel headers and the inner
- * headers, with the outer lengths made to agree with the cut, is refused
- * as truncated or as a bad header, never decoded.
+ * the frame). Then each cut inside the tunnel (or PPPoE) headers and the
+ * inner headers, with the outer lengths made to agree with the cut, is
+ * refused as truncated or as a bad header, never decoded; except a PPTP
+ * header without sequence number cut right after it, which is a sane
+ * acknowledgment carrying nothing.
  */
 static void
 sweep(const struct tb *b, const struct dp_decode_cfg *cfg)
@@ -555,10 +665,12 @@ sweep(const struct tb *b, const struct dp_decode_cfg *cfg)
 
 	for (n = 0; n < b->len; n++)
 		assert_int_equal(decode_exact(b->buf, n, cfg, &pkt), DP_DEC_TRUNCATED);
-	for (n = b->tun_off; n < b->pay_off; n++) {
+	for (n = b->sweep_off; n < b->pay_off; n++) {
 		memcpy(buf, b->buf, n);
 		tb_fix_to(b, buf, n);
 		res = decode_exact(buf, n, cfg, &pkt);
+		if (n == b->ack_only && res == DP_DEC_L4_UNSUPPORTED)
+			continue;
 		if (res != DP_DEC_TRUNCATED && res != DP_DEC_BAD_HEADER)
 			fail_msg("cut at %u of %u: %s", n, b->len, dp_decode_res_name(res));
 	}
@@ -623,7 +735,7 @@ check_spec(const char *spec)
 		assert_int_equal(pkt.depth, 0);
 	}
 
-	if (b.depth > 0) {
+	if (b.sweep_off > 0) {
 		cfg = tb_cfg(b.depth);
 		sweep(&b, &cfg);
 	}
@@ -724,7 +836,7 @@ test_depth_limit(void **state)
 {
 	/* each goes from one IP header to the next; "" is IP in IP */
 	static const char *const layers[] = { "vxlan eth", "gre", "erspan2 eth1", "grecks eth",
-		"erspan1 eth", "", "erspan3o eth" };
+		"erspan1 eth", "", "erspan3o eth", "pptpsa ppp-p" };
 	struct dp_decode_cfg cfg;
 	struct dp_pkt pkt;
 	char spec[512];
@@ -734,7 +846,7 @@ test_depth_limit(void **state)
 	(void)state;
 	check_spec("eth ip4 udp");
 	check_spec("eth2 ip6 tcp");
-	for (d = 1; d <= 7; d++) {
+	for (d = 1; d <= 8; d++) {
 		strcpy(spec, "eth ip4");
 		for (i = 0; i < d; i++) {
 			if (layers[i][0] != '\0') {
@@ -755,6 +867,301 @@ test_depth_limit(void **state)
 	}
 }
 
+/*
+ * PPTP: enhanced GRE with and without sequence and acknowledgment numbers,
+ * PPP with and without address and control, with a compressed protocol
+ * field, carrying IPv4 or IPv6, over IPv4 or IPv6, behind tags.
+ */
+static void
+test_pptp(void **state)
+{
+	static const char *const gre[] = { "pptp", "pptps", "pptpa", "pptpsa" };
+	static const char *const ppp[] = { "ppp", "ppp-a", "ppp-p", "ppp-ap" };
+	char spec[64];
+	unsigned int i, j;
+
+	(void)state;
+	for (i = 0; i < 4; i++) {
+		for (j = 0; j < 4; j++) {
+			snprintf(spec, sizeof(spec), "eth1 ip4 %s %s ip4 udp", gre[i], ppp[j]);
+			check_spec(spec);
+			snprintf(spec, sizeof(spec), "eth ip4 %s %s ip6 tcp", gre[i], ppp[j]);
+			check_spec(spec);
+			snprintf(spec, sizeof(spec), "eth2 ip6 %s %s ip4 udp", gre[i], ppp[j]);
+			check_spec(spec);
+		}
+	}
+	/* IPv4 options inside and out; IPv6 in IPv6 with both compressions. */
+	check_spec("eth ip4o pptpsa ppp ip4o udp");
+	check_spec("eth ip6 pptps ppp-ap ip6 udp");
+	/* Nested with the mirror tunnels, and behind PPPoE as in the corpus. */
+	check_spec("eth ip4 pptpsa ppp ip4 vxlan eth ip4 udp");
+	check_spec("eth ip4 vxlan eth1 ip4 pptps ppp-a ip6 udp");
+	check_spec("eth ip4 erspan2 eth ip6 pptpa ppp-p ip4 ip4 tcp");
+	check_spec("eth2 pppoe ppp-a ip4 pptps ppp ip4 udp");
+	check_spec("eth ip4 pptpsa ppp ip4 pptpsa ppp-ap ip4 udp");
+
+	/*
+	 * Beyond what PPTP sends, as tshark reads it: the flags alone place
+	 * the payload. A checksum, no key; PPP over GRE version 0 (where the
+	 * A bit means nothing); version 1 carrying IP or Ethernet.
+	 */
+	check_spec("eth ip4 pptpcsa ppp ip4 udp");
+	check_spec("eth ip4 pptpn ppp-a ip4 udp");
+	check_spec("eth ip4 pptpnsa ppp ip6 udp");
+	check_spec("eth ip4 gre ppp ip4 udp");
+	check_spec("eth ip6 grecks ppp-ap ip6 tcp");
+	check_spec("eth ip4 pptps ip4 udp");
+	check_spec("eth ip4 pptpsa eth1 ip6 udp");
+}
+
+/* Write PPP protocol `proto` (2 bytes) where `b` has its IPv4 one. */
+static void
+pptp_set_proto(struct tb *b, uint32_t at, uint16_t proto)
+{
+	assert_int_equal(b->buf[at], 0x00);
+	assert_int_equal(b->buf[at + 1], 0x21);
+	tb_set_be16(b->buf, at, proto);
+}
+
+/*
+ * PPTP frames that carry no IP, or headers that are not PPTP's: counted
+ * as unsupported at depth 0, the outer packet reported; and the ones that
+ * do not fit.
+ */
+static void
+test_pptp_unsupported(void **state)
+{
+	static const uint16_t protos[] = { 0xc021, 0x8021, 0x80fd, 0x00fd, 0xc223, 0x0281 };
+	struct dp_decode_cfg cfg = tb_cfg(4);
+	struct dp_pkt pkt;
+	struct tb b;
+	uint32_t g, pp;
+	unsigned int i;
+
+	(void)state;
+	/* LCP, IPCP, CCP, compressed data (MPPE), CHAP, MPLS. */
+	for (i = 0; i < sizeof(protos) / sizeof(protos[0]); i++) {
+		tb_build(&b, "eth ip4 pptpsa ppp ip4 udp");
+		pp = b.tun_off + 16 + 2;
+		pptp_set_proto(&b, pp, protos[i]);
+		assert_int_equal(decode_exact(b.buf, b.len, &cfg, &pkt), DP_DEC_L4_UNSUPPORTED);
+		assert_int_equal(pkt.depth, 0);
+		assert_int_equal(pkt.encap_mask, 0);
+		expect_addrs(&pkt, 4, 0);
+	}
+	/* The same with a compressed protocol field: 0xfd is compressed data. */
+	tb_build(&b, "eth ip4 pptps ppp-ap ip4 udp");
+	b.buf[b.tun_off + 12] = 0xfd;
+	assert_int_equal(decode_exact(b.buf, b.len, &cfg, &pkt), DP_DEC_L4_UNSUPPORTED);
+	/* The control byte is not checked (it moves nothing), as tshark does not. */
+	tb_build(&b, "eth ip4 pptps ppp ip4 udp");
+	b.buf[b.tun_off + 13] = 0x13;
+	assert_int_equal(decode_exact(b.buf, b.len, &cfg, &pkt), DP_DEC_OK);
+	/* A v0 header with the A bit: no acknowledgment number follows. */
+	tb_build(&b, "eth ip4 grek ppp ip4 udp");
+	b.buf[b.tun_off + 1] |= 0x80;
+	assert_int_equal(decode_exact(b.buf, b.len, &cfg, &pkt), DP_DEC_OK);
+	assert_int_equal(pkt.encap_mask, DP_ENCAP_PPTP);
+	/* IPv6 announced, IPv4 inside. */
+	tb_build(&b, "eth ip4 pptps ppp ip4 udp");
+	b.buf[b.tun_off + 15] = 0x57;
+	assert_int_equal(decode_exact(b.buf, b.len, &cfg, &pkt), DP_DEC_BAD_HEADER);
+	assert_int_equal(pkt.depth, 1);
+	assert_int_equal(pkt.encap_mask, DP_ENCAP_PPTP);
+
+	/* Routing, and versions 2 to 7, with PPTP's flags and protocol. */
+	tb_build(&b, "eth ip4 pptps ppp ip4 udp");
+	g = b.tun_off;
+	tb_set_be16(b.buf, g, 0x7001);
+	assert_int_equal(decode_exact(b.buf, b.len, &cfg, &pkt), DP_DEC_L4_UNSUPPORTED);
+	tb_set_be16(b.buf, g, 0x3002);
+	assert_int_equal(decode_exact(b.buf, b.len, &cfg, &pkt), DP_DEC_L4_UNSUPPORTED);
+	tb_set_be16(b.buf, g, 0x3005);
+	assert_int_equal(decode_exact(b.buf, b.len, &cfg, &pkt), DP_DEC_L4_UNSUPPORTED);
+	/* Another protocol in version 1: counted like version 0's. */
+	tb_set_be16(b.buf, g, 0x3001);
+	assert_int_equal(decode_exact(b.buf, b.len, &cfg, &pkt), DP_DEC_OK);
+	tb_set_be16(b.buf, g + 2, 0x8847);
+	assert_int_equal(decode_exact(b.buf, b.len, &cfg, &pkt), DP_DEC_L4_UNSUPPORTED);
+	/* Reserved bits and recursion control are not checked, as for version 0. */
+	tb_set_be16(b.buf, g + 2, 0x880b);
+	tb_set_be16(b.buf, g, 0x3f79);
+	assert_int_equal(decode_exact(b.buf, b.len, &cfg, &pkt), DP_DEC_OK);
+	assert_int_equal(pkt.encap_mask, DP_ENCAP_PPTP);
+
+	/* An acknowledgment alone carries nothing: unsupported, not bad. */
+	tb_build(&b, "eth ip4 pptpa ppp ip4 udp");
+	tb_fix_to(&b, b.buf, b.tun_off + 12);
+	assert_int_equal(decode_exact(b.buf, b.tun_off + 12, &cfg, &pkt), DP_DEC_L4_UNSUPPORTED);
+	assert_int_equal(pkt.depth, 0);
+	/* With S set, a payload must follow. */
+	tb_set_be16(b.buf, b.tun_off, 0x3081);
+	assert_int_equal(decode_exact(b.buf, b.tun_off + 12, &cfg, &pkt), DP_DEC_BAD_HEADER);
+	/* A header longer than the packet. */
+	tb_build(&b, "eth ip4 pptpsa ppp ip4 udp");
+	tb_fix_to(&b, b.buf, b.tun_off + 12);
+	assert_int_equal(decode_exact(b.buf, b.tun_off + 12, &cfg, &pkt), DP_DEC_BAD_HEADER);
+
+	/* The payload length is not trusted: the outer packet bounds the inner. */
+	tb_build(&b, "eth ip4 pptpsa ppp ip4 udp");
+	tb_set_be16(b.buf, b.tun_off + 4, 3);
+	assert_int_equal(decode_exact(b.buf, b.len, &cfg, &pkt), DP_DEC_OK);
+	tb_set_be16(b.buf, b.tun_off + 4, 0xffff);
+	assert_int_equal(decode_exact(b.buf, b.len, &cfg, &pkt), DP_DEC_OK);
+
+	/* One layer like any GRE: refused at depth 0, too deep beyond the limit. */
+	tb_build(&b, "eth ip4 pptpsa ppp ip4 udp");
+	cfg = tb_cfg(0);
+	assert_int_equal(decode_exact(b.buf, b.len, &cfg, &pkt), DP_DEC_L4_UNSUPPORTED);
+	tb_build(&b, "eth ip4 vxlan eth ip4 pptpsa ppp ip4 udp");
+	cfg = tb_cfg(1);
+	assert_int_equal(decode_exact(b.buf, b.len, &cfg, &pkt), DP_DEC_TOO_DEEP);
+	assert_int_equal(pkt.encap_mask, DP_ENCAP_VXLAN);
+}
+
+/*
+ * PPPoE sessions: a link-layer header, after the tags, carrying IPv4 or
+ * IPv6, with or without protocol-field compression, in plain frames and
+ * inside tunnels; no depth, no encapsulation.
+ */
+static void
+test_pppoe(void **state)
+{
+	struct dp_decode_cfg cfg = tb_cfg(0);
+	struct dp_pkt pkt;
+	struct tb b;
+
+	(void)state;
+	check_spec("eth pppoe ppp-a ip4 udp");
+	check_spec("eth pppoe ppp-a ip6 tcp");
+	check_spec("eth pppoe ppp-ap ip4 tcp");
+	check_spec("eth pppoe ppp-ap ip6 udp");
+	check_spec("eth1 pppoe ppp-a ip4 udp");
+	check_spec("eth2 pppoe ppp-a ip6 udp");
+	check_spec("eth2 pppoe ppp-a ip4o tcp");
+	check_spec("eth ip4 vxlan eth1 pppoe ppp-a ip4 udp");
+	check_spec("eth1 pppoe ppp-a ip4 gre eth2 pppoe ppp-ap ip6 udp");
+	check_spec("eth ip6 erspan3o eth pppoe ppp-a ip4 ip6 tcp");
+
+	tb_build(&b, "eth2 pppoe ppp-a ip4 udp");
+	assert_int_equal(dp_decode(b.buf, b.len, DP_LINK_ETHER, &pkt), DP_DEC_OK);
+	assert_int_equal(pkt.l3_off, 14 + 8 + 6 + 2);
+	assert_int_equal(pkt.depth, 0);
+	assert_int_equal(pkt.encap_mask, 0);
+	assert_int_equal(pkt.vlans, 2);
+
+	/* Ethernet padding after the PPP frame is not part of the packet. */
+	memset(b.buf + b.len, 0, 12);
+	assert_int_equal(decode_exact(b.buf, b.len + 12, &cfg, &pkt), DP_DEC_OK);
+	assert_int_equal(dp_decode_cfg(b.buf, b.len + 12, &cfg, &pkt), DP_DEC_OK);
+	expect_inner(&b, &pkt);
+	/* ... so an IP packet that runs into it is cut short. */
+	tb_set_be16(b.buf, b.ip_off + 2, (uint16_t)(b.len - b.ip_off + 1));
+	assert_int_equal(decode_exact(b.buf, b.len + 12, &cfg, &pkt), DP_DEC_TRUNCATED);
+	tb_set_be16(b.buf, b.ip_off + 2, (uint16_t)(b.len - b.ip_off));
+
+	/*
+	 * A PPPoE length beyond the capture ends with it, as tshark reads it;
+	 * the IP length decides. One shorter than its protocol field is bad.
+	 */
+	tb_set_be16(b.buf, 22 + 4, 0xffff);
+	assert_int_equal(decode_exact(b.buf, b.len, &cfg, &pkt), DP_DEC_OK);
+	assert_int_equal(dp_decode_cfg(b.buf, b.len, &cfg, &pkt), DP_DEC_OK);
+	expect_inner(&b, &pkt);
+	assert_int_equal(decode_exact(b.buf, b.len - 1, &cfg, &pkt), DP_DEC_TRUNCATED);
+	tb_set_be16(b.buf, 22 + 4, 1);
+	assert_int_equal(decode_exact(b.buf, b.len, &cfg, &pkt), DP_DEC_BAD_HEADER);
+	tb_set_be16(b.buf, 22 + 4, 2);
+	assert_int_equal(decode_exact(b.buf, b.len, &cfg, &pkt), DP_DEC_TRUNCATED);
+	tb_set_be16(b.buf, 22 + 4, 0);
+	assert_int_equal(decode_exact(b.buf, b.len, &cfg, &pkt), DP_DEC_BAD_HEADER);
+}
+
+/* PPPoE that does not carry IP, and where PPPoE is not allowed. */
+static void
+test_pppoe_unsupported(void **state)
+{
+	static const uint16_t protos[] = { 0xc021, 0x8021, 0x80fd, 0x00fd, 0x8057, 0x0031 };
+	struct dp_decode_cfg cfg = tb_cfg(2);
+	struct dp_pkt pkt;
+	struct tb b;
+	unsigned int i;
+
+	(void)state;
+	/* Discovery (PADI) frames, whatever follows. */
+	tb_build(&b, "eth pppoed ppp-a ip4 udp");
+	assert_int_equal(decode_exact(b.buf, b.len, &cfg, &pkt), DP_DEC_L2_UNSUPPORTED);
+	tb_build(&b, "eth1 pppoed ppp-a ip4 udp");
+	b.buf[18 + 1] = 0x00; /* even with the session code */
+	assert_int_equal(decode_exact(b.buf, b.len, &cfg, &pkt), DP_DEC_L2_UNSUPPORTED);
+	assert_int_equal(pkt.vlans, 1);
+	/* LCP, IPCP, CCP, compressed data, IPV6CP, a bridged frame. */
+	for (i = 0; i < sizeof(protos) / sizeof(protos[0]); i++) {
+		tb_build(&b, "eth1 pppoe ppp-a ip4 udp");
+		tb_set_be16(b.buf, 18 + 6, protos[i]);
+		assert_int_equal(decode_exact(b.buf, b.len, &cfg, &pkt), DP_DEC_L2_UNSUPPORTED);
+		assert_int_equal(pkt.family, 0);
+	}
+	tb_build(&b, "eth pppoe ppp-ap ip4 udp");
+	b.buf[14 + 6] = 0xfd;
+	assert_int_equal(decode_exact(b.buf, b.len, &cfg, &pkt), DP_DEC_L2_UNSUPPORTED);
+	/* Address and control are not sent over PPPoE: 0xff is no IP protocol. */
+	tb_build(&b, "eth pppoe ppp ip4 udp");
+	assert_int_equal(decode_exact(b.buf, b.len, &cfg, &pkt), DP_DEC_L2_UNSUPPORTED);
+	/* Another version or type: another layout, maybe. */
+	tb_build(&b, "eth pppoe ppp-a ip4 udp");
+	b.buf[14] = 0x12;
+	assert_int_equal(decode_exact(b.buf, b.len, &cfg, &pkt), DP_DEC_L2_UNSUPPORTED);
+	b.buf[14] = 0x21;
+	assert_int_equal(decode_exact(b.buf, b.len, &cfg, &pkt), DP_DEC_L2_UNSUPPORTED);
+	/* The code moves nothing and is not checked, as tshark does not. */
+	b.buf[14] = 0x11;
+	b.buf[15] = 0xa7;
+	assert_int_equal(decode_exact(b.buf, b.len, &cfg, &pkt), DP_DEC_OK);
+	/* IPv6 announced, IPv4 inside. */
+	tb_build(&b, "eth pppoe ppp-a ip4 udp");
+	b.buf[14 + 7] = 0x57;
+	assert_int_equal(decode_exact(b.buf, b.len, &cfg, &pkt), DP_DEC_BAD_HEADER);
+	/* A third tag before it is still a third tag. */
+	tb_build(&b, "eth3 pppoe ppp-a ip4 udp");
+	assert_int_equal(decode_exact(b.buf, b.len, &cfg, &pkt), DP_DEC_L2_UNSUPPORTED);
+	/* Tags after it are not read: PPP carries no Ethernet. */
+	tb_build(&b, "eth pppoe ppp-a ip4 udp");
+	tb_set_be16(b.buf, 14 + 6, 0x8100);
+	assert_int_equal(decode_exact(b.buf, b.len, &cfg, &pkt), DP_DEC_L2_UNSUPPORTED);
+	/* Inside a tunnel the same answers, one layer deep. */
+	tb_build(&b, "eth ip4 vxlan eth pppoed ppp-a ip4 udp");
+	assert_int_equal(decode_exact(b.buf, b.len, &cfg, &pkt), DP_DEC_L2_UNSUPPORTED);
+	assert_int_equal(pkt.depth, 1);
+}
+
+/* PPPoE in a Linux cooked capture: the protocol field is an ethertype. */
+static void
+test_pppoe_sll(void **state)
+{
+	static const uint8_t sll[14] = { 0, 0, 0, 1, 0, 6, 2, 0, 0, 0, 0, 1, 0, 0 };
+	struct dp_pkt pkt, pkt0;
+	uint8_t buf[TB_MAX];
+	struct tb b;
+	uint32_t n;
+
+	(void)state;
+	tb_build(&b, "eth pppoe ppp-a ip6 tcp");
+	memcpy(buf, sll, sizeof(sll));
+	memcpy(buf + 14, b.buf + 12, b.len - 12);
+	n = b.len + 2;
+	assert_int_equal(dp_decode(b.buf, b.len, DP_LINK_ETHER, &pkt0), DP_DEC_OK);
+	assert_int_equal(dp_decode(buf, n, DP_LINK_SLL, &pkt), DP_DEC_OK);
+	assert_int_equal(pkt.l3_off, pkt0.l3_off + 2);
+	assert_int_equal(pkt.l3_len, pkt0.l3_len);
+	assert_int_equal(pkt.sport, 5060);
+	assert_int_equal(pkt.payload_len, pkt0.payload_len);
+	assert_memory_equal(pkt.src, pkt0.src, 16);
+	for (n = 0; n < b.len + 2; n++)
+		assert_int_equal(dp_decode(buf, n, DP_LINK_SLL, &pkt), DP_DEC_TRUNCATED);
+}
+
 /* Tunnel headers we do not decode stay counted and are never misread. */
 static void
 test_unsupported(void **state)
@@ -765,26 +1172,21 @@ test_unsupported(void **state)
 	uint32_t g;
 
 	(void)state;
-	/* PPTP's enhanced GRE (version 1) carrying PPP. */
+	/* Versions 2 to 7. */
 	tb_build(&b, "eth ip4 gre ip4 udp");
 	g = b.tun_off;
-	tb_set_be16(b.buf, g, 0x3001);
-	tb_set_be16(b.buf, g + 2, 0x880b);
+	tb_set_be16(b.buf, g, 0x0002);
 	assert_int_equal(decode_exact(b.buf, b.len, &cfg, &pkt), DP_DEC_L4_UNSUPPORTED);
 	assert_int_equal(pkt.depth, 0);
 	expect_addrs(&pkt, 4, 0);
-	/* Version 1 with a protocol we would otherwise strip. */
-	tb_set_be16(b.buf, g + 2, 0x0800);
-	tb_set_be16(b.buf, g, 0x0001);
+	tb_set_be16(b.buf, g, 0x0007);
 	assert_int_equal(decode_exact(b.buf, b.len, &cfg, &pkt), DP_DEC_L4_UNSUPPORTED);
 	/* The routing bit. */
 	tb_set_be16(b.buf, g, 0x4000);
 	assert_int_equal(decode_exact(b.buf, b.len, &cfg, &pkt), DP_DEC_L4_UNSUPPORTED);
-	/* Other protocols: MPLS, PPP, and an unassigned one. */
+	/* Other protocols: MPLS and an unassigned one. */
 	tb_set_be16(b.buf, g, 0x0000);
 	tb_set_be16(b.buf, g + 2, 0x8847);
-	assert_int_equal(decode_exact(b.buf, b.len, &cfg, &pkt), DP_DEC_L4_UNSUPPORTED);
-	tb_set_be16(b.buf, g + 2, 0x880b);
 	assert_int_equal(decode_exact(b.buf, b.len, &cfg, &pkt), DP_DEC_L4_UNSUPPORTED);
 	tb_set_be16(b.buf, g + 2, 0x1234);
 	assert_int_equal(decode_exact(b.buf, b.len, &cfg, &pkt), DP_DEC_L4_UNSUPPORTED);
@@ -1034,6 +1436,8 @@ test_mutations(void **state)
 		"eth ip4 erspan3o eth ip4 ip6 udp",
 		"eth ip4 ip6f udp",
 		"eth ip4 vxlan eth ip4 gre eth ip4 udp",
+		"eth2 pppoe ppp-a ip4 pptpsa ppp ip4 udp",
+		"eth ip4 vxlan eth1 pppoe ppp-ap ip6 pptpa ppp-p ip6 tcp",
 	};
 	enum { NSPECS = sizeof(specs) / sizeof(specs[0]) };
 	struct dp_decode_cfg cfg;
@@ -1311,6 +1715,74 @@ ipip_frame(unsigned int no, enum dp_decode_res res, const struct dp_pkt *pkt)
 	}
 }
 
+/*
+ * PPTP: tshark's innermost ip.src, ip.dst, udp.srcport, udp.dstport and
+ * udp.length - 8 of every frame. Frame 1 is PPTP inside PPPoE behind two
+ * tags; the others PPTP with acknowledgment numbers behind one tag.
+ */
+static const struct pptp_expect {
+	const char *src;
+	const char *dst;
+	uint16_t sport;
+	uint16_t dport;
+	uint32_t payload_len;
+} pptp_expect[] = {
+	{ "212.83.179.0", "192.200.144.148", 5097, 5060, 412 },
+	{ "192.168.103.40", "192.168.10.210", 5060, 5060, 869 },
+	{ "192.168.10.210", "192.168.103.40", 5060, 5060, 298 },
+	{ "192.168.10.210", "192.168.103.40", 5060, 5060, 504 },
+	{ "192.168.10.210", "192.168.103.40", 5060, 5060, 887 },
+	{ "192.168.103.40", "192.168.10.210", 5060, 5060, 545 },
+	{ "192.168.103.40", "192.168.10.210", 5060, 5060, 563 },
+	{ "192.168.10.210", "192.168.103.40", 5060, 5060, 536 },
+	{ "192.168.10.210", "192.168.103.40", 5060, 5060, 1026 },
+	{ "192.168.103.40", "192.168.10.210", 5060, 5060, 324 },
+	{ "192.168.103.40", "192.168.10.210", 5060, 5060, 530 },
+	{ "192.168.10.210", "192.168.103.40", 5060, 5060, 428 },
+	{ "192.168.103.40", "192.168.10.210", 5060, 5060, 506 },
+	{ "192.168.103.40", "192.168.10.210", 5060, 5060, 490 },
+	{ "192.168.10.210", "192.168.103.40", 5060, 5060, 378 },
+	{ "192.168.103.40", "192.168.10.210", 5060, 5060, 869 },
+	{ "192.168.10.210", "192.168.103.40", 5060, 5060, 298 },
+	{ "192.168.10.210", "192.168.103.40", 5060, 5060, 504 },
+	{ "192.168.103.40", "192.168.10.210", 5060, 5060, 330 },
+	{ "192.168.10.210", "192.168.103.40", 5060, 5060, 480 },
+	{ "192.168.10.210", "192.168.103.40", 5060, 5060, 464 },
+	{ "192.168.103.40", "192.168.10.210", 5060, 5060, 475 },
+	{ "192.168.10.210", "192.168.103.40", 5060, 5060, 934 },
+	{ "192.168.103.40", "192.168.10.210", 5060, 5060, 304 },
+	{ "192.168.103.40", "192.168.10.210", 5060, 5060, 510 },
+	{ "192.168.10.210", "192.168.103.40", 5060, 5060, 388 },
+	{ "192.168.103.40", "192.168.10.210", 5060, 5060, 486 },
+	{ "192.168.103.40", "192.168.10.210", 5060, 5060, 470 },
+	{ "192.168.10.210", "192.168.103.40", 5060, 5060, 358 },
+	{ "192.168.103.40", "192.168.10.210", 5060, 5060, 869 },
+	{ "192.168.10.210", "192.168.103.40", 5060, 5060, 298 },
+	{ "192.168.10.210", "192.168.103.40", 5060, 5060, 504 },
+	{ "192.168.10.210", "192.168.103.40", 5060, 5060, 887 },
+	{ "192.168.103.40", "192.168.10.210", 5060, 5060, 545 },
+	{ "192.168.103.40", "192.168.10.210", 5060, 5060, 561 },
+	{ "192.168.10.210", "192.168.103.40", 5060, 5060, 534 },
+};
+
+static void
+pptp_frame(unsigned int no, enum dp_decode_res res, const struct dp_pkt *pkt)
+{
+	const struct pptp_expect *e;
+
+	assert_true(no >= 1 && no <= sizeof(pptp_expect) / sizeof(pptp_expect[0]));
+	e = &pptp_expect[no - 1];
+	assert_int_equal(res, DP_DEC_OK);
+	assert_int_equal(pkt->depth, 1);
+	assert_int_equal(pkt->encap_mask, DP_ENCAP_PPTP);
+	assert_int_equal(pkt->vlans, no == 1 ? 2 : 1);
+	assert_int_equal(pkt->proto, IPPROTO_UDP);
+	addr4(pkt, e->src, e->dst);
+	assert_int_equal(pkt->sport, e->sport);
+	assert_int_equal(pkt->dport, e->dport);
+	assert_int_equal(pkt->payload_len, e->payload_len);
+}
+
 static void
 test_corpus(void **state)
 {
@@ -1339,15 +1811,14 @@ test_corpus(void **state)
 		assert_int_equal(cnt.depth[1], 2);
 		assert_int_equal(cnt.sip, 4);
 	}
-	/*
-	 * PPTP: enhanced GRE (version 1) carrying PPP, one frame of it behind
-	 * PPPoE: a VPN, not a mirror feed; counted, never misread.
-	 */
-	if (cap_decode("ndpi_gre_sip.pcapng", &cnt, NULL)) {
+	/* PPTP (enhanced GRE carrying PPP), one frame of it inside PPPoE. */
+	if (cap_decode("ndpi_gre_sip.pcapng", &cnt, pptp_frame)) {
 		found = 1;
 		assert_int_equal(cnt.frames, 36);
-		assert_int_equal(cnt.res[DP_DEC_L4_UNSUPPORTED], 35);
-		assert_int_equal(cnt.res[DP_DEC_L2_UNSUPPORTED], 1);
+		assert_int_equal(cnt.res[DP_DEC_OK], 36);
+		assert_int_equal(cnt.sip, 36);
+		assert_int_equal(cnt.depth[1], 36);
+		assert_int_equal(cnt.mask, DP_ENCAP_PPTP);
 	}
 	/* Captures without tunnels: nothing stripped, decoded as before. */
 	for (i = 0; i < sizeof(plain) / sizeof(plain[0]); i++) {
@@ -1369,6 +1840,11 @@ main(void)
 		cmocka_unit_test(test_gre_ip_options),
 		cmocka_unit_test(test_erspan),
 		cmocka_unit_test(test_ipip),
+		cmocka_unit_test(test_pptp),
+		cmocka_unit_test(test_pptp_unsupported),
+		cmocka_unit_test(test_pppoe),
+		cmocka_unit_test(test_pppoe_unsupported),
+		cmocka_unit_test(test_pppoe_sll),
 		cmocka_unit_test(test_in_vlans),
 		cmocka_unit_test(test_nested),
 		cmocka_unit_test(test_depth_limit),

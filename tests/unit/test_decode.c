@@ -355,7 +355,8 @@ test_other_l2(void **state)
 	assert_int_equal(dp_decode(b.buf, b.len, (enum dp_link)0, &pkt), DP_DEC_L2_UNSUPPORTED);
 	assert_int_equal(dp_decode(b.buf, b.len, (enum dp_link)276, &pkt), DP_DEC_L2_UNSUPPORTED);
 
-	tb_set_be16(&b, 12, 0x8864); /* PPPoE session */
+	/* PPPoE session, its header an IPv4 one: version/type 0x45 */
+	tb_set_be16(&b, 12, 0x8864);
 	assert_int_equal(tb_decode(&b, &pkt), DP_DEC_L2_UNSUPPORTED);
 	tb_set_be16(&b, 12, 0x8863); /* PPPoE discovery */
 	assert_int_equal(tb_decode(&b, &pkt), DP_DEC_L2_UNSUPPORTED);
