@@ -7,6 +7,8 @@
 #   skip WHY              say why and exit 77
 #   check WHAT cmd...     run cmd; "ok   WHAT" or "FAIL WHAT"
 #   note TEXT             an indented line of figures
+#   live_preflight DIAL   skip unless the live appliance can run here
+#                         (hugepages, CPUs 0 and 1) and DIAL is 8..20 s
 
 passed=0
 failed=0
@@ -30,4 +32,22 @@ check() {
 
 note() {
 	echo "     $*"
+}
+
+# The live tests' common preconditions: hugepages for the DPDK primary and
+# secondary, the two CPUs dataplane.lcores maps onto, a sane dial length.
+live_preflight() {
+	local dial=$1 hp_free
+	hp_free=$(awk '/^HugePages_Free:/ {print $2}' /proc/meminfo)
+	grep -qs ' hugetlbfs ' /proc/mounts || skip "no hugetlbfs mounted: run scripts/setup"
+	[ "${hp_free:-0}" -ge 128 ] ||
+		skip "live mode needs hugepages: ${hp_free:-0} free, 128 (256 MB) wanted (scripts/setup)"
+	python3 -c 'import os, sys; sys.exit(0 if {0, 1} <= os.sched_getaffinity(0) else 1)' ||
+		skip "dataplane.lcores maps onto CPUs 0 and 1: both must be available"
+	case "$dial" in
+	'' | *[!0-9]*) skip "LIVE_DIAL_SECONDS must be a number of seconds" ;;
+	esac
+	if [ "$dial" -lt 8 ] || [ "$dial" -gt 20 ]; then
+		skip "LIVE_DIAL_SECONDS must be 8..20"
+	fi
 }

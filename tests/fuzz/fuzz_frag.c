@@ -44,6 +44,7 @@
 
 #include "dp_frag.h"
 #include "fuzz_common.h"
+#include "sg_test_eal.h"
 
 #define FUZZ_TIMEOUT 500
 #define FUZZ_REC 8
@@ -65,26 +66,12 @@ static const uint8_t fuzz_v4_addr[3][8] = {
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	char *args[] = {
-		(char *)"fuzz_frag",
-		(char *)"--no-huge",
-		(char *)"-m",
-		(char *)"256",
-		(char *)"--no-shconf",
-		(char *)"--no-pci",
-		(char *)"--no-telemetry",
-		(char *)"-l",
-		(char *)"0",
-		(char *)"--log-level=*:error",
-	};
 	char err[256];
 
 	(void)argc;
 	(void)argv;
-	if (rte_eal_init((int)(sizeof(args) / sizeof(args[0])), args) < 0) {
-		fprintf(stderr, "fuzz_frag: EAL init failed\n");
+	if (sg_test_eal_init() != 0)
 		abort();
-	}
 	fuzz_f = dp_frag_create(8, FUZZ_TIMEOUT, 0, err, sizeof(err));
 	if (fuzz_f == NULL) {
 		fprintf(stderr, "fuzz_frag: %s\n", err);

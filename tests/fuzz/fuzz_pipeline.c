@@ -33,6 +33,7 @@
 #include "dp_trunk.h"
 #include "dp_worker.h"
 #include "fuzz_sip_check.h"
+#include "sg_test_eal.h"
 
 #define FUZZ_MAX_FRAMES 16
 
@@ -63,27 +64,13 @@ static struct dp_worker_shared fuzz_sh[2];
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	char *args[] = {
-		(char *)"fuzz_pipeline",
-		(char *)"--no-huge",
-		(char *)"-m",
-		(char *)"256",
-		(char *)"--no-shconf",
-		(char *)"--no-pci",
-		(char *)"--no-telemetry",
-		(char *)"-l",
-		(char *)"0",
-		(char *)"--log-level=*:error",
-	};
 	char err[256];
 	int i;
 
 	(void)argc;
 	(void)argv;
-	if (rte_eal_init((int)(sizeof(args) / sizeof(args[0])), args) < 0) {
-		fprintf(stderr, "fuzz_pipeline: EAL init failed\n");
+	if (sg_test_eal_init() != 0)
 		abort();
-	}
 	if (cfg_load_buffer(fuzz_conf, strlen(fuzz_conf), "fuzz_pipeline", &fuzz_cfg, err,
 		    sizeof(err)) != 0) {
 		fprintf(stderr, "%s\n", err);

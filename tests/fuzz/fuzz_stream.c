@@ -36,6 +36,7 @@
 #include "dp_hep.h"
 #include "dp_stream.h"
 #include "fuzz_common.h"
+#include "sg_test_eal.h"
 
 #define FUZZ_TMPL_LEN 2048 /* a power of two: positions wrap with seq */
 #define FUZZ_TMPL_MSGS 4
@@ -80,26 +81,12 @@ static uint8_t fuzz_impure[4][2];
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	char *args[] = {
-		(char *)"fuzz_stream",
-		(char *)"--no-huge",
-		(char *)"-m",
-		(char *)"256",
-		(char *)"--no-shconf",
-		(char *)"--no-pci",
-		(char *)"--no-telemetry",
-		(char *)"-l",
-		(char *)"0",
-		(char *)"--log-level=*:error",
-	};
 	uint32_t i, n = 0, k;
 
 	(void)argc;
 	(void)argv;
-	if (rte_eal_init((int)(sizeof(args) / sizeof(args[0])), args) < 0) {
-		fprintf(stderr, "fuzz_stream: EAL init failed\n");
+	if (sg_test_eal_init() != 0)
 		abort();
-	}
 	/* the messages, padded with keep-alives to the template's length */
 	for (i = 0; i < FUZZ_TMPL_MSGS; i++) {
 		k = (uint32_t)strlen(fuzz_msgs[i]);

@@ -120,6 +120,25 @@ sample() {
 sample &
 sampler=$!
 
+# The per-trunk totals gained between two `sipguardctl -j totals` files.
+totals_delta() {
+	python3 - "$1" "$2" <<'PY'
+import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:3])
+def sub(x, y):
+    out = {}
+    for k, v in x.items():
+        if isinstance(v, dict):
+            m = {c: n - y.get(k, {}).get(c, 0) for c, n in v.items()}
+            out[k] = {c: n for c, n in m.items() if n != 0}
+        else:
+            out[k] = v - y.get(k, 0)
+    return out
+units = {t: sub(b["trunks"][t], a["trunks"].get(t, {})) for t in b["trunks"]}
+json.dump({"trunks": units, "unmatched": sub(b["unmatched"], a["unmatched"])}, sys.stdout)
+PY
+}
+
 # The counters once the link is quiet and the last publication has landed.
 settle() {
 	fl_quiet 1 20 || fl_note "the link did not fall quiet"
@@ -230,21 +249,7 @@ fl_check "at $sus_pps pps for $sus_secs s no frame was lost" \
 # any number of frames of the looped capture.
 python3 "$gen" count "${sus_sent:-0}" "${gen_args[@]}" --calls "$calls" --seed "$seed" \
 	>"$FL_DIR/expected-sus.json"
-python3 - "$FL_DIR/totals-$base.json" "$FL_DIR/totals-sus.json" >"$FL_DIR/delta-sus.json" <<'PY'
-import json, sys
-a, b = (json.load(open(p)) for p in sys.argv[1:3])
-def sub(x, y):
-    out = {}
-    for k, v in x.items():
-        if isinstance(v, dict):
-            m = {c: n - y.get(k, {}).get(c, 0) for c, n in v.items()}
-            out[k] = {c: n for c, n in m.items() if n != 0}
-        else:
-            out[k] = v - y.get(k, 0)
-    return out
-units = {t: sub(b["trunks"][t], a["trunks"].get(t, {})) for t in b["trunks"]}
-json.dump({"trunks": units, "unmatched": sub(b["unmatched"], a["unmatched"])}, sys.stdout)
-PY
+totals_delta "$FL_DIR/totals-$base.json" "$FL_DIR/totals-sus.json" >"$FL_DIR/delta-sus.json"
 echo "--- sustained phase per trunk: generator (expected) vs sipguardctl -j totals (actual)"
 python3 "$here/compare.py" "$FL_DIR/expected-sus.json" "$FL_DIR/delta-sus.json" |
 	tee "$FL_DIR/compare.txt" | tail -n 6
@@ -337,21 +342,7 @@ fl_check "every frame of the hostile phase received ($((h_sent + calm_sent)))" \
 	test "$h_rx" = "$((h_sent + calm_sent))" -a "$h_missed" = 0
 python3 "$gen" count "${calm_sent:-0}" "${gen_args[@]}" --calls "$calm_calls" --seed 9 \
 	>"$FL_DIR/expected-calm.json"
-python3 - "$FL_DIR/totals-sus.json" "$FL_DIR/totals-hostile.json" >"$FL_DIR/delta-calm.json" <<'PY'
-import json, sys
-a, b = (json.load(open(p)) for p in sys.argv[1:3])
-def sub(x, y):
-    out = {}
-    for k, v in x.items():
-        if isinstance(v, dict):
-            m = {c: n - y.get(k, {}).get(c, 0) for c, n in v.items()}
-            out[k] = {c: n for c, n in m.items() if n != 0}
-        else:
-            out[k] = v - y.get(k, 0)
-    return out
-units = {t: sub(b["trunks"][t], a["trunks"].get(t, {})) for t in b["trunks"]}
-json.dump({"trunks": units, "unmatched": sub(b["unmatched"], a["unmatched"])}, sys.stdout)
-PY
+totals_delta "$FL_DIR/totals-sus.json" "$FL_DIR/totals-hostile.json" >"$FL_DIR/delta-calm.json"
 python3 "$here/compare.py" "$FL_DIR/expected-calm.json" "$FL_DIR/delta-calm.json" \
 	>"$FL_DIR/compare-calm.txt"
 fl_check "calls beside the hostile traffic: every trunk's totals equal the generator's" \

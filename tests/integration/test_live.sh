@@ -54,18 +54,7 @@ done
 for t in sipp kamailio dumpcap capinfos tshark nft ip ethtool jq python3; do
 	command -v "$t" >/dev/null || skip "$t missing: run scripts/setup"
 done
-hp_free=$(awk '/^HugePages_Free:/ {print $2}' /proc/meminfo)
-grep -qs ' hugetlbfs ' /proc/mounts || skip "no hugetlbfs mounted: run scripts/setup"
-[ "${hp_free:-0}" -ge 128 ] ||
-	skip "live mode needs hugepages: ${hp_free:-0} free, 128 (256 MB) wanted (scripts/setup)"
-python3 -c 'import os, sys; sys.exit(0 if {0, 1} <= os.sched_getaffinity(0) else 1)' ||
-	skip "dataplane.lcores maps onto CPUs 0 and 1: both must be available"
-case "$dial" in
-'' | *[!0-9]*) skip "LIVE_DIAL_SECONDS must be a number of seconds" ;;
-esac
-if [ "$dial" -lt 8 ] || [ "$dial" -gt 20 ]; then
-	skip "LIVE_DIAL_SECONDS must be 8..20"
-fi
+live_preflight "$dial"
 
 # shellcheck source=scripts/lib/testbed.sh
 . "$root/scripts/lib/testbed.sh"
