@@ -65,12 +65,15 @@ EB_CPS_B=20
 EB_MSS=536
 EB_TCP_LOSS=3
 EB_ACK_DROP_B=10
-EB_RATE_STEP=2
-EB_CALL_MS=1000
 EB_VNI=4242
 
 # shellcheck source=scripts/lib/still.sh
 . "$(dirname "${BASH_SOURCE[0]}")/still.sh"
+# shellcheck source=scripts/lib/live.sh
+. "$(dirname "${BASH_SOURCE[0]}")/live.sh"
+# the rate steps and call length of the live bed (lv_calls_for)
+EB_RATE_STEP=$LV_RATE_STEP
+EB_CALL_MS=$LV_CALL_MS
 
 eb_log() {
 	echo "edgebed: $*" >&2
@@ -409,18 +412,6 @@ eb_link_quiet() {
 	sg_still "$1" "$2" eb_link_frames
 }
 
-# Calls a dialer makes in `dial` seconds at rate r0, +inc every step,
-# capped at rmax (what sipp's -rate_increase does).
-eb_calls_for() {
-	local r0=$1 inc=$2 rmax=$3 dial=$4 t r n=0
-	for ((t = 0; t < dial; t++)); do
-		r=$((r0 + inc * (t / EB_RATE_STEP)))
-		[ "$r" -le "$rmax" ] || r=$rmax
-		n=$((n + r))
-	done
-	echo "$n"
-}
-
 # eb_dial_start TAG SECONDS PORT: SECONDS of new calls with 2 KB INVITEs:
 # UDP over IPv4 and IPv6 to carrier-a (fragmented, above its 30 cps from
 # the middle on), UDP over IPv4 and TCP over IPv4 and IPv6 to carrier-b
@@ -432,19 +423,19 @@ eb_dial_start() {
 	common=(-sf "$itest/uac-big.xml" -s carrier -nostdin -d "$EB_CALL_MS" -fd "$EB_RATE_STEP"
 		-no_rate_quit -timeout "$((dial + 12))" -timeout_error)
 	tb_spawn d "dial-a4$tag" sipp "${common[@]}" -t u1 -i "$TB_ADDR_D4" -p "$base" \
-		-r 8 -rate_increase 4 -rate_max 40 -m "$(eb_calls_for 8 4 40 "$dial")" \
+		-r 8 -rate_increase 4 -rate_max 40 -m "$(lv_calls_for 8 4 40 "$dial")" \
 		"$TB_ADDR_A4:$EB_PORT_A"
 	tb_spawn d "dial-a6$tag" sipp "${common[@]}" -t u1 -i "$TB_ADDR_D6" -p $((base + 2)) \
-		-r 2 -rate_increase 1 -rate_max 10 -m "$(eb_calls_for 2 1 10 "$dial")" \
+		-r 2 -rate_increase 1 -rate_max 10 -m "$(lv_calls_for 2 1 10 "$dial")" \
 		"[$EB_ADDR_A6]:$EB_PORT_A"
 	tb_spawn d "dial-b4$tag" sipp "${common[@]}" -t u1 -i "$TB_ADDR_D4" -p $((base + 4)) \
-		-r 4 -rate_increase 2 -rate_max 14 -m "$(eb_calls_for 4 2 14 "$dial")" \
+		-r 4 -rate_increase 2 -rate_max 14 -m "$(lv_calls_for 4 2 14 "$dial")" \
 		"$TB_ADDR_B4:$EB_PORT_B"
 	tb_spawn d "dial-b4t$tag" sipp "${common[@]}" -t t1 -i "$TB_ADDR_D4" -p $((base + 6)) \
-		-r 2 -rate_increase 1 -rate_max 9 -m "$(eb_calls_for 2 1 9 "$dial")" \
+		-r 2 -rate_increase 1 -rate_max 9 -m "$(lv_calls_for 2 1 9 "$dial")" \
 		"$TB_ADDR_B4:$EB_PORT_B"
 	tb_spawn d "dial-b6t$tag" sipp "${common[@]}" -t t1 -i "$TB_ADDR_D6" -p $((base + 8)) \
-		-r 2 -rate_increase 1 -rate_max 9 -m "$(eb_calls_for 2 1 9 "$dial")" \
+		-r 2 -rate_increase 1 -rate_max 9 -m "$(lv_calls_for 2 1 9 "$dial")" \
 		"[$TB_ADDR_B6]:$EB_PORT_B"
 	tb_spawn d "ping$tag" sipp -sf "$itest/options.xml" -nostdin -t u1 -i "$TB_ADDR_D4" \
 		-p $((base + 10)) -r 2 -m $((2 * dial)) -timeout "$((dial + 12))" \
