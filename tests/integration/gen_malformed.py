@@ -7,17 +7,23 @@ file (OUTDIR/all.pcap), plus OUTDIR/expected.json: for every group, how
 many frames it holds and how the worker must count them, derived from the
 rules in dataplane/dp_worker.c and dp_report.c, not from a run:
 
-  sip_messages  messages with a valid start line, Call-ID and CSeq
+  sip_messages  messages with a valid start line, Call-ID and CSeq, from a
+                datagram or cut whole from a TCP stream
   non_sip       not IP, not a candidate, empty/CRLF/blank payloads, UDP
                 payloads under 32 bytes that do not parse (keep-alives),
-                TCP data that does not begin a message
+                TCP segments without data
   malformed     headers cut short by the capture or inconsistent lengths,
                 and SIP-port datagrams of 32 bytes or more that do not parse
-  fragments     IPv4/IPv6 fragments
+  fragments     IPv4/IPv6 fragments (these never complete a datagram here)
+  tcp_segments  TCP segments with data, handed to the stream reassembler;
+                their messages count in sip_messages when the stream makes
+                them whole (each tcp() frame here is a flow of its own, so
+                a cut one never is: the end of the capture drops it)
 
-Every frame lands in exactly one of non_sip, malformed, fragments or
-"carries SIP", so per group non_sip + malformed + fragments + sip_frames
-== frames. The keep-alive bound is on what is left after leading blanks.
+Every frame lands in exactly one of non_sip, malformed, fragments,
+tcp_segments or "a datagram carrying SIP", so per group non_sip +
+malformed + fragments + tcp_segments + sip_frames == frames. The
+keep-alive bound is on what is left after leading blanks.
 
 usage: gen_malformed.py OUTDIR
 """
@@ -44,23 +50,32 @@ class Group:
     def __init__(self, name):
         self.name = name
         self.frames = []
-        self.exp = {"sip_messages": 0, "non_sip": 0, "malformed": 0, "fragments": 0}
+        self.exp = {"sip_messages": 0, "non_sip": 0, "malformed": 0, "fragments": 0,
+                    "tcp_segments": 0}
 
     def add(self, frame, bucket, messages=0):
-        """bucket: non_sip, malformed, fragments or sip (with messages)."""
+        """bucket: non_sip, malformed, fragments, sip (a datagram with
+        `messages` or 1) or tcp_segments (a segment whose stream gives
+        `messages`)."""
         self.frames.append(frame)
         if bucket == "sip":
             self.exp["sip_messages"] += messages or 1
         else:
             self.exp[bucket] += 1
+            self.exp["sip_messages"] += messages
 
 
 def udp(payload, sport=5060, dport=5060):
     return P.udp4(UA, CARRIER, sport, dport, payload)
 
 
+_tcp_port = [40000]
+
+
 def tcp(payload, seq=1):
-    return P.tcp4(UA, CARRIER, 40000, 5060, payload, seq=seq)
+    """A segment on a flow of its own (a new source port each time)."""
+    _tcp_port[0] += 1
+    return P.tcp4(UA, CARRIER, _tcp_port[0], 5060, payload, seq=seq)
 
 
 def main():
@@ -78,12 +93,13 @@ def main():
         g.add(udp(invite[:k]), "non_sip" if k < KEEPALIVE_MAX else "malformed")
     groups.append(g)
 
-    # the same prefixes as TCP segments: the start of a stream cut short
-    # is counted with mid-stream data (non_sip), never as SIP
+    # the same prefixes as TCP segments, each the whole of its stream: a
+    # message cut short never becomes one (an empty segment is no data)
     g = Group("tcp_truncated_invite")
-    g.add(tcp(invite), "sip")
-    for k in range(len(invite)):
-        g.add(tcp(invite[:k]), "non_sip")
+    g.add(tcp(invite), "tcp_segments", 1)
+    g.add(tcp(invite[:0]), "non_sip")
+    for k in range(1, len(invite)):
+        g.add(tcp(invite[:k]), "tcp_segments")
     groups.append(g)
 
     # the frame itself cut at every byte by the capture (caplen < len):
@@ -97,7 +113,9 @@ def main():
     g = Group("overlong_headers")
     big = "X-Long: " + "a" * (60 * 1024) + "\r\n"
     g.add(udp(P.sip_invite(extra=big)), "sip")
-    g.add(tcp(P.sip_invite(extra=big)), "sip")
+    # over TCP a message is kept up to streams.buffer_size (16 KiB): this
+    # one is skipped whole and counted (tcp_oversize)
+    g.add(tcp(P.sip_invite(extra=big)), "tcp_segments")
     # a 60 KiB line that never ends: the header section is cut short
     g.add(udp(invite.split(b"Content-Type")[0] + b"X-Long: " + b"b" * (60 * 1024)), "malformed")
     g.add(udp(b"INVITE sip:" + b"c" * (60 * 1024) + b" SIP/2.0\r\n\r\n"), "malformed")
@@ -141,18 +159,18 @@ def main():
     groups.append(g)
 
     g = Group("crlf_storms")
-    g.add(tcp(b"\r\n" * 5120), "non_sip")
+    g.add(tcp(b"\r\n" * 5120), "tcp_segments")
     g.add(udp(b"\r\n" * 5120), "non_sip")
-    g.add(tcp(b"\r\n\r\n"), "non_sip")
-    g.add(tcp(b"\r\n" * 5120 + invite + b"\r\n" * 100 + P.sip_invite(cseq=2)), "sip", 2)
-    g.add(tcp(invite + b"\r\n" * 5120), "sip")
+    g.add(tcp(b"\r\n\r\n"), "tcp_segments")
+    g.add(tcp(b"\r\n" * 5120 + invite + b"\r\n" * 100 + P.sip_invite(cseq=2)), "tcp_segments", 2)
+    g.add(tcp(invite + b"\r\n" * 5120), "tcp_segments", 1)
     groups.append(g)
 
     g = Group("garbage_5060")
     for n in (1, 8, 31, 32, 33, 100, 1400, 9000):
         data = b"x" + bytes(rnd.randrange(256) for _ in range(n - 1))
         g.add(udp(data), "non_sip" if n < KEEPALIVE_MAX else "malformed")
-        g.add(tcp(data), "non_sip")
+        g.add(tcp(data), "tcp_segments")
     g.add(P.udp4(UA, "203.0.113.9", 7000, 7001, b"y" * 300), "non_sip")  # not a candidate
     g.add(P.ether(b"\0" * 28, etype=0x0806), "non_sip")                  # ARP
     groups.append(g)
@@ -188,7 +206,7 @@ def main():
 
     allframes = []
     exp = {"groups": {}, "total": {"packets": 0, "sip_messages": 0, "non_sip": 0,
-                                   "malformed": 0, "fragments": 0}}
+                                   "malformed": 0, "fragments": 0, "tcp_segments": 0}}
     for g in groups:
         P.write_pcap(os.path.join(out, g.name + ".pcap"), g.frames)
         allframes += g.frames

@@ -7,8 +7,9 @@
 # CRLF storms, garbage on port 5060, bogus IP/UDP/TCP lengths and
 # fragments (gen_malformed.py). sipguard --pcap --json must exit 0 and
 # count every group exactly as the generator derived from the counting
-# rules: source.packets, sip_messages, non_sip, malformed and fragments,
-# and non_sip + malformed + fragments + frames carrying SIP == packets.
+# rules: source.packets, sip_messages, non_sip, malformed, fragments and
+# tcp_segments, and non_sip + malformed + fragments + tcp_segments +
+# datagrams carrying SIP == packets.
 # Runs the normal build and, when built, the ASan/UBSan one (build-asan),
 # where any sanitizer report fails the group.
 #
@@ -77,14 +78,14 @@ check() {
 		failed=$((failed + 1))
 		return
 	fi
-	for f in packets sip_messages non_sip malformed fragments; do
+	for f in packets sip_messages non_sip malformed fragments tcp_segments; do
 		e=$(jq ".$path.$f" "$exp")
 		a=$(jq ".source.$f" "$out")
 		[ "$e" = "$a" ] || bad="$bad $f expected $e got $a;"
 	done
-	# every frame in exactly one bucket: frames carrying SIP make up the rest
-	sip_frames=$(jq ".source.packets - .source.non_sip - .source.malformed - .source.fragments" \
-		"$out")
+	# every frame in exactly one bucket: datagrams carrying SIP make up the rest
+	sip_frames=$(jq ".source.packets - .source.non_sip - .source.malformed - .source.fragments -
+		.source.tcp_segments" "$out")
 	if [ "$sip_frames" -lt 0 ] || [ "$sip_frames" -gt "$(jq .source.sip_messages "$out")" ]; then
 		bad="$bad buckets overlap ($sip_frames frames left for SIP);"
 	fi
