@@ -46,6 +46,7 @@
 #define DP_STREAM_RESYNC 0x02	/* looking for a start line */
 #define DP_STREAM_MID_LINE 0x04 /* resync: the next byte is not a line start */
 #define DP_STREAM_FIN 0x08	/* FIN seen at fin_seq */
+#define DP_STREAM_SYN 0x10	/* base came from a SYN whose sequence is isn */
 
 struct dp_stream_range {
 	uint32_t off; /* from base */
@@ -66,6 +67,7 @@ struct dp_stream_dir {
 	uint32_t buf;	  /* pool index or DP_STREAM_NOBUF */
 	uint32_t hole_ms; /* packet time the first hole started waiting */
 	uint32_t fin_seq;
+	uint32_t isn; /* the SYN's sequence number (DP_STREAM_SYN) */
 	uint8_t state;
 };
 
@@ -872,9 +874,27 @@ dp_streams_segment(struct dp_streams *s, const struct dp_stream_tuple *t, uint32
 	dp_stream_sender(f, di, &c.t);
 	d = &f->dir[di];
 	if (flags & DP_TCP_SYN) {
+		/*
+		 * A SYN on a direction already under way, other than a copy
+		 * of the one that opened it, is a new connection on the same
+		 * addresses and ports (an SBC that fails over and reconnects,
+		 * a dialer reusing its port; Suricata's "session reuse"): the
+		 * old connection ends here, what it made whole is handed on,
+		 * and the new one starts from this SYN.
+		 */
+		if ((d->state & DP_STREAM_SEEN) && (!(d->state & DP_STREAM_SYN) || d->isn != seq)) {
+			dp_stream_flow_end(&c, idx, &s->stats.flows_closed);
+			s->stats.flows_reused++;
+			idx = dp_stream_lookup(&c, &k, true, (uint8_t)kind);
+			f = &s->flows[idx];
+			c.kind = f->kind;
+			dp_stream_sender(f, di, &c.t);
+			d = &f->dir[di];
+		}
 		if (!(d->state & DP_STREAM_SEEN)) {
 			d->base = seq + 1;
-			d->state |= DP_STREAM_SEEN;
+			d->isn = seq;
+			d->state |= DP_STREAM_SEEN | DP_STREAM_SYN;
 		}
 		seq++;
 		end++;

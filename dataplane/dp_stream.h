@@ -57,6 +57,7 @@ struct dp_streams_stats {
 	uint64_t flows_closed;	/* FIN from both sides, or RST */
 	uint64_t flows_expired; /* idle timeout */
 	uint64_t flows_evicted; /* table full: the oldest flow made room */
+	uint64_t flows_reused;	/* a new SYN on a flow under way: the old one ended */
 	uint64_t out_of_order;	/* segments held ahead of a hole */
 	uint64_t retransmitted; /* segments wholly seen before (partly old: trimmed) */
 	uint64_t gaps;		/* holes skipped (gap_ms, buffer full, end): the cut message lost */

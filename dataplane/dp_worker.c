@@ -493,6 +493,7 @@ dp_worker_sync_stats(struct dp_worker *w)
 	s->tcp_flows = t->flows_opened;
 	s->tcp_flows_evicted = t->flows_evicted;
 	s->tcp_flows_expired = t->flows_expired;
+	s->tcp_flows_reused = t->flows_reused;
 	s->tcp_out_of_order = t->out_of_order;
 	s->tcp_retransmitted = t->retransmitted;
 	s->tcp_gaps = t->gaps;

@@ -158,6 +158,7 @@ struct sg_source_counters {
 	uint64_t tcp_flows;
 	uint64_t tcp_flows_evicted;
 	uint64_t tcp_flows_expired;
+	uint64_t tcp_flows_reused;
 	uint64_t tcp_out_of_order;
 	uint64_t tcp_retransmitted;
 	uint64_t tcp_gaps;
@@ -210,6 +211,7 @@ static const struct sg_source_field sg_source_fields[] = {
 	SG_SRC_FIELD("tcp_flows", tcp_flows, "TCP flows opened"),
 	SG_SRC_FIELD("tcp_flows_evicted", tcp_flows_evicted, "TCP flows evicted (table full)"),
 	SG_SRC_FIELD("tcp_flows_expired", tcp_flows_expired, "TCP flows expired (idle)"),
+	SG_SRC_FIELD("tcp_flows_reused", tcp_flows_reused, "TCP flows ended by a new SYN"),
 	SG_SRC_FIELD("tcp_out_of_order", tcp_out_of_order, "TCP segments held out of order"),
 	SG_SRC_FIELD("tcp_retransmitted", tcp_retransmitted, "TCP segments already seen"),
 	SG_SRC_FIELD("tcp_gaps", tcp_gaps, "TCP holes skipped"),
