@@ -397,11 +397,18 @@ dp_stream_buf_consume(struct dp_streams *s, struct dp_stream_dir *d, uint32_t c)
 /* ---- framing a run of in-order bytes ---- */
 
 static inline int
-dp_stream_frame(uint8_t kind, const uint8_t *p, uint32_t len, uint32_t *n)
+dp_stream_frame(const struct dp_stream_ctx *c, const uint8_t *p, uint32_t len, uint32_t *n)
 {
-	if (kind == DP_STREAM_HEP) {
+	int r;
+
+	if (c->kind == DP_STREAM_HEP) {
 		*n = 0;
 		return dp_hep_frame(p, len, n);
+	}
+	if (c->s->cfg.sip_frame != NULL) {
+		r = c->s->cfg.sip_frame(c->arg, p, len, n);
+		if (r >= 0)
+			return r;
 	}
 	return dp_stream_sip_frame_x(p, len, n);
 }
@@ -448,7 +455,7 @@ dp_stream_frame_run(struct dp_stream_ctx *c, struct dp_stream_dir *d, const uint
 			pos++;
 			continue;
 		}
-		r = dp_stream_frame(c->kind, p + pos, RTE_MIN(avail, bsize), &n);
+		r = dp_stream_frame(c, p + pos, RTE_MIN(avail, bsize), &n);
 		if (r > 0) {
 			if (d->state & DP_STREAM_RESYNC) {
 				d->state &= ~DP_STREAM_RESYNC;

@@ -49,6 +49,15 @@ struct dp_streams_cfg {
 	uint32_t buffer_size; /* bytes per buffer: the largest message kept */
 	uint32_t idle_ms;     /* a flow with no segment this long is freed */
 	uint32_t gap_ms;      /* a hole not filled this long is skipped */
+	/*
+	 * Optional: a SIP framer tried before the module's own, called with
+	 * the deliver callback's `arg`. The worker passes its SIP parser
+	 * here, so a message cut from a stream is parsed once (for its
+	 * length, and again for nothing when it is handed on). Returns 1
+	 * with *n (the message's whole length, which may exceed len), 0 when
+	 * more bytes are needed, -1 to let dp_stream_sip_frame decide.
+	 */
+	int (*sip_frame)(void *arg, const uint8_t *p, uint32_t len, uint32_t *n);
 };
 
 struct dp_streams_stats {

@@ -51,6 +51,8 @@ dp_worker_shared_init(struct dp_worker_shared *sh, const struct sg_config *cfg)
 	sh->hep_auth_len = (uint16_t)strlen(sh->hep_auth);
 }
 
+static int worker_sip_frame(void *arg, const uint8_t *p, uint32_t len, uint32_t *n);
+
 struct dp_worker *
 dp_worker_create(const struct dp_worker_shared *sh, const struct sg_config *cfg,
 	hs_scratch_t *proto_scratch, int socket_id, char *err, size_t errlen)
@@ -86,6 +88,7 @@ dp_worker_create(const struct dp_worker_shared *sh, const struct sg_config *cfg,
 			.buffer_size = cfg->streams.buffer_size,
 			.idle_ms = cfg->streams.idle_timeout_s * 1000,
 			.gap_ms = cfg->streams.gap_timeout_ms,
+			.sip_frame = worker_sip_frame,
 		};
 
 		w->streams = dp_streams_create(&sc, socket_id, err, errlen);
@@ -359,10 +362,42 @@ dp_worker_message(struct dp_worker *w, const uint8_t *msg, uint32_t len, uint32_
 {
 	struct dp_sip_msg m;
 
-	if (worker_parse(w, msg, len, &m) == DP_SIP_OK)
+	if (msg == w->framed_p && len == w->framed_len) {
+		/* parsed when the stream framed it (dp_worker_sip_frame) */
+		w->framed_p = NULL;
+		count_message(w, trunk, dir, &w->framed, now_ms);
+	} else if (worker_parse(w, msg, len, &m) == DP_SIP_OK)
 		count_message(w, trunk, dir, &m, now_ms);
 	else
 		count_malformed(w, trunk);
+}
+
+/*
+ * The stream reassembler's SIP framer (struct dp_streams_cfg): the
+ * worker's own parser finds the end of the header section and reads
+ * Content-Length with the same vector walk it runs on datagrams, and the
+ * parsed message is kept for its delivery, which follows at once. What it
+ * does not accept as a message (not a start line, no Call-ID, ...) it
+ * leaves to the module's framer, which frames it or re-synchronises.
+ */
+static int
+worker_sip_frame(void *arg, const uint8_t *p, uint32_t len, uint32_t *n)
+{
+	struct dp_worker *w = arg;
+
+	switch (worker_parse(w, p, len, &w->framed)) {
+	case DP_SIP_OK:
+		*n = w->framed.hdr_len +
+			(w->framed.content_length > 0 ? (uint32_t)w->framed.content_length : 0);
+		w->framed_p = *n <= len ? p : NULL;
+		w->framed_len = *n;
+		return 1;
+	case DP_SIP_TRUNCATED:
+		return 0;
+	default:
+		w->framed_p = NULL;
+		return -1;
+	}
 }
 
 int

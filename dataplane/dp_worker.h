@@ -130,6 +130,13 @@ struct dp_worker {
 	struct dp_frag *frag;
 	struct dp_streams *streams;
 	uint64_t last_tick_ms; /* packet time of the last reassembly tick */
+	/*
+	 * The message the stream framer (dp_worker_sip_frame) last parsed:
+	 * handed on right after, it is counted without a second parse.
+	 */
+	const uint8_t *framed_p;
+	uint32_t framed_len;
+	struct dp_sip_msg framed;
 	struct sg_trunk_counters trunk[SG_TRUNK_SLOTS] __rte_cache_aligned;
 	uint8_t bounce[DP_WORKER_BOUNCE] __rte_cache_aligned;
 	/* datagrams rebuilt from fragments (one at a time, counted at once) */
