@@ -111,6 +111,8 @@ bench_reset_tables(struct dp_bench_worker *bw)
 	if (w->dlg == NULL)
 		return -1;
 	dp_retrans_reset(w->rt);
+	/* the next pass's fragments are new datagrams, not duplicates */
+	dp_frag_forget(w->frag);
 	return 0;
 }
 

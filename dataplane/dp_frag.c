@@ -649,6 +649,14 @@ dp_frag_tick(struct dp_frag *f, uint64_t now_ms)
 	} while (added > 0);
 }
 
+void
+dp_frag_forget(struct dp_frag *f)
+{
+	/* every datagram in flight expires (counted timed out), then the filter empties */
+	dp_frag_tick(f, UINT64_MAX / 2);
+	memset(f->dup, 0, (size_t)(f->dup_mask + 1) * DP_FRAG_DUP_WAYS * sizeof(f->dup[0]));
+}
+
 const struct dp_frag_stats *
 dp_frag_stats(const struct dp_frag *f)
 {

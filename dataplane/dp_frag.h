@@ -94,6 +94,14 @@ uint32_t dp_frag_input(struct dp_frag *f, const uint8_t *ip, uint32_t len, uint8
  */
 void dp_frag_tick(struct dp_frag *f, uint64_t now_ms);
 
+/*
+ * Start afresh: free every datagram in flight (counted timed out) and
+ * empty the duplicate filter. For a replay that runs a capture again
+ * (the benchmark): its fragments would otherwise be duplicates of the
+ * last pass's.
+ */
+void dp_frag_forget(struct dp_frag *f);
+
 const struct dp_frag_stats *dp_frag_stats(const struct dp_frag *f);
 
 /*
