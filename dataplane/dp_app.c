@@ -71,9 +71,8 @@ app_init(struct dp_app *a, const struct sg_config *cfg, const char *config_path,
 		return rte_errno == ENOMEM ? SG_EXIT_RUNTIME : SG_EXIT_USAGE;
 	}
 	a->sh = rte_zmalloc_socket("dp_shared", sizeof(*a->sh), RTE_CACHE_LINE_SIZE, socket);
-	a->mp = rte_pktmbuf_pool_create(
-		"sg_mbuf", mbufs, 256, 0, (uint16_t)(RTE_PKTMBUF_HEADROOM + cfg->dp.mbuf_size),
-		socket);
+	a->mp = rte_pktmbuf_pool_create("sg_mbuf", mbufs, 256, 0,
+		(uint16_t)(RTE_PKTMBUF_HEADROOM + cfg->dp.mbuf_size), socket);
 	if (a->sh == NULL || a->mp == NULL) {
 		fprintf(stderr, "sipguard: out of memory (mbuf pool of %u): %s\n", mbufs,
 			rte_strerror(rte_errno));

@@ -143,9 +143,9 @@ fig = {"hep_port": hep_port, "udp_to_hep_port": 0, "hep3": 0, "hep_bad": 0,
        "over_mtu": 0, "inner_proto": {}, "trunks": {}, "other_sip": 0,
        "wire": None}
 
-# Fragments as they arrived, then the datagrams as the kernel would see them.
-frag_rows = tshark(cap, "ip.flags.mf == 1 || ip.frag_offset > 0",
-                   ["frame.number"], ["-o", "ip.defragment:FALSE"])
+# Fragments as they arrived (each frame's own IP header says so, with
+# tshark's defragmentation on as well), then the datagrams.
+frag_rows = tshark(cap, "ip.flags.mf == 1 || ip.frag_offset > 0", ["frame.number"], [])
 fig["fragment_frames"] = len(frag_rows)
 rows = tshark(cap, "udp.dstport == %d" % hep_port,
               ["ip.src", "ip.len", "ip.fragment.count", "udp.payload"])
