@@ -19,7 +19,11 @@ frames; replayed in a loop, the IP IDs and ports repeat only after a whole
 file, long after the reassembly timeout and the flow table's turnover.
 
 usage: hostile_gen.py OUT.pcap [--frames N]
-Prints a one-line JSON summary of the frames per kind.
+       hostile_gen.py --count-ipv4-fragments SENT [--frames N]
+The first prints a one-line JSON summary of the frames per kind; the
+second, how many of the first SENT frames of the looped file are IPv4
+fragments (what af_packet's fanout hands to the kernel's reassembly
+instead of to the port: see test_flood.sh).
 """
 import argparse
 import json
@@ -42,53 +46,85 @@ def src4(i):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("out")
+    ap.add_argument("out", nargs="?")
     ap.add_argument("--frames", type=int, default=60000)
+    ap.add_argument("--count-ipv4-fragments", type=int, metavar="SENT")
     a = ap.parse_args()
+    if a.count_ipv4_fragments is not None:
+        print(count_ipv4_fragments(a.count_ipv4_fragments, a.frames))
+        return
+    if a.out is None:
+        ap.error("OUT.pcap is required")
+    frames = build(a.frames, None)
+    P.write_pcap(a.out, frames)
 
+
+def kind_sequence(nframes):
+    """The kind of every frame of the file, in order."""
+    kinds = []
+    build(nframes, kinds)
+    return kinds
+
+
+def count_ipv4_fragments(sent, nframes):
+    kinds = kind_sequence(nframes)
+    per_file = sum(1 for k in kinds if k in IPV4_FRAGMENTS)
+    full, rest = divmod(sent, len(kinds))
+    return full * per_file + sum(1 for k in kinds[:rest] if k in IPV4_FRAGMENTS)
+
+
+IPV4_FRAGMENTS = ("tiny4", "big4", "overlap4")
+
+
+def build(nframes, seq):
+    """The frames of the file; with seq a list, their kinds are appended."""
     frames = []
     kinds = {"tiny4": 0, "big4": 0, "overlap4": 0, "tiny6": 0, "tcp_flow": 0, "tcp_ahead": 0}
     i = 0
-    while len(frames) < a.frames:
+
+    def add(kind, frame):
+        frames.append(frame)
+        kinds[kind] += 1
+        if seq is not None:
+            seq.append(kind)
+    while len(frames) < nframes:
         k = i % 6
         ident = (i * 7 + 1) & 0xFFFF
         if k == 0:
-            frames.append(P.ether(P.ipv4(src4(i), VICTIM4, 17, b"\x13\xc4\x13\xc4\x00\x40\x00\x00",
-                                         flags_frag=0x2000, ident=ident)))
-            kinds["tiny4"] += 1
+            add("tiny4", P.ether(P.ipv4(src4(i), VICTIM4, 17, b"\x13\xc4\x13\xc4\x00\x40\x00\x00",
+                                        flags_frag=0x2000, ident=ident)))
         elif k == 1:
-            frames.append(P.ether(P.ipv4(src4(i), VICTIM4, 17, b"\x13\xc4\x13\xc4\x07\xd0\x00\x00"
-                                         + b"z" * 1472, flags_frag=0x2000, ident=ident)))
-            kinds["big4"] += 1
+            add("big4", P.ether(P.ipv4(src4(i), VICTIM4, 17, b"\x13\xc4\x13\xc4\x07\xd0\x00\x00"
+                                       + b"z" * 1472, flags_frag=0x2000, ident=ident)))
         elif k == 2:
-            frames.append(P.ether(P.ipv4(src4(i), VICTIM4, 17, b"\x13\xc4\x13\xc4\x04\x00\x00\x00"
-                                         + b"o" * 1000, flags_frag=0x2000, ident=ident)))
-            frames.append(P.ether(P.ipv4(src4(i), VICTIM4, 17, b"p" * 600,
-                                         flags_frag=0x0000 | (504 // 8), ident=ident)))
-            kinds["overlap4"] += 2
+            add("overlap4", P.ether(P.ipv4(src4(i), VICTIM4, 17, b"\x13\xc4\x13\xc4\x04\x00\x00\x00"
+                                           + b"o" * 1000, flags_frag=0x2000, ident=ident)))
+            add("overlap4", P.ether(P.ipv4(src4(i), VICTIM4, 17, b"p" * 600,
+                                           flags_frag=0x0000 | (504 // 8), ident=ident)))
         elif k == 3:
             fh = bytes([17, 0, 0, 1]) + (i & 0xFFFFFFFF).to_bytes(4, "big")
-            frames.append(P.ether(P.ipv6("2001:db8:bad::%x" % (1 + i % 4000), VICTIM6, 17,
-                                         b"\x13\xc4\x13\xc4\x00\x40\x00\x00", ext=fh,
-                                         ext_proto=44), v6=True))
-            kinds["tiny6"] += 1
+            add("tiny6", P.ether(P.ipv6("2001:db8:bad::%x" % (1 + i % 4000), VICTIM6, 17,
+                                        b"\x13\xc4\x13\xc4\x00\x40\x00\x00", ext=fh,
+                                        ext_proto=44), v6=True))
         elif k == 4:
             sport = 1024 + (i // 6) % 60000
-            frames.append(P.ether(P.ip(src4(i), VICTIM4, 6,
-                                       P.tcp_cs(src4(i), VICTIM4, sport, 5060, PARTIAL,
-                                                seq=1000, flags=0x18))))
-            kinds["tcp_flow"] += 1
+            add("tcp_flow", P.ether(P.ip(src4(i), VICTIM4, 6,
+                                         P.tcp_cs(src4(i), VICTIM4, sport, 5060, PARTIAL,
+                                                  seq=1000, flags=0x18))))
         else:
             sport = 1024 + (i // 6) % 60000
-            frames.append(P.ether(P.ip(src4(i - 1), VICTIM4, 6,
-                                       P.tcp_cs(src4(i - 1), VICTIM4, sport, 5060,
-                                                b"SIP/2.0 200 OK\r\n", seq=1000 + (1 << 30),
-                                                flags=0x18))))
-            kinds["tcp_ahead"] += 1
+            add("tcp_ahead", P.ether(P.ip(src4(i - 1), VICTIM4, 6,
+                                          P.tcp_cs(src4(i - 1), VICTIM4, sport, 5060,
+                                                   b"SIP/2.0 200 OK\r\n", seq=1000 + (1 << 30),
+                                                   flags=0x18))))
         i += 1
-    P.write_pcap(a.out, frames[:a.frames])
-    kinds["frames"] = min(len(frames), a.frames)
-    print(json.dumps(kinds))
+    del frames[nframes:]
+    if seq is not None:
+        del seq[nframes:]
+    else:
+        kinds["frames"] = len(frames)
+        print(json.dumps(kinds))
+    return frames
 
 
 if __name__ == "__main__":

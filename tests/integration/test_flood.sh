@@ -20,7 +20,9 @@
 #    overlapping IPv4/IPv6 fragments, TCP flows that never finish a
 #    message, segments far beyond the window) at a quarter of that rate,
 #    alongside new calls at another quarter (FLOOD_HOSTILE_SECONDS): no
-#    frame missed, the calls' per-trunk totals exactly the generator's,
+#    frame missed but the IPv4 fragments af_packet's fanout hands to the
+#    kernel's reassembly (exactly those), the calls' per-trunk totals
+#    exactly the generator's,
 #    not one message out of the hostile traffic, and its losses counted
 #    by reason while the tables stay at their size.
 # Throughout, VmRSS and VmHWM of both processes are sampled every second
@@ -338,8 +340,15 @@ echo "flood: hostile phase: $h_sent hostile and $calm_sent call frames; port rx 
 jq -c '.source | with_entries(select(.key | test("^(frag|tcp|reassembled)")))' \
 	"$FL_DIR/status-hostile.json" | sed 's/^/     source: /'
 fl_check "sipguard runs after the hostile phase" fl_alive sipguard
-fl_check "every frame of the hostile phase received ($((h_sent + calm_sent)))" \
-	test "$h_rx" = "$((h_sent + calm_sent))" -a "$h_missed" = 0
+# af_packet's fanout hands IPv4 fragments to the kernel's reassembly
+# (PACKET_FANOUT_FLAG_DEFRAG) before any socket sees them: a train that
+# never completes stays there (bounded by net.ipv4.ipfrag_high_thresh and
+# ipfrag_time), so the port never receives it and the link's frames less
+# the port's rx count it as missed. Exactly those, and nothing else, may
+# be missing; IPv6 fragments and TCP reach the workers' own tables.
+h_v4frags=$(python3 "$here/hostile_gen.py" --count-ipv4-fragments "${h_sent:-0}" --frames 60000)
+fl_check "every frame of the hostile phase received ($((h_sent + calm_sent))) but the $h_v4frags IPv4 fragments the kernel's reassembly took" \
+	test "$((h_rx + h_missed))" = "$((h_sent + calm_sent))" -a "$h_missed" = "$h_v4frags"
 python3 "$gen" count "${calm_sent:-0}" "${gen_args[@]}" --calls "$calm_calls" --seed 9 \
 	>"$FL_DIR/expected-calm.json"
 totals_delta "$FL_DIR/totals-sus.json" "$FL_DIR/totals-hostile.json" >"$FL_DIR/delta-calm.json"
