@@ -12,7 +12,7 @@
 static const char *const drop_names[SG_DROP_COUNT] = {
 	[SG_DROP_NOT_IP] = "not IP",
 	[SG_DROP_L2_UNSUPPORTED] = "unsupported link/VLAN/PPPoE",
-	[SG_DROP_L4_UNSUPPORTED] = "not UDP/TCP (GRE, IPIP, ICMP, ...)",
+	[SG_DROP_L4_UNSUPPORTED] = "not UDP/TCP (ICMP, ESP, SCTP, ...)",
 	[SG_DROP_NOT_CANDIDATE] = "not a SIP port or trunk peer",
 	[SG_DROP_PEER_NOT_SIP] = "trunk peer, not SIP (RTP, ...)",
 	[SG_DROP_NO_PAYLOAD] = "no payload, keep-alive or ping",
@@ -150,6 +150,9 @@ dp_report_table(FILE *f, const struct sg_config *cfg, const struct dp_totals *t)
 		"them; 503%%: share of finals)\n");
 	fprintf(f, "\nnot classified:\n");
 	for (d = 0; d < SG_DROP_COUNT; d++) {
+		/* fragments and TCP segments are shown with reassembly below */
+		if (d == SG_DROP_FRAGMENT || d == SG_DROP_TCP_STREAMED)
+			continue;
 		if (s->drops[d] != 0)
 			fprintf(f, "  %-40s %" PRIu64 "\n", drop_names[d], s->drops[d]);
 	}
