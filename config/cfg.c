@@ -133,6 +133,11 @@ static int cfg_check_trunk(struct cfg_ctx *ctx, const config_setting_t *s, struc
 		.help = h                                                                  \
 	}
 
+/*
+ * `help` is the key's whole documentation: config/cfg_ref.c renders it into
+ * config/README.md, sipguard.conf(5) and `sipguard --config-reference`.
+ * Text in backquotes is a literal (a value, a key, a counter, a command).
+ */
 static const uint32_t cfg_default_sip_ports[] = { 5060, 5080 };
 
 static const struct cfg_key cfg_dataplane_keys[] = {
@@ -141,76 +146,98 @@ static const struct cfg_key cfg_dataplane_keys[] = {
 	CFG_U32(struct cfg_dataplane, "retrans_entries", retrans_entries, 1024, 16777216, 65536, 0,
 		"retransmission table entries per lcore"),
 	CFG_U32(struct cfg_dataplane, "retrans_window", retrans_window_s, 1, 3600, 32, 0,
-		"seconds a message is remembered for retransmission detection"),
-	CFG_U32(struct cfg_dataplane, "mbufs", mbufs, 1023, 1048575, 8191, 0, "mbuf pool size"),
+		"seconds a message is remembered to detect its retransmissions"),
+	CFG_U32(struct cfg_dataplane, "mbufs", mbufs, 1023, 1048575, 8191, 0,
+		"mbuf pool size (2^n - 1 is the most memory-efficient)"),
 	CFG_U32(struct cfg_dataplane, "mbuf_size", mbuf_size, 2048, 65000, 2048, 0,
-		"data room of each mbuf: the largest frame a port delivers whole"),
-	CFG_U32(struct cfg_dataplane, "burst", burst, 1, 512, 64, 0, "rx burst size"),
+		"data room of each mbuf, bytes: the largest frame a port delivers in one mbuf. "
+		"A NIC with a 1500-byte MTU needs no more. `net_af_packet` with several queues "
+		"reassembles IPv4 in the kernel before its fanout (PACKET_FANOUT_FLAG_DEFRAG) "
+		"and cuts frames longer than its `framesz` (at most this + 32), so there set "
+		"e.g. 4096 with `framesz=4096` and a `blocksz` that is a multiple of it; a cut "
+		"frame is counted as truncated"),
+	CFG_U32(struct cfg_dataplane, "burst", burst, 1, 512, 64, 0, "packets per rx burst"),
 	CFG_U32(struct cfg_dataplane, "rx_desc", rx_desc, 64, 16384, 1024, 0,
-		"RX descriptors per queue"),
+		"RX descriptors per queue (live)"),
 	CFG_U32(struct cfg_dataplane, "ring_size", ring_size, 64, 1048576, 4096, 0,
-		"slots of each worker's publication and event rings"),
+		"slots of each worker's publication and event rings (live)"),
 	CFG_U32(struct cfg_dataplane, "publish_interval", publish_ms, 10, 10000, 100, 0,
-		"milliseconds between counter publications to the control plane"),
+		"milliseconds between counter publications to sipguard-ctrl (live)"),
 	CFG_U32(struct cfg_dataplane, "dialog_entries", dialog_entries, 1024, 16777216, 65536, 0,
 		"dialog (concurrent call) table entries per lcore"),
 	CFG_U32(struct cfg_dataplane, "dialog_timeout", dialog_timeout_s, 10, 86400, 7200, 0,
 		"seconds after which a dialog without BYE is closed"),
 	CFG_STRING(struct cfg_dataplane, "lcores", lcores, 1, "0@0,1@1", 0,
-		"EAL --lcores map: main lcore first, then one worker lcore per RX queue"),
+		"EAL `--lcores` map of the live dataplane: the first lcore is the main one "
+		"(housekeeping), then one worker lcore per RX queue of all ports, in port order"),
 	CFG_STRING(struct cfg_dataplane, "file_prefix", file_prefix, 1, "sipguard", 0,
-		"EAL --file-prefix; sipguard-ctrl attaches with the same one"),
+		"EAL `--file-prefix`; sipguard-ctrl attaches with the same one"),
 	CFG_ENUM(struct cfg_dataplane, "parser", parser, sg_parser_names, SG_PARSER_LINEWALK, 0,
-		"SIP extractor: \"linewalk\" (vector line walk) or \"hyperscan\" (one "
-		"Hyperscan scan per message)"),
+		"SIP extractor engine: the vector line walk, or one Hyperscan scan per header "
+		"section; both give the same counts, the line walk at about half the cost per "
+		"packet"),
 	{ .name = NULL },
 };
 
 static const struct cfg_key cfg_decap_keys[] = {
 	CFG_U32(struct cfg_decap, "max_depth", max_depth, 0, 8, 2, 0,
-		"nested encapsulations stripped (VXLAN, GRE, ERSPAN, IP in IP); 0: none"),
+		"nested encapsulations stripped (VXLAN, GRE carrying Ethernet or IP, ERSPAN "
+		"I/II/III, IPv4/IPv6 in IPv4/IPv6), each inside VLAN tags or not; a frame nested "
+		"deeper is counted (`decap_too_deep`) and skipped; 0: none stripped (GRE and IP "
+		"in IP are then not UDP/TCP)"),
 	CFG_U16(struct cfg_decap, "vxlan_port", vxlan_port, 0, 65535, 4789, 0,
-		"UDP destination port of VXLAN; 0: off"),
+		"UDP destination port of VXLAN; 0: VXLAN off"),
 	{ .name = NULL },
 };
 
 static const struct cfg_key cfg_fragments_keys[] = {
 	CFG_U32(struct cfg_fragments, "entries", entries, 64, 262144, 4096, 0,
-		"IP datagrams in reassembly per worker"),
+		"datagrams in reassembly per worker at once; a full table refuses new ones "
+		"(`frag_no_space`). Memory: about 5.6 KiB per entry (2 mbufs of 2 KiB, the "
+		"table, the duplicate filter), 22 MiB at 4096"),
 	CFG_U32(struct cfg_fragments, "timeout", timeout_ms, 10, 60000, 2000, 0,
-		"ms of packet time a datagram may take to complete"),
+		"milliseconds of packet time a datagram may take to complete; then its "
+		"fragments are freed (`frag_timed_out`)"),
 	{ .name = NULL },
 };
 
 static const struct cfg_key cfg_streams_keys[] = {
 	CFG_U32(struct cfg_streams, "flows", flows, 64, 4194304, 16384, 0,
-		"TCP flows tracked per worker (both directions each)"),
+		"TCP flows tracked per worker (both directions each); a full table evicts the "
+		"least recently used (`tcp_flows_evicted`)"),
 	CFG_U32(struct cfg_streams, "buffers", buffers, 16, 1048576, 1024, 0,
-		"stream buffers per worker, taken only while a direction holds bytes"),
+		"stream buffers per worker; a direction holds one only while it has bytes it "
+		"cannot hand on yet (a message cut by a segment end, or segments ahead of a "
+		"hole)"),
 	CFG_U32(struct cfg_streams, "buffer_size", buffer_size, 2048, 262144, 16384, 0,
-		"bytes per stream buffer: the largest message kept"),
+		"bytes per buffer: the largest message kept, and how far ahead of a hole "
+		"segments are held"),
 	CFG_U32(struct cfg_streams, "idle_timeout", idle_timeout_s, 1, 86400, 300, 0,
 		"seconds without a segment before a flow is freed"),
 	CFG_U32(struct cfg_streams, "gap_timeout", gap_timeout_ms, 10, 600000, 1000, 0,
-		"ms a hole in a stream is waited for before it is skipped"),
+		"milliseconds of packet time a hole is waited for (a segment lost before the "
+		"tap is retransmitted later) before it is skipped and the stream "
+		"re-synchronises at the next start line"),
 	{ .name = NULL },
 };
 
 static const struct cfg_key cfg_hep_keys[] = {
 	CFG_U16(struct cfg_hep, "port", port, 0, 65535, 9060, 0,
-		"UDP and TCP port HEP arrives on; 0: off"),
+		"UDP and TCP destination port HEP arrives on; 0: off"),
 	CFG_PREFIX_LIST(struct cfg_hep, "allow", allow, n_allow, 0, CFG_F_UNIQUE,
-		"agents (source prefixes) whose HEP is accepted; empty: none"),
+		"agents (source addresses of the HEP packets) whose HEP is accepted; empty: "
+		"none (everything on the port is counted as refused)"),
 	CFG_STRING(struct cfg_hep, "auth_key", auth_key, 0, "", 0,
-		"HEPv3 authentication key (chunk 14) required; empty: none"),
+		"if set, a HEPv3 packet must carry it in chunk 14 (HEPv2 cannot: refused); "
+		"empty: no key required"),
 	{ .name = NULL },
 };
 
 static const struct cfg_key cfg_ctrl_keys[] = {
 	CFG_STRING(struct cfg_ctrl, "socket", socket, 1, "/run/sipguard/ctrl.sock", 0,
-		"unix socket of the control API (mode 0660)"),
+		"unix socket of the control API (mode 0660; the directory is created)"),
 	CFG_U32(struct cfg_ctrl, "cpu", cpu, 0, 1023, 0, 0,
-		"CPU of the control plane; keep it off the workers' CPUs"),
+		"CPU sipguard-ctrl runs on: keep it off the workers' CPUs"),
 	{ .name = NULL },
 };
 
@@ -219,75 +246,93 @@ static const struct cfg_key cfg_policy_keys[] = {
 	P("window", window_s, 1, 60, 5, "seconds over which a 503 burst is judged"),
 	P("burst_min_503", burst_min_503, 1, 100000, 5, "503s in the window that make a burst"),
 	P("burst_min_share", burst_min_share, 1, 100, 20,
-		"% of INVITE final answers that must be 503 for a burst"),
-	P("peak_window", peak_window_s, 5, 600, 60, "seconds of the recent attempt-rate peak"),
+		"% of INVITE final answers in the window that must be 503 for a burst"),
+	P("peak_window", peak_window_s, 5, 600, 60,
+		"seconds of the recent attempt-rate peak; also how long a trunk must stay normal "
+		"before the backoff starts again from `backoff_base`"),
 	P("near_peak_pct", near_peak_pct, 1, 100, 80,
-		"a burst at >= this % of the recent peak rate is over-limit"),
+		"a burst at >= this % of the recent peak rate, reached by climbing within the "
+		"peak window, is over-limit"),
 	P("low_rate_pct", low_rate_pct, 1, 100, 50,
-		"a burst at <= this % of agreed CPS, not rising, is carrier trouble"),
+		"a burst at <= this % of the agreed CPS, not rising, is carrier trouble"),
 	P("backoff_base", backoff_base_s, 1, 600, 2, "first pause, seconds"),
-	P("backoff_max", backoff_max_s, 1, 3600, 60, "longest pause, seconds (doubles per burst)"),
-	P("beta", beta_pct, 1, 100, 70, "throttle to this % of the attempt rate at onset"),
+	P("backoff_max", backoff_max_s, 1, 3600, 60,
+		"longest pause, seconds (the pause doubles per repeated burst)"),
+	P("beta", beta_pct, 1, 100, 70,
+		"after a pause, throttle to this % of the attempt rate at the burst's onset"),
 	P("alpha", alpha_cps, 1, 10000, 1, "CPS added per increase step"),
-	P("increase_interval", increase_interval_s, 1, 600, 2, "seconds between increases"),
-	P("abate_share", abate_share, 0, 100, 2, "% 503 share under which the limit rises"),
-	P("hold", hold_s, 0, 600, 3, "seconds a limit holds before it may change again"),
-	P("clear_after", clear_after_s, 1, 3600, 30, "quiet seconds before an alert clears"),
-	P("proactive", proactive, 0, 1, 1, "1: throttle above agreed CPS or concurrency"),
-	P("honor_oc", honor_oc, 0, 1, 1, "1: honour RFC 7339/7415 oc in the top Via"),
+	P("increase_interval", increase_interval_s, 1, 600, 2, "seconds between increase steps"),
+	P("abate_share", abate_share, 0, 100, 2,
+		"% 503 share under which the limit may rise (0: only with no 503 at all)"),
+	P("hold", hold_s, 0, 600, 3,
+		"seconds a limit holds before it may rise or be lowered by concurrency (bursts "
+		"and `oc` act at once)"),
+	P("clear_after", clear_after_s, 1, 3600, 30,
+		"seconds without a burst before an alert is cleared"),
+	P("proactive", proactive, 0, 1, 1,
+		"1: throttle above the agreed CPS or concurrency before any 503"),
+	P("honor_oc", honor_oc, 0, 1, 1,
+		"1: honour RFC 7339/7415 `oc` in the top Via of the carrier's answers"),
 	{ .name = NULL },
 };
 #undef P
 
 static const struct cfg_key cfg_directives_keys[] = {
 	CFG_STRING(struct cfg_directives, "file", file, 0, "", 0,
-		"JSON-lines file of every directive; empty: none"),
+		"JSON-lines file: one directive per line, appended; empty: none"),
 	CFG_STRING(struct cfg_directives, "socket", socket, 0, "", 0,
-		"unix datagram socket subscribers register on; empty: none"),
+		"unix datagram socket that subscribers register on; empty: none"),
 	CFG_STRING(struct cfg_directives, "exec", exec, 0, "", 0,
-		"command run per directive, fields in SG_* environment; empty: none"),
+		"program run once per directive (a path; no shell), the directive's fields in "
+		"its `SG_*` environment; empty: none"),
 	CFG_U32(struct cfg_directives, "exec_timeout", exec_timeout_s, 1, 300, 5, 0,
-		"seconds before the command is killed"),
+		"seconds before a running `exec` is killed (SIGKILL)"),
 	CFG_U32(struct cfg_directives, "retry_base", retry_base_ms, 10, 60000, 200, 0,
-		"ms before a failed sink is retried (doubles)"),
+		"ms before a failed delivery is retried; doubles each time"),
 	CFG_U32(struct cfg_directives, "retry_max", retry_max_ms, 10, 600000, 10000, 0,
-		"longest retry backoff, ms"),
+		"longest wait between retries, ms"),
 	{ .name = NULL },
 };
 
 static const struct cfg_key cfg_sipp_keys[] = {
-	CFG_NAME(struct cfg_sipp, "trunk", trunk, CFG_F_REQUIRED, "trunk whose dialer this is"),
+	CFG_NAME(struct cfg_sipp, "trunk", trunk, CFG_F_REQUIRED,
+		"trunk whose dialer this is; must be in `trunks`"),
 	CFG_STRING(struct cfg_sipp, "address", address, 1, "127.0.0.1", 0,
-		"address of SIPp's control port"),
-	CFG_U16(struct cfg_sipp, "port", port, 1, 65535, 8888, 0, "SIPp's -cp port"),
+		"numeric IPv4 or IPv6 address of SIPp's control socket (`-ci`)"),
+	CFG_U16(struct cfg_sipp, "port", port, 1, 65535, 8888, 0, "SIPp's `-cp` port"),
 	{ .name = NULL },
 };
 
 static const struct cfg_key cfg_kamailio_keys[] = {
-	CFG_NAME(struct cfg_kamailio, "trunk", trunk, CFG_F_REQUIRED, "trunk the pipe limits"),
+	CFG_NAME(struct cfg_kamailio, "trunk", trunk, CFG_F_REQUIRED,
+		"trunk the pipe limits; must be in `trunks`"),
 	CFG_STRING(struct cfg_kamailio, "address", address, 1, "127.0.0.1", 0,
-		"address of Kamailio's jsonrpcs datagram socket"),
+		"numeric IPv4 or IPv6 address of the `jsonrpcs` datagram socket"),
 	CFG_U16(struct cfg_kamailio, "port", port, 1, 65535, 8090, 0, "its UDP port"),
 	CFG_NAME(struct cfg_kamailio, "pipe", pipe, CFG_F_REQUIRED, "pipelimit pipe name"),
 	CFG_STRING(struct cfg_kamailio, "algorithm", algorithm, 1, "TAILDROP", 0,
-		"pipelimit algorithm for pl.set_pipe"),
+		"algorithm passed to `pl.set_pipe`; `TAILDROP` or `RED` take a rate as limit"),
 	{ .name = NULL },
 };
 
 static const struct cfg_key cfg_port_keys[] = {
 	CFG_STRING(struct cfg_port, "devargs", devargs, 1, "", CFG_F_REQUIRED,
-		"DPDK device: a PCI address or a vdev with its arguments"),
+		"a DPDK device: a PCI address (`0000:03:00.0`, only those are probed) or a vdev "
+		"with its arguments (`net_af_packet0,iface=eth1,qpairs=2`, "
+		"`net_af_xdp0,iface=eth1`, `net_pcap0,rx_iface=eth1`, `net_ring0`)"),
 	CFG_U32(struct cfg_port, "rx_queues", rxq, 1, SG_MAX_WORKERS, 1, 0,
-		"RX queues (symmetric RSS), each polled by its own worker lcore"),
+		"RX queues with symmetric RSS (both directions of a dialog on one queue), each "
+		"polled by its own worker lcore"),
 	{ .name = NULL },
 };
 
 static const struct cfg_key cfg_trunk_keys[] = {
-	CFG_NAME(struct cfg_trunk, "name", name, CFG_F_REQUIRED, "unique trunk name"),
+	CFG_NAME(struct cfg_trunk, "name", name, CFG_F_REQUIRED,
+		"unique across trunks: the trunk's name in counters, reports and the CLI"),
 	CFG_PREFIX_LIST(struct cfg_trunk, "prefixes", prefixes, n_prefixes, 1,
-		CFG_F_REQUIRED | CFG_F_UNIQUE, "IPv4/IPv6 CIDR prefixes of the carrier"),
+		CFG_F_REQUIRED | CFG_F_UNIQUE, "peer addresses of the carrier"),
 	CFG_U16(struct cfg_trunk, "port", port, 1, 65535, 0, 0,
-		"carrier's SIP port; absent: any port"),
+		"the carrier's SIP port; absent: any port"),
 	CFG_U32(struct cfg_trunk, "cps", cps, 1, 100000, 0, CFG_F_REQUIRED,
 		"agreed calls per second"),
 	CFG_U32(struct cfg_trunk, "max_concurrent", max_concurrent, 1, 10000000, 0, CFG_F_REQUIRED,

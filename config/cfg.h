@@ -186,7 +186,9 @@ int cfg_format_prefix(const struct cfg_prefix *p, char *buf, size_t len);
  * section. A generic loop walks the settings of each group, rejects keys
  * not in the table, checks type and range and stores at `off`. Adding a
  * section is a struct in sg_config, a key table and a row in
- * cfg_sections[]; config/README.md documents every row.
+ * cfg_sections[]. The reference (config/README.md, sipguard.conf(5),
+ * `sipguard --config-reference`) is rendered from these rows by
+ * config/cfg_ref.c: they are the one place a key is described.
  */
 enum cfg_type {
 	CFG_T_U16,	   /* integer min..max, stored as uint16_t */
@@ -214,6 +216,10 @@ struct cfg_key {
 	const char *def_str;	    /* default of a string */
 	const char *const *choices; /* enums: the names, NULL-terminated */
 	uint32_t n_def;
+	/*
+	 * What the key means, as the operator reads it in the reference:
+	 * whole sentences allowed, `backquotes` around literals.
+	 */
 	const char *help;
 };
 

@@ -25,6 +25,7 @@
 #include <rte_log.h>
 
 #include "cfg.h"
+#include "cfg_ref.h"
 #include "dp_app.h"
 #include "dp_bench.h"
 
@@ -70,12 +71,39 @@ usage(FILE *f)
 		"                      capture on its own port (default 1)\n"
 		"      --bench-port K  pcap (default: net_pcap, a copy per frame) or ring\n"
 		"                      (net_ring, frames lent by reference, no copy)\n"
+		"      --config-reference [text|md|man]\n"
+		"                      print every config key (type, range, default,\n"
+		"                      meaning) and exit; md and man as in the docs\n"
 		"  -V, --version       print the version\n"
 		"  -h, --help          this text\n"
 		"\n"
 		"EAL arguments after \"--\" replace the defaults (offline: in-memory, no\n"
 		"PCI, one lcore, --no-huge when no hugepages are free; live: the config's\n"
 		"lcores and file_prefix).\n");
+}
+
+/*
+ * --config-reference [FORMAT]: the key reference for a box without the
+ * docs, from the loader's own table; no config, no EAL. The format may
+ * follow as the next argument, as getopt only attaches "=FORMAT".
+ */
+static int
+print_reference(int argc, char **argv, const char *arg)
+{
+	enum cfg_ref_format fmt;
+
+	if (arg == NULL && optind < argc && argv[optind][0] != '-')
+		arg = argv[optind++];
+	if (cfg_ref_format_parse(arg, &fmt) < 0) {
+		fprintf(stderr, "sipguard: --config-reference \"%s\": text, md or man\n", arg);
+		return SG_EXIT_USAGE;
+	}
+	if (cfg_ref_write(stdout, fmt) < 0 || fflush(stdout) != 0) {
+		fprintf(stderr, "sipguard: --config-reference: cannot write: %s\n",
+			strerror(errno));
+		return SG_EXIT_RUNTIME;
+	}
+	return 0;
 }
 
 static int
@@ -90,6 +118,7 @@ parse_args(int argc, char **argv, struct sg_opts *o)
 		{ "bench-mode", required_argument, NULL, 'm' },
 		{ "bench-workers", required_argument, NULL, 'w' },
 		{ "bench-port", required_argument, NULL, 'P' },
+		{ "config-reference", optional_argument, NULL, 'R' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -154,6 +183,8 @@ parse_args(int argc, char **argv, struct sg_opts *o)
 		case 'j':
 			o->json = 1;
 			break;
+		case 'R':
+			exit(print_reference(argc, argv, optarg));
 		case 'V':
 			printf("sipguard %s\n", SG_VERSION);
 			exit(0);

@@ -3,7 +3,9 @@
  * Config loader: the example file, defaults, and every error path. The
  * wrong-type and range tests walk cfg_sections[] so a new key is covered
  * as soon as it has a table row; a separate list written from the file
- * format reference catches a table row whose range drifted.
+ * format reference catches a table row whose range drifted. The reference
+ * documents themselves are compared with what the table renders, and the
+ * example file's comments are held to the table.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -24,6 +26,7 @@
 #include <cmocka.h>
 
 #include "cfg.h"
+#include "cfg_ref.h"
 
 #define T_NAME "t.conf"
 #define T_TEXT_MAX 16384
@@ -1160,6 +1163,352 @@ test_permission_denied(void **state)
 	assert_string_equal(got, want);
 }
 
+/* The whole of a file under the source root, NUL-terminated; NULL if unreadable. */
+static char *
+read_source(const char *rel)
+{
+	const char *root = getenv("MESON_SOURCE_ROOT");
+	char path[4096];
+	size_t len = 0, cap = 65536, n;
+	char *buf, *p;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", root != NULL ? root : "..", rel);
+	f = fopen(path, "re");
+	if (f == NULL)
+		return NULL;
+	buf = malloc(cap);
+	assert_non_null(buf);
+	while ((n = fread(buf + len, 1, cap - len - 1, f)) > 0) {
+		len += n;
+		if (cap - len - 1 == 0) {
+			cap *= 2;
+			p = realloc(buf, cap);
+			assert_non_null(p);
+			buf = p;
+		}
+	}
+	fclose(f);
+	buf[len] = '\0';
+	return buf;
+}
+
+/* One section's generated block as the renderer writes it now. */
+static char *
+render_section(const struct cfg_section *sec, enum cfg_ref_format fmt)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	f = open_memstream(&text, &len);
+	assert_non_null(f);
+	assert_int_equal(cfg_ref_section(f, sec, fmt), 0);
+	assert_int_equal(fclose(f), 0);
+	return text;
+}
+
+/* Line number (1-based) of position pos in text. */
+static unsigned int
+line_of(const char *text, const char *pos)
+{
+	unsigned int line = 1;
+
+	for (; text < pos; text++)
+		line += *text == '\n';
+	return line;
+}
+
+/*
+ * The checked-in references hold, between marker lines, exactly what the
+ * table renders now: a key, range or default changed in config/cfg.c
+ * without scripts/config-reference fails here, naming the section.
+ */
+static void
+check_reference_doc(const char *rel, enum cfg_ref_format fmt)
+{
+	char open[128], close[64];
+	const struct cfg_section *sec;
+	const char *start, *end, *p;
+	unsigned int n_sec = 0, n_blocks = 0;
+	char *doc, *want;
+	size_t i;
+
+	doc = read_source(rel);
+	if (doc == NULL)
+		fail_msg("%s: cannot read (is MESON_SOURCE_ROOT set?)", rel);
+	snprintf(close, sizeof(close), "\n%s\n", cfg_ref_marker_close(fmt));
+	for (sec = cfg_sections; sec->name != NULL; sec++) {
+		n_sec++;
+		open[0] = '\n';
+		cfg_ref_marker_open(open + 1, sizeof(open) - 2, sec->name, fmt);
+		strcat(open, "\n");
+		start = strstr(doc, open);
+		if (start == NULL)
+			fail_msg("%s: no generated block for section \"%s\": add its marker lines "
+				 "and run scripts/config-reference",
+				rel, sec->name);
+		start += strlen(open);
+		/* The body ends with a newline: the close marker's own "\n" starts there. */
+		end = strstr(start - 1, close);
+		if (end == NULL)
+			fail_msg("%s:%u: the block of section \"%s\" is not closed", rel,
+				line_of(doc, start), sec->name);
+		end++;
+		want = render_section(sec, fmt);
+		if (strlen(want) != (size_t)(end - start) ||
+			memcmp(want, start, (size_t)(end - start)) != 0) {
+			for (i = 0; start + i < end && want[i] != '\0' && want[i] == start[i]; i++)
+				;
+			fail_msg("%s:%u: the generated block of section \"%s\" differs from the "
+				 "loader's table: run scripts/config-reference",
+				rel, line_of(doc, start + i), sec->name);
+		}
+		free(want);
+	}
+	/* No block for a section the table no longer has. */
+	for (p = doc; (p = strstr(p, "generated: keys of section ")) != NULL; p++)
+		n_blocks++;
+	if (n_blocks != n_sec)
+		fail_msg("%s: %u generated blocks for %u sections: remove the blocks of sections "
+			 "the table does not have",
+			rel, n_blocks, n_sec);
+	free(doc);
+}
+
+static void
+test_reference_docs(void **state)
+{
+	(void)state;
+	check_reference_doc("config/README.md", CFG_REF_MD);
+	check_reference_doc("config/sipguard.conf.5", CFG_REF_MAN);
+}
+
+/* The plain-text reference names every key of every section. */
+static void
+test_reference_text(void **state)
+{
+	const struct cfg_section *sec;
+	const struct cfg_key *k;
+	char *text = NULL, line[128];
+	size_t len = 0;
+	FILE *f;
+
+	(void)state;
+	f = open_memstream(&text, &len);
+	assert_non_null(f);
+	assert_int_equal(cfg_ref_write(f, CFG_REF_TEXT), 0);
+	assert_int_equal(fclose(f), 0);
+	for (sec = cfg_sections; sec->name != NULL; sec++) {
+		snprintf(line, sizeof(line), "\n%s: ", sec->name);
+		assert_non_null(strstr(text, line));
+		for (k = sec->keys; k->name != NULL; k++) {
+			snprintf(line, sizeof(line), "\n  %s\n      type:", k->name);
+			if (strstr(text, line) == NULL)
+				fail_msg("text reference lacks %s.%s", sec->name, k->name);
+		}
+	}
+	free(text);
+}
+
+/*
+ * Hold the example's comments to the table (see the example's header for
+ * the forms): every "range LO..HI", "LO..HI chars" and "LO..HI entries" on
+ * a key's line must be the key's limits, any other "N..M" is refused, and
+ * in a section of one group each value must be the default unless the
+ * comment says "not the default". Returns 0, or -1 with why (one line).
+ */
+static int
+example_check(const char *text, char *why, size_t wlen)
+{
+	static struct sg_config got, def;
+	const struct cfg_section *sec = NULL, *s;
+	const struct cfg_key *k;
+	char name[64], value[256], comment[512], snippet[1024], lerr[256];
+	const char *p, *eol, *q;
+	unsigned int line = 0;
+	size_t n;
+
+	cfg_defaults(&def);
+	for (p = text; *p != '\0'; p = *eol != '\0' ? eol + 1 : eol) {
+		bool in_str = false;
+		const char *eq, *semi = NULL, *hash = NULL;
+
+		eol = strchr(p, '\n');
+		if (eol == NULL)
+			eol = p + strlen(p);
+		line++;
+		/* A section opens at column 0 and closes with "}" or ")" there. */
+		if (*p == '}' || *p == ')') {
+			sec = NULL;
+			continue;
+		}
+		n = strspn(p, "abcdefghijklmnopqrstuvwxyz_0123456789");
+		if (n == 0 && *p != ' ')
+			continue;
+		if (n > 0 && sec == NULL) {
+			snprintf(name, sizeof(name), "%.*s", (int)n, p);
+			for (s = cfg_sections; s->name != NULL && strcmp(s->name, name) != 0; s++)
+				;
+			sec = s->name != NULL ? s : NULL;
+			continue;
+		}
+		if (sec == NULL)
+			continue;
+		/* A key's line: "  key = value;   # comment". */
+		q = p + strspn(p, " ");
+		n = strspn(q, "abcdefghijklmnopqrstuvwxyz_0123456789");
+		if (n == 0)
+			continue;
+		snprintf(name, sizeof(name), "%.*s", (int)n, q);
+		eq = q + n + strspn(q + n, " ");
+		if (*eq != '=')
+			continue;
+		for (q = eq + 1; q < eol; q++) {
+			if (*q == '"')
+				in_str = !in_str;
+			else if (!in_str && *q == ';' && semi == NULL)
+				semi = q;
+			else if (!in_str && *q == '#') {
+				hash = q;
+				break;
+			}
+		}
+		if (semi == NULL)
+			continue;
+		for (q = eq + 1; *q == ' '; q++)
+			;
+		while (semi > q && semi[-1] == ' ')
+			semi--;
+		snprintf(value, sizeof(value), "%.*s", (int)(semi - q), q);
+		snprintf(comment, sizeof(comment), "%.*s", hash != NULL ? (int)(eol - hash - 1) : 0,
+			hash != NULL ? hash + 1 : "");
+		for (k = sec->keys; k->name != NULL && strcmp(k->name, name) != 0; k++)
+			;
+		if (k->name == NULL) {
+			snprintf(why, wlen, "line %u: %s.%s: not a key of the table", line,
+				sec->name, name);
+			return -1;
+		}
+		/* Every "N..M" in the comment, in one of the three forms. */
+		for (q = comment; (q = strstr(q, "..")) != NULL; q += 2) {
+			const char *a = q, *b = q + 2;
+			long long lo, hi, want_lo, want_hi;
+			bool ok;
+
+			while (a > comment && a[-1] >= '0' && a[-1] <= '9')
+				a--;
+			if (a == q || !(*b >= '0' && *b <= '9'))
+				continue;
+			lo = strtoll(a, NULL, 10);
+			hi = strtoll(b, (char **)&b, 10);
+			if (a - comment >= 6 && strncmp(a - 6, "range ", 6) == 0)
+				ok = k->type == CFG_T_U16 || k->type == CFG_T_U32 ||
+					k->type == CFG_T_U16_LIST;
+			else if (strncmp(b, " chars", 6) == 0)
+				ok = k->type == CFG_T_NAME || k->type == CFG_T_STRING;
+			else if (strncmp(b, " entries", 8) == 0)
+				ok = k->type == CFG_T_U16_LIST || k->type == CFG_T_PREFIX_LIST;
+			else {
+				snprintf(why, wlen,
+					"line %u: %s.%s: \"%lld..%lld\" is not in a regular form "
+					"(\"range LO..HI\", \"LO..HI chars\", \"LO..HI entries\")",
+					line, sec->name, name, lo, hi);
+				return -1;
+			}
+			if (!ok) {
+				snprintf(why, wlen,
+					"line %u: %s.%s: \"%lld..%lld\": wrong form for "
+					"this key's type",
+					line, sec->name, name, lo, hi);
+				return -1;
+			}
+			want_lo = strncmp(b, " entries", 8) == 0 ? k->min_n : k->min;
+			want_hi = strncmp(b, " entries", 8) == 0 ? k->max_n : k->max;
+			if (lo != want_lo || hi != want_hi) {
+				snprintf(why, wlen,
+					"line %u: %s.%s: comment says %lld..%lld, the table "
+					"%lld..%lld",
+					line, sec->name, name, lo, hi, want_lo, want_hi);
+				return -1;
+			}
+		}
+		if (sec->max_n != 0 || strstr(comment, "not the default") != NULL)
+			continue;
+		/* The value is the default iff loading it alone changes nothing. */
+		snprintf(snippet, sizeof(snippet), "%s = { %s = %s; };", sec->name, name, value);
+		if (cfg_load_buffer(
+			    snippet, strlen(snippet), "example", &got, lerr, sizeof(lerr)) != 0) {
+			snprintf(why, wlen, "line %u: %s", line, lerr);
+			return -1;
+		}
+		if (memcmp(&got, &def, sizeof(got)) != 0) {
+			snprintf(why, wlen,
+				"line %u: %s.%s = %.64s is not the table's default (say \"not the "
+				"default\" in its comment if meant)",
+				line, sec->name, name, value);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* The example loads, and its comments say what the table says. */
+static void
+test_example_comments(void **state)
+{
+	static const struct {
+		const char *text;
+		const char *why; /* NULL: must pass; else part of the error */
+	} cases[] = {
+		{ "dataplane = {\n  burst = 64;  # rx burst size, range 1..512\n};\n", NULL },
+		{ "dataplane = {\n  burst = 64;  # rx burst size, range 1..513\n};\n",
+			"line 2: dataplane.burst: comment says 1..513, the table 1..512" },
+		{ "dataplane = {\n  burst = 64;  # rx burst size, 1..512\n};\n",
+			"not in a regular form" },
+		{ "dataplane = {\n  burst = 32;  # rx burst size\n};\n",
+			"dataplane.burst = 32 is not the table's default" },
+		{ "dataplane = {\n  burst = 32;  # not the default, range 1..512\n};\n", NULL },
+		{ "dataplane = {\n  lcores = \"0@0,1@1\";  # 1..127 chars\n};\n", NULL },
+		{ "dataplane = {\n  lcores = \"0@0,1@1\";  # 1..128 chars\n};\n",
+			"dataplane.lcores: comment says 1..128" },
+		{ "dataplane = {\n  sip_ports = [ 5060, 5080 ];  # range 1..65535, 1..15 "
+		  "entries\n};\n",
+			"dataplane.sip_ports: comment says 1..15, the table 1..16" },
+		{ "dataplane = {\n  sip_ports = [ 5060 ];\n};\n", "is not the table's default" },
+		{ "trunks = (\n  {\n    name = \"a\";  # 1..32 chars\n  }\n);\n",
+			"line 3: trunks.name: comment says 1..32, the table 1..31" },
+		{ "trunks = (\n  {\n    cps = 7;  # range 1..100000\n  }\n);\n", NULL },
+		{ "trunks = (\n  {\n    cps = 7;  # 1..100000 chars\n  }\n);\n", "wrong form" },
+		{ "hep = {\n  bogus = 1;\n};\n", "hep.bogus: not a key of the table" },
+	};
+	char why[512] = "";
+	char *text;
+	size_t i;
+	int r;
+
+	(void)state;
+	text = read_source("config/sipguard.conf");
+	if (text == NULL)
+		fail_msg("config/sipguard.conf: cannot read (is MESON_SOURCE_ROOT set?)");
+	if (cfg_load_buffer(text, strlen(text), "config/sipguard.conf", &cfg, err, sizeof(err)) !=
+		0)
+		fail_msg("%s", err);
+	if (example_check(text, why, sizeof(why)) != 0)
+		fail_msg("config/sipguard.conf: %s", why);
+	free(text);
+
+	/* The checker itself: it must catch what it is there to catch. */
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		why[0] = '\0';
+		r = example_check(cases[i].text, why, sizeof(why));
+		if (cases[i].why == NULL && r != 0)
+			fail_msg("case %zu: refused: %s", i, why);
+		if (cases[i].why != NULL && (r == 0 || strstr(why, cases[i].why) == NULL))
+			fail_msg("case %zu: want [%s], got %d [%s]", i, cases[i].why, r, why);
+	}
+}
+
 int
 main(void)
 {
@@ -1185,6 +1534,9 @@ main(void)
 		cmocka_unit_test(test_buffer_edges),
 		cmocka_unit_test(test_files),
 		cmocka_unit_test(test_permission_denied),
+		cmocka_unit_test(test_reference_docs),
+		cmocka_unit_test(test_reference_text),
+		cmocka_unit_test(test_example_comments),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
