@@ -1119,13 +1119,12 @@ test_several_messages_per_read(void **state)
  * SYN and SYN-ACK carry new initial sequence numbers; what it carries
  * must be counted like any other connection's.
  *
- * PRODUCT BUG, this test fails until dataplane/dp_stream.c handles it: a
- * SYN on a known flow with a new sequence number does not restart the
- * direction (dp_streams_segment sets `base` from a SYN only when the
- * direction was never seen), so the new connection's segments are taken
- * as retransmissions of the old one (sequence number behind) or dropped
- * out of window (ahead), and while it stays busy the flow never idles
- * out: nothing on it is ever counted.
+ * A SYN on a flow under way, other than a copy of the one that opened
+ * it, ends the old connection and starts the new one (dp_stream.c, "session
+ * reuse"); without that, the new connection's segments are taken as
+ * retransmissions of the old one (sequence number behind) or dropped out
+ * of window (ahead), and while it stays busy the flow never idles out:
+ * nothing on it would ever be counted.
  */
 static void
 test_connection_reuse(void **state)
