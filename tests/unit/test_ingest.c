@@ -1168,6 +1168,8 @@ test_connection_reuse(void **state)
 		assert_int_equal(w->trunk[TI_A].invite_attempts, 2);
 		assert_int_equal(w->trunk[TI_A].invite_final[503 - SG_STATUS_MIN], 2);
 		assert_int_equal(w->src.tcp_retransmitted + w->src.tcp_out_of_window, 0);
+		/* without the RST, the new SYN is what ended the old connection */
+		assert_int_equal(w->src.tcp_flows_reused, rst ? 0 : 1);
 		ti_done(w);
 	}
 }
