@@ -161,6 +161,13 @@ static const struct cfg_key cfg_dataplane_keys[] = {
 		"RX descriptors per queue (live)"),
 	CFG_U32(struct cfg_dataplane, "ring_size", ring_size, 64, 1048576, 4096, 0,
 		"slots of each worker's publication and event rings (live)"),
+	CFG_U32(struct cfg_dataplane, "steer_ring", steer_ring, 0, 65536, 1024, 0,
+		"slots of each ring that hands a tunnelled frame (VXLAN, GRE, ERSPAN, IP in IP) "
+		"to the worker owning its inner address pair, one ring per pair of workers "
+		"(live, 2 or more workers). RSS hashes a mirror feed's outer headers, which "
+		"split one inner TCP stream or dialog over workers; steering joins them again. "
+		"A full ring is counted (`steer_full`) and the frame worked where it came in; "
+		"0: no steering"),
 	CFG_U32(struct cfg_dataplane, "publish_interval", publish_ms, 10, 10000, 100, 0,
 		"milliseconds between counter publications to sipguard-ctrl (live)"),
 	CFG_U32(struct cfg_dataplane, "dialog_entries", dialog_entries, 1024, 16777216, 65536, 0,

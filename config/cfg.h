@@ -38,6 +38,7 @@ struct cfg_dataplane {
 	uint32_t burst;		   /* rx burst size */
 	uint32_t rx_desc;	   /* RX descriptors per queue */
 	uint32_t ring_size;	   /* publication/event ring slots per worker */
+	uint32_t steer_ring;	   /* inner-flow steering ring slots, 0 off */
 	uint32_t publish_ms;	   /* counter publication interval */
 	uint32_t dialog_entries;   /* dialog table size per lcore */
 	uint32_t dialog_timeout_s; /* a dialog with no BYE closes after this */

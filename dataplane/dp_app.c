@@ -46,6 +46,7 @@ struct dp_app {
 	unsigned int n_workers;
 	int ports[SG_MAX_PORTS];
 	unsigned int n_ports;
+	struct dp_steer steer; /* live, 2 or more workers (dp_steer.h) */
 };
 
 static int
@@ -91,6 +92,8 @@ app_fini(struct dp_app *a)
 
 	for (i = 0; i < a->n_workers; i++)
 		dp_worker_free(a->workers[i]);
+	/* before the pool: frames still in a ring go back to it */
+	dp_steer_free(&a->steer);
 	for (i = 0; i < a->n_ports; i++)
 		dp_port_stop((uint16_t)a->ports[i]);
 	rte_mempool_free(a->mp);
@@ -439,6 +442,15 @@ dp_run_live(const struct sg_config *cfg, const char *config_path, volatile int *
 			lcore = rte_get_next_lcore(lcore, 1, 0);
 			i++;
 		}
+	}
+	if (a.n_workers > 1 && cfg->dp.steer_ring > 0) {
+		if (dp_steer_create(&a.steer, a.n_workers, cfg->dp.steer_ring, (int)rte_socket_id(),
+			    err, sizeof(err)) != 0) {
+			fprintf(stderr, "sipguard: %s: %s\n", config_path, err);
+			goto out;
+		}
+		for (i = 0; i < a.n_workers; i++)
+			a.workers[i]->steer = &a.steer;
 	}
 	shm = live_shared(cfg, &a, pub, evt, &pub_pool, &evt_pool);
 	if (shm == NULL)

@@ -24,6 +24,7 @@
 #include <rte_lcore.h>
 #include <rte_malloc.h>
 #include <rte_mbuf_dyn.h>
+#include <rte_pause.h>
 
 #include "dp_ingest.h"
 #include "dp_worker.h"
@@ -586,9 +587,39 @@ prefetch_frame(const struct rte_mbuf *m)
 		rte_prefetch0(p + i * RTE_CACHE_LINE_SIZE);
 }
 
-void
-dp_worker_burst(struct dp_worker *w, struct rte_mbuf **pkts, uint16_t n,
-	struct rte_mbuf *const *next, uint16_t n_next)
+/*
+ * A tunnelled frame whose inner address pair another worker owns goes to
+ * that worker's ring (dp_steer.h); it is counted there. Returns 1 when
+ * handed over.
+ */
+static inline int
+steer_away(
+	struct dp_worker *w, struct rte_mbuf *m, const struct dp_pkt *pkt, enum dp_decode_res res)
+{
+	struct dp_steer *st = w->steer;
+	uint32_t to;
+
+	if (st == NULL || (res != DP_DEC_OK && res != DP_DEC_FRAGMENT))
+		return 0;
+	to = dp_steer_owner(pkt, st->n_workers);
+	if (to == w->index)
+		return 0;
+	if (unlikely(rte_ring_sp_enqueue(st->ring[w->index][to], m) != 0)) {
+		w->src.steer_full++;
+		return 0;
+	}
+	w->src.steered_out++;
+	return 1;
+}
+
+/*
+ * The burst's frames, in order; `steered`: they came from the other
+ * workers' steering rings (counted as steered in, never steered again).
+ * Steered-away mbufs leave the array (NULL): the ring owns them now.
+ */
+static inline void
+worker_burst(struct dp_worker *w, struct rte_mbuf **pkts, uint16_t n, struct rte_mbuf *const *next,
+	uint16_t n_next, int steered)
 {
 	uint64_t tsc_ms = w->wall_base_ms + (rte_rdtsc() - w->tsc_base) * 1000 / w->tsc_hz;
 	uint64_t now;
@@ -602,6 +633,8 @@ dp_worker_burst(struct dp_worker *w, struct rte_mbuf **pkts, uint16_t n,
 		struct rte_mbuf *m = pkts[i];
 		const uint8_t *data;
 		uint32_t a = (uint32_t)i + DP_PREFETCH_AHEAD;
+		struct dp_pkt pkt;
+		enum dp_decode_res res;
 
 		if (a < n)
 			prefetch_frame(pkts[a]);
@@ -621,14 +654,53 @@ dp_worker_burst(struct dp_worker *w, struct rte_mbuf **pkts, uint16_t n,
 			w->cur_second = now / 1000;
 			w->on_second(w->on_second_arg, w->cur_second);
 		}
-		worker_frame(w, data, m->pkt_len, now, 1);
+		res = dp_decode_cfg(data, m->pkt_len, &w->dec, &pkt);
+		if (steered)
+			w->src.steered_in++;
+		else if (unlikely(pkt.encap_mask != 0) && steer_away(w, m, &pkt, res)) {
+			pkts[i] = NULL;
+			continue;
+		}
+		w->src.packets++;
+		w->src.bytes += m->pkt_len;
+		w->last_ms = now;
+		dp_worker_decoded(w, data, res, &pkt, now, 1);
 		/* the next chained frame reuses the bounce buffer */
 		if (unlikely(data == w->bounce))
 			flush_pending(w);
 	}
 	flush_pending(w);
+	/* NULL entries (steered away) are skipped */
 	rte_pktmbuf_free_bulk(pkts, n);
 	dp_worker_tick(w, w->last_ms);
+}
+
+void
+dp_worker_burst(struct dp_worker *w, struct rte_mbuf **pkts, uint16_t n,
+	struct rte_mbuf *const *next, uint16_t n_next)
+{
+	worker_burst(w, pkts, n, next, n_next, 0);
+}
+
+unsigned int
+dp_worker_steered(struct dp_worker *w)
+{
+	struct dp_steer *st = w->steer;
+	struct rte_mbuf *pkts[64];
+	unsigned int from, n, total = 0;
+
+	for (from = 0; from < st->n_workers; from++) {
+		if (from == w->index)
+			continue;
+		n = rte_ring_sc_dequeue_burst(
+			st->ring[from][w->index], (void **)pkts, RTE_DIM(pkts), NULL);
+		if (n == 0)
+			continue;
+		w->ahead = 0;
+		worker_burst(w, pkts, (uint16_t)n, NULL, 0, 1);
+		total += n;
+	}
+	return total;
 }
 
 unsigned int
@@ -692,6 +764,31 @@ worker_stats_update(struct dp_worker *w)
 	st->src.retrans_evictions = st->retrans_evictions;
 }
 
+/*
+ * On quitting: this worker steers no more; what the others steered here
+ * is worked until every worker has stopped steering and the rings are
+ * empty, so no frame is left in a ring uncounted. A peer that never
+ * comes (a failed start) is waited for a second at most.
+ */
+static void
+steer_drain(struct dp_worker *w)
+{
+	struct dp_steer *st = w->steer;
+	uint64_t give_up = rte_rdtsc() + w->tsc_hz;
+
+	__atomic_add_fetch(&st->stopped, 1, __ATOMIC_ACQ_REL);
+	for (;;) {
+		int all = __atomic_load_n(&st->stopped, __ATOMIC_ACQUIRE) >= st->n_workers;
+
+		/* after all stopped, one more pass empties what is left */
+		if (dp_worker_steered(w) == 0 && all)
+			break;
+		if (rte_rdtsc() > give_up)
+			break;
+		rte_pause();
+	}
+}
+
 int
 dp_worker_main(void *arg)
 {
@@ -728,6 +825,12 @@ dp_worker_main(void *arg)
 		} else {
 			t1 = t0;
 		}
+		if (w->steer != NULL && dp_worker_steered(w) > 0) {
+			uint64_t t2 = rte_rdtsc();
+
+			w->ln.stats->busy_cycles += t2 - t1;
+			t1 = t2;
+		}
 		if (unlikely(t1 >= w->next_publish)) {
 			uint64_t now_ms = w->wall_base_ms + (t1 - w->tsc_base) * 1000 / w->tsc_hz;
 
@@ -744,6 +847,8 @@ dp_worker_main(void *arg)
 	/* a burst taken ahead is counted like any other */
 	if (n > 0)
 		dp_worker_burst(w, cur, n, NULL, 0);
+	if (w->steer != NULL)
+		steer_drain(w);
 	/* last counters out: retry a little while the ring drains */
 	worker_stats_update(w);
 	for (tries = 0; tries < 1000 && dp_worker_publish(w, 0) > 0; tries++)

@@ -24,6 +24,7 @@
 #include "dp_frag.h"
 #include "dp_hep.h"
 #include "dp_retrans.h"
+#include "dp_steer.h"
 #include "dp_stream.h"
 #include "dp_sip.h"
 #include "dp_trunk.h"
@@ -126,6 +127,11 @@ struct dp_worker {
 	uint32_t n_pending;
 	uint16_t ahead; /* frames at the head of the next burst prefetched */
 	struct dp_worker_pending pending[DP_WORKER_PENDING];
+	/*
+	 * Inner-flow steering (dp_steer.h); NULL with one worker, offline,
+	 * or dataplane.steer_ring 0. Read only for tunnelled frames.
+	 */
+	struct dp_steer *steer;
 	/* cold: fragments, streams and HEP, off the common path */
 	struct dp_frag *frag;
 	struct dp_streams *streams;
@@ -218,6 +224,12 @@ unsigned int dp_worker_publish(struct dp_worker *w, int all);
  * receive, classify, publish at the interval, until *quit is set; then a
  * last publication of everything.
  */
+/*
+ * Work the frames the other workers steered to this one (dp_steer.h), a
+ * burst from each ring. Returns how many were worked. w->steer set.
+ */
+unsigned int dp_worker_steered(struct dp_worker *w);
+
 struct dp_worker_run {
 	struct dp_worker *w;
 	const volatile int *quit;

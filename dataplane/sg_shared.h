@@ -174,6 +174,10 @@ struct sg_source_counters {
 	uint64_t decap_erspan;
 	uint64_t decap_ipip;
 	uint64_t decap_pptp;
+	/* inner-flow steering between workers (dataplane/dp_steer.h) */
+	uint64_t steered_out; /* tunnelled frames handed to the inner flow's worker */
+	uint64_t steered_in;  /* such frames taken from the other workers */
+	uint64_t steer_full;  /* worked where they came in: the ring was full */
 	/* HEP (dataplane/dp_hep.h): HEP packets */
 	uint64_t hep_accepted;
 	uint64_t hep_refused_agent;
@@ -227,6 +231,9 @@ static const struct sg_source_field sg_source_fields[] = {
 	SG_SRC_FIELD("decap_ipip", decap_ipip, "frames out of IP in IP"),
 	SG_SRC_FIELD("decap_pptp", decap_pptp, "frames out of PPTP (GRE v1, PPP)"),
 	SG_SRC_FIELD("decap_too_deep", drops[SG_DROP_TOO_DEEP], "frames nested too deep"),
+	SG_SRC_FIELD("steered_out", steered_out, "tunnelled frames steered to another worker"),
+	SG_SRC_FIELD("steered_in", steered_in, "tunnelled frames steered from another worker"),
+	SG_SRC_FIELD("steer_full", steer_full, "frames not steered: steering ring full"),
 	SG_SRC_FIELD("hep_accepted", hep_accepted, "HEP packets accepted"),
 	SG_SRC_FIELD("hep_refused_agent", hep_refused_agent, "HEP refused: agent not allowed"),
 	SG_SRC_FIELD("hep_refused_auth", hep_refused_auth, "HEP refused: wrong auth key"),
@@ -289,7 +296,7 @@ sg_source_counters_add(struct sg_source_counters *dst, const struct sg_source_co
 #define SG_MAX_WORKERS 16
 #define SG_MAX_PORTS 8
 #define SG_SHM_MAGIC 0x53475348u /* "SGSH" */
-#define SG_SHM_VERSION 3
+#define SG_SHM_VERSION 4
 #define SG_CALL_ID_MAX 96 /* Call-ID bytes kept in an event */
 
 /*

@@ -29,12 +29,14 @@
 #
 # Asserted per feed: the receiving end got every frame tcpreplay sent, the
 # port received them all (rx = tcpreplay's count, missed 0) and the workers
-# took them all (lcore packets add up to port rx); both workers saw traffic
-# when the feed holds more than one outer flow, or is GRE carrying Ethernet
-# (the fanout hashes what the kernel's flow dissector finds: it follows GRE
-# to the inner headers, not ERSPAN; an ERSPAN feed of one outer flow lands
-# on one queue, and then only the sum is asserted and the spread is
-# printed); the status `source` shows as
+# took them all (lcore packets add up to port rx); both workers worked
+# traffic, and every frame steered from one worker to the other arrived
+# (steered_out = steered_in, steer_full 0), with frames steered when the
+# feed is one outer flow the fanout does not look into (ERSPAN: it lands on
+# one queue, and the inner address pairs are spread by steering; the
+# fanout follows GRE carrying Ethernet to the inner headers, and VXLAN's
+# outer source port splits one inner TCP stream over both queues, which
+# steering joins again: dataplane/dp_steer.h); the status `source` shows as
 # many decapsulations of the feed's kind as sipguard counts offline on the
 # same feed (`--pcap --json`), datagrams reassembled from fragments, and no
 # reassembly loss (frag_timed_out, frag_no_space, frag_bad 0) and no TCP
@@ -323,13 +325,16 @@ live_feed() {
 	# The fanout's hash is the kernel's flow dissector's: it follows GRE
 	# carrying Ethernet (0x6558) to the inner headers, so the GRE feed,
 	# one outer flow, spreads like the traffic inside; it stops at ERSPAN,
-	# so an ERSPAN feed of one outer flow lands on one queue.
-	if [ "${nflows:-0}" -gt 1 ] || [ "$f" = gre ]; then
-		check "$f: both workers received traffic ($nflows outer flows)" \
-			holds "$st" 'all(.lcores[]; .packets > 0)'
-	else
-		note "$f is one outer flow the fanout does not look into: one queue may take it" \
-			"all; only the sum asserted"
+	# so an ERSPAN feed of one outer flow lands on one queue, and the
+	# other worker gets its inner address pairs by steering.
+	note "steering: $(jq -c '.source | {steered_out, steered_in, steer_full}' "$st")"
+	check "$f: both workers worked traffic ($nflows outer flows)" \
+		holds "$st" 'all(.lcores[]; .packets > 0)'
+	check "$f: every steered frame arrived, none found a full ring" \
+		holds "$st" '.source | .steered_out == .steered_in and .steer_full == 0'
+	if [ "${nflows:-0}" -eq 1 ] && [ "$f" != gre ]; then
+		check "$f: one outer flow on one queue: inner pairs steered to the other worker" \
+			holds "$st" '.source.steered_out > 0'
 	fi
 	dk=$(decap_key "$f")
 	want_decap=$(jq --arg k "$dk" '.source[$k]' "$FL_DIR/$f.offline.json")
