@@ -55,7 +55,7 @@ struct dp_streams_cfg {
 	 * here, so a message cut from a stream is parsed once (for its
 	 * length, and again for nothing when it is handed on). Returns 1
 	 * with *n (the message's whole length, which may exceed len), 0 when
-	 * more bytes are needed, -1 to let dp_stream_sip_frame decide.
+	 * more bytes are needed, -1 to let dp_sipframe_len_skip (dp_sipframe.h) decide.
 	 */
 	int (*sip_frame)(void *arg, const uint8_t *p, uint32_t len, uint32_t *n);
 };
@@ -131,17 +131,5 @@ uint32_t dp_streams_buffers_in_use(const struct dp_streams *s);
 
 /* Is [p, p + n) inside the pool's buffers? (for tests and fuzzing) */
 int dp_streams_owns(const struct dp_streams *s, const void *p, size_t n);
-
-/*
- * SIP framing over a stream: the length of the message that starts at p
- * (header section, then Content-Length bytes of body; no Content-Length
- * means no body). Returns 1 with *n set as soon as the header section is
- * whole (*n may exceed len: the message is whole once len >= *n), 0 when
- * more bytes are needed, -1 when p does not begin a SIP start line or its
- * Content-Length (or compact `l`) is not a number. The start line is a
- * request line (method token, SP, Request-URI, SP, "SIP/2.0") or a status
- * line ("SIP/2.0", SP, three digits); lines may end in CRLF or bare LF.
- */
-int dp_stream_sip_frame(const uint8_t *p, uint32_t len, uint32_t *n);
 
 #endif /* DP_STREAM_H */

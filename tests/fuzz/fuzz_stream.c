@@ -19,7 +19,7 @@
  * dp_streams_tick runs after every record; the input ends with
  * dp_streams_flush and ticks past idle_ms.
  *
- * Checked: every message handed on frames exactly (dp_stream_sip_frame or
+ * Checked: every message handed on frames exactly (dp_sipframe_len or
  * dp_hep_frame gives 1 with n == len, len <= buffer_size) and lies inside
  * the segment being handed in or inside the pool; a direction fed only
  * template bytes hands on only template messages (whole, or a tail after
@@ -34,6 +34,7 @@
 #include <rte_log.h>
 
 #include "dp_hep.h"
+#include "dp_sipframe.h"
 #include "dp_stream.h"
 #include "fuzz_common.h"
 #include "sg_test_eal.h"
@@ -100,7 +101,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	for (i = 0; i < FUZZ_TMPL_MSGS; i++) {
 		uint32_t m = 0;
 
-		FUZZ_CHECK(dp_stream_sip_frame(fuzz_tmpl + fuzz_tmpl_off[i] + (i == 1 ? 4 : 0),
+		FUZZ_CHECK(dp_sipframe_len(fuzz_tmpl + fuzz_tmpl_off[i] + (i == 1 ? 4 : 0),
 				   fuzz_tmpl_len[i] - (i == 1 ? 4 : 0), &m) == 1 &&
 			m == fuzz_tmpl_len[i] - (i == 1 ? 4 : 0));
 	}
@@ -152,7 +153,7 @@ fuzz_deliver(void *arg, const struct dp_stream_tuple *t, const uint8_t *msg, uin
 	FUZZ_CHECK(len > 0 && len <= fuzz_bsize);
 	FUZZ_CHECK((fuzz_seg != NULL && fuzz_inside(fuzz_seg, fuzz_seg_len, msg, len)) ||
 		dp_streams_owns(fuzz_cur, msg, len));
-	r = fuzz_hep ? dp_hep_frame(msg, len, &n) : dp_stream_sip_frame(msg, len, &n);
+	r = fuzz_hep ? dp_hep_frame(msg, len, &n) : dp_sipframe_len(msg, len, &n);
 	FUZZ_CHECK(r == 1 && n == len);
 	/* which harness flow and direction sent it */
 	FUZZ_CHECK(t->family == 4);

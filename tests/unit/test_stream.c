@@ -20,6 +20,7 @@
 
 #include <cmocka.h>
 
+#include "dp_sipframe.h"
 #include "dp_stream.h"
 #include "sg_test_eal.h"
 
@@ -295,26 +296,26 @@ test_sip_frame(void **state)
 	for (i = 0; i < RTE_DIM(good); i++) {
 		uint32_t len = (uint32_t)strlen(good[i]);
 
-		r = dp_stream_sip_frame((const uint8_t *)good[i], len, &n);
+		r = dp_sipframe_len((const uint8_t *)good[i], len, &n);
 		assert_int_equal(r, 1);
 		assert_int_equal(n, len);
 		/* every prefix: more needed, or the same length once the headers end */
 		for (k = 0; k < len; k++) {
 			m = 0;
-			r = dp_stream_sip_frame((const uint8_t *)good[i], k, &m);
+			r = dp_sipframe_len((const uint8_t *)good[i], k, &m);
 			assert_true(r == 0 || (r == 1 && m == len));
 			if (r == 1)
 				assert_true(k >= len - good_body[i]);
 		}
 	}
 	for (i = 0; i < RTE_DIM(bad); i++) {
-		r = dp_stream_sip_frame((const uint8_t *)bad[i], (uint32_t)strlen(bad[i]), &n);
+		r = dp_sipframe_len((const uint8_t *)bad[i], (uint32_t)strlen(bad[i]), &n);
 		assert_int_equal(r, -1);
 	}
 	/* the test messages frame whole */
-	assert_int_equal(dp_stream_sip_frame((const uint8_t *)t_invite, t_invite_len, &n), 1);
+	assert_int_equal(dp_sipframe_len((const uint8_t *)t_invite, t_invite_len, &n), 1);
 	assert_int_equal(n, t_invite_len);
-	assert_int_equal(dp_stream_sip_frame((const uint8_t *)t_503, t_503_len, &n), 1);
+	assert_int_equal(dp_sipframe_len((const uint8_t *)t_503, t_503_len, &n), 1);
 	assert_int_equal(n, t_503_len);
 }
 
