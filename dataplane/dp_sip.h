@@ -87,7 +87,7 @@ struct dp_sip_msg {
 struct dp_sip_db *dp_sip_db_create(char *err, size_t errlen);
 void dp_sip_db_free(struct dp_sip_db *db);
 
-/* The platform every sipguard database is compiled for (see dp_sip.c). */
+/* The platform every sipguard database is compiled for (see dp_sip_hs.c). */
 void dp_sip_platform(hs_platform_info_t *plat);
 
 /* A scratch per lcore; allocate at start-up, never on the hot path. */
