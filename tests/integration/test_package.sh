@@ -273,7 +273,7 @@ unit_ok() {
 	grep -qx 'Type=notify' "$u/sipguard.service" &&
 		grep -qx 'Type=notify' "$u/sipguard-ctrl.service" &&
 		grep -qx 'BindsTo=sipguard.service' "$u/sipguard-ctrl.service" &&
-		grep -q '^ExecStartPre=/usr/libexec/sipguard/sipguard-hugepages ' "$u/sipguard.service" &&
+		grep -q '^ExecStartPre=+/usr/libexec/sipguard/sipguard-hugepages ' "$u/sipguard.service" &&
 		grep -qx 'RuntimeDirectory=sipguard' "$u/sipguard.service"
 }
 check "the units: Type=notify, BindsTo=, hugepages first, a runtime directory" unit_ok
@@ -291,6 +291,16 @@ else
 	# its files go when it is unmounted
 	mkdir -p "$root/mnt/huge"
 	mount -t hugetlbfs -o pagesize=2M "$tag" "$root/mnt/huge"
+	# more reserved than asked for: the helper must leave it as it is
+	helper_keeps() {
+		local before after
+		before=$(cat /sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages)
+		in_root /usr/libexec/sipguard/sipguard-hugepages 2 >"$out/helper.log" 2>&1 || return 1
+		after=$(cat /sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages)
+		[ "$before" = "$after" ] && grep -q "^sipguard-hugepages: $after 2 MiB pages reserved" \
+			"$out/helper.log"
+	}
+	check "sipguard-hugepages 2 finds enough reserved and changes nothing" helper_keeps
 	sed -e "s|devargs = \"net_af_packet0,iface=eth1\"|devargs = \"net_ring0\"|" \
 		-e "s|file_prefix = \"sipguard\"|file_prefix = \"$tag\"|" \
 		-e "s|socket = \"/run/sipguard/ctrl.sock\"|socket = \"/run/$tag/ctrl.sock\"|" \
