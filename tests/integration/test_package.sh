@@ -81,6 +81,8 @@ finish() {
 	exit 1
 }
 trap 'failed=$((failed + 1)); finish' INT TERM
+# whatever ends the script, nothing stays mounted
+trap unmount_all EXIT
 
 # --- the package ------------------------------------------------------------
 t0=$(date +%s)
