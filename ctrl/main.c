@@ -38,6 +38,7 @@
 #include "ctl_server.h"
 #include "ctl_sink.h"
 #include "ctl_state.h"
+#include "sg_notify.h"
 #include "sg_shared.h"
 
 #define CTL_EXIT_USAGE 2
@@ -602,6 +603,8 @@ main(int argc, char **argv)
 	__atomic_fetch_add(&c.shm->ctrl_generation, 1, __ATOMIC_RELEASE);
 	fprintf(stderr, "sipguard-ctrl: attached: %u worker(s), %u trunk(s); API on %s\n",
 		c.shm->n_workers, c.shm->n_trunks, cfg.ctrl.socket);
+	sg_notify_ready("attached: %u worker(s), %u trunk(s); API on %s", c.shm->n_workers,
+		c.shm->n_trunks, cfg.ctrl.socket);
 
 	while (!ctl_quit) {
 		uint64_t now = wall_ns();
@@ -644,6 +647,8 @@ main(int argc, char **argv)
 	}
 	ret = 0;
 out:
+	if (srv != NULL)
+		sg_notify_stopping("stopping");
 	ctl_server_close(srv);
 	ctl_engine_free(c.eng);
 	ctl_state_free(c.st);

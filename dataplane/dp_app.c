@@ -32,6 +32,7 @@
 #include "dp_sip.h"
 #include "dp_trunk.h"
 #include "dp_worker.h"
+#include "sg_notify.h"
 
 #define SG_EXIT_RUNTIME 1
 #define SG_EXIT_USAGE 2
@@ -490,12 +491,16 @@ dp_run_live(const struct sg_config *cfg, const char *config_path, volatile int *
 	}
 	fprintf(stderr, "sipguard: running: %u port(s), %u worker(s), %u trunk(s)\n", a.n_ports,
 		a.n_workers, cfg->n_trunks);
+	/* after the ready file: sipguard-ctrl, started on READY=1, finds it */
+	sg_notify_ready("running: %u port(s), %u worker(s), %u trunk(s)", a.n_ports, a.n_workers,
+		cfg->n_trunks);
 
 	/* main lcore: housekeeping only */
 	while (!*quit) {
 		live_port_stats(&a, cfg, shm, kernel_base);
 		rte_delay_us_sleep(100000);
 	}
+	sg_notify_stopping("stopping: workers publish their last counters");
 	unlink(ready);
 	rte_eal_mp_wait_lcore();
 	live_port_stats(&a, cfg, shm, kernel_base);
