@@ -58,6 +58,11 @@ struct cfg_ctrl {
 	uint32_t cpu;	  /* CPU the control plane runs on */
 };
 
+/* Prometheus exposition of sipguard-ctrl (ctrl/ctl_metrics.h). */
+struct cfg_metrics {
+	char listen[64]; /* "ADDR:PORT", "[V6]:PORT"; "" or "off": none */
+};
+
 /*
  * Rate-limit policy (ctrl/ctl_policy.c); every value has a default and is
  * documented in config/README.md.
@@ -147,6 +152,7 @@ struct sg_config {
 	struct cfg_streams streams;
 	struct cfg_hep hep;
 	struct cfg_ctrl ctrl;
+	struct cfg_metrics metrics;
 	struct cfg_policy policy;
 	struct cfg_directives directives;
 	struct cfg_sipp sipp[CFG_MAX_ADAPTERS];
@@ -174,6 +180,15 @@ int cfg_load_buffer(const char *text, size_t len, const char *name, struct sg_co
 
 /* Parse "10.0.0.0/8" or "2001:db8::/32" (no prefix: a host route). */
 int cfg_parse_prefix(const char *s, struct cfg_prefix *out);
+
+struct sockaddr_storage;
+
+/*
+ * Parse a listen address: "127.0.0.1:9471" or "[::1]:9471" (numeric
+ * address, port 1..65535) into *ss. Returns 1, 0 for "" or "off" (nothing
+ * to listen on), or -1 when it is neither.
+ */
+int cfg_parse_listen(const char *s, struct sockaddr_storage *ss);
 
 /*
  * Write a prefix as "10.0.0.0/8" or "2001:db8::/32". Returns the length
