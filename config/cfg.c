@@ -79,8 +79,6 @@ enum cfg_prefix_err {
 	CFG_PFX_EHOST, /* bits set beyond the prefix length */
 };
 
-static int cfg_check_metrics(struct cfg_ctx *ctx, const config_setting_t *s, struct sg_config *cfg,
-	uint32_t idx, const char *label);
 static int cfg_check_trunk(struct cfg_ctx *ctx, const config_setting_t *s, struct sg_config *cfg,
 	uint32_t idx, const char *label);
 
@@ -246,7 +244,7 @@ static const struct cfg_key cfg_ctrl_keys[] = {
 };
 
 static const struct cfg_key cfg_metrics_keys[] = {
-	CFG_STRING(struct cfg_metrics, "listen", listen, 0, "127.0.0.1:9471", 0,
+	CFG_STRING(struct cfg_metrics, "listen", listen, 0, "127.0.0.1:9471", CFG_F_LISTEN,
 		"address and port sipguard-ctrl serves Prometheus `/metrics` on over HTTP "
 		"(`ADDR:PORT` or `[IPV6]:PORT`, a numeric address); empty or `off`: no "
 		"metrics"),
@@ -400,7 +398,6 @@ const struct cfg_section cfg_sections[] = {
 		.keys = cfg_metrics_keys,
 		.off = offsetof(struct sg_config, metrics),
 		.size = sizeof(struct cfg_metrics),
-		.check = cfg_check_metrics,
 		.help = "Prometheus metrics of the control plane",
 	},
 	{
@@ -846,6 +843,7 @@ cfg_load_key(struct cfg_ctx *ctx, const config_setting_t *s, const struct cfg_ke
 	const char *str;
 	unsigned char c;
 	size_t bad = 0;
+	struct sockaddr_storage ss;
 	int64_t v;
 
 	switch (k->type) {
@@ -902,6 +900,10 @@ cfg_load_key(struct cfg_ctx *ctx, const config_setting_t *s, const struct cfg_ke
 					: "bad character 0x%02x at %zu, use [A-Za-z0-9_.-]",
 				c, bad + 1);
 		}
+		if ((k->flags & CFG_F_LISTEN) && cfg_parse_listen(str, &ss) < 0)
+			return cfg_error(ctx, config_setting_source_line(s), label, str,
+				"not ADDR:PORT or [IPV6]:PORT (numeric address, port 1..65535), "
+				"nor \"off\"");
 		memcpy(field, str, strlen(str) + 1);
 		return 0;
 	case CFG_T_ENUM: {
@@ -1178,22 +1180,6 @@ cfg_parse_listen(const char *s, struct sockaddr_storage *ss)
 		in6->sin6_port = htons((uint16_t)port);
 	}
 	return 1;
-}
-
-static int
-cfg_check_metrics(struct cfg_ctx *ctx, const config_setting_t *s, struct sg_config *cfg,
-	uint32_t idx, const char *label)
-{
-	struct sockaddr_storage ss;
-	const config_setting_t *m = config_setting_get_member(s, "listen");
-	char klabel[CFG_LABEL_MAX];
-
-	(void)idx;
-	if (m == NULL || cfg_parse_listen(cfg->metrics.listen, &ss) >= 0)
-		return 0;
-	cfg_label(klabel, sizeof(klabel), "%s.listen", label);
-	return cfg_error(ctx, config_setting_source_line(m), klabel, cfg->metrics.listen,
-		"not ADDR:PORT or [IPV6]:PORT with a numeric address, nor \"off\"");
 }
 
 static int

@@ -217,6 +217,7 @@ enum cfg_type {
 
 #define CFG_F_REQUIRED 0x1 /* no default: the key must be present */
 #define CFG_F_UNIQUE 0x2   /* lists: no element may appear twice */
+#define CFG_F_LISTEN 0x4   /* strings: a listen address (cfg_parse_listen) */
 
 struct cfg_key {
 	const char *name;
