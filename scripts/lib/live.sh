@@ -55,6 +55,7 @@ dataplane = {
   file_prefix = "$TB_ID";
 };
 ctrl = { socket = "$TB_DIR/ctrl.sock"; cpu = 0; };
+metrics = { listen = "${LV_METRICS:-off}"; };
 ports = ( { devargs = "net_af_packet0,iface=$TB_IF_C,qpairs=2,framecnt=4096"; rx_queues = 2; } );
 trunks = (
   { name = "carrier-a"; prefixes = [ "$TB_ADDR_A4/32" ]; cps = $LV_CPS_A; max_concurrent = 300; },
