@@ -43,7 +43,8 @@ lv_log() {
 
 # lv_conf FILE [LCORES]: the sipguard config for this bed's carriers, with
 # the carrier veth as an af_packet port of two RX queues, a file prefix
-# and a control socket of this run only.
+# and a control socket of this run only. sipguard-ctrl's /metrics stays
+# off unless LV_METRICS names an address (ADDR:PORT) for it.
 lv_conf() {
 	local file=$1 lcores=${2:-0@0,1@0,2@1}
 	cat >"$file" <<EOF

@@ -172,10 +172,10 @@ capture() {
 		"$TB_DIR/dumpcap.log")
 	dropped=$(sed -n "s|^Packets received/dropped on interface .*: \([0-9]*\)/\([0-9]*\).*|\2|p" \
 		"$TB_DIR/dumpcap.log")
-	[ -n "$received" ] && [ -n "$dropped" ] || {
+	if [ -z "$received" ] || [ -z "$dropped" ]; then
 		note "dpdk-dumpcap did not report its counts: $(tail -n 3 "$TB_DIR/dumpcap.log")"
 		return 1
-	}
+	fi
 	invites=$(tshark -r "$cap" -Y 'sip.Method == "INVITE" && ip.dst == '"$TB_ADDR_A4" \
 		2>/dev/null | wc -l)
 	r503=$(tshark -r "$cap" -Y 'sip.Status-Code == 503' 2>/dev/null | wc -l)
