@@ -9,6 +9,8 @@
  * check hook. Nothing here touches EAL: tests and fuzzers call it directly.
  */
 #include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -248,6 +250,14 @@ static const struct cfg_key cfg_ctrl_keys[] = {
 	{ .name = NULL },
 };
 
+static const struct cfg_key cfg_metrics_keys[] = {
+	CFG_STRING(struct cfg_metrics, "listen", listen, 0, "127.0.0.1:9471", CFG_F_LISTEN,
+		"address and port sipguard-ctrl serves Prometheus `/metrics` on over HTTP "
+		"(`ADDR:PORT` or `[IPV6]:PORT`, a numeric address); empty or `off`: no "
+		"metrics"),
+	{ .name = NULL },
+};
+
 #define P(key, field, lo, hi, dflt, h) CFG_U32(struct cfg_policy, key, field, lo, hi, dflt, 0, h)
 static const struct cfg_key cfg_policy_keys[] = {
 	P("window", window_s, 1, 60, 5, "seconds over which a 503 burst is judged"),
@@ -389,6 +399,13 @@ const struct cfg_section cfg_sections[] = {
 		.off = offsetof(struct sg_config, ctrl),
 		.size = sizeof(struct cfg_ctrl),
 		.help = "the control plane process and its API socket",
+	},
+	{
+		.name = "metrics",
+		.keys = cfg_metrics_keys,
+		.off = offsetof(struct sg_config, metrics),
+		.size = sizeof(struct cfg_metrics),
+		.help = "Prometheus metrics of the control plane",
 	},
 	{
 		.name = "policy",
@@ -833,6 +850,7 @@ cfg_load_key(struct cfg_ctx *ctx, const config_setting_t *s, const struct cfg_ke
 	const char *str;
 	unsigned char c;
 	size_t bad = 0;
+	struct sockaddr_storage ss;
 	int64_t v;
 
 	switch (k->type) {
@@ -889,6 +907,10 @@ cfg_load_key(struct cfg_ctx *ctx, const config_setting_t *s, const struct cfg_ke
 					: "bad character 0x%02x at %zu, use [A-Za-z0-9_.-]",
 				c, bad + 1);
 		}
+		if ((k->flags & CFG_F_LISTEN) && cfg_parse_listen(str, &ss) < 0)
+			return cfg_error(ctx, config_setting_source_line(s), label, str,
+				"not ADDR:PORT or [IPV6]:PORT (numeric address, port 1..65535), "
+				"nor \"off\"");
 		memcpy(field, str, strlen(str) + 1);
 		return 0;
 	case CFG_T_ENUM: {
@@ -1117,6 +1139,54 @@ cfg_check_trunk(struct cfg_ctx *ctx, const config_setting_t *s, struct sg_config
 		}
 	}
 	return 0;
+}
+
+int
+cfg_parse_listen(const char *s, struct sockaddr_storage *ss)
+{
+	char host[64];
+	const char *colon, *h = s;
+	size_t hl;
+	char *end;
+	unsigned long port;
+
+	memset(ss, 0, sizeof(*ss));
+	if (s[0] == '\0' || strcmp(s, "off") == 0)
+		return 0;
+	colon = strrchr(s, ':');
+	if (colon == NULL || colon == s)
+		return -1;
+	hl = (size_t)(colon - s);
+	if (s[0] == '[') {
+		if (hl < 3 || s[hl - 1] != ']')
+			return -1;
+		h = s + 1;
+		hl -= 2;
+	}
+	if (hl >= sizeof(host) || !isdigit((unsigned char)colon[1]))
+		return -1;
+	errno = 0;
+	port = strtoul(colon + 1, &end, 10);
+	if (errno != 0 || *end != '\0' || port < 1 || port > 65535)
+		return -1;
+	memcpy(host, h, hl);
+	host[hl] = '\0';
+	if (h == s) {
+		struct sockaddr_in *in = (struct sockaddr_in *)ss;
+
+		if (inet_pton(AF_INET, host, &in->sin_addr) != 1)
+			return -1;
+		in->sin_family = AF_INET;
+		in->sin_port = htons((uint16_t)port);
+	} else {
+		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
+
+		if (inet_pton(AF_INET6, host, &in6->sin6_addr) != 1)
+			return -1;
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = htons((uint16_t)port);
+	}
+	return 1;
 }
 
 static int

@@ -59,6 +59,11 @@ struct cfg_ctrl {
 	uint32_t cpu;	  /* CPU the control plane runs on */
 };
 
+/* Prometheus exposition of sipguard-ctrl (ctrl/ctl_metrics.h). */
+struct cfg_metrics {
+	char listen[64]; /* "ADDR:PORT", "[V6]:PORT"; "" or "off": none */
+};
+
 /*
  * Rate-limit policy (ctrl/ctl_policy.c); every value has a default and is
  * documented in config/README.md.
@@ -148,6 +153,7 @@ struct sg_config {
 	struct cfg_streams streams;
 	struct cfg_hep hep;
 	struct cfg_ctrl ctrl;
+	struct cfg_metrics metrics;
 	struct cfg_policy policy;
 	struct cfg_directives directives;
 	struct cfg_sipp sipp[CFG_MAX_ADAPTERS];
@@ -176,6 +182,15 @@ int cfg_load_buffer(const char *text, size_t len, const char *name, struct sg_co
 /* Parse "10.0.0.0/8" or "2001:db8::/32" (no prefix: a host route). */
 int cfg_parse_prefix(const char *s, struct cfg_prefix *out);
 
+struct sockaddr_storage;
+
+/*
+ * Parse a listen address: "127.0.0.1:9471" or "[::1]:9471" (numeric
+ * address, port 1..65535) into *ss. Returns 1, 0 for "" or "off" (nothing
+ * to listen on), or -1 when it is neither.
+ */
+int cfg_parse_listen(const char *s, struct sockaddr_storage *ss);
+
 /*
  * Write a prefix as "10.0.0.0/8" or "2001:db8::/32". Returns the length
  * snprintf would have written, or -1 for a prefix of no known family.
@@ -203,6 +218,7 @@ enum cfg_type {
 
 #define CFG_F_REQUIRED 0x1 /* no default: the key must be present */
 #define CFG_F_UNIQUE 0x2   /* lists: no element may appear twice */
+#define CFG_F_LISTEN 0x4   /* strings: a listen address (cfg_parse_listen) */
 
 struct cfg_key {
 	const char *name;

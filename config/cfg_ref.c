@@ -120,6 +120,10 @@ cfg_ref_range(const struct cfg_key *k, char *cell, size_t len)
 			k->max);
 		break;
 	case CFG_T_STRING:
+		if (k->flags & CFG_F_LISTEN) {
+			cfg_ref_put(&b, "`ADDR:PORT` or `[IPV6]:PORT` (numeric), `off` or empty");
+			break;
+		}
 		cfg_ref_put(&b, "%" PRId64 "..%" PRId64 " characters, no blanks or quotes", k->min,
 			k->max);
 		break;

@@ -10,7 +10,9 @@
  * are exact once every worker has answered.
  *
  * Duties of the main loop, in order each turn: drain rings, tick the
- * second, refresh rates, serve API clients (the poll is the only wait).
+ * second, refresh rates and the Prometheus document, serve API clients
+ * (the poll is the only wait). /metrics is answered by libmicrohttpd's
+ * own thread from the last published document (ctl_http.h).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -19,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -35,6 +38,8 @@
 #include "cfg.h"
 #include "ctl_api.h"
 #include "ctl_engine.h"
+#include "ctl_http.h"
+#include "ctl_metrics.h"
 #include "ctl_server.h"
 #include "ctl_sink.h"
 #include "ctl_state.h"
@@ -69,6 +74,11 @@ struct ctl_ctx {
 	double w_pps[SG_MAX_WORKERS];
 	double w_busy[SG_MAX_WORKERS];
 	int dataplane_alive;
+	/* Prometheus: directive counts, the endpoint, the next document */
+	struct ctl_metrics_directives dir_counts;
+	struct ctl_http *http;
+	struct ctl_metrics_buf mdoc;
+	double w_busy_ratio[SG_MAX_WORKERS];
 };
 
 static volatile int ctl_quit;
@@ -368,6 +378,7 @@ emit(struct ctl_ctx *c, const struct ctl_directive *d, unsigned int n)
 	if (n > 0)
 		ctl_sinks_emit_all(c, d, n);
 	for (i = 0; i < n; i++) {
+		ctl_metrics_count_directive(&c->dir_counts, &d[i]);
 		if (ctl_directive_line(&d[i], line, sizeof(line)) >= 0)
 			fprintf(stderr, "sipguard-ctrl: directive %s\n", line);
 	}
@@ -392,11 +403,42 @@ rates(struct ctl_ctx *c, uint64_t now)
 		c->w_busy[i] = dtot
 			? 100.0 * (double)(w->busy_cycles - c->prev_w_busy[i]) / (double)dtot
 			: 0.0;
+		c->w_busy_ratio[i] = c->w_busy[i] / 100.0;
 		c->prev_w_packets[i] = w->packets;
 		c->prev_w_busy[i] = w->busy_cycles;
 		c->prev_w_total[i] = w->total_cycles;
 	}
 	c->rate_ns = now;
+}
+
+/* Render the exposition on the loop thread and hand it to the endpoint. */
+static void
+metrics_publish(struct ctl_ctx *c)
+{
+	json_t *sinks;
+	struct ctl_metrics_view v;
+
+	if (c->http == NULL)
+		return;
+	sinks = ctl_sinks_stats_json(c->sinks);
+	v = (struct ctl_metrics_view){
+		.version = SG_VERSION,
+		.st = c->st,
+		.pol = ctl_engine_policy(c->eng),
+		.shm = c->shm,
+		.worker_busy = c->w_busy_ratio,
+		.sinks = sinks,
+		.dirs = &c->dir_counts,
+		.dataplane_up = c->dataplane_alive,
+		.ctrl_start_ns = c->start_ns,
+	};
+	c->mdoc.len = 0;
+	c->mdoc.oom = 0;
+	if (ctl_metrics_render(&v, &c->mdoc) == 0)
+		ctl_http_publish(c->http, &c->mdoc);
+	else
+		fprintf(stderr, "sipguard-ctrl: out of memory rendering /metrics\n");
+	json_decref(sinks);
 }
 
 /* Start the rate counters from what the dataplane has now, not from 0. */
@@ -599,10 +641,21 @@ main(int argc, char **argv)
 	c.start_ns = wall_ns();
 	rates_seed(&c, c.start_ns);
 	c.dataplane_alive = 1;
+	if (cfg_parse_listen(cfg.metrics.listen, &(struct sockaddr_storage){ 0 }) == 1) {
+		c.http = ctl_http_start(cfg.metrics.listen, err, sizeof(err));
+		if (c.http == NULL) {
+			fprintf(stderr, "sipguard-ctrl: %s: %s\n", config, err);
+			ret = CTL_EXIT_USAGE;
+			goto out;
+		}
+		metrics_publish(&c);
+	}
 	/* ask every worker to republish all its trunks: we start empty */
 	__atomic_fetch_add(&c.shm->ctrl_generation, 1, __ATOMIC_RELEASE);
-	fprintf(stderr, "sipguard-ctrl: attached: %u worker(s), %u trunk(s); API on %s\n",
-		c.shm->n_workers, c.shm->n_trunks, cfg.ctrl.socket);
+	fprintf(stderr, "sipguard-ctrl: attached: %u worker(s), %u trunk(s); API on %s%s%s\n",
+		c.shm->n_workers, c.shm->n_trunks, cfg.ctrl.socket,
+		c.http != NULL ? "; metrics on http://" : "",
+		c.http != NULL ? cfg.metrics.listen : "");
 	sg_notify_ready("attached: %u worker(s), %u trunk(s); API on %s", c.shm->n_workers,
 		c.shm->n_trunks, cfg.ctrl.socket);
 
@@ -619,6 +672,7 @@ main(int argc, char **argv)
 			drain(&c);
 			c.dataplane_alive = 0;
 			stopped_ns = now;
+			metrics_publish(&c);
 			fprintf(stderr, "sipguard-ctrl: the dataplane stopped; exiting in %d s\n",
 				CTL_STOP_GRACE_S);
 		}
@@ -634,6 +688,7 @@ main(int argc, char **argv)
 			last_s = now / 1000000000ull;
 			emit(&c, c.dirs, ctl_engine_tick(c.eng, last_s, c.dirs, RTE_DIM(c.dirs)));
 			rates(&c, now);
+			metrics_publish(&c);
 			if (!rte_eal_primary_proc_alive(cfile)) {
 				c.dataplane_alive = 0;
 				fprintf(stderr, "sipguard-ctrl: the dataplane stopped; exiting\n");
@@ -649,6 +704,8 @@ main(int argc, char **argv)
 out:
 	if (srv != NULL)
 		sg_notify_stopping("stopping");
+	ctl_http_stop(c.http);
+	ctl_metrics_buf_free(&c.mdoc);
 	ctl_server_close(srv);
 	ctl_engine_free(c.eng);
 	ctl_state_free(c.st);

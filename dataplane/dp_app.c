@@ -30,6 +30,7 @@
 #include "dp_replay.h"
 #include "dp_report.h"
 #include "dp_sip.h"
+#include "dp_telemetry.h"
 #include "dp_trunk.h"
 #include "dp_worker.h"
 #include "sg_notify.h"
@@ -483,6 +484,9 @@ dp_run_live(const struct sg_config *cfg, const char *config_path, volatile int *
 		}
 		launched++;
 	}
+	/* a live view for dpdk-telemetry clients; counting does not need it */
+	if (dp_telemetry_start(a.workers, a.n_workers, shm, err, sizeof(err)) != 0)
+		fprintf(stderr, "sipguard: warning: %s\n", err);
 	snprintf(ready, sizeof(ready), "%s/%s", rte_eal_get_runtime_dir(), SG_READY_FILE);
 	rf = fopen(ready, "w");
 	if (rf != NULL) {
@@ -525,6 +529,7 @@ out:
 		*quit = 1;
 		rte_eal_mp_wait_lcore();
 	}
+	dp_telemetry_stop(); /* before the workers it reads are freed */
 	app_fini(&a);
 	/*
 	 * After a run, the shared objects stay: freeing them would unmap

@@ -52,7 +52,7 @@ dp_port_start(const struct dp_port_conf *pc, struct rte_mempool *mp, int *ts_dyn
 {
 	struct rte_eth_conf conf;
 	struct rte_eth_dev_info info;
-	uint16_t port_id, q, nb_rxd = pc->rx_desc, nb_txd = 0;
+	uint16_t port_id, q, n_txq, nb_rxd = pc->rx_desc, nb_txd = 0;
 	int ret, flag;
 
 	*ts_dynfield = -1;
@@ -91,8 +91,13 @@ dp_port_start(const struct dp_port_conf *pc, struct rte_mempool *mp, int *ts_dyn
 	}
 	if (info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_TIMESTAMP)
 		conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_TIMESTAMP;
-	/* no TX: sipguard only listens */
-	ret = rte_eth_dev_configure(port_id, pc->n_rxq, 0, &conf);
+	/*
+	 * sipguard only listens, but one TX queue is set up (and never
+	 * used): rte_pdump, which dpdk-dumpcap drives, captures both
+	 * directions and refuses a port without a TX queue.
+	 */
+	n_txq = info.max_tx_queues > 0 ? 1 : 0;
+	ret = rte_eth_dev_configure(port_id, pc->n_rxq, n_txq, &conf);
 	if (ret != 0) {
 		snprintf(err, errlen, "port \"%s\": configure failed: %s", pc->devargs,
 			rte_strerror(-ret));
@@ -107,6 +112,15 @@ dp_port_start(const struct dp_port_conf *pc, struct rte_mempool *mp, int *ts_dyn
 		if (ret != 0) {
 			snprintf(err, errlen, "port \"%s\": RX queue %u setup failed: %s",
 				pc->devargs, q, rte_strerror(-ret));
+			return -1;
+		}
+	}
+	if (n_txq > 0) {
+		ret = rte_eth_tx_queue_setup(
+			port_id, 0, nb_txd, rte_eth_dev_socket_id(port_id), NULL);
+		if (ret != 0) {
+			snprintf(err, errlen, "port \"%s\": TX queue setup failed: %s", pc->devargs,
+				rte_strerror(-ret));
 			return -1;
 		}
 	}

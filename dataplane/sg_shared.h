@@ -139,6 +139,24 @@ enum sg_drop {
 	SG_DROP_COUNT
 };
 
+/* Machine names of the drop reasons: metric labels and telemetry keys. */
+static const char *const sg_drop_keys[SG_DROP_COUNT] = {
+	[SG_DROP_NOT_IP] = "not_ip",
+	[SG_DROP_L2_UNSUPPORTED] = "l2_unsupported",
+	[SG_DROP_L4_UNSUPPORTED] = "l4_unsupported",
+	[SG_DROP_NOT_CANDIDATE] = "not_candidate",
+	[SG_DROP_PEER_NOT_SIP] = "peer_not_sip",
+	[SG_DROP_NO_PAYLOAD] = "no_payload",
+	[SG_DROP_TCP_STREAMED] = "tcp_streamed",
+	[SG_DROP_TRUNCATED] = "truncated",
+	[SG_DROP_BAD_HEADER] = "bad_header",
+	[SG_DROP_FRAGMENT] = "fragment",
+	[SG_DROP_MULTISEG] = "multiseg",
+	[SG_DROP_TOO_DEEP] = "too_deep",
+	[SG_DROP_HEP_REFUSED] = "hep_refused",
+	[SG_DROP_HEP_BAD] = "hep_bad",
+};
+
 struct sg_source_counters {
 	uint64_t packets;
 	uint64_t bytes;

@@ -472,6 +472,7 @@ eb_conf() {
 		# fanout defragments): mbufs large enough for a 2 KB INVITE
 		dp="$dp lcores = \"$lcores\"; file_prefix = \"$TB_ID\"; mbuf_size = 4096;"
 		live="ctrl = { socket = \"$TB_DIR/ctrl.sock\"; cpu = 0; };
+metrics = { listen = \"off\"; };
 ports = ( { devargs = \"$devargs\"; rx_queues = 2; } );"
 	fi
 	cat >"$file" <<EOF

@@ -163,6 +163,7 @@ dataplane = {
   $extra
 };
 ctrl = { socket = "$FL_SOCK"; cpu = 0; };
+metrics = { listen = "off"; };
 ports = ( { devargs = "net_af_packet0,iface=$FL_IF_RX,qpairs=$q,framecnt=16384";
   rx_queues = $q; } );
 EOF

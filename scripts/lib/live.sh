@@ -43,7 +43,8 @@ lv_log() {
 
 # lv_conf FILE [LCORES]: the sipguard config for this bed's carriers, with
 # the carrier veth as an af_packet port of two RX queues, a file prefix
-# and a control socket of this run only.
+# and a control socket of this run only. sipguard-ctrl's /metrics stays
+# off unless LV_METRICS names an address (ADDR:PORT) for it.
 lv_conf() {
 	local file=$1 lcores=${2:-0@0,1@0,2@1}
 	cat >"$file" <<EOF
@@ -55,6 +56,7 @@ dataplane = {
   file_prefix = "$TB_ID";
 };
 ctrl = { socket = "$TB_DIR/ctrl.sock"; cpu = 0; };
+metrics = { listen = "${LV_METRICS:-off}"; };
 ports = ( { devargs = "net_af_packet0,iface=$TB_IF_C,qpairs=2,framecnt=4096"; rx_queues = 2; } );
 trunks = (
   { name = "carrier-a"; prefixes = [ "$TB_ADDR_A4/32" ]; cps = $LV_CPS_A; max_concurrent = 300; },

@@ -105,6 +105,7 @@ dataplane = {
   ring_size = 1024;
 };
 ctrl = { socket = "$TB_DIR/ctrl.sock"; cpu = 0; };
+metrics = { listen = "off"; };
 ports = ( { devargs = "net_af_packet0,iface=$TB_IF_C,qpairs=1,framecnt=4096"; rx_queues = 1; } );
 policy = {
   window = 10;

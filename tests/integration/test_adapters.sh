@@ -63,6 +63,7 @@ chmod +x "$work/hook"
 cat >"$work/sipguard.conf" <<CONF
 dataplane = { lcores = "0@0,1@1"; file_prefix = "$id"; };
 ctrl = { socket = "$work/ctrl.sock"; cpu = 0; };
+metrics = { listen = "off"; };
 ports = ( { devargs = "net_af_packet0,iface=${id}d"; } );
 trunks = ( { name = "carrier-a"; prefixes = [ "127.0.0.1/32" ]; cps = 30; max_concurrent = 100; } );
 directives = { file = "$work/directives.jsonl"; exec = "$work/hook"; };

@@ -452,6 +452,7 @@ hl_conf() { # FILE DEVARGS
 dataplane = { sip_ports = [ 5060, $PORT_T, $PORT_U ]; retrans_window = 32;
   lcores = "0@0,1@0,2@1"; file_prefix = "$HB_ID"; mbuf_size = 4096; };
 ctrl = { socket = "$sock"; cpu = 0; };
+metrics = { listen = "off"; };
 ports = ( { devargs = "$2"; rx_queues = 2; } );
 decap = { max_depth = 2; vxlan_port = 4789; };
 fragments = { entries = 1024; timeout = 2000; };

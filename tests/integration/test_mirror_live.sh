@@ -191,6 +191,7 @@ if n != 1:
     sys.exit("%s: no dataplane group" % src)
 text += ('\n# live parts (tests/integration/test_mirror_live.sh)\n'
          'ctrl = { socket = "%s"; cpu = 0; };\n'
+         'metrics = { listen = "off"; };\n'
          'ports = ( { devargs = "%s"; rx_queues = 2; } );\n' % (sock, devargs))
 open(dst, "w", encoding="utf-8").write(text)
 PY

@@ -310,6 +310,29 @@ test_table_wrong_types(void **state)
 	assert_true(tested >= 2 * 10);
 }
 
+/* A listen address: both families and "off" load; anything else names the key. */
+static void
+test_listen_key(const struct cfg_section *sec, const struct cfg_key *k)
+{
+	static const char *const good[] = { "\"127.0.0.1:1\"", "\"[::1]:65535\"",
+		"\"0.0.0.0:9471\"", "\"off\"", "\"\"" };
+	static const char *const bad[] = { "\"nnnn\"", "\"127.0.0.1:0\"", "\"127.0.0.1:65536\"",
+		"\"localhost:9471\"", "\"::1:9471\"", "\"[::1]\"", "\"127.0.0.1:\"",
+		"\"1.2.3.4:80x\"" };
+	char text[T_TEXT_MAX], label[128];
+	unsigned int i, line;
+
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		build(sec, k->name, good[i], text, sizeof(text), label, sizeof(label));
+		expect_ok(text);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		line = build(sec, k->name, bad[i], text, sizeof(text), label, sizeof(label));
+		expect_err_at(text, line, label);
+		assert_non_null(strstr(err, "not ADDR:PORT"));
+	}
+}
+
 /* Every key: just inside loads and is stored, just outside is refused. */
 static void
 test_table_ranges(void **state)
@@ -413,6 +436,10 @@ test_table_ranges(void **state)
 				break;
 			case CFG_T_NAME:
 			case CFG_T_STRING:
+				if (k->flags & CFG_F_LISTEN) {
+					test_listen_key(sec, k);
+					break;
+				}
 				memset(value, 0, sizeof(value));
 				value[0] = '"';
 				memset(value + 1, 'n', (size_t)k->max);
