@@ -39,6 +39,7 @@ struct dp_trunk_entry {
 };
 
 struct dp_trunks {
+	uint64_t gen;
 	struct rte_lpm *lpm4;
 	struct rte_lpm6 *lpm6;
 	uint32_t n_entries;
@@ -110,9 +111,35 @@ entries_inherit(struct dp_trunks *t)
 	}
 }
 
+/* Name of the trunk that answers id (a slot when slots are given). */
+static const char *
+trunk_name(const struct sg_config *cfg, const uint32_t *slot, uint32_t id)
+{
+	uint32_t i;
+
+	for (i = 0; i < cfg->n_trunks; i++) {
+		if ((slot != NULL ? slot[i] : i) == id)
+			return cfg->trunks[i].name;
+	}
+	return "?";
+}
+
 struct dp_trunks *
 dp_trunks_create(
 	const struct sg_config *cfg, const char *name, int socket_id, char *err, size_t errlen)
+{
+	return dp_trunks_create_slots(cfg, NULL, 0, name, socket_id, err, errlen);
+}
+
+uint64_t
+dp_trunks_gen(const struct dp_trunks *t)
+{
+	return t->gen;
+}
+
+struct dp_trunks *
+dp_trunks_create_slots(const struct sg_config *cfg, const uint32_t *slot, uint64_t gen,
+	const char *name, int socket_id, char *err, size_t errlen)
 {
 	struct rte_lpm_config c4 = { .max_rules = DP_TRUNK_MAX_ENTRIES, .number_tbl8s = 256 };
 	struct rte_lpm6_config c6 = { .max_rules = DP_TRUNK_MAX_ENTRIES, .number_tbl8s = 1024 };
@@ -127,8 +154,10 @@ dp_trunks_create(
 		rte_errno = ENOMEM;
 		return NULL;
 	}
+	t->gen = gen;
 	for (i = 0; i < cfg->n_trunks; i++) {
 		const struct cfg_trunk *ct = &cfg->trunks[i];
+		uint32_t id = slot != NULL ? slot[i] : i;
 
 		for (k = 0; k < ct->n_prefixes; k++) {
 			struct dp_trunk_entry *e = entry_get(t, &ct->prefixes[k]);
@@ -137,14 +166,15 @@ dp_trunks_create(
 				if (e->any_trunk != DP_TRUNK_NONE) {
 					snprintf(err, errlen,
 						"trunk %s: prefix #%u is already owned by trunk %s",
-						ct->name, k + 1, cfg->trunks[e->any_trunk].name);
+						ct->name, k + 1,
+						trunk_name(cfg, slot, e->any_trunk));
 					goto fail;
 				}
-				e->any_trunk = i;
+				e->any_trunk = id;
 				e->any_depth = e->prefix.depth;
 			} else {
 				e->ports[e->n_ports].port = ct->port;
-				e->ports[e->n_ports].trunk = i;
+				e->ports[e->n_ports].trunk = id;
 				e->n_ports++;
 			}
 		}
