@@ -271,7 +271,8 @@ ctl_reload_run(struct ctl_reload *r, int *status, char *err, size_t errlen)
 	r->applied++;
 	out = ctl_reload_summary(
 		nc, &cur, plan, policy, sinks, r->shm->trunks_gen, r->shm->reload_error);
-	fprintf(stderr, "sipguard-ctrl: reload applied: %s\n", r->shm->reload_error);
+	fprintf(stderr, "sipguard-ctrl: reload applied: %s%s%s\n", r->shm->reload_error,
+		policy ? "; policy changed" : "", sinks ? "; sinks reopened" : "");
 	*status = 0;
 	goto out;
 undo:

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <rte_cycles.h>
 #include <rte_errno.h>
 #include <rte_malloc.h>
 
@@ -124,6 +125,7 @@ dp_reload_apply(struct dp_reload *r, const char *path, char *err, size_t errlen)
 	const struct dp_trunks *old;
 	struct dp_trunks *t;
 	char name[32], why[256];
+	uint64_t t0, t1, t2;
 	int ret = EINVAL;
 
 	nc = malloc(sizeof(*nc));
@@ -138,6 +140,7 @@ dp_reload_apply(struct dp_reload *r, const char *path, char *err, size_t errlen)
 	if (cfg_reload_check(r->cfg, nc, path, err, errlen) != 0 ||
 		cfg_reload_plan(&r->slots, r->cfg, nc, path, plan, err, errlen) != 0)
 		goto out;
+	t0 = rte_rdtsc();
 	snprintf(name, sizeof(name), "sg_trunks_g%lu", (unsigned long)(r->gen + 1));
 	t = dp_trunks_create_slots(
 		nc, plan->slot, r->gen + 1, name, r->socket_id, why, sizeof(why));
@@ -153,13 +156,18 @@ dp_reload_apply(struct dp_reload *r, const char *path, char *err, size_t errlen)
 	r->gen++;
 	r->slots = plan->next;
 	dp_reload_publish(r, nc, plan->slot);
+	t1 = rte_rdtsc();
 	old = dp_reload_swap(r->sh, t, r->qsbr);
+	t2 = rte_rdtsc();
 	dp_trunks_free((struct dp_trunks *)(uintptr_t)old);
 	*r->cfg = *nc;
 	snprintf(err, errlen,
-		"%s: %u trunk(s): %u added, %u removed, %u renamed, %u changed (generation %lu)",
+		"%s: %u trunk(s): %u added, %u removed, %u renamed, %u changed (generation %lu; "
+		"table built in %lu us, workers past it in %lu us)",
 		path, nc->n_trunks, plan->n_added, plan->n_removed, plan->n_renamed,
-		plan->n_changed, (unsigned long)r->gen);
+		plan->n_changed, (unsigned long)r->gen,
+		(unsigned long)((t1 - t0) * 1000000 / rte_get_tsc_hz()),
+		(unsigned long)((t2 - t1) * 1000000 / rte_get_tsc_hz()));
 	ret = 0;
 out:
 	free(plan);

@@ -15,7 +15,8 @@
 #      carrier-b, its totals kept) and carrier-a renamed carrier-alpha
 #      (same prefixes and port: its counts go on under the new name);
 #      sipguard-ctrl follows by itself;
-#   5. SIGHUP to sipguard-ctrl: a policy parameter only.
+#   5. SIGHUP to sipguard-ctrl: a policy parameter and a directive sink
+#      (a JSON-lines file) added; the trunks as they were.
 #
 # At each applied reload the worker says from which frame it counted
 # with the new trunk table (status: lcores[].trunks_from_packet); the
@@ -150,10 +151,11 @@ trunks = (
   { name = "carrier-b"; prefixes = [ "$TB_ADDR_B4/32", "2001:db8:b::/48" ]; port = $LV_PORT_B; cps = $LV_CPS_B; max_concurrent = 100; }
 );
 EOF
-# v4: v3 with one policy parameter changed
+# v4: v3 with one policy parameter changed and a directive file
 {
 	sed '/^trunks = (/,$d' "$TB_DIR/v3.conf"
 	echo 'policy = { window = 7; };'
+	echo "directives = { file = \"$TB_DIR/directives.jsonl\"; };"
 	sed -n '/^trunks = (/,$p' "$TB_DIR/v3.conf"
 } >"$TB_DIR/v4.conf"
 # bad: a syntax error on a known line of v2
@@ -298,13 +300,15 @@ grep -q "the dataplane reloaded; .* reloaded too" "$TB_DIR/ctrl.log"
 check "sipguard-ctrl reloaded its own file after the dataplane's SIGHUP" test $? -eq 0
 sleep 1.5
 
-# 5. SIGHUP to sipguard-ctrl: the policy only (the dataplane swaps an equal table)
+# 5. SIGHUP to sipguard-ctrl: policy and sinks (the dataplane swaps an equal table)
 cp "$TB_DIR/v4.conf" "$conf"
 kill -HUP "$(cat "$TB_DIR/ctrl.pid")"
 f3=$(wait_gen 3) || abort "SIGHUP to sipguard-ctrl did not reload"
 note "reload 3 (SIGHUP to sipguard-ctrl) took effect after frame $f3"
-check "SIGHUP to sipguard-ctrl: applied, the policy changed" \
-	grep -q "reload applied: .*0 added, 0 removed, 0 renamed, 0 changed" "$TB_DIR/ctrl.log"
+check "SIGHUP to sipguard-ctrl: applied, trunks as they were, policy changed, sinks reopened" \
+	grep -q "reload applied: .*0 added, 0 removed, 0 renamed, 0 changed .*; policy changed; sinks reopened" \
+	"$TB_DIR/ctrl.log"
+check "the new directive file sink is open" test -e "$TB_DIR/directives.jsonl"
 
 lv_dial_wait 1 $((dial + 25)) || note "dialers had to be stopped"
 
