@@ -66,6 +66,9 @@ cfg_reload_values(const struct cfg_key *k, const char *a, const char *b, char *b
 	uint32_t va, vb;
 
 	buf[0] = '\0';
+	/* a secret (hep.auth_key) is named, never shown */
+	if (strstr(k->name, "key") != NULL)
+		return;
 	switch (k->type) {
 	case CFG_T_U16:
 		snprintf(buf, len, " (was %u, now %u)", *(const uint16_t *)(const void *)a,

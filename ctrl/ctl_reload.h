@@ -45,7 +45,7 @@
 #include "ctl_state.h"
 #include "sg_shared.h"
 
-#define CTL_RELOAD_WAIT_MS 5000 /* the dataplane's answer, at most */
+#define CTL_RELOAD_WAIT_MS 8000 /* the dataplane's answer, at most */
 
 struct ctl_reload {
 	struct sg_config *cfg; /* the running config (the caller's) */

@@ -111,6 +111,12 @@ test_structural_refused_sizes(void **state)
 		"policy = { window = 5; }; ctrl = { socket = \"/tmp/other.sock\"; };", &new_cfg);
 	assert_int_equal(cfg_reload_check(&old_cfg, &new_cfg, "t.conf", err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "ctrl.socket"));
+	/* a secret is named, its values are not shown */
+	load_edit("policy = { window = 5; };",
+		"policy = { window = 5; }; hep = { auth_key = \"s3cret\"; };", &new_cfg);
+	assert_int_equal(cfg_reload_check(&old_cfg, &new_cfg, "t.conf", err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "hep.auth_key: cannot change while running; restart"));
+	assert_null(strstr(err, "s3cret"));
 }
 
 static int
