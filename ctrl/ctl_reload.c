@@ -129,13 +129,8 @@ ctl_reload_follow(struct ctl_reload *r)
 		cfg_reload_check(r->cfg, nc, r->path, err, sizeof(err)) == 0 &&
 		(!ctl_reload_sinks_changed(r->cfg, nc) ||
 			ctl_reload_sinks(r, nc, r->cfg, err, sizeof(err)) == 0)) {
-		nc->n_trunks = 0; /* the trunks are the dataplane's */
-		r->cfg->policy = nc->policy;
-		r->cfg->directives = nc->directives;
-		memcpy(r->cfg->sipp, nc->sipp, sizeof(nc->sipp));
-		r->cfg->n_sipp = nc->n_sipp;
-		memcpy(r->cfg->kamailio, nc->kamailio, sizeof(nc->kamailio));
-		r->cfg->n_kamailio = nc->n_kamailio;
+		/* the file the dataplane read: the next plan starts from its trunks */
+		*r->cfg = *nc;
 		fprintf(stderr, "sipguard-ctrl: the dataplane reloaded; %s reloaded too\n",
 			r->path);
 	} else {

@@ -349,7 +349,7 @@ static const struct ctl_cmd ctl_commands[] = {
 
 /* A publication for a slot the state does not hold yet. */
 static int
-unlikely_slot(const struct ctl_ctx *c, uint32_t trunk)
+slot_unknown(const struct ctl_ctx *c, uint32_t trunk)
 {
 	return trunk != SG_UNMATCHED && trunk >= ctl_state_n_trunks(c->st);
 }
@@ -368,7 +368,7 @@ drain(struct ctl_ctx *c)
 			for (i = 0; i < n; i++) {
 				const struct sg_pub *p = objs[i];
 
-				if (unlikely_slot(c, p->trunk))
+				if (slot_unknown(c, p->trunk))
 					ctl_reload_follow(&c->rl);
 				ctl_engine_pub(c->eng, objs[i]);
 			}

@@ -16,7 +16,8 @@
 #include "dp_reload.h"
 
 struct dp_reload {
-	struct sg_config *cfg; /* the running config */
+	struct sg_config *cfg;	 /* the running config */
+	struct dp_trunks *spare; /* the table a reload fills; the old one after it */
 	struct cfg_slots slots;
 	struct dp_worker_shared *sh;
 	struct rte_rcu_qsbr *qsbr;
@@ -31,6 +32,7 @@ dp_reload_create(const struct sg_config *cfg, const char *config_path, struct dp
 	unsigned int n_workers, int socket_id, char *err, size_t errlen)
 {
 	struct dp_reload *r = calloc(1, sizeof(*r));
+	char why[256];
 	size_t sz;
 
 	if (r == NULL || (r->cfg = malloc(sizeof(*r->cfg))) == NULL) {
@@ -50,6 +52,19 @@ dp_reload_create(const struct sg_config *cfg, const char *config_path, struct dp
 		dp_reload_free(r);
 		return NULL;
 	}
+	/*
+	 * The second table is allocated now, at start: a reload only fills
+	 * it. Allocating at reload time would grow the hugepage heap under a
+	 * running control plane (a DPDK secondary), which must then map the
+	 * new memory in step; that takes seconds under load, and fails when
+	 * the secondary does not answer in time.
+	 */
+	r->spare = dp_trunks_create_slots(cfg, NULL, 0, "sg_trunks_b", socket_id, why, sizeof(why));
+	if (r->spare == NULL) {
+		snprintf(err, errlen, "reload: cannot allocate the spare trunk table: %s", why);
+		dp_reload_free(r);
+		return NULL;
+	}
 	return r;
 }
 
@@ -58,6 +73,7 @@ dp_reload_free(struct dp_reload *r)
 {
 	if (r == NULL)
 		return;
+	dp_trunks_free(r->spare);
 	rte_free(r->qsbr);
 	free(r->cfg);
 	free(r);
@@ -123,8 +139,8 @@ dp_reload_apply(struct dp_reload *r, const char *path, char *err, size_t errlen)
 	struct cfg_reload_plan *plan = NULL;
 	struct sg_config *nc = NULL;
 	const struct dp_trunks *old;
-	struct dp_trunks *t;
-	char name[32], why[256];
+	struct dp_trunks *t = r->spare;
+	char why[256];
 	uint64_t t0, t1, t2;
 	int ret = EINVAL;
 
@@ -141,12 +157,8 @@ dp_reload_apply(struct dp_reload *r, const char *path, char *err, size_t errlen)
 		cfg_reload_plan(&r->slots, r->cfg, nc, path, plan, err, errlen) != 0)
 		goto out;
 	t0 = rte_rdtsc();
-	snprintf(name, sizeof(name), "sg_trunks_g%lu", (unsigned long)(r->gen + 1));
-	t = dp_trunks_create_slots(
-		nc, plan->slot, r->gen + 1, name, r->socket_id, why, sizeof(why));
-	if (t == NULL) {
+	if (dp_trunks_refill(t, nc, plan->slot, r->gen + 1, why, sizeof(why)) != 0) {
 		snprintf(err, errlen, "%s: %s", path, why);
-		ret = rte_errno == ENOMEM ? ENOMEM : EINVAL;
 		goto out;
 	}
 	/*
@@ -159,11 +171,12 @@ dp_reload_apply(struct dp_reload *r, const char *path, char *err, size_t errlen)
 	t1 = rte_rdtsc();
 	old = dp_reload_swap(r->sh, t, r->qsbr);
 	t2 = rte_rdtsc();
-	dp_trunks_free((struct dp_trunks *)(uintptr_t)old);
+	/* no worker can read it now: the next reload fills it */
+	r->spare = (struct dp_trunks *)(uintptr_t)old;
 	*r->cfg = *nc;
 	snprintf(err, errlen,
 		"%s: %u trunk(s): %u added, %u removed, %u renamed, %u changed (generation %lu; "
-		"table built in %lu us, workers past it in %lu us)",
+		"table filled in %lu us, workers past it in %lu us)",
 		path, nc->n_trunks, plan->n_added, plan->n_removed, plan->n_renamed,
 		plan->n_changed, (unsigned long)r->gen,
 		(unsigned long)((t1 - t0) * 1000000 / rte_get_tsc_hz()),

@@ -137,23 +137,21 @@ dp_trunks_gen(const struct dp_trunks *t)
 	return t->gen;
 }
 
-struct dp_trunks *
-dp_trunks_create_slots(const struct sg_config *cfg, const uint32_t *slot, uint64_t gen,
-	const char *name, int socket_id, char *err, size_t errlen)
+/*
+ * Fill t from cfg: the entries, then the LPM rules (any old ones are
+ * deleted first, so a table can be filled again for a reload without
+ * allocating). Returns 0, or -1 with one line in err and rte_errno set.
+ */
+static int
+trunks_fill(struct dp_trunks *t, const struct sg_config *cfg, const uint32_t *slot, uint64_t gen,
+	char *err, size_t errlen)
 {
-	struct rte_lpm_config c4 = { .max_rules = DP_TRUNK_MAX_ENTRIES, .number_tbl8s = 256 };
-	struct rte_lpm6_config c6 = { .max_rules = DP_TRUNK_MAX_ENTRIES, .number_tbl8s = 1024 };
-	char lname[RTE_LPM_NAMESIZE];
-	struct dp_trunks *t;
 	uint32_t i, k;
 	int ret;
 
-	t = rte_zmalloc_socket("dp_trunks", sizeof(*t), RTE_CACHE_LINE_SIZE, socket_id);
-	if (t == NULL) {
-		snprintf(err, errlen, "trunk table: out of memory");
-		rte_errno = ENOMEM;
-		return NULL;
-	}
+	rte_lpm_delete_all(t->lpm4);
+	rte_lpm6_delete_all(t->lpm6);
+	t->n_entries = 0;
 	t->gen = gen;
 	for (i = 0; i < cfg->n_trunks; i++) {
 		const struct cfg_trunk *ct = &cfg->trunks[i];
@@ -168,7 +166,8 @@ dp_trunks_create_slots(const struct sg_config *cfg, const uint32_t *slot, uint64
 						"trunk %s: prefix #%u is already owned by trunk %s",
 						ct->name, k + 1,
 						trunk_name(cfg, slot, e->any_trunk));
-					goto fail;
+					rte_errno = EINVAL;
+					return -1;
 				}
 				e->any_trunk = id;
 				e->any_depth = e->prefix.depth;
@@ -180,18 +179,6 @@ dp_trunks_create_slots(const struct sg_config *cfg, const uint32_t *slot, uint64
 		}
 	}
 	entries_inherit(t);
-
-	snprintf(lname, sizeof(lname), "%s_v4", name);
-	t->lpm4 = rte_lpm_create(lname, socket_id, &c4);
-	snprintf(lname, sizeof(lname), "%s_v6", name);
-	t->lpm6 = rte_lpm6_create(lname, socket_id, &c6);
-	if (t->lpm4 == NULL || t->lpm6 == NULL) {
-		snprintf(
-			err, errlen, "trunk table: cannot create LPM: %s", rte_strerror(rte_errno));
-		dp_trunks_free(t);
-		rte_errno = ENOMEM;
-		return NULL;
-	}
 	for (i = 0; i < t->n_entries; i++) {
 		const struct cfg_prefix *p = &t->entries[i].prefix;
 		unsigned int half;
@@ -219,15 +206,53 @@ dp_trunks_create_slots(const struct sg_config *cfg, const uint32_t *slot, uint64
 			if (ret < 0) {
 				snprintf(err, errlen, "trunk table: cannot add prefix #%u: %s", i,
 					rte_strerror(-ret));
-				goto fail;
+				rte_errno = EINVAL;
+				return -1;
 			}
 		}
 	}
+	return 0;
+}
+
+struct dp_trunks *
+dp_trunks_create_slots(const struct sg_config *cfg, const uint32_t *slot, uint64_t gen,
+	const char *name, int socket_id, char *err, size_t errlen)
+{
+	struct rte_lpm_config c4 = { .max_rules = DP_TRUNK_MAX_ENTRIES, .number_tbl8s = 256 };
+	struct rte_lpm6_config c6 = { .max_rules = DP_TRUNK_MAX_ENTRIES, .number_tbl8s = 1024 };
+	char lname[RTE_LPM_NAMESIZE];
+	struct dp_trunks *t;
+
+	t = rte_zmalloc_socket("dp_trunks", sizeof(*t), RTE_CACHE_LINE_SIZE, socket_id);
+	if (t == NULL) {
+		snprintf(err, errlen, "trunk table: out of memory");
+		rte_errno = ENOMEM;
+		return NULL;
+	}
+	snprintf(lname, sizeof(lname), "%s_v4", name);
+	t->lpm4 = rte_lpm_create(lname, socket_id, &c4);
+	snprintf(lname, sizeof(lname), "%s_v6", name);
+	t->lpm6 = rte_lpm6_create(lname, socket_id, &c6);
+	if (t->lpm4 == NULL || t->lpm6 == NULL) {
+		snprintf(
+			err, errlen, "trunk table: cannot create LPM: %s", rte_strerror(rte_errno));
+		dp_trunks_free(t);
+		rte_errno = ENOMEM;
+		return NULL;
+	}
+	if (trunks_fill(t, cfg, slot, gen, err, errlen) != 0) {
+		dp_trunks_free(t);
+		rte_errno = EINVAL;
+		return NULL;
+	}
 	return t;
-fail:
-	dp_trunks_free(t);
-	rte_errno = EINVAL;
-	return NULL;
+}
+
+int
+dp_trunks_refill(struct dp_trunks *t, const struct sg_config *cfg, const uint32_t *slot,
+	uint64_t gen, char *err, size_t errlen)
+{
+	return trunks_fill(t, cfg, slot, gen, err, errlen);
 }
 
 void

@@ -40,6 +40,15 @@ void dp_trunks_free(struct dp_trunks *t);
 struct dp_trunks *dp_trunks_create_slots(const struct sg_config *cfg, const uint32_t *slot,
 	uint64_t gen, const char *name, int socket_id, char *err, size_t errlen);
 
+/*
+ * Fill an existing table (not in use by any reader) from cfg again, as
+ * dp_trunks_create_slots would, without allocating: a reload fills the
+ * spare of two tables allocated at start. Returns 0, or -1 with one line
+ * in err (the table is then unusable until filled again).
+ */
+int dp_trunks_refill(struct dp_trunks *t, const struct sg_config *cfg, const uint32_t *slot,
+	uint64_t gen, char *err, size_t errlen);
+
 /* Generation a table was created with (0 at start). */
 uint64_t dp_trunks_gen(const struct dp_trunks *t);
 

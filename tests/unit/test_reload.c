@@ -3,8 +3,9 @@
  * Dataplane reload: the trunk-table swap under rte_rcu_qsbr while a
  * reader thread looks trunks up (an old table is never freed while the
  * reader can hold it, and every lookup answers from one whole table),
- * and dp_reload_apply on files: a good one swaps the table with its
- * trunks in their slots and publishes the slot table; a bad one or a
+ * and dp_reload_apply on files: a good one fills the spare table with
+ * its trunks in their slots, swaps it in and publishes the slot table
+ * (two tables for good, none allocated by a reload); a bad one or a
  * structural change is refused with one line and changes nothing.
  */
 #include <arpa/inet.h>
@@ -247,6 +248,9 @@ test_apply_files(void **state)
 	dp_reload_poll(r, NULL);
 	assert_int_equal(shm.reload_done, 1);
 	assert_int_equal(shm.reload_status, 0);
+	/* two tables for good: the one the first reload retired is filled again */
+	assert_ptr_equal(sh->trunks, t1);
+	assert_int_equal(dp_trunks_gen(sh->trunks), 2);
 	assert_int_equal(shm.trunk_state[2], SG_SLOT_REMOVED);
 	assert_int_equal(dp_trunks_lookup(sh->trunks, &pkt_v6, &dir), 1);
 	unlink(path);
