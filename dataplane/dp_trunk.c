@@ -138,19 +138,15 @@ dp_trunks_gen(const struct dp_trunks *t)
 }
 
 /*
- * Fill t from cfg: the entries, then the LPM rules (any old ones are
- * deleted first, so a table can be filled again for a reload without
- * allocating). Returns 0, or -1 with one line in err and rte_errno set.
+ * Build t's entries from cfg (checked before any LPM is touched or
+ * allocated). Returns 0, or -1 with one line in err and rte_errno set.
  */
 static int
-trunks_fill(struct dp_trunks *t, const struct sg_config *cfg, const uint32_t *slot, uint64_t gen,
+trunks_entries(struct dp_trunks *t, const struct sg_config *cfg, const uint32_t *slot, uint64_t gen,
 	char *err, size_t errlen)
 {
 	uint32_t i, k;
-	int ret;
 
-	rte_lpm_delete_all(t->lpm4);
-	rte_lpm6_delete_all(t->lpm6);
 	t->n_entries = 0;
 	t->gen = gen;
 	for (i = 0; i < cfg->n_trunks; i++) {
@@ -179,6 +175,18 @@ trunks_fill(struct dp_trunks *t, const struct sg_config *cfg, const uint32_t *sl
 		}
 	}
 	entries_inherit(t);
+	return 0;
+}
+
+/* The LPM rules of t's entries (any old ones deleted first). */
+static int
+trunks_lpm(struct dp_trunks *t, char *err, size_t errlen)
+{
+	uint32_t i;
+	int ret;
+
+	rte_lpm_delete_all(t->lpm4);
+	rte_lpm6_delete_all(t->lpm6);
 	for (i = 0; i < t->n_entries; i++) {
 		const struct cfg_prefix *p = &t->entries[i].prefix;
 		unsigned int half;
@@ -229,6 +237,11 @@ dp_trunks_create_slots(const struct sg_config *cfg, const uint32_t *slot, uint64
 		rte_errno = ENOMEM;
 		return NULL;
 	}
+	if (trunks_entries(t, cfg, slot, gen, err, errlen) != 0) {
+		dp_trunks_free(t);
+		rte_errno = EINVAL;
+		return NULL;
+	}
 	snprintf(lname, sizeof(lname), "%s_v4", name);
 	t->lpm4 = rte_lpm_create(lname, socket_id, &c4);
 	snprintf(lname, sizeof(lname), "%s_v6", name);
@@ -240,7 +253,7 @@ dp_trunks_create_slots(const struct sg_config *cfg, const uint32_t *slot, uint64
 		rte_errno = ENOMEM;
 		return NULL;
 	}
-	if (trunks_fill(t, cfg, slot, gen, err, errlen) != 0) {
+	if (trunks_lpm(t, err, errlen) != 0) {
 		dp_trunks_free(t);
 		rte_errno = EINVAL;
 		return NULL;
@@ -252,7 +265,9 @@ int
 dp_trunks_refill(struct dp_trunks *t, const struct sg_config *cfg, const uint32_t *slot,
 	uint64_t gen, char *err, size_t errlen)
 {
-	return trunks_fill(t, cfg, slot, gen, err, errlen);
+	if (trunks_entries(t, cfg, slot, gen, err, errlen) != 0)
+		return -1;
+	return trunks_lpm(t, err, errlen);
 }
 
 void
