@@ -188,8 +188,12 @@ for ((i = 0; i < 50; i++)); do
 done
 [ -s "$cap" ] || abort "dumpcap did not start: $(head -n 3 "$TB_DIR/capture.log")"
 k_start=$(lv_link_frames)
-check "no frame crossed the veth while sipguard and dumpcap were starting" \
-	test "$k_start" -eq "$k_before"
+# A frame that crossed before sipguard's port was up is in neither count;
+# one between the two starts would break the frame numbers the reloads are
+# matched by, and the check that the worker took exactly dumpcap's frames
+# (at the end) fails then.
+[ "$k_start" -eq "$k_before" ] ||
+	note "$((k_start - k_before)) frame(s) crossed the veth while sipguard and dumpcap started"
 
 # wait_gen N: the worker counts with trunk table N; prints the frames it
 # had taken before it did.
