@@ -32,10 +32,11 @@ ctl_engine_create(const struct sg_config *cfg, struct ctl_state *st)
 		return NULL;
 	e->st = st;
 	e->n_trunks = ctl_state_n_trunks(st);
+	/* the state's slots are the trunks (after a reload, not the file's order) */
 	for (i = 0; i < e->n_trunks; i++) {
 		names[i] = ctl_state_trunk_name(st, i);
-		cps[i] = cfg->trunks[i].cps;
-		maxc[i] = cfg->trunks[i].max_concurrent;
+		cps[i] = ctl_state_trunk_cps(st, i);
+		maxc[i] = ctl_state_trunk_max_concurrent(st, i);
 	}
 	e->pol = ctl_policy_create(&cfg->policy, e->n_trunks, names, cps, maxc);
 	if (e->pol == NULL) {
@@ -43,6 +44,30 @@ ctl_engine_create(const struct sg_config *cfg, struct ctl_state *st)
 		return NULL;
 	}
 	return e;
+}
+
+int
+ctl_engine_reconfigure(struct ctl_engine *e, const struct cfg_policy *conf)
+{
+	const char *names[SG_MAX_TRUNKS];
+	uint32_t cps[SG_MAX_TRUNKS], maxc[SG_MAX_TRUNKS], from[SG_MAX_TRUNKS];
+	uint32_t i, n = ctl_state_n_trunks(e->st);
+	struct ctl_policy *p;
+
+	for (i = 0; i < n; i++) {
+		names[i] = ctl_state_trunk_name(e->st, i);
+		cps[i] = ctl_state_trunk_cps(e->st, i);
+		maxc[i] = ctl_state_trunk_max_concurrent(e->st, i);
+		/* a slot is one trunk's for good: its policy state carries on */
+		from[i] = i < e->n_trunks ? i : UINT32_MAX;
+	}
+	p = ctl_policy_rebuild(e->pol, conf, n, names, cps, maxc, from);
+	if (p == NULL)
+		return -1;
+	ctl_policy_free(e->pol);
+	e->pol = p;
+	e->n_trunks = n;
+	return 0;
 }
 
 void

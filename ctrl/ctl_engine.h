@@ -25,6 +25,14 @@ struct ctl_engine;
 struct ctl_engine *ctl_engine_create(const struct sg_config *cfg, struct ctl_state *st);
 void ctl_engine_free(struct ctl_engine *e);
 
+/*
+ * After the state's trunks were reloaded (ctl_state_set_trunks): a new
+ * policy with these parameters and the state's trunks and agreed rates,
+ * every slot carrying on its trunk's policy state. Returns 0, or -1 (out
+ * of memory: the old policy stays).
+ */
+int ctl_engine_reconfigure(struct ctl_engine *e, const struct cfg_policy *conf);
+
 void ctl_engine_pub(struct ctl_engine *e, const struct sg_pub *pub);
 void ctl_engine_event(struct ctl_engine *e, const struct sg_event *ev);
 

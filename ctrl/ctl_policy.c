@@ -200,6 +200,50 @@ ctl_policy_create(const struct cfg_policy *conf, uint32_t n_trunks, const char *
 	return p;
 }
 
+struct ctl_policy *
+ctl_policy_rebuild(const struct ctl_policy *old, const struct cfg_policy *conf, uint32_t n_trunks,
+	const char *const names[], const uint32_t agreed_cps[], const uint32_t max_concurrent[],
+	const uint32_t from[])
+{
+	struct ctl_policy *p = ctl_policy_create(conf, n_trunks, names, agreed_cps, max_concurrent);
+	uint32_t i, j;
+
+	if (p == NULL || old == NULL)
+		return p;
+	p->seq = old->seq;
+	p->first_second = old->first_second;
+	p->last_second = old->last_second;
+	p->stats = old->stats;
+	for (i = 0; i < n_trunks; i++) {
+		struct ctl_policy_trunk *tr = &p->trunks[i];
+		struct ctl_policy_sample *hist = tr->hist;
+		char name[SG_TRUNK_NAME_MAX];
+		uint32_t cps = tr->agreed_cps, maxc = tr->max_concurrent;
+
+		if (from == NULL || from[i] >= old->n_trunks)
+			continue;
+		/* the trunk's whole state goes on; the config's values are new */
+		memcpy(name, tr->name, sizeof(name));
+		*tr = old->trunks[from[i]];
+		memcpy(tr->name, name, sizeof(name));
+		tr->agreed_cps = cps;
+		tr->max_concurrent = maxc;
+		tr->hist = hist;
+		/* history is kept by second: each sample to its place in the new ring */
+		for (j = 0; j < old->hist_len; j++) {
+			const struct ctl_policy_sample *sm = &old->trunks[from[i]].hist[j];
+			struct ctl_policy_sample *dst;
+
+			if (sm->second == CTL_POLICY_NO_SECOND)
+				continue;
+			dst = &hist[sm->second % p->hist_len];
+			if (dst->second == CTL_POLICY_NO_SECOND || dst->second < sm->second)
+				*dst = *sm;
+		}
+	}
+	return p;
+}
+
 void
 ctl_policy_free(struct ctl_policy *p)
 {

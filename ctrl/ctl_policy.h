@@ -78,6 +78,17 @@ struct ctl_policy; /* opaque */
 struct ctl_policy *ctl_policy_create(const struct cfg_policy *conf, uint32_t n_trunks,
 	const char *const names[], const uint32_t agreed_cps[], const uint32_t max_concurrent[]);
 
+/*
+ * A policy for a reloaded config: new parameters and trunks, where trunk
+ * i carries on the whole state of old's trunk from[i] (its state, limit,
+ * backoff, alert, history) when from[i] < old's trunk count, and starts
+ * afresh otherwise. The agreed rates are the new ones. old is left as it
+ * was (the caller frees it).
+ */
+struct ctl_policy *ctl_policy_rebuild(const struct ctl_policy *old, const struct cfg_policy *conf,
+	uint32_t n_trunks, const char *const names[], const uint32_t agreed_cps[],
+	const uint32_t max_concurrent[], const uint32_t from[]);
+
 void ctl_policy_free(struct ctl_policy *p);
 
 /*

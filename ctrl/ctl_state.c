@@ -19,6 +19,7 @@
 
 struct ctl_state_trunk {
 	char name[SG_TRUNK_NAME_MAX];
+	int removed; /* removed by a reload: totals only */
 	uint32_t cps;
 	uint32_t max_concurrent;
 	struct sg_trunk_counters total;
@@ -124,6 +125,52 @@ ctl_state_create_shm(const struct sg_shm *shm)
 	for (t = 0; t < n; t++)
 		names[t] = shm->trunk_name[t];
 	return ctl_state_create(n, names, shm->trunk_cps, shm->trunk_max_concurrent);
+}
+
+int
+ctl_state_set_trunks(struct ctl_state *st, uint32_t n_trunks, const char *const names[],
+	const uint32_t cps[], const uint32_t max_concurrent[], const uint8_t removed[])
+{
+	uint32_t t;
+	size_t len;
+
+	/* slots only grow: counts in a slot stay with it */
+	if (n_trunks > SG_MAX_TRUNKS || n_trunks < st->n_trunks || names == NULL)
+		return -1;
+	for (t = 0; t < n_trunks; t++) {
+		struct ctl_state_trunk *tr = &st->trunk[t];
+		const char *n = names[t] != NULL ? names[t] : "";
+
+		memset(tr->name, 0, sizeof(tr->name));
+		len = strnlen(n, SG_TRUNK_NAME_MAX - 1);
+		ctl_state_printable(tr->name, n, len);
+		tr->cps = cps != NULL ? cps[t] : 0;
+		tr->max_concurrent = max_concurrent != NULL ? max_concurrent[t] : 0;
+		tr->removed = removed != NULL && removed[t];
+		/* a new slot's series starts from what it holds now */
+		if (t >= st->n_trunks)
+			memcpy(&tr->base, &tr->total, sizeof(tr->base));
+	}
+	st->n_trunks = n_trunks;
+	return 0;
+}
+
+uint32_t
+ctl_state_trunk_cps(const struct ctl_state *st, uint32_t trunk)
+{
+	return trunk < st->n_trunks ? st->trunk[trunk].cps : 0;
+}
+
+uint32_t
+ctl_state_trunk_max_concurrent(const struct ctl_state *st, uint32_t trunk)
+{
+	return trunk < st->n_trunks ? st->trunk[trunk].max_concurrent : 0;
+}
+
+int
+ctl_state_trunk_removed(const struct ctl_state *st, uint32_t trunk)
+{
+	return trunk < st->n_trunks && st->trunk[trunk].removed;
 }
 
 void
@@ -585,6 +632,8 @@ ctl_json_row(const struct ctl_state *st, uint32_t t, uint64_t now_s)
 	int err = o == NULL;
 
 	ctl_json_set(o, "name", json_string(tr->name), &err);
+	if (tr->removed)
+		ctl_json_set(o, "removed", json_true(), &err);
 	ctl_json_set(o, "cps", json_integer(ctl_series_sum(s, CTL_SF_ATTEMPTS, end, 1)), &err);
 	ctl_json_set(o, "cps_avg10",
 		json_real(
@@ -612,8 +661,10 @@ ctl_state_trunks_json(const struct ctl_state *st, uint64_t now_s)
 	int err = a == NULL;
 	uint32_t t;
 
-	for (t = 0; t < st->n_trunks; t++)
-		ctl_json_append(a, ctl_json_row(st, t, now_s), &err);
+	for (t = 0; t < st->n_trunks; t++) {
+		if (!st->trunk[t].removed)
+			ctl_json_append(a, ctl_json_row(st, t, now_s), &err);
+	}
 	if (ctl_state_has_traffic(&st->trunk[SG_UNMATCHED].total))
 		ctl_json_append(a, ctl_json_row(st, SG_UNMATCHED, now_s), &err);
 	if (err) {
@@ -696,22 +747,30 @@ ctl_state_events_json(const struct ctl_state *st, unsigned int limit)
 	return json_pack("{s:o}", "events", a);
 }
 
+/*
+ * A trunk a reload removed keeps its totals here, under its name, and is
+ * listed in "removed": nothing counted is lost from the totals.
+ */
 json_t *
 ctl_state_totals_json(const struct ctl_state *st)
 {
-	json_t *trunks = json_object();
-	int err = trunks == NULL;
+	json_t *trunks = json_object(), *removed = json_array();
+	int err = trunks == NULL || removed == NULL;
 	uint32_t t;
 
-	for (t = 0; t < st->n_trunks; t++)
+	for (t = 0; t < st->n_trunks; t++) {
 		ctl_json_set(
 			trunks, st->trunk[t].name, ctl_json_counters(&st->trunk[t].total), &err);
+		if (st->trunk[t].removed)
+			ctl_json_append(removed, json_string(st->trunk[t].name), &err);
+	}
 	if (err) {
 		json_decref(trunks);
+		json_decref(removed);
 		return NULL;
 	}
-	return json_pack("{s:o, s:o}", "trunks", trunks, "unmatched",
-		ctl_json_counters(&st->trunk[SG_UNMATCHED].total));
+	return json_pack("{s:o, s:o, s:o}", "trunks", trunks, "unmatched",
+		ctl_json_counters(&st->trunk[SG_UNMATCHED].total), "removed", removed);
 }
 
 json_t *

@@ -65,6 +65,22 @@ struct ctl_state *ctl_state_create_shm(const struct sg_shm *shm);
 void ctl_state_free(struct ctl_state *st);
 
 /*
+ * A reload's slot table (dataplane/dp_reload.h): n_trunks slots (never
+ * fewer than before), their names and agreed rates, and which are
+ * removed trunks (kept for their totals, left out of the trunks view).
+ * Counts stay with their slot. Returns 0, or -1 for a bad table.
+ */
+int ctl_state_set_trunks(struct ctl_state *st, uint32_t n_trunks, const char *const names[],
+	const uint32_t cps[], const uint32_t max_concurrent[], const uint8_t removed[]);
+
+/* 1 when slot `trunk` holds a removed trunk. */
+int ctl_state_trunk_removed(const struct ctl_state *st, uint32_t trunk);
+
+/* Agreed CPS and concurrency of a trunk (0 for unknown slots). */
+uint32_t ctl_state_trunk_cps(const struct ctl_state *st, uint32_t trunk);
+uint32_t ctl_state_trunk_max_concurrent(const struct ctl_state *st, uint32_t trunk);
+
+/*
  * Take one publication. Returns 0 when accepted, 1 when stale (its seq is
  * not newer than the one held for that worker and trunk), -1 when its
  * worker or trunk is out of range. An all-zero publication for an

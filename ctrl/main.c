@@ -40,6 +40,7 @@
 #include "ctl_engine.h"
 #include "ctl_http.h"
 #include "ctl_metrics.h"
+#include "ctl_reload.h"
 #include "ctl_server.h"
 #include "ctl_sink.h"
 #include "ctl_state.h"
@@ -53,7 +54,8 @@
 #define CTL_STOP_GRACE_S 2 /* answering after the dataplane stopped */
 
 struct ctl_ctx {
-	const struct sg_config *cfg;
+	struct sg_config *cfg;
+	struct ctl_reload rl;
 	struct sg_shm *shm;
 	struct ctl_state *st;
 	struct ctl_engine *eng;
@@ -82,12 +84,21 @@ struct ctl_ctx {
 };
 
 static volatile int ctl_quit;
+static volatile int ctl_hup;
 
 static void
 on_signal(int sig)
 {
 	(void)sig;
 	ctl_quit = 1;
+}
+
+/* SIGHUP: the main loop reloads the config (ctl_reload.h). */
+static void
+on_hup(int sig)
+{
+	(void)sig;
+	ctl_hup = 1;
 }
 
 static uint64_t
@@ -153,12 +164,14 @@ cmd_status(void *arg, json_t *args, int *status, char *err, size_t errlen)
 
 		sg_source_counters_add(&src, &w->src);
 		json_array_append_new(lcores,
-			json_pack("{s:i, s:i, s:i, s:I, s:f, s:f, s:I, s:I}", "lcore",
+			json_pack("{s:i, s:i, s:i, s:I, s:f, s:f, s:I, s:I, s:I, s:I}", "lcore",
 				(int)shm->worker_lcore[i], "port", (int)shm->worker_port[i],
 				"queue", (int)shm->worker_queue[i], "packets",
 				(json_int_t)w->packets, "pps", c->w_pps[i], "busy_pct",
 				c->w_busy[i], "retrans_evictions", (json_int_t)w->retrans_evictions,
-				"dialog_evictions", (json_int_t)w->dialog_evictions));
+				"dialog_evictions", (json_int_t)w->dialog_evictions, "trunks_gen",
+				(json_int_t)__atomic_load_n(&w->trunks_gen, __ATOMIC_ACQUIRE),
+				"trunks_from_packet", (json_int_t)w->trunks_from_packet));
 		pub_full += w->pub_ring_full;
 		pub_empty += w->pub_pool_empty;
 		evt_full += w->evt_ring_full;
@@ -169,7 +182,8 @@ cmd_status(void *arg, json_t *args, int *status, char *err, size_t errlen)
 	for (i = 0; i < SG_SOURCE_FIELDS; i++)
 		json_object_set_new(source, sg_source_fields[i].name,
 			json_integer((json_int_t)sg_source_field_get(&src, i)));
-	return json_pack("{s:s, s:I, s:I, s:s, s:o, s:o, s:o, s:{s:I, s:I, s:I, s:I}, s:o, s:o}",
+	return json_pack("{s:s, s:I, s:I, s:s, s:o, s:o, s:o, s:{s:I, s:I, s:I, s:I}, s:o, s:o, "
+			 "s:{s:I, s:I, s:I}}",
 		"version", SG_VERSION, "uptime_s",
 		(json_int_t)((wall_ns() - shm->start_time_ns) / 1000000000ull), "ctrl_uptime_s",
 		(json_int_t)((wall_ns() - c->start_ns) / 1000000000ull), "dataplane",
@@ -177,7 +191,8 @@ cmd_status(void *arg, json_t *args, int *status, char *err, size_t errlen)
 		"source", source, "rings", "pub_ring_full", (json_int_t)pub_full, "pub_pool_empty",
 		(json_int_t)pub_empty, "evt_ring_full", (json_int_t)evt_full, "evt_pool_empty",
 		(json_int_t)evt_empty, "ctrl", ctl_state_stats_json(c->st), "sinks",
-		ctl_sinks_stats_json(c->sinks));
+		ctl_sinks_stats_json(c->sinks), "reload", "generation", (json_int_t)shm->trunks_gen,
+		"applied", (json_int_t)c->rl.applied, "refused", (json_int_t)c->rl.refused);
 }
 
 /* A trunk row gets the policy's view: state, current limit, alerting. */
@@ -320,6 +335,15 @@ cmd_set(void *arg, json_t *args, int *status, char *err, size_t errlen)
 		"directives", (int)n);
 }
 
+static json_t *
+cmd_reload(void *arg, json_t *args, int *status, char *err, size_t errlen)
+{
+	struct ctl_ctx *c = arg;
+
+	(void)args;
+	return ctl_reload_run(&c->rl, status, err, errlen);
+}
+
 static const struct ctl_cmd ctl_commands[] = {
 	{ "status", cmd_status, "dataplane, ports, lcores and ring health" },
 	{ "trunks", cmd_trunks, "one row per trunk: CPS, concurrent calls, 503s" },
@@ -328,10 +352,18 @@ static const struct ctl_cmd ctl_commands[] = {
 	{ "totals", cmd_totals, "cumulative counters per trunk" },
 	{ "directives", cmd_directives, "rate-limit directives (args: since, limit)" },
 	{ "set", cmd_set, "override a trunk's agreed CPS (args: name, cps)" },
+	{ "reload", cmd_reload, "apply the config file again, without a restart" },
 	{ NULL, NULL, NULL },
 };
 
 /* ---- the loop ---- */
+
+/* A publication for a slot the state does not hold yet. */
+static int
+slot_unknown(const struct ctl_ctx *c, uint32_t trunk)
+{
+	return trunk != SG_UNMATCHED && trunk >= ctl_state_n_trunks(c->st);
+}
 
 static unsigned int
 drain(struct ctl_ctx *c)
@@ -339,11 +371,18 @@ drain(struct ctl_ctx *c)
 	void *objs[CTL_DRAIN_BURST];
 	unsigned int i, w, n, total = 0;
 
+	/* a reload's new slots are known before their first publication */
+	ctl_reload_follow(&c->rl);
 	for (w = 0; w < c->shm->n_workers; w++) {
 		while ((n = rte_ring_sc_dequeue_burst(c->pub[w], objs, CTL_DRAIN_BURST, NULL)) >
 			0) {
-			for (i = 0; i < n; i++)
+			for (i = 0; i < n; i++) {
+				const struct sg_pub *p = objs[i];
+
+				if (slot_unknown(c, p->trunk))
+					ctl_reload_follow(&c->rl);
 				ctl_engine_pub(c->eng, objs[i]);
+			}
 			rte_mempool_put_bulk(c->pub_pool, objs, n);
 			total += n;
 		}
@@ -458,6 +497,49 @@ rates_seed(struct ctl_ctx *c, uint64_t now)
 	c->rate_ns = now;
 }
 
+static void
+drain_arg(void *arg)
+{
+	drain(arg);
+}
+
+/*
+ * Our config must hold the trunks the dataplane counts now (its active
+ * slots; after reloads, not in the file's order).
+ */
+static int
+check_trunks(const struct ctl_ctx *c, const char *config)
+{
+	const struct sg_shm *shm = c->shm;
+	uint32_t t, i, active = 0;
+
+	for (t = 0; t < shm->n_trunks && t < SG_MAX_TRUNKS; t++) {
+		if (shm->trunk_state[t] != SG_SLOT_ACTIVE)
+			continue;
+		active++;
+		for (i = 0; i < c->cfg->n_trunks; i++) {
+			if (strncmp(c->cfg->trunks[i].name, shm->trunk_name[t],
+				    SG_TRUNK_NAME_MAX) == 0)
+				break;
+		}
+		if (i == c->cfg->n_trunks) {
+			fprintf(stderr,
+				"sipguard-ctrl: %s: no trunk \"%.*s\", which the running "
+				"dataplane has: use the dataplane's config\n",
+				config, SG_TRUNK_NAME_MAX, shm->trunk_name[t]);
+			return -1;
+		}
+	}
+	if (active != c->cfg->n_trunks) {
+		fprintf(stderr,
+			"sipguard-ctrl: %s: %u trunks, the running dataplane has %u: use the "
+			"dataplane's config\n",
+			config, c->cfg->n_trunks, active);
+		return -1;
+	}
+	return 0;
+}
+
 static int
 attach(struct ctl_ctx *c)
 {
@@ -544,6 +626,7 @@ main(int argc, char **argv)
 	}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
+	signal(SIGHUP, on_hup);
 	c.cfg = &cfg;
 	/* sinks before EAL: a bad sink is a config error, reported at once */
 	c.sinks = ctl_sinks_create(&cfg, err, sizeof(err));
@@ -598,26 +681,28 @@ main(int argc, char **argv)
 		}
 		sleep(1);
 	}
-	if (c.shm->n_trunks != cfg.n_trunks) {
-		fprintf(stderr,
-			"sipguard-ctrl: %s: %u trunks, the running dataplane has %u: use "
-			"the dataplane's config\n",
-			config, cfg.n_trunks, c.shm->n_trunks);
+	if (check_trunks(&c, config) != 0) {
 		ret = CTL_EXIT_USAGE;
 		goto out;
 	}
-	for (unsigned int t = 0; t < cfg.n_trunks; t++) {
-		if (strcmp(cfg.trunks[t].name, c.shm->trunk_name[t]) != 0) {
-			fprintf(stderr,
-				"sipguard-ctrl: %s: trunk #%u is \"%s\", the running "
-				"dataplane's is \"%s\": use the dataplane's config\n",
-				config, t + 1, cfg.trunks[t].name, c.shm->trunk_name[t]);
-			ret = CTL_EXIT_USAGE;
-			goto out;
-		}
-	}
 	c.st = ctl_state_create_shm(c.shm);
+	if (c.st != NULL) {
+		/* the slot table as the dataplane has it now, removed trunks too */
+		c.rl = (struct ctl_reload){
+			.cfg = &cfg,
+			.path = config,
+			.shm = c.shm,
+			.st = c.st,
+			.sinks = &c.sinks,
+			.wait_fn = drain_arg,
+			.wait_arg = &c,
+			.requesting = 1,
+		};
+		ctl_reload_follow(&c.rl);
+		c.rl.requesting = 0;
+	}
 	c.eng = c.st != NULL ? ctl_engine_create(&cfg, c.st) : NULL;
+	c.rl.eng = c.eng;
 	if (c.eng == NULL) {
 		fprintf(stderr, "sipguard-ctrl: out of memory for the control state\n");
 		goto out;
@@ -696,6 +781,12 @@ main(int argc, char **argv)
 				ret = CTL_EXIT_NO_DATAPLANE;
 				goto out;
 			}
+		}
+		if (ctl_hup) {
+			int st;
+
+			ctl_hup = 0;
+			json_decref(ctl_reload_run(&c.rl, &st, err, sizeof(err)));
 		}
 		ctl_sinks_poll(c.sinks, now / 1000000);
 		ctl_server_poll(srv, 10);

@@ -76,6 +76,7 @@ static int ctl_cli_totals(struct ctl_cli *cli);
 static int ctl_cli_watch(struct ctl_cli *cli);
 static int ctl_cli_directives(struct ctl_cli *cli);
 static int ctl_cli_set(struct ctl_cli *cli);
+static int ctl_cli_reload(struct ctl_cli *cli);
 static int ctl_cli_help(struct ctl_cli *cli);
 
 static const struct ctl_cli_cmd ctl_cli_cmds[] = {
@@ -93,6 +94,8 @@ static const struct ctl_cli_cmd ctl_cli_cmds[] = {
 	{ "directives", "[-n N] [-f]", "n:f", 0, 0, ctl_cli_directives,
 		"rate-limit directives, oldest first; -f follows new ones" },
 	{ "set", "NAME cps N", "", 3, 3, ctl_cli_set, "override a trunk's agreed CPS at run time" },
+	{ "reload", "", "", 0, 0, ctl_cli_reload,
+		"apply the changed config file (trunks, policy, sinks) without a restart" },
 	{ "help", "", "", 0, 0, ctl_cli_help, "show this text" },
 	{ NULL, NULL, NULL, 0, 0, NULL, NULL },
 };
@@ -388,6 +391,43 @@ ctl_cli_set(struct ctl_cli *cli)
 		rc = ctl_cli_print_json(data, JSON_INDENT(2));
 	else
 		printf("%s: agreed CPS now %lu\n", cli->pos[0], cps);
+	json_decref(data);
+	return rc;
+}
+
+/* One line per trunk that changed, then the removed ones. */
+static int
+ctl_cli_reload(struct ctl_cli *cli)
+{
+	json_t *data, *t;
+	int rc = CTL_CLI_OK;
+	size_t i;
+
+	data = ctl_cli_call(cli, "reload", NULL, &rc);
+	if (data == NULL)
+		return rc;
+	if (cli->json) {
+		rc = ctl_cli_print_json(data, JSON_INDENT(2));
+		json_decref(data);
+		return rc;
+	}
+	printf("reloaded: %s\n", json_string_value(json_object_get(data, "dataplane")) ?: "");
+	json_array_foreach(json_object_get(data, "trunks"), i, t)
+	{
+		const char *change = json_string_value(json_object_get(t, "change"));
+		const char *was = json_string_value(json_object_get(t, "was"));
+
+		if (change == NULL || strcmp(change, "same") == 0)
+			continue;
+		printf("  %-20s %s%s%s\n", json_string_value(json_object_get(t, "name")) ?: "?",
+			change, was != NULL ? " from " : "", was != NULL ? was : "");
+	}
+	json_array_foreach(json_object_get(data, "removed"), i, t)
+		printf("  %-20s removed (its totals stay)\n", json_string_value(t) ?: "?");
+	if (json_is_true(json_object_get(data, "policy_changed")))
+		printf("  policy parameters changed\n");
+	if (json_is_true(json_object_get(data, "sinks_reopened")))
+		printf("  sinks and adapters reopened\n");
 	json_decref(data);
 	return rc;
 }

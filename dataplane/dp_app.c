@@ -27,6 +27,7 @@
 
 #include "dp_app.h"
 #include "dp_port.h"
+#include "dp_reload.h"
 #include "dp_replay.h"
 #include "dp_report.h"
 #include "dp_sip.h"
@@ -99,6 +100,9 @@ app_fini(struct dp_app *a)
 	for (i = 0; i < a->n_ports; i++)
 		dp_port_stop((uint16_t)a->ports[i]);
 	rte_mempool_free(a->mp);
+	/* after a reload the table in use is the one the workers last read */
+	if (a->sh != NULL && a->sh->trunks != NULL)
+		a->trunks = (struct dp_trunks *)(uintptr_t)a->sh->trunks;
 	rte_free(a->sh);
 	dp_trunks_free(a->trunks);
 	if (a->proto != NULL)
@@ -367,8 +371,10 @@ live_port_stats(const struct dp_app *a, const struct sg_config *cfg, struct sg_s
 }
 
 int
-dp_run_live(const struct sg_config *cfg, const char *config_path, volatile int *quit)
+dp_run_live(
+	const struct sg_config *cfg, const char *config_path, volatile int *quit, volatile int *hup)
 {
+	struct dp_reload *reload = NULL;
 	struct rte_ring *pub[SG_MAX_WORKERS] = { 0 }, *evt[SG_MAX_WORKERS] = { 0 };
 	struct dp_worker_run runs[SG_MAX_WORKERS];
 	struct rte_mempool *pub_pool = NULL, *evt_pool = NULL;
@@ -457,6 +463,13 @@ dp_run_live(const struct sg_config *cfg, const char *config_path, volatile int *
 	shm = live_shared(cfg, &a, pub, evt, &pub_pool, &evt_pool);
 	if (shm == NULL)
 		goto out;
+	reload = dp_reload_create(
+		cfg, config_path, a.sh, a.n_workers, (int)rte_socket_id(), err, sizeof(err));
+	if (reload == NULL) {
+		fprintf(stderr, "sipguard: %s\n", err);
+		goto out;
+	}
+	dp_reload_attach(reload, shm);
 	shm->n_workers = a.n_workers;
 	shm->n_ports = a.n_ports;
 	for (i = 0; i < a.n_ports; i++)
@@ -475,6 +488,7 @@ dp_run_live(const struct sg_config *cfg, const char *config_path, volatile int *
 			.stats = &shm->workers[i],
 			.ctrl_generation = &shm->ctrl_generation,
 			.publish_cycles = rte_get_tsc_hz() * cfg->dp.publish_ms / 1000,
+			.qsbr = dp_reload_qsbr(reload),
 		};
 		runs[i] = (struct dp_worker_run){ .w = w, .quit = quit };
 		if (rte_eal_remote_launch(dp_worker_main, &runs[i], w->lcore_id) != 0) {
@@ -502,6 +516,7 @@ dp_run_live(const struct sg_config *cfg, const char *config_path, volatile int *
 	/* main lcore: housekeeping only */
 	while (!*quit) {
 		live_port_stats(&a, cfg, shm, kernel_base);
+		dp_reload_poll(reload, hup);
 		rte_delay_us_sleep(100000);
 	}
 	sg_notify_stopping("stopping: workers publish their last counters");
@@ -531,6 +546,7 @@ out:
 	}
 	dp_telemetry_stop(); /* before the workers it reads are freed */
 	app_fini(&a);
+	dp_reload_free(reload);
 	/*
 	 * After a run, the shared objects stay: freeing them would unmap
 	 * their pages in a control plane still reading them. They go with

@@ -26,8 +26,10 @@ int dp_run_offline(const struct sg_config *cfg, const struct dp_offline_opts *o)
 
 /*
  * Live mode; *quit is set by the signal handler (and by dp_run_live itself
- * to stop workers it launched when start-up fails). Returns the exit status.
+ * to stop workers it launched when start-up fails); *hup by SIGHUP, to
+ * reload config_path (dp_reload.h). Returns the exit status.
  */
-int dp_run_live(const struct sg_config *cfg, const char *config_path, volatile int *quit);
+int dp_run_live(const struct sg_config *cfg, const char *config_path, volatile int *quit,
+	volatile int *hup);
 
 #endif /* DP_APP_H */

@@ -68,6 +68,8 @@ struct bench_frame {
 
 struct dp_bench_worker {
 	struct dp_worker *w;
+	struct rte_rcu_qsbr *qsbr; /* as live: trunk table readers */
+	uint32_t index;
 	hs_scratch_t *naive_scratch;
 	const struct dp_naive *nv;
 	const struct sg_config *cfg;
@@ -162,8 +164,11 @@ bench_lcore(void *arg)
 
 	/*
 	 * The worker's own loop (dp_worker_main): a full burst takes the
-	 * next one before it is worked, inside the timed region.
+	 * next one before it is worked, inside the timed region, and so do
+	 * its reload duties (take the trunk table, report quiescence).
 	 */
+	rte_rcu_qsbr_thread_register(bw->qsbr, bw->index);
+	rte_rcu_qsbr_thread_online(bw->qsbr, bw->index);
 	while ((t0 = rte_rdtsc()) < bw->deadline || n > 0) {
 		uint16_t i;
 
@@ -182,7 +187,9 @@ bench_lcore(void *arg)
 					bench_feed(bw, burst);
 				n_next = rte_eth_rx_burst(bw->port, 0, next, burst);
 			}
+			dp_worker_trunks_refresh(w);
 			dp_worker_burst(w, pkts, n, next, n_next);
+			rte_rcu_qsbr_quiescent(bw->qsbr, bw->index);
 			break;
 		case DP_BENCH_NAIVE:
 			dp_naive_burst(w, bw->nv, bw->naive_scratch, pkts, n, &naive_matches);
@@ -215,6 +222,8 @@ bench_lcore(void *arg)
 	if (n > 0)
 		rte_pktmbuf_free_bulk(pkts, n);
 	bw->wall_cycles = rte_rdtsc() - start;
+	rte_rcu_qsbr_thread_offline(bw->qsbr, bw->index);
+	rte_rcu_qsbr_thread_unregister(bw->qsbr, bw->index);
 	bw->busy_cycles = busy;
 	bw->packets = packets;
 	bw->bursts = bursts;
@@ -384,6 +393,7 @@ dp_run_bench(const struct sg_config *cfg, const struct dp_offline_opts *o, unsig
 	int ring = port_kind != NULL && strcmp(port_kind, "ring") == 0;
 	struct dp_bench_worker *bws = NULL;
 	struct dp_worker_shared *sh = NULL;
+	struct rte_rcu_qsbr *qsbr = NULL;
 	struct dp_trunks *trunks = NULL;
 	struct dp_sip_db *db = NULL;
 	struct dp_naive *nv = NULL;
@@ -428,7 +438,13 @@ dp_run_bench(const struct sg_config *cfg, const struct dp_offline_opts *o, unsig
 	trunks = dp_trunks_create(cfg, "sg_bench_trunks", socket, err, sizeof(err));
 	sh = rte_zmalloc_socket("dp_bench_shared", sizeof(*sh), RTE_CACHE_LINE_SIZE, socket);
 	bws = rte_zmalloc_socket("dp_bench", sizeof(*bws) * nw, RTE_CACHE_LINE_SIZE, socket);
-	if (trunks == NULL || sh == NULL || bws == NULL) {
+	qsbr = rte_zmalloc_socket(
+		"dp_bench_qsbr", rte_rcu_qsbr_get_memsize(nw), RTE_CACHE_LINE_SIZE, socket);
+	if (qsbr != NULL && rte_rcu_qsbr_init(qsbr, nw) != 0) {
+		rte_free(qsbr);
+		qsbr = NULL;
+	}
+	if (trunks == NULL || sh == NULL || bws == NULL || qsbr == NULL) {
 		fprintf(stderr, "sipguard: %s\n", trunks == NULL ? err : "out of memory");
 		goto out;
 	}
@@ -494,6 +510,8 @@ dp_run_bench(const struct sg_config *cfg, const struct dp_offline_opts *o, unsig
 		}
 		bw->nv = nv;
 		bw->cfg = cfg;
+		bw->qsbr = qsbr;
+		bw->index = i;
 		bw->mode = bm;
 		bw->port = (uint16_t)port;
 		bw->burst = (uint16_t)cfg->dp.burst;
@@ -592,6 +610,7 @@ out:
 	}
 	rte_mempool_free(mp);
 	rte_free(bws);
+	rte_free(qsbr);
 	rte_free(sh);
 	dp_trunks_free(trunks);
 	if (proto != NULL)

@@ -92,7 +92,7 @@ worker_hep(struct dp_worker *w, uint8_t family, const uint8_t *agent, const uint
 	in.payload_len = h.payload_len;
 	if (h.time_us != 0)
 		now_ms = h.time_us / 1000;
-	trunk = dp_trunks_lookup(sh->trunks, &in, &dir);
+	trunk = dp_trunks_lookup(w->trunks, &in, &dir);
 	sip_port = dp_worker_sip_port(w, in.sport) || dp_worker_sip_port(w, in.dport);
 	if (trunk == SG_UNMATCHED && !sip_port) {
 		w->src.drops[SG_DROP_NOT_CANDIDATE]++;
@@ -133,7 +133,7 @@ dp_ingest_deliver(void *arg, const struct dp_stream_tuple *t, const uint8_t *msg
 	memcpy(pkt.dst, t->dst, sizeof(pkt.dst));
 	pkt.sport = t->sport;
 	pkt.dport = t->dport;
-	trunk = dp_trunks_lookup(w->sh->trunks, &pkt, &dir);
+	trunk = dp_trunks_lookup(w->trunks, &pkt, &dir);
 	dp_worker_message(w, msg, len, trunk, dir, now_ms);
 }
 

@@ -302,7 +302,7 @@ dp_naive_burst(struct dp_worker *w, const struct dp_naive *nv, hs_scratch_t *scr
 			w->src.drops[SG_DROP_BAD_HEADER]++;
 			continue;
 		}
-		trunk = dp_trunks_lookup(w->sh->trunks, &pkt, &dir);
+		trunk = dp_trunks_lookup(w->trunks, &pkt, &dir);
 		while (off < pkt.payload_len) {
 			struct dp_sip_msg m;
 

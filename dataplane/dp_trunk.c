@@ -39,6 +39,7 @@ struct dp_trunk_entry {
 };
 
 struct dp_trunks {
+	uint64_t gen;
 	struct rte_lpm *lpm4;
 	struct rte_lpm6 *lpm6;
 	uint32_t n_entries;
@@ -110,25 +111,47 @@ entries_inherit(struct dp_trunks *t)
 	}
 }
 
+/* Name of the trunk that answers id (a slot when slots are given). */
+static const char *
+trunk_name(const struct sg_config *cfg, const uint32_t *slot, uint32_t id)
+{
+	uint32_t i;
+
+	for (i = 0; i < cfg->n_trunks; i++) {
+		if ((slot != NULL ? slot[i] : i) == id)
+			return cfg->trunks[i].name;
+	}
+	return "?";
+}
+
 struct dp_trunks *
 dp_trunks_create(
 	const struct sg_config *cfg, const char *name, int socket_id, char *err, size_t errlen)
 {
-	struct rte_lpm_config c4 = { .max_rules = DP_TRUNK_MAX_ENTRIES, .number_tbl8s = 256 };
-	struct rte_lpm6_config c6 = { .max_rules = DP_TRUNK_MAX_ENTRIES, .number_tbl8s = 1024 };
-	char lname[RTE_LPM_NAMESIZE];
-	struct dp_trunks *t;
-	uint32_t i, k;
-	int ret;
+	return dp_trunks_create_slots(cfg, NULL, 0, name, socket_id, err, errlen);
+}
 
-	t = rte_zmalloc_socket("dp_trunks", sizeof(*t), RTE_CACHE_LINE_SIZE, socket_id);
-	if (t == NULL) {
-		snprintf(err, errlen, "trunk table: out of memory");
-		rte_errno = ENOMEM;
-		return NULL;
-	}
+uint64_t
+dp_trunks_gen(const struct dp_trunks *t)
+{
+	return t->gen;
+}
+
+/*
+ * Build t's entries from cfg (checked before any LPM is touched or
+ * allocated). Returns 0, or -1 with one line in err and rte_errno set.
+ */
+static int
+trunks_entries(struct dp_trunks *t, const struct sg_config *cfg, const uint32_t *slot, uint64_t gen,
+	char *err, size_t errlen)
+{
+	uint32_t i, k;
+
+	t->n_entries = 0;
+	t->gen = gen;
 	for (i = 0; i < cfg->n_trunks; i++) {
 		const struct cfg_trunk *ct = &cfg->trunks[i];
+		uint32_t id = slot != NULL ? slot[i] : i;
 
 		for (k = 0; k < ct->n_prefixes; k++) {
 			struct dp_trunk_entry *e = entry_get(t, &ct->prefixes[k]);
@@ -137,31 +160,33 @@ dp_trunks_create(
 				if (e->any_trunk != DP_TRUNK_NONE) {
 					snprintf(err, errlen,
 						"trunk %s: prefix #%u is already owned by trunk %s",
-						ct->name, k + 1, cfg->trunks[e->any_trunk].name);
-					goto fail;
+						ct->name, k + 1,
+						trunk_name(cfg, slot, e->any_trunk));
+					rte_errno = EINVAL;
+					return -1;
 				}
-				e->any_trunk = i;
+				e->any_trunk = id;
 				e->any_depth = e->prefix.depth;
 			} else {
 				e->ports[e->n_ports].port = ct->port;
-				e->ports[e->n_ports].trunk = i;
+				e->ports[e->n_ports].trunk = id;
 				e->n_ports++;
 			}
 		}
 	}
 	entries_inherit(t);
+	return 0;
+}
 
-	snprintf(lname, sizeof(lname), "%s_v4", name);
-	t->lpm4 = rte_lpm_create(lname, socket_id, &c4);
-	snprintf(lname, sizeof(lname), "%s_v6", name);
-	t->lpm6 = rte_lpm6_create(lname, socket_id, &c6);
-	if (t->lpm4 == NULL || t->lpm6 == NULL) {
-		snprintf(
-			err, errlen, "trunk table: cannot create LPM: %s", rte_strerror(rte_errno));
-		dp_trunks_free(t);
-		rte_errno = ENOMEM;
-		return NULL;
-	}
+/* The LPM rules of t's entries (any old ones deleted first). */
+static int
+trunks_lpm(struct dp_trunks *t, char *err, size_t errlen)
+{
+	uint32_t i;
+	int ret;
+
+	rte_lpm_delete_all(t->lpm4);
+	rte_lpm6_delete_all(t->lpm6);
 	for (i = 0; i < t->n_entries; i++) {
 		const struct cfg_prefix *p = &t->entries[i].prefix;
 		unsigned int half;
@@ -189,15 +214,60 @@ dp_trunks_create(
 			if (ret < 0) {
 				snprintf(err, errlen, "trunk table: cannot add prefix #%u: %s", i,
 					rte_strerror(-ret));
-				goto fail;
+				rte_errno = EINVAL;
+				return -1;
 			}
 		}
 	}
+	return 0;
+}
+
+struct dp_trunks *
+dp_trunks_create_slots(const struct sg_config *cfg, const uint32_t *slot, uint64_t gen,
+	const char *name, int socket_id, char *err, size_t errlen)
+{
+	struct rte_lpm_config c4 = { .max_rules = DP_TRUNK_MAX_ENTRIES, .number_tbl8s = 256 };
+	struct rte_lpm6_config c6 = { .max_rules = DP_TRUNK_MAX_ENTRIES, .number_tbl8s = 1024 };
+	char lname[RTE_LPM_NAMESIZE];
+	struct dp_trunks *t;
+
+	t = rte_zmalloc_socket("dp_trunks", sizeof(*t), RTE_CACHE_LINE_SIZE, socket_id);
+	if (t == NULL) {
+		snprintf(err, errlen, "trunk table: out of memory");
+		rte_errno = ENOMEM;
+		return NULL;
+	}
+	if (trunks_entries(t, cfg, slot, gen, err, errlen) != 0) {
+		dp_trunks_free(t);
+		rte_errno = EINVAL;
+		return NULL;
+	}
+	snprintf(lname, sizeof(lname), "%s_v4", name);
+	t->lpm4 = rte_lpm_create(lname, socket_id, &c4);
+	snprintf(lname, sizeof(lname), "%s_v6", name);
+	t->lpm6 = rte_lpm6_create(lname, socket_id, &c6);
+	if (t->lpm4 == NULL || t->lpm6 == NULL) {
+		snprintf(
+			err, errlen, "trunk table: cannot create LPM: %s", rte_strerror(rte_errno));
+		dp_trunks_free(t);
+		rte_errno = ENOMEM;
+		return NULL;
+	}
+	if (trunks_lpm(t, err, errlen) != 0) {
+		dp_trunks_free(t);
+		rte_errno = EINVAL;
+		return NULL;
+	}
 	return t;
-fail:
-	dp_trunks_free(t);
-	rte_errno = EINVAL;
-	return NULL;
+}
+
+int
+dp_trunks_refill(struct dp_trunks *t, const struct sg_config *cfg, const uint32_t *slot,
+	uint64_t gen, char *err, size_t errlen)
+{
+	if (trunks_entries(t, cfg, slot, gen, err, errlen) != 0)
+		return -1;
+	return trunks_lpm(t, err, errlen);
 }
 
 void

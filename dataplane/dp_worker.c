@@ -66,6 +66,7 @@ dp_worker_create(const struct dp_worker_shared *sh, const struct sg_config *cfg,
 		return NULL;
 	}
 	w->sh = sh;
+	w->trunks = sh->trunks;
 	w->rt = dp_retrans_create(
 		cfg->dp.retrans_entries, cfg->dp.retrans_window_s * 1000, socket_id);
 	if (w->rt == NULL) {
@@ -462,7 +463,7 @@ dp_worker_decoded(struct dp_worker *w, const uint8_t *buf, enum dp_decode_res re
 		dp_ingest_hep(w, pkt, now_ms);
 		return;
 	}
-	trunk = dp_trunks_lookup(sh->trunks, pkt, &dir);
+	trunk = dp_trunks_lookup(w->trunks, pkt, &dir);
 	sip_port = is_sip_port(sh, pkt->sport) || is_sip_port(sh, pkt->dport);
 	if (trunk == SG_UNMATCHED && !sip_port) {
 		w->src.drops[SG_DROP_NOT_CANDIDATE]++;
@@ -802,8 +803,14 @@ dp_worker_main(void *arg)
 	uint16_t n = 0, n_next;
 
 	w->next_publish = start + w->ln.publish_cycles;
+	if (w->ln.qsbr != NULL) {
+		rte_rcu_qsbr_thread_register(w->ln.qsbr, w->index);
+		rte_rcu_qsbr_thread_online(w->ln.qsbr, w->index);
+	}
 	while (!*run->quit) {
 		t0 = rte_rdtsc();
+		/* a new trunk table takes effect between bursts, never inside one */
+		dp_worker_trunks_refresh(w);
 		if (n == 0)
 			n = rte_eth_rx_burst(w->port_id, w->queue_id, cur, burst);
 		if (n > 0) {
@@ -843,12 +850,25 @@ dp_worker_main(void *arg)
 			w->ln.stats->total_cycles = t1 - start;
 			w->next_publish = t1 + w->ln.publish_cycles;
 		}
+		/*
+		 * Once per burst, and once per empty poll: no table loaded
+		 * before this point is used after it, so a reload waiting
+		 * for the old table to be free waits one burst at most.
+		 */
+		if (w->ln.qsbr != NULL)
+			rte_rcu_qsbr_quiescent(w->ln.qsbr, w->index);
 	}
 	/* a burst taken ahead is counted like any other */
+	dp_worker_trunks_refresh(w);
 	if (n > 0)
 		dp_worker_burst(w, cur, n, NULL, 0);
 	if (w->steer != NULL)
 		steer_drain(w);
+	if (w->ln.qsbr != NULL) {
+		/* a reload must not wait for a worker that has left */
+		rte_rcu_qsbr_thread_offline(w->ln.qsbr, w->index);
+		rte_rcu_qsbr_thread_unregister(w->ln.qsbr, w->index);
+	}
 	/* last counters out: retry a little while the ring drains */
 	worker_stats_update(w);
 	for (tries = 0; tries < 1000 && dp_worker_publish(w, 0) > 0; tries++)

@@ -16,6 +16,7 @@
 #include <rte_common.h>
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
+#include <rte_rcu_qsbr.h>
 #include <rte_ring.h>
 
 #include "cfg.h"
@@ -37,7 +38,13 @@
  */
 #define DP_WORKER_BOUNCE (65536 + 128)
 
-/* Shared by all workers, read-only after start-up. */
+/*
+ * Shared by all workers, read-only after start-up, but for `trunks`: a
+ * reload swaps in a new table under RCU (dp_reload.h). A worker loads
+ * the pointer once per burst (dp_worker_trunks_refresh) and reports a
+ * quiescent state after it, so a table is freed only once no worker can
+ * still be reading it.
+ */
 struct dp_worker_shared {
 	const struct dp_sip_db *db;
 	const struct dp_trunks *trunks;
@@ -84,7 +91,8 @@ struct dp_worker_link {
 	struct rte_mempool *evt_pool;
 	struct sg_worker_stats *stats; /* this worker's slot in sg_shm */
 	const volatile uint64_t *ctrl_generation;
-	uint64_t publish_cycles; /* publication interval */
+	uint64_t publish_cycles;   /* publication interval */
+	struct rte_rcu_qsbr *qsbr; /* trunk table readers (thread id: index) */
 };
 
 struct dp_worker {
@@ -96,6 +104,7 @@ struct dp_worker {
 	uint64_t dirty[DP_DIRTY_WORDS]; /* trunks changed since published */
 	hs_scratch_t *scratch;
 	const struct dp_worker_shared *sh;
+	const struct dp_trunks *trunks; /* sh->trunks as of this burst */
 	uint64_t tsc_hz;
 	uint64_t tsc_base;
 	uint64_t last_ms;      /* packet time of the last packet */
@@ -159,6 +168,27 @@ void dp_worker_shared_init(struct dp_worker_shared *sh, const struct sg_config *
 struct dp_worker *dp_worker_create(const struct dp_worker_shared *sh, const struct sg_config *cfg,
 	hs_scratch_t *proto_scratch, int socket_id, char *err, size_t errlen);
 void dp_worker_free(struct dp_worker *w);
+
+/*
+ * Take the trunk table now published (sh->trunks). A live worker calls
+ * it before each burst, never inside one; the first time it sees a new
+ * table it notes, in its shared stats, the frame from which it counts
+ * with it.
+ */
+static inline void
+dp_worker_trunks_refresh(struct dp_worker *w)
+{
+	const struct dp_trunks *t = __atomic_load_n(&w->sh->trunks, __ATOMIC_ACQUIRE);
+
+	if (unlikely(t != w->trunks)) {
+		w->trunks = t;
+		if (w->ln.stats != NULL) {
+			w->ln.stats->trunks_from_packet = w->src.packets;
+			__atomic_store_n(
+				&w->ln.stats->trunks_gen, dp_trunks_gen(t), __ATOMIC_RELEASE);
+		}
+	}
+}
 
 /* Classify one frame seen at packet time now_ms. */
 void dp_worker_frame(struct dp_worker *w, const uint8_t *frame, uint32_t len, uint64_t now_ms);

@@ -399,6 +399,7 @@ eal_start(char *prog, const struct sg_opts *o, const struct sg_config *cfg, uint
 }
 
 static volatile int sg_quit;
+static volatile int sg_hup;
 
 /* Only set the flag: workers and the main loop poll it. */
 static void
@@ -406,6 +407,14 @@ on_signal(int sig)
 {
 	(void)sig;
 	sg_quit = 1;
+}
+
+/* Live mode: the main loop reloads the config file (dp_reload.h). */
+static void
+on_hup(int sig)
+{
+	(void)sig;
+	sg_hup = 1;
 }
 
 int
@@ -452,7 +461,8 @@ main(int argc, char **argv)
 		else
 			ret = dp_run_offline(&cfg, &off);
 	} else {
-		ret = dp_run_live(&cfg, o.config, &sg_quit);
+		signal(SIGHUP, on_hup);
+		ret = dp_run_live(&cfg, o.config, &sg_quit, &sg_hup);
 	}
 	rte_eal_cleanup();
 	free(times);

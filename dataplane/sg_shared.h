@@ -360,6 +360,13 @@ struct sg_worker_stats {
 	uint64_t evt_pool_empty;
 	uint64_t retrans_evictions;
 	uint64_t dialog_evictions;
+	/*
+	 * The trunk table this worker counts with (sg_shm.trunks_gen) and
+	 * how many frames it had taken when it first used it: the frame
+	 * where a reload took effect on this worker's queue.
+	 */
+	uint64_t trunks_gen;
+	uint64_t trunks_from_packet;
 	struct sg_source_counters src; /* the worker's source counters */
 } __attribute__((aligned(64)));
 
@@ -372,6 +379,20 @@ struct sg_port_stats {
 	uint64_t rx_nombuf;
 };
 
+/*
+ * A counter slot's state. Counters are indexed by slot; a trunk keeps its
+ * slot across reloads (by name), a removed trunk's slot keeps its totals
+ * and is not given to another trunk (dataplane/dp_reload.h).
+ */
+enum sg_slot_state {
+	SG_SLOT_FREE = 0,    /* never used */
+	SG_SLOT_ACTIVE = 1,  /* a configured trunk */
+	SG_SLOT_REMOVED = 2, /* a trunk a reload removed: totals only */
+};
+
+#define SG_RELOAD_PATH_MAX 512
+#define SG_RELOAD_ERROR_MAX 512
+
 struct sg_shm {
 	uint32_t magic;
 	uint32_t version;
@@ -382,13 +403,30 @@ struct sg_shm {
 	volatile uint32_t stopped;	   /* set after the last publication */
 	uint32_t n_workers;
 	uint32_t n_ports;
-	uint32_t n_trunks;
+	uint32_t n_trunks; /* counter slots in use (configured and removed) */
 	uint32_t worker_lcore[SG_MAX_WORKERS];
 	uint16_t worker_port[SG_MAX_WORKERS];
 	uint16_t worker_queue[SG_MAX_WORKERS];
 	char trunk_name[SG_MAX_TRUNKS][SG_TRUNK_NAME_MAX];
 	uint32_t trunk_cps[SG_MAX_TRUNKS];
 	uint32_t trunk_max_concurrent[SG_MAX_TRUNKS];
+	uint8_t trunk_state[SG_MAX_TRUNKS]; /* enum sg_slot_state */
+	/*
+	 * The slot table above is rewritten by a reload under this sequence
+	 * (odd while writing); trunks_gen counts the reloads applied.
+	 */
+	volatile uint32_t trunks_seq;
+	volatile uint64_t trunks_gen;
+	/*
+	 * Reload requests from the control plane: it writes reload_path and
+	 * bumps reload_req; the dataplane answers with reload_status (0 or an
+	 * errno), reload_error, then sets reload_done to the request.
+	 */
+	volatile uint64_t reload_req;
+	volatile uint64_t reload_done;
+	volatile int32_t reload_status;
+	char reload_path[SG_RELOAD_PATH_MAX];
+	char reload_error[SG_RELOAD_ERROR_MAX];
 	struct sg_port_stats ports[SG_MAX_PORTS];
 	struct sg_worker_stats workers[SG_MAX_WORKERS];
 };

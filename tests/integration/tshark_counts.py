@@ -8,7 +8,7 @@ and for unmatched traffic. Nothing here shares code or logic with sipguard:
 the trunk mapping, the candidate rule, the retransmission rule and the HEP
 decoder (hep_unwrap.py) are implemented again from their definitions.
 
-    tshark_counts.py [--tshark PATH] CONFIG CAPTURE
+    tshark_counts.py [--tshark PATH] [--reload FRAMES:CONFIG ...] CONFIG CAPTURE
 
 CONFIG is the sipguard libconfig file itself (read with a small regex
 reader that is good enough for the files this project writes:
@@ -99,6 +99,16 @@ Rules, as sipguard defines them:
 - invite_attempts: INVITE requests toward the trunk, not retransmissions.
 - invite_final: final responses (>= 200) to CSeq method INVITE coming from
   the trunk, not retransmissions, by status code.
+
+A live reload (--reload FRAMES:CONFIG, repeatable, in frame order): from
+frame FRAMES+1 on, the trunks are CONFIG's, as sipguard's reload rules
+say (README, Reload): a trunk's counts and its retransmission memory go
+on under the same name; a new name whose prefixes and port are exactly
+those of one trunk that left is that trunk renamed (reported under the
+new name); a trunk that left keeps what it counted, and takes it up
+again if its name comes back. HEP-borne messages take the first
+CONFIG's trunks. Only the trunks change; every other setting stays the
+first CONFIG's.
 
 Output: JSON on stdout, {"source": {...}, "trunks": {NAME: {...}},
 "unmatched": {...}}, each counter set holding requests, responses,
@@ -485,21 +495,56 @@ class Counter:
     """Trunk mapping, candidate rule, retransmission window and counters."""
 
     def __init__(self, cfg):
-        self.trunks = Trunks(cfg["trunks"])
         self.ports = set(int(p) for p in cfg["sip_ports"])
         self.window_ms = int(cfg["retrans_window"]) * 1000
-        self.names = [t["name"] for t in cfg["trunks"]]
-        self.per_trunk = [new_counters() for _ in self.names]
+        self.ident = {}       # trunk name -> identity (a number), every name held
+        self.per_ident = {}   # identity -> counters
+        self.ident_name = {}  # identity -> its name now
+        self.current = []
+        self.use(cfg["trunks"])
         self.unmatched = new_counters()
         self.last_seen = {}
         self.sip_messages = 0
 
+    @staticmethod
+    def match(t):
+        return (frozenset(str(ipaddress.ip_network(p, strict=False)) for p in t["prefixes"]),
+                int(t.get("port") or 0))
+
+    def use(self, trunks):
+        """The trunks from now on (at start, and at each reload)."""
+        names = [t["name"] for t in trunks]
+        gone = [t for t in self.current if t["name"] not in names]
+        for t in trunks:
+            n = t["name"]
+            if n in self.ident:
+                continue
+            same = [g for g in gone if self.match(g) == self.match(t)]
+            if len(same) == 1:
+                ident = self.ident.pop(same[0]["name"])
+                gone.remove(same[0])
+            else:
+                ident = len(self.per_ident)
+                self.per_ident[ident] = new_counters()
+            self.ident[n] = ident
+            self.ident_name[ident] = n
+        self.current = list(trunks)
+        self.trunks = Trunks(trunks)
+        self.names = names
+
+    @property
+    def per_name(self):
+        return {self.ident_name[i]: c for i, c in self.per_ident.items()}
+
     def candidate(self, src, sport, dst, dport):
-        """(counters, trunk index, direction) of a SIP candidate, or None."""
+        """(counters, trunk identity, direction) of a SIP candidate, or None."""
         tidx, direction = self.trunks.lookup(src, sport, dst, dport)
         if tidx is None and sport not in self.ports and dport not in self.ports:
             return None
-        return (self.unmatched if tidx is None else self.per_trunk[tidx]), tidx, direction
+        if tidx is None:
+            return self.unmatched, None, direction
+        ident = self.ident[self.names[tidx]]
+        return self.per_ident[ident], ident, direction
 
     def message(self, now, cand, fields):
         c, tidx, direction = cand
@@ -548,9 +593,10 @@ def hep_messages(cfg, capture, tshark, options, counter):
     return msgs, stats
 
 
-def count(cfg, capture, tshark="tshark"):
+def count(cfg, capture, tshark="tshark", reloads=()):
     options = tshark_options(cfg)
     counter = Counter(cfg)
+    reloads = list(reloads)  # (frames, trunks), in frame order
     max_depth = int(cfg["decap"]["max_depth"])
     hep_port = int(cfg["hep"]["port"])
     source = {"packets": 0, "bytes": 0, "sip_messages": 0, "fragments": 0,
@@ -563,6 +609,8 @@ def count(cfg, capture, tshark="tshark"):
     for layers in tshark_frames(tshark, capture, options):
         frame = layers.get("frame", {})
         number = int(frame.get("frame.number", 0))
+        while reloads and number > reloads[0][0]:
+            counter.use(reloads.pop(0)[1])
         # HEP-borne messages count where their carrier frame was.
         while h < len(hep) and hep[h][0] < number:
             counter.message(*hep[h][1:])
@@ -597,7 +645,7 @@ def count(cfg, capture, tshark="tshark"):
     source["sip_messages"] = counter.sip_messages
     source.update(hep_stats)
     return {"source": source,
-            "trunks": dict(zip(counter.names, counter.per_trunk)),
+            "trunks": counter.per_name,
             "unmatched": counter.unmatched}
 
 
@@ -606,6 +654,8 @@ def main(argv):
     ap.add_argument("--tshark", default="tshark", help="tshark binary")
     ap.add_argument("--shipped-ooo", action="store_true",
                     help="leave tcp.reassemble_out_of_order at tshark's shipped FALSE")
+    ap.add_argument("--reload", action="append", default=[], metavar="FRAMES:CONFIG",
+                    help="from frame FRAMES+1 on, the trunks of CONFIG")
     ap.add_argument("config", help="sipguard libconfig file or JSON sidecar")
     ap.add_argument("capture", help="pcap or pcapng file")
     args = ap.parse_args(argv)
@@ -613,7 +663,15 @@ def main(argv):
     SHIPPED_OOO = args.shipped_ooo
     try:
         cfg = load_config(args.config)
-        report = count(cfg, args.capture, args.tshark)
+        reloads = []
+        for r in args.reload:
+            frames, _, path = r.partition(":")
+            if not frames.isdigit() or not path:
+                raise ValueError("--reload %r: expected FRAMES:CONFIG" % r)
+            reloads.append((int(frames), load_config(path)["trunks"]))
+        if [f for f, _ in reloads] != sorted(f for f, _ in reloads):
+            raise ValueError("--reload: give them in frame order")
+        report = count(cfg, args.capture, args.tshark, reloads)
     except (OSError, ConfigError, RuntimeError, ValueError) as e:
         print("tshark_counts: %s" % e, file=sys.stderr)
         return 2

@@ -552,6 +552,63 @@ test_startup_burst_is_over_limit(void **state)
 	sim_free(s);
 }
 
+/*
+ * A reload rebuilds the policy with new parameters and rates: a paused
+ * trunk stays paused with its backoff and history, directive numbers go
+ * on, and a trunk that starts afresh starts normal.
+ */
+static void
+test_rebuild_carries_state(void **state)
+{
+	static const char *const names[2] = { "carrier-alpha", "carrier-new" };
+	struct cfg_policy c = policy_defaults(), c2;
+	struct ctl_directive out[CTL_POLICY_MAX_PER_TRUNK];
+	uint32_t cps[2] = { 45, 10 }, maxc[2] = { 0, 0 }, from[2] = { 0, UINT32_MAX };
+	struct ctl_policy *p2;
+	struct sim *s;
+	json_t *j;
+	uint64_t t;
+
+	(void)state;
+	s = sim_new(&c, 30, 0);
+	for (t = 0; t < 40 && s->n == 0; t++) {
+		struct ctl_policy_input in = carrier_cps(sim_attempts(s, t < 2 ? 0 : 40), 30, -1);
+
+		sim_second(s, t, &in);
+	}
+	assert_int_equal(s->n, 1);
+	assert_int_equal(ctl_policy_trunk_state(s->p, 0), CTL_POLICY_PAUSED);
+	c2 = c;
+	c2.window_s = c.window_s + 2;
+	c2.peak_window_s = c.peak_window_s + 7; /* another history length */
+	p2 = ctl_policy_rebuild(s->p, &c2, 2, names, cps, maxc, from);
+	assert_non_null(p2);
+	assert_int_equal(ctl_policy_trunk_state(p2, 0), CTL_POLICY_PAUSED);
+	assert_int_equal(ctl_policy_trunk_state(p2, 1), CTL_POLICY_NORMAL);
+	j = ctl_policy_trunk_json(p2, 0);
+	assert_non_null(j);
+	/* the new agreed rate, the old state */
+	assert_int_equal(json_integer_value(json_object_get(j, "agreed_cps")), 45);
+	assert_string_equal(json_string_value(json_object_get(j, "state")), "paused");
+	json_decref(j);
+	/* the paused trunk resumes in time under the new policy; numbering goes on */
+	for (; t < 120; t++) {
+		struct ctl_policy_input in = carrier_cps(0, 30, -1),
+					idle = { .concurrent = -1, .retry_after = -1 };
+		struct ctl_policy_input both[2] = { in, idle };
+		unsigned int n = ctl_policy_second(p2, T0 + t, both, out, CTL_POLICY_MAX_PER_TRUNK);
+
+		if (n > 0) {
+			assert_int_equal(out[0].seq, 2);
+			assert_string_equal(out[0].trunk_name, "carrier-alpha");
+			break;
+		}
+	}
+	assert_true(t < 120);
+	ctl_policy_free(p2);
+	sim_free(s);
+}
+
 /* A dialer at the agreed rate, jittering by a call across seconds, is fine. */
 static void
 test_agreed_rate_jitter(void **state)
@@ -1022,6 +1079,7 @@ main(void)
 		cmocka_unit_test(test_oc_cancel_and_rate),
 		cmocka_unit_test(test_carrier_trouble),
 		cmocka_unit_test(test_startup_burst_is_over_limit),
+		cmocka_unit_test(test_rebuild_carries_state),
 		cmocka_unit_test(test_agreed_rate_jitter),
 		cmocka_unit_test(test_proactive_cps),
 		cmocka_unit_test(test_proactive_concurrency),

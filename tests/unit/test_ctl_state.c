@@ -766,7 +766,8 @@ test_json_shapes(void **state)
 	json_decref(doc);
 
 	doc = ctl_state_totals_json(st);
-	assert_int_equal(json_object_size(doc), 2);
+	assert_int_equal(json_object_size(doc), 3);
+	assert_int_equal(json_array_size(json_object_get(doc, "removed")), 0);
 	o = json_object_get(doc, "trunks");
 	assert_int_equal(json_object_size(o), NT);
 	for (i = 0; i < NT; i++)
@@ -806,6 +807,72 @@ round_trip(json_t *doc)
 	free(text);
 	json_decref(doc);
 	return back;
+}
+
+/*
+ * A reload's slot table: counts stay with their slot, a removed trunk
+ * keeps its totals (listed as removed, out of the trunks view), a new
+ * slot counts from its first publication, slots never shrink.
+ */
+static void
+reload_pub(struct ctl_state *st, uint32_t t, uint64_t seq, uint64_t attempts)
+{
+	struct sg_pub p;
+
+	memset(&p, 0, sizeof(p));
+	p.worker = 0;
+	p.trunk = t;
+	p.seq = seq;
+	p.c.invite_attempts = attempts;
+	assert_int_equal(ctl_state_ingest_pub(st, &p), 0);
+}
+
+static void
+test_reload_slots(void **state)
+{
+	const char *n2[] = { "a", "b" }, *n3[] = { "a", "b", "c" }, *n3r[] = { "a", "b2", "c" };
+	const uint32_t cps[] = { 10, 20, 30 }, maxc[] = { 1, 2, 3 };
+	const uint8_t rm[] = { 0, 1, 0 }, none[] = { 0, 0, 0 };
+	struct ctl_state *st = ctl_state_create(2, n2, cps, maxc);
+	json_t *doc, *rows;
+
+	(void)state;
+	assert_non_null(st);
+	reload_pub(st, 0, 1, 5);
+	reload_pub(st, 1, 2, 7);
+	assert_int_equal(ctl_state_set_trunks(st, 3, n3, cps, maxc, rm), 0);
+	assert_int_equal(ctl_state_n_trunks(st), 3);
+	assert_true(ctl_state_trunk_removed(st, 1));
+	assert_false(ctl_state_trunk_removed(st, 2));
+	assert_int_equal(ctl_state_trunk_cps(st, 2), 30);
+	reload_pub(st, 2, 3, 3);
+	reload_pub(st, 1, 4, 9); /* a dialog of the removed trunk closing */
+	doc = ctl_state_trunks_json(st, 1700000000);
+	rows = json_object_get(doc, "trunks");
+	assert_int_equal(json_array_size(rows), 2);
+	assert_string_equal(
+		json_string_value(json_object_get(json_array_get(rows, 0), "name")), "a");
+	assert_string_equal(
+		json_string_value(json_object_get(json_array_get(rows, 1), "name")), "c");
+	json_decref(doc);
+	doc = ctl_state_totals_json(st);
+	assert_int_equal(
+		int_at(json_object_get(json_object_get(doc, "trunks"), "a"), "invite_attempts"), 5);
+	assert_int_equal(
+		int_at(json_object_get(json_object_get(doc, "trunks"), "b"), "invite_attempts"), 9);
+	assert_int_equal(
+		int_at(json_object_get(json_object_get(doc, "trunks"), "c"), "invite_attempts"), 3);
+	assert_int_equal(json_array_size(json_object_get(doc, "removed")), 1);
+	assert_string_equal(
+		json_string_value(json_array_get(json_object_get(doc, "removed"), 0)), "b");
+	json_decref(doc);
+	/* a rename keeps the slot's counts under the new name */
+	assert_int_equal(ctl_state_set_trunks(st, 3, n3r, cps, maxc, none), 0);
+	assert_int_equal(ctl_state_trunk_index(st, "b2"), 1);
+	assert_int_equal(ctl_state_total(st, 1)->invite_attempts, 9);
+	/* slots never shrink */
+	assert_int_equal(ctl_state_set_trunks(st, 2, n2, cps, maxc, NULL), -1);
+	ctl_state_free(st);
 }
 
 static void
@@ -881,6 +948,7 @@ main(void)
 		cmocka_unit_test(test_retry_after_per_second),
 		cmocka_unit_test(test_json_shapes),
 		cmocka_unit_test(test_hostile_strings),
+		cmocka_unit_test(test_reload_slots),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
