@@ -14,6 +14,7 @@
 
 #include "cfg.h"
 #include "ctl_directive.h"
+#include "ctl_fleet.h"
 #include "ctl_policy.h"
 #include "ctl_state.h"
 
@@ -44,5 +45,22 @@ int ctl_engine_set_cps(struct ctl_engine *e, const char *trunk, uint32_t cps, ui
 json_t *ctl_engine_directives_json(const struct ctl_engine *e, uint64_t since, unsigned int limit);
 
 struct ctl_policy *ctl_engine_policy(const struct ctl_engine *e);
+
+/*
+ * Share trunks' budgets with a fleet (ctl_fleet.h; borrowed, attach
+ * before the first tick). Each closed second of a shared trunk then goes
+ * to the fleet, and the policy judges the account's fleet-wide sums
+ * against the account's limit; what the policy emits for the trunk is cut
+ * to this edge's part: a throttle to share * limit / account limit, a
+ * resume to the share, and a change of share alone is a throttle of its
+ * own (cause fleet-share; a share of 0 is a 1 s pause). Losing and
+ * regaining the fleet raises and clears one alert per shared trunk
+ * (cause fleet-fallback). With a fleet every directive is numbered by the
+ * engine, so the sequence stays one.
+ */
+void ctl_engine_set_fleet(struct ctl_engine *e, struct ctl_fleet *f);
+
+/* The limit this edge last gave a shared trunk's dialers (0: paused or none yet). */
+uint32_t ctl_engine_fleet_limit(const struct ctl_engine *e, uint32_t trunk);
 
 #endif /* CTL_ENGINE_H */

@@ -97,6 +97,13 @@ ctl_fleet_mode(const struct ctl_fleet *f)
 	return f->mode;
 }
 
+void
+ctl_fleet_set_limit(struct ctl_fleet *f, uint32_t trunk, uint32_t cps)
+{
+	if (f != NULL && trunk < f->n_trunks)
+		f->acct[trunk].limit = cps;
+}
+
 static uint64_t
 age(uint64_t now_s, uint64_t second)
 {

@@ -156,6 +156,12 @@ uint32_t ctl_fleet_share(const struct ctl_fleet *f, uint32_t trunk);
 
 enum ctl_fleet_mode ctl_fleet_mode(const struct ctl_fleet *f);
 
+/*
+ * An operator's new CPS for trunk's account (as `set`). Only this edge's
+ * view: every edge claims against the limit it holds, so set it on all.
+ */
+void ctl_fleet_set_limit(struct ctl_fleet *f, uint32_t trunk, uint32_t cps);
+
 /* The next round: this edge's seconds and the shares it asks for. */
 void ctl_fleet_round(struct ctl_fleet *f, uint64_t now_s, struct ctl_fleet_round *out);
 
