@@ -478,13 +478,23 @@ mode_name(enum ctl_fleet_mode m)
 	return "?";
 }
 
+/* enum ctl_policy_state, as the policy names them */
+static const char *
+state_name(uint32_t s)
+{
+	static const char *const names[] = { "normal", "paused", "throttled" };
+
+	return s < sizeof(names) / sizeof(names[0]) ? names[s] : "?";
+}
+
 static json_t *
 edge_json(const struct ctl_fleet_edge *e, int self, uint64_t now_s)
 {
-	return json_pack("{s:s, s:b, s:f, s:f, s:o, s:i, s:i, s:I}", "edge", e->name, "self", self,
+	return json_pack("{s:s, s:b, s:f, s:f, s:o, s:i, s:s, s:I}", "edge", e->name, "self", self,
 		"rate_cps", e->demand_milli / 1000.0, "ask_cps", e->request_milli / 1000.0,
 		"share_cps", e->has_grant ? json_integer(e->grant) : json_null(), "limit_cps",
-		(int)e->limit, "state", (int)e->state, "age_s", (json_int_t)age(now_s, e->second));
+		(int)e->limit, "state", state_name(e->state), "age_s",
+		(json_int_t)age(now_s, e->second));
 }
 
 json_t *

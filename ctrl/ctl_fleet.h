@@ -175,7 +175,8 @@ enum ctl_fleet_change ctl_fleet_tick(struct ctl_fleet *f, uint64_t now_s);
  * {"edge":S, "mode":S, "rounds_ok":N, "rounds_failed":N, "last_ok_age_s":N|null,
  *  "accounts":[{"account":S, "trunk":S?, "limit_cps":N, "share_cps":N, "known_edges":N,
  *    "edges":[{"edge":S, "self":bool, "rate_cps":F, "ask_cps":F, "share_cps":N|null,
- *      "limit_cps":N, "state":N, "age_s":N}]}]}
+ *      "limit_cps":N, "state":"normal|paused|throttled", "age_s":N}]}]}
+ * "trunk" is the trunk's index; "rate_cps" the smoothed attempt rate.
  */
 json_t *ctl_fleet_json(const struct ctl_fleet *f, uint64_t now_s);
 
