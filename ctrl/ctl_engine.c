@@ -108,11 +108,11 @@ fleet_limit(const struct ctl_engine *e, uint32_t t)
 }
 
 static void
-fleet_directive(struct ctl_engine *e, uint32_t t, uint64_t s, enum ctl_action act,
+fleet_directive(struct ctl_engine *e, uint32_t t, uint64_t time_ms, enum ctl_action act,
 	enum ctl_cause cause, uint32_t cps, struct ctl_directive *d)
 {
 	memset(d, 0, sizeof(*d));
-	d->time_ms = (s + 1) * 1000;
+	d->time_ms = time_ms;
 	d->trunk = t;
 	snprintf(d->trunk_name, sizeof(d->trunk_name), "%s", ctl_state_trunk_name(e->st, t));
 	d->action = act;
@@ -203,7 +203,7 @@ fleet_output(struct ctl_engine *e, uint64_t s, struct ctl_directive *out, unsign
 		lim = fleet_limit(e, t);
 		if (e->told_set[t] && e->told[t] == lim)
 			continue;
-		fleet_directive(e, t, s, lim > 0 ? CTL_ACT_THROTTLE : CTL_ACT_PAUSE,
+		fleet_directive(e, t, (s + 1) * 1000, lim > 0 ? CTL_ACT_THROTTLE : CTL_ACT_PAUSE,
 			CTL_CAUSE_FLEET_SHARE, lim, &out[n++]);
 		e->told[t] = lim;
 		e->told_set[t] = 1;
@@ -224,7 +224,7 @@ fleet_alerts(struct ctl_engine *e, uint64_t now_s, struct ctl_directive *out, un
 	for (t = 0; t < e->n_trunks && n < max; t++) {
 		if (!ctl_fleet_shared(e->fleet, t))
 			continue;
-		fleet_directive(e, t, now_s - 1,
+		fleet_directive(e, t, now_s * 1000,
 			ch == CTL_FLEET_ENTERED_FALLBACK ? CTL_ACT_ALERT : CTL_ACT_CLEAR,
 			CTL_CAUSE_FLEET_FALLBACK, ctl_fleet_share(e->fleet, t), &out[n++]);
 	}
@@ -339,4 +339,29 @@ uint32_t
 ctl_engine_fleet_limit(const struct ctl_engine *e, uint32_t trunk)
 {
 	return trunk < e->n_trunks && e->told_set[trunk] ? e->told[trunk] : 0;
+}
+
+unsigned int
+ctl_engine_fleet_shrink(
+	struct ctl_engine *e, uint64_t now_ms, struct ctl_directive *out, unsigned int max)
+{
+	unsigned int n = 0, i;
+	uint32_t t, lim;
+
+	if (e->fleet == NULL)
+		return 0;
+	for (t = 0; t < e->n_trunks && n < max; t++) {
+		if (!ctl_fleet_shared(e->fleet, t) || !e->told_set[t] ||
+			ctl_policy_trunk_state(e->pol, t) == CTL_POLICY_PAUSED)
+			continue;
+		lim = fleet_limit(e, t);
+		if (lim >= e->told[t])
+			continue;
+		fleet_directive(e, t, now_ms, lim > 0 ? CTL_ACT_THROTTLE : CTL_ACT_PAUSE,
+			CTL_CAUSE_FLEET_SHARE, lim, &out[n++]);
+		e->told[t] = lim;
+	}
+	for (i = 0; i < n; i++)
+		keep(e, &out[i]);
+	return n;
 }

@@ -753,8 +753,12 @@ main(int argc, char **argv)
 			ctl_server_poll(srv, 10);
 			continue;
 		}
-		if (c.fleet != NULL && ctl_redis_take(c.redis, c.result))
+		if (c.fleet != NULL && ctl_redis_take(c.redis, c.result)) {
 			ctl_fleet_result(c.fleet, c.result);
+			emit(&c, c.dirs,
+				ctl_engine_fleet_shrink(
+					c.eng, now / 1000000, c.dirs, RTE_DIM(c.dirs)));
+		}
 		if (now / 1000000000ull != last_s) {
 			last_s = now / 1000000000ull;
 			emit(&c, c.dirs, ctl_engine_tick(c.eng, last_s, c.dirs, RTE_DIM(c.dirs)));
