@@ -32,9 +32,10 @@ struct ctl_fleet {
 	enum ctl_fleet_mode mode;
 	int alerted;
 	int have_ok;
-	uint64_t last_ok_s; /* second of the last good round (or of the first tick) */
-	uint64_t seq;	    /* of the last round made */
-	uint64_t newest;    /* seq of the newest answer taken */
+	uint64_t first_ok_s; /* second of the first good round */
+	uint64_t last_ok_s;  /* second of the last good round (or of the first tick) */
+	uint64_t seq;	     /* of the last round made */
+	uint64_t newest;     /* seq of the newest answer taken */
 	uint64_t rounds_ok;
 	uint64_t rounds_failed;
 	struct ctl_fleet_acct acct[SG_MAX_TRUNKS];
@@ -136,8 +137,8 @@ ctl_fleet_local(struct ctl_fleet *f, uint32_t trunk, uint64_t second,
 	 * by it: its demand is unseen, so it asks for the whole account and
 	 * the split shares it evenly with the others in the same case.
 	 */
-	if (limit > 0 &&
-		(c->attempts * 10 >= (uint64_t)limit * 9 || d * 10 >= (uint64_t)limit * 1000 * 9))
+	if (limit == 0 || c->attempts * 10 >= (uint64_t)limit * 9 ||
+		d * 10 >= (uint64_t)limit * 1000 * 9)
 		a->self.request_milli = a->limit * 1000;
 	else
 		a->self.request_milli = (uint32_t)(d + d / 4 + 1000);
@@ -196,6 +197,9 @@ ctl_fleet_share(const struct ctl_fleet *f, uint32_t trunk)
 		return a->limit;
 	if (f->mode == CTL_FLEET_JOINED && a->has_grant)
 		return a->grant;
+	/* not claimed yet: nothing is ours until the store says so */
+	if (f->mode == CTL_FLEET_JOINING)
+		return 0;
 	return static_share(a);
 }
 
@@ -310,6 +314,18 @@ want_of(const struct ctl_fleet *f, const struct ctl_fleet_acct *a, uint64_t now_
 			self = i;
 	}
 	ctl_fleet_split(a->limit, f->conf.min_share, n, ask, out);
+	/*
+	 * Edges that start together do not see each other in their first
+	 * rounds: for a TTL after joining, ask no more than an even part
+	 * among the edges expected, so the first to claim does not take all.
+	 */
+	if (f->have_ok && now_s < f->first_ok_s + f->conf.ttl_s) {
+		uint32_t even =
+			a->limit / (n > f->conf.expected_edges ? n : f->conf.expected_edges);
+
+		if (out[self] > even)
+			return even;
+	}
 	return out[self];
 }
 
@@ -352,6 +368,8 @@ ctl_fleet_result(struct ctl_fleet *f, const struct ctl_fleet_result *r)
 		return;
 	}
 	f->rounds_ok++;
+	if (!f->have_ok)
+		f->first_ok_s = r->second;
 	f->have_ok = 1;
 	f->last_ok_s = r->second;
 	f->mode = CTL_FLEET_JOINED;

@@ -25,6 +25,11 @@
  * live grants of the others. An edge that must shrink does so at its own
  * claim, before another can take what it freed.
  *
+ * Starting: nothing is this edge's before its first claim (its dialers
+ * are held), and for a TTL after it the edge asks at most an even part
+ * among `expected_edges`, as edges that start together do not see each
+ * other yet.
+ *
  * Store down or slow: after CTL_FLEET_STALE_S without a good round the
  * edge falls back to a static share, the account's limit divided by the
  * number of edges it last saw (at least 1 CPS), raises one alert, and
@@ -106,11 +111,11 @@ struct ctl_fleet_conf {
 	char edge[CTL_FLEET_NAME_MAX];
 	uint32_t ttl_s;
 	uint32_t min_share;
-	uint32_t expected_edges;
+	uint32_t expected_edges; /* before the first view; the first TTL's even part */
 };
 
 enum ctl_fleet_mode {
-	CTL_FLEET_JOINING,  /* no good round yet: static share */
+	CTL_FLEET_JOINING,  /* no good round yet: no share */
 	CTL_FLEET_JOINED,   /* shares from the store */
 	CTL_FLEET_FALLBACK, /* store lost: static share, alert raised */
 };

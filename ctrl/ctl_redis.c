@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -447,7 +448,9 @@ thread_main(void *arg)
 struct ctl_redis *
 ctl_redis_start(const struct ctl_redis_conf *conf, char *err, size_t errlen)
 {
+	sigset_t pipe_set, old_set;
 	struct ctl_redis *r;
+	int rc;
 
 	r = calloc(1, sizeof(*r));
 	if (r == NULL) {
@@ -464,8 +467,18 @@ ctl_redis_start(const struct ctl_redis_conf *conf, char *err, size_t errlen)
 	}
 	pthread_mutex_init(&r->mu, NULL);
 	pthread_cond_init(&r->cv, NULL);
-	if (pthread_create(&r->thr, NULL, thread_main, r) != 0) {
-		snprintf(err, errlen, "cannot start the Redis thread: %s", strerror(errno));
+	/*
+	 * Writing to a Redis that died raises SIGPIPE in the writing thread,
+	 * which would end the process: the thread starts with it blocked,
+	 * and the write fails with EPIPE instead.
+	 */
+	sigemptyset(&pipe_set);
+	sigaddset(&pipe_set, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &pipe_set, &old_set);
+	rc = pthread_create(&r->thr, NULL, thread_main, r);
+	pthread_sigmask(SIG_SETMASK, &old_set, NULL);
+	if (rc != 0) {
+		snprintf(err, errlen, "cannot start the Redis thread: %s", strerror(rc));
 		pthread_mutex_destroy(&r->mu);
 		pthread_cond_destroy(&r->cv);
 		free(r);

@@ -154,11 +154,18 @@ test_static_then_claimed_share(void **state)
 
 	(void)state;
 	n = tick(b, now++);
-	/* before the store answered: 30 / 3 expected edges */
+	/* before the store answered nothing is this edge's: its dialers wait */
+	d = find(b, n, 0, CTL_ACT_PAUSE, CTL_CAUSE_FLEET_SHARE);
+	assert_non_null(d);
+	assert_int_equal(d->duration_s, 1);
+	assert_string_equal(d->trunk_name, "shared");
+	assert_int_equal(ctl_engine_fleet_limit(b->eng, 0), 0);
+	answer(b, now - 1, 10, 5);
+	traffic(b, 0, now - 1, 0);
+	n = tick(b, now++);
 	d = find(b, n, 0, CTL_ACT_THROTTLE, CTL_CAUSE_FLEET_SHARE);
 	assert_non_null(d);
 	assert_int_equal(d->cps_limit, 10);
-	assert_string_equal(d->trunk_name, "shared");
 	assert_int_equal(ctl_engine_fleet_limit(b->eng, 0), 10);
 	/* the trunk with its own budget gets nothing from the fleet */
 	assert_null(find(b, n, 1, CTL_ACT_THROTTLE, CTL_CAUSE_FLEET_SHARE));

@@ -293,7 +293,7 @@ test_shares_follow_demand(void **state)
 	memset(&st, 0, sizeof(st));
 	for (i = 0; i < 3; i++)
 		e[i].told = ctl_fleet_share(e[i].f, 0);
-	assert_int_equal(e[0].told, 10); /* static: 30 / expected 3 */
+	assert_int_equal(e[0].told, 0); /* nothing before the first claim */
 	for (; now < 1010; now++)
 		sim_second(&st, e, 3, now);
 	for (i = 0; i < 3; i++)
@@ -443,9 +443,10 @@ test_never_joined(void **state)
 
 	(void)state;
 	assert_int_equal(ctl_fleet_mode(f), CTL_FLEET_JOINING);
-	assert_int_equal(ctl_fleet_share(f, 0), 7);
+	assert_int_equal(ctl_fleet_share(f, 0), 0);
 	for (i = 0; i < 10; i++)
 		entered += ctl_fleet_tick(f, 100 + i) == CTL_FLEET_ENTERED_FALLBACK;
+	/* the static share: 30 over the 4 edges expected */
 	assert_int_equal(entered, 1);
 	assert_int_equal(ctl_fleet_share(f, 0), 7);
 	ctl_fleet_free(f);
@@ -503,7 +504,7 @@ test_json_and_args(void **state)
 	assert_false(ctl_fleet_shared(f, 2));
 	assert_int_equal(ctl_fleet_n_shared(f), 1);
 	assert_int_equal(ctl_fleet_share(f, 0), 10);
-	assert_int_equal(ctl_fleet_share(f, 1), 15);
+	assert_int_equal(ctl_fleet_share(f, 1), 0); /* not claimed yet */
 	j = ctl_fleet_json(f, 100);
 	assert_non_null(j);
 	assert_string_equal(json_string_value(json_object_get(j, "mode")), "joining");
