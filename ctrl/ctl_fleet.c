@@ -19,6 +19,7 @@ struct ctl_fleet_acct {
 	uint32_t limit;
 	uint32_t known_edges; /* this one included, from the last good view */
 	int have_local;
+	uint32_t under_run; /* seconds in a row below its limit */
 	struct ctl_fleet_edge self;
 	uint32_t grant;
 	int has_grant;
@@ -32,7 +33,9 @@ struct ctl_fleet {
 	enum ctl_fleet_mode mode;
 	int alerted;
 	int have_ok;
-	uint64_t first_ok_s; /* second of the first good round */
+	uint64_t joined_s;   /* second of the round that joined or rejoined */
+	uint64_t fallback_s; /* second fallback began */
+	uint64_t now_s;	     /* of the last tick */
 	uint64_t last_ok_s;  /* second of the last good round (or of the first tick) */
 	uint64_t seq;	     /* of the last round made */
 	uint64_t newest;     /* seq of the newest answer taken */
@@ -117,6 +120,7 @@ ctl_fleet_local(struct ctl_fleet *f, uint32_t trunk, uint64_t second,
 {
 	struct ctl_fleet_acct *a;
 	uint64_t rate, d;
+	int held;
 
 	if (!ctl_fleet_shared(f, trunk))
 		return;
@@ -133,12 +137,18 @@ ctl_fleet_local(struct ctl_fleet *f, uint32_t trunk, uint64_t second,
 	a->self.limit = limit;
 	a->self.state = state;
 	/*
-	 * Using (nearly) all of its limit last second or on average, the edge's dialers are held back
-	 * by it: its demand is unseen, so it asks for the whole account and
-	 * the split shares it evenly with the others in the same case.
+	 * Held (no limit yet) or within a call or 10 % of its limit, last
+	 * second or on average, the edge's dialers are held back by it: its
+	 * demand is unseen, so it asks for the whole account and the split
+	 * shares it evenly with the others in the same case. Below that it
+	 * asks for its rate plus headroom: at once when under half its limit
+	 * (a dialer that stops), after 2 s otherwise, as a call or two of
+	 * jitter at small rates is not a drop in demand.
 	 */
-	if (limit == 0 || c->attempts * 10 >= (uint64_t)limit * 9 ||
-		d * 10 >= (uint64_t)limit * 1000 * 9)
+	held = limit == 0 || c->attempts * 10 + 10 >= (uint64_t)limit * 9 ||
+		d * 10 + 10000 >= (uint64_t)limit * 1000 * 9;
+	a->under_run = held ? 0 : a->under_run + 1;
+	if (held || (a->under_run < 2 && c->attempts * 2 >= limit))
 		a->self.request_milli = a->limit * 1000;
 	else
 		a->self.request_milli = (uint32_t)(d + d / 4 + 1000);
@@ -200,6 +210,13 @@ ctl_fleet_share(const struct ctl_fleet *f, uint32_t trunk)
 	/* not claimed yet: nothing is ours until the store says so */
 	if (f->mode == CTL_FLEET_JOINING)
 		return 0;
+	/*
+	 * The edges lose the store one by one, within a second or two: for
+	 * a TTL none rises to its static share before the others fell to
+	 * theirs.
+	 */
+	if (a->has_grant && f->now_s < f->fallback_s + f->conf.ttl_s && a->grant < static_share(a))
+		return a->grant;
 	return static_share(a);
 }
 
@@ -315,13 +332,13 @@ want_of(const struct ctl_fleet *f, const struct ctl_fleet_acct *a, uint64_t now_
 	}
 	ctl_fleet_split(a->limit, f->conf.min_share, n, ask, out);
 	/*
-	 * Edges that start together do not see each other in their first
-	 * rounds: for a TTL after joining, ask no more than an even part
-	 * among the edges expected, so the first to claim does not take all.
+	 * Edges that start together, or come back after the store was lost,
+	 * do not see each other in their first rounds: for a TTL, ask no
+	 * more than an even part among the edges last known, so the first
+	 * to claim does not take all while the others still hold theirs.
 	 */
-	if (f->have_ok && now_s < f->first_ok_s + f->conf.ttl_s) {
-		uint32_t even =
-			a->limit / (n > f->conf.expected_edges ? n : f->conf.expected_edges);
+	if (!f->have_ok || f->mode != CTL_FLEET_JOINED || now_s < f->joined_s + f->conf.ttl_s) {
+		uint32_t even = a->limit / (n > a->known_edges ? n : a->known_edges);
 
 		if (out[self] > even)
 			return even;
@@ -368,8 +385,8 @@ ctl_fleet_result(struct ctl_fleet *f, const struct ctl_fleet_result *r)
 		return;
 	}
 	f->rounds_ok++;
-	if (!f->have_ok)
-		f->first_ok_s = r->second;
+	if (f->mode != CTL_FLEET_JOINED)
+		f->joined_s = r->second;
 	f->have_ok = 1;
 	f->last_ok_s = r->second;
 	f->mode = CTL_FLEET_JOINED;
@@ -395,6 +412,7 @@ ctl_fleet_result(struct ctl_fleet *f, const struct ctl_fleet_result *r)
 enum ctl_fleet_change
 ctl_fleet_tick(struct ctl_fleet *f, uint64_t now_s)
 {
+	f->now_s = now_s;
 	if (f->last_ok_s == 0)
 		f->last_ok_s = now_s; /* the clock starts at the first tick */
 	if (f->mode == CTL_FLEET_JOINED && f->alerted) {
@@ -403,6 +421,7 @@ ctl_fleet_tick(struct ctl_fleet *f, uint64_t now_s)
 	}
 	if (f->mode != CTL_FLEET_FALLBACK && age(now_s, f->last_ok_s) > CTL_FLEET_STALE_S) {
 		f->mode = CTL_FLEET_FALLBACK;
+		f->fallback_s = now_s;
 		f->alerted = 1;
 		return CTL_FLEET_ENTERED_FALLBACK;
 	}
