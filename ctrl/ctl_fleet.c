@@ -137,16 +137,18 @@ ctl_fleet_local(struct ctl_fleet *f, uint32_t trunk, uint64_t second,
 	a->self.limit = limit;
 	a->self.state = state;
 	/*
-	 * Held (no limit yet) or within a call or 10 % of its limit, last
-	 * second or on average, the edge's dialers are held back by it: its
+	 * Held (no limit yet) or dialing within a call or 10 % of its limit,
+	 * last second or on average, the edge's dialers are held back by it: its
 	 * demand is unseen, so it asks for the whole account and the split
 	 * shares it evenly with the others in the same case. Below that it
 	 * asks for its rate plus headroom: at once when under half its limit
 	 * (a dialer that stops), after 2 s otherwise, as a call or two of
 	 * jitter at small rates is not a drop in demand.
 	 */
-	held = limit == 0 || c->attempts * 10 + 10 >= (uint64_t)limit * 9 ||
-		d * 10 + 10000 >= (uint64_t)limit * 1000 * 9;
+	held = limit == 0 ||
+		(c->attempts > 0 &&
+			(c->attempts * 10 + 10 >= (uint64_t)limit * 9 ||
+				d * 10 + 10000 >= (uint64_t)limit * 1000 * 9));
 	a->under_run = held ? 0 : a->under_run + 1;
 	if (held || (a->under_run < 2 && c->attempts * 2 >= limit))
 		a->self.request_milli = a->limit * 1000;

@@ -314,15 +314,21 @@ test_shares_follow_demand(void **state)
 	assert_true(e[2].told <= 2);
 	assert_true(e[0].told >= 14 && e[1].told >= 14);
 	assert_int_equal(e[0].told + e[1].told + e[2].told, 30);
+	/* and it stays so while c is idle */
+	for (; now < 1030; now++) {
+		sim_second(&st, e, 3, now);
+		assert_true(e[2].told <= 2);
+		assert_true(e[0].told >= 14 && e[1].told >= 14);
+	}
 	/* c dials again: back to even within a few seconds */
 	e[2].demand = 20;
-	for (; now < 1020; now++)
+	for (; now < 1035; now++)
 		sim_second(&st, e, 3, now);
 	for (i = 0; i < 3; i++)
 		assert_int_equal(e[i].told, 10);
 	/* uneven demand: a small dialer gets what it uses, the rest split the remainder */
 	e[0].demand = 5;
-	for (; now < 1030; now++)
+	for (; now < 1045; now++)
 		sim_second(&st, e, 3, now);
 	assert_true(e[0].told >= 5 && e[0].told <= 8);
 	assert_true(e[1].told >= 11 && e[2].told >= 11);
