@@ -19,7 +19,7 @@ struct ctl_fleet_acct {
 	uint32_t limit;
 	uint32_t known_edges; /* this one included, from the last good view */
 	int have_local;
-	uint32_t under_run; /* seconds in a row below its limit */
+	uint64_t recent[CTL_FLEET_HELD_S]; /* attempts of the last seconds */
 	struct ctl_fleet_edge self;
 	uint32_t grant;
 	int has_grant;
@@ -119,7 +119,8 @@ ctl_fleet_local(struct ctl_fleet *f, uint32_t trunk, uint64_t second,
 	const struct ctl_fleet_counts *c, uint32_t limit, uint32_t state)
 {
 	struct ctl_fleet_acct *a;
-	uint64_t rate, d;
+	uint64_t rate, d, peak;
+	unsigned int i;
 	int held;
 
 	if (!ctl_fleet_shared(f, trunk))
@@ -137,20 +138,20 @@ ctl_fleet_local(struct ctl_fleet *f, uint32_t trunk, uint64_t second,
 	a->self.limit = limit;
 	a->self.state = state;
 	/*
-	 * Held (no limit yet) or dialing within a call or 10 % of its limit,
-	 * last second or on average, the edge's dialers are held back by it: its
-	 * demand is unseen, so it asks for the whole account and the split
-	 * shares it evenly with the others in the same case. Below that it
-	 * asks for its rate plus headroom: at once when under half its limit
-	 * (a dialer that stops), after 2 s otherwise, as a call or two of
-	 * jitter at small rates is not a drop in demand.
+	 * Held (no limit yet) or dialing within a call or 10 % of its limit
+	 * in one of the last CTL_FLEET_HELD_S seconds, the edge's dialers
+	 * are held back by it: their demand is unseen, so the edge asks for
+	 * the whole account and the split shares it evenly with the others
+	 * in the same case. Below that for all of those seconds it asks for
+	 * its smoothed rate plus headroom. Several seconds, because a count
+	 * of one second is noisy (pacing, publication delays on a busy box)
+	 * and an edge that asks less gets less: a dip must not start a slide.
 	 */
-	held = limit == 0 ||
-		(c->attempts > 0 &&
-			(c->attempts * 10 + 10 >= (uint64_t)limit * 9 ||
-				d * 10 + 10000 >= (uint64_t)limit * 1000 * 9));
-	a->under_run = held ? 0 : a->under_run + 1;
-	if (held || (a->under_run < 2 && c->attempts * 2 >= limit))
+	a->recent[second % CTL_FLEET_HELD_S] = c->attempts;
+	for (i = 0, peak = 0; i < CTL_FLEET_HELD_S; i++)
+		peak = a->recent[i] > peak ? a->recent[i] : peak;
+	held = limit == 0 || (peak > 0 && peak * 10 + 10 >= (uint64_t)limit * 9);
+	if (held)
 		a->self.request_milli = a->limit * 1000;
 	else
 		a->self.request_milli = (uint32_t)(d + d / 4 + 1000);

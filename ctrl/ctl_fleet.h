@@ -7,10 +7,11 @@
  * this module gives the policy the account's fleet-wide sums and the
  * engine this edge's share.
  *
- * Shares: each edge asks for what it needs. An edge whose dialers stay
- * under its limit asks for its smoothed attempt rate plus headroom; one
- * that uses its whole limit is held back by it, so its true demand is
- * unseen and it asks for the whole account. The account's limit is then
+ * Shares: each edge asks for what it needs. An edge whose dialers stayed
+ * under its limit for CTL_FLEET_HELD_S seconds asks for its smoothed
+ * attempt rate plus headroom; one that used its whole limit in that time
+ * is held back by it, so its true demand is unseen and it asks for the
+ * whole account. The account's limit is then
  * split max-min fair over the asks (water-filling): an edge asking less
  * than an equal part gets what it asks, the rest is split evenly among
  * the others; what nobody asks for is spread evenly. Integer CPS: floors,
@@ -53,6 +54,7 @@
 #define CTL_FLEET_STALE_S 2		     /* seconds without a good round: fallback */
 #define CTL_FLEET_SUM_AGE_S 2		     /* an edge's second older than this: not summed */
 #define CTL_FLEET_SAMPLE_MAX 192	     /* a sample as text, with NUL */
+#define CTL_FLEET_HELD_S 3		     /* seconds an edge at its limit counts as held */
 
 /* The counts of one trunk (or account) in one second. */
 struct ctl_fleet_counts {

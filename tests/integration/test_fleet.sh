@@ -523,6 +523,12 @@ check "phase A: the fleet used at least 75 % of the 30 CPS with under 5 % 503s" 
 	jqb '.steady_A.used_of_limit >= 0.75 and .steady_A.share_503 < 0.05'
 check "dialer 3 stopped: within 10 s edges 1 and 2 held >= 13 CPS each, edge 3 <= 3" \
 	jqb '.shares_moved_s != null and .shares_moved_s <= 10'
+check "dialer 3 stopped: edges 1 and 2 kept >= 13 CPS each and edge 3 <= 3 to the end" \
+	jqb '(.share_B_end["1"] | length > 0 and all(. >= 13)) and
+		(.share_B_end["2"] | length > 0 and all(. >= 13)) and
+		(.share_B_end["3"] | length > 0 and all(. <= 3))'
+check "dialer 3 stopped: the two others used at least 75 % of the 30 CPS" \
+	jqb '.steady_B.used_of_limit >= 0.75'
 check "Redis killed: every edge went to fallback" jqb '[.fallback_seen[]] | all'
 check "Redis killed: exactly one fleet-fallback alert per edge" jqb '[.alerts[] | length == 1] | all'
 check "fallback: every edge's share at most 30 / 3" jqb '[.fallback_share_max[] | . <= 10] | all'

@@ -42,6 +42,7 @@ struct sim_edge {
 	uint32_t demand; /* what its dialer wants, CPS */
 	uint32_t told;	 /* the limit it gives its dialer */
 	int dead;	 /* no rounds, no counts */
+	int noisy;	 /* every fourth second counts half (a busy box) */
 	int cut;	 /* its rounds fail (store unreachable from it) */
 };
 
@@ -154,6 +155,8 @@ sim_second(struct sim_store *st, struct sim_edge *e, uint32_t n, uint64_t now)
 		if (e[i].dead)
 			continue;
 		c.attempts = e[i].demand < e[i].told ? e[i].demand : e[i].told;
+		if (e[i].noisy && (now + i) % 4 == 0)
+			c.attempts /= 2;
 		c.finals = c.attempts;
 		ctl_fleet_local(e[i].f, 0, now - 1, &c, e[i].told, 0);
 		ctl_fleet_tick(e[i].f, now);
@@ -332,6 +335,33 @@ test_shares_follow_demand(void **state)
 		sim_second(&st, e, 3, now);
 	assert_true(e[0].told >= 5 && e[0].told <= 8);
 	assert_true(e[1].told >= 11 && e[2].told >= 11);
+	for (i = 0; i < 3; i++)
+		ctl_fleet_free(e[i].f);
+}
+
+/* Counts that dip now and then (pacing, late publications) do not move the shares. */
+static void
+test_noisy_counts(void **state)
+{
+	static struct sim_store st;
+	struct sim_edge e[3] = {
+		{ .f = new_edge("a", 3), .demand = 20, .noisy = 1 },
+		{ .f = new_edge("b", 3), .demand = 20, .noisy = 1 },
+		{ .f = new_edge("c", 3), .demand = 20, .noisy = 1 },
+	};
+	uint64_t now = 3000;
+	uint32_t i, low = 30;
+
+	(void)state;
+	memset(&st, 0, sizeof(st));
+	for (; now < 3010; now++)
+		sim_second(&st, e, 3, now);
+	for (; now < 3040; now++) {
+		sim_second(&st, e, 3, now);
+		for (i = 0; i < 3; i++)
+			low = e[i].told < low ? e[i].told : low;
+	}
+	assert_int_equal(low, 10);
 	for (i = 0; i < 3; i++)
 		ctl_fleet_free(e[i].f);
 }
@@ -550,6 +580,7 @@ main(void)
 		cmocka_unit_test(test_claim),
 		cmocka_unit_test(test_sample_text),
 		cmocka_unit_test(test_shares_follow_demand),
+		cmocka_unit_test(test_noisy_counts),
 		cmocka_unit_test(test_join_and_age_out),
 		cmocka_unit_test(test_fallback_and_rejoin),
 		cmocka_unit_test(test_never_joined),
