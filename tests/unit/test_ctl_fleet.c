@@ -42,7 +42,7 @@ struct sim_edge {
 	uint32_t demand; /* what its dialer wants, CPS */
 	uint32_t told;	 /* the limit it gives its dialer */
 	int dead;	 /* no rounds, no counts */
-	int noisy;	 /* every fourth second counts half (a busy box) */
+	int noisy;	 /* two seconds in five count 40 % (a busy box) */
 	int cut;	 /* its rounds fail (store unreachable from it) */
 };
 
@@ -155,8 +155,8 @@ sim_second(struct sim_store *st, struct sim_edge *e, uint32_t n, uint64_t now)
 		if (e[i].dead)
 			continue;
 		c.attempts = e[i].demand < e[i].told ? e[i].demand : e[i].told;
-		if (e[i].noisy && (now + i) % 4 == 0)
-			c.attempts /= 2;
+		if (e[i].noisy && (now + i) % 5 < 2)
+			c.attempts = c.attempts * 4 / 10;
 		c.finals = c.attempts;
 		ctl_fleet_local(e[i].f, 0, now - 1, &c, e[i].told, 0);
 		ctl_fleet_tick(e[i].f, now);
