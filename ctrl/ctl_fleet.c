@@ -18,6 +18,7 @@ struct ctl_fleet_acct {
 	char account[CTL_FLEET_NAME_MAX];
 	uint32_t limit;
 	uint32_t known_edges; /* this one included, from the last good view */
+	uint32_t join_known;  /* known_edges when it (re)joined */
 	int have_local;
 	uint64_t recent[CTL_FLEET_HELD_S]; /* attempts of the last seconds */
 	struct ctl_fleet_edge self;
@@ -341,7 +342,8 @@ want_of(const struct ctl_fleet *f, const struct ctl_fleet_acct *a, uint64_t now_
 	 * to claim does not take all while the others still hold theirs.
 	 */
 	if (!f->have_ok || f->mode != CTL_FLEET_JOINED || now_s < f->joined_s + f->conf.ttl_s) {
-		uint32_t even = a->limit / (n > a->known_edges ? n : a->known_edges);
+		uint32_t k = a->join_known > a->known_edges ? a->join_known : a->known_edges;
+		uint32_t even = a->limit / (n > k ? n : k);
 
 		if (out[self] > even)
 			return even;
@@ -388,8 +390,11 @@ ctl_fleet_result(struct ctl_fleet *f, const struct ctl_fleet_result *r)
 		return;
 	}
 	f->rounds_ok++;
-	if (f->mode != CTL_FLEET_JOINED)
+	if (f->mode != CTL_FLEET_JOINED) {
 		f->joined_s = r->second;
+		for (i = 0; i < f->n_trunks; i++)
+			f->acct[i].join_known = f->acct[i].known_edges;
+	}
 	f->have_ok = 1;
 	f->last_ok_s = r->second;
 	f->mode = CTL_FLEET_JOINED;

@@ -366,6 +366,37 @@ test_noisy_counts(void **state)
 		ctl_fleet_free(e[i].f);
 }
 
+/* Edges that start a few seconds apart: the first does not take all meanwhile. */
+static void
+test_staggered_start(void **state)
+{
+	static struct sim_store st;
+	struct sim_edge e[3] = {
+		{ .f = new_edge("a", 3), .demand = 20 },
+		{ .f = new_edge("b", 3), .demand = 20, .dead = 1 },
+		{ .f = new_edge("c", 3), .demand = 20, .dead = 1 },
+	};
+	uint64_t now = 7000;
+	uint32_t i;
+
+	(void)state;
+	memset(&st, 0, sizeof(st));
+	for (i = 0; i < TTL; i++, now++) {
+		if (i == 2)
+			e[1].dead = 0;
+		if (i == 4)
+			e[2].dead = 0;
+		sim_second(&st, e, 3, now);
+		assert_true(e[0].told <= 10);
+	}
+	for (i = 0; i < 5; i++, now++)
+		sim_second(&st, e, 3, now);
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(e[i].told, 10);
+		ctl_fleet_free(e[i].f);
+	}
+}
+
 /* An edge joins a running fleet, another dies and ages out. */
 static void
 test_join_and_age_out(void **state)
@@ -581,6 +612,7 @@ main(void)
 		cmocka_unit_test(test_sample_text),
 		cmocka_unit_test(test_shares_follow_demand),
 		cmocka_unit_test(test_noisy_counts),
+		cmocka_unit_test(test_staggered_start),
 		cmocka_unit_test(test_join_and_age_out),
 		cmocka_unit_test(test_fallback_and_rejoin),
 		cmocka_unit_test(test_never_joined),
