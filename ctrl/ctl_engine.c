@@ -342,7 +342,7 @@ ctl_engine_fleet_limit(const struct ctl_engine *e, uint32_t trunk)
 }
 
 unsigned int
-ctl_engine_fleet_shrink(
+ctl_engine_fleet_apply(
 	struct ctl_engine *e, uint64_t now_ms, struct ctl_directive *out, unsigned int max)
 {
 	unsigned int n = 0, i;
@@ -355,7 +355,7 @@ ctl_engine_fleet_shrink(
 			ctl_policy_trunk_state(e->pol, t) == CTL_POLICY_PAUSED)
 			continue;
 		lim = fleet_limit(e, t);
-		if (lim >= e->told[t])
+		if (lim == e->told[t])
 			continue;
 		fleet_directive(e, t, now_ms, lim > 0 ? CTL_ACT_THROTTLE : CTL_ACT_PAUSE,
 			CTL_CAUSE_FLEET_SHARE, lim, &out[n++]);

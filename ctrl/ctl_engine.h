@@ -61,12 +61,13 @@ struct ctl_policy *ctl_engine_policy(const struct ctl_engine *e);
 void ctl_engine_set_fleet(struct ctl_engine *e, struct ctl_fleet *f);
 
 /*
- * After a fleet answer: a shared trunk whose share fell below what its
- * dialers were told is told at once (a rise waits for the next tick), so
- * an edge gives up what it no longer holds before another edge, whose
- * claim came later, can use it. Returns the directives written to out.
+ * After a fleet answer: a shared trunk whose share moved is told at once,
+ * not at the next tick. A grant is ours once the claim returned, so a
+ * rise is safe now; a fall must reach the dialers before another edge,
+ * whose claim came later, uses what this one gave up. Returns the
+ * directives written to out.
  */
-unsigned int ctl_engine_fleet_shrink(
+unsigned int ctl_engine_fleet_apply(
 	struct ctl_engine *e, uint64_t now_ms, struct ctl_directive *out, unsigned int max);
 
 /* The limit this edge last gave a shared trunk's dialers (0: paused or none yet). */

@@ -756,7 +756,7 @@ main(int argc, char **argv)
 		if (c.fleet != NULL && ctl_redis_take(c.redis, c.result)) {
 			ctl_fleet_result(c.fleet, c.result);
 			emit(&c, c.dirs,
-				ctl_engine_fleet_shrink(
+				ctl_engine_fleet_apply(
 					c.eng, now / 1000000, c.dirs, RTE_DIM(c.dirs)));
 		}
 		if (now / 1000000000ull != last_s) {

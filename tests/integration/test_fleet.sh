@@ -549,7 +549,7 @@ counts_exact() {
 		note "edge $i: sipguard $s new INVITEs, tshark $t"
 		[ "$s" = "$t" ] || ok=1
 	done
-	return $ok
+	return "$ok"
 }
 check "every edge's new INVITE count equals tshark's (nothing lost through the outage)" counts_exact
 

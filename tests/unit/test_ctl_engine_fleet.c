@@ -181,23 +181,26 @@ test_static_then_claimed_share(void **state)
 	d = find(b, n, 0, CTL_ACT_THROTTLE, CTL_CAUSE_FLEET_SHARE);
 	assert_non_null(d);
 	assert_int_equal(d->cps_limit, 12);
-	/* a smaller grant is told as soon as the answer is in, not at the next tick */
+	/* a new grant is told as soon as the answer is in, not at the next tick */
 	answer(b, now - 1, 9, 5);
-	n = ctl_engine_fleet_shrink(b->eng, (now - 1) * 1000 + 300, b->d, 64);
+	n = ctl_engine_fleet_apply(b->eng, (now - 1) * 1000 + 300, b->d, 64);
 	assert_int_equal(n, 1);
 	assert_int_equal(b->d[0].action, CTL_ACT_THROTTLE);
 	assert_int_equal(b->d[0].cps_limit, 9);
 	assert_int_equal(b->d[0].time_ms, (now - 1) * 1000 + 300);
 	assert_true(b->d[0].seq > b->last_seq);
 	b->last_seq = b->d[0].seq;
-	/* a larger one waits for the tick */
+	/* a larger one too, and the tick then has nothing to add */
 	answer(b, now - 1, 11, 5);
-	assert_int_equal(ctl_engine_fleet_shrink(b->eng, (now - 1) * 1000 + 400, b->d, 64), 0);
+	n = ctl_engine_fleet_apply(b->eng, (now - 1) * 1000 + 400, b->d, 64);
+	assert_int_equal(n, 1);
+	assert_int_equal(b->d[0].cps_limit, 11);
+	assert_true(b->d[0].seq > b->last_seq);
+	b->last_seq = b->d[0].seq;
 	traffic(b, 0, now - 1, 5);
 	n = tick(b, now++);
-	d = find(b, n, 0, CTL_ACT_THROTTLE, CTL_CAUSE_FLEET_SHARE);
-	assert_non_null(d);
-	assert_int_equal(d->cps_limit, 11);
+	assert_null(find(b, n, 0, CTL_ACT_THROTTLE, CTL_CAUSE_FLEET_SHARE));
+	assert_int_equal(ctl_engine_fleet_limit(b->eng, 0), 11);
 	bed_free(b);
 }
 
