@@ -40,6 +40,7 @@ struct ctl_fleet {
 	uint64_t last_ok_s;  /* second of the last good round (or of the first tick) */
 	uint64_t seq;	     /* of the last round made */
 	uint64_t newest;     /* seq of the newest answer taken */
+	uint64_t ok_seq;     /* seq of the newest good answer */
 	uint64_t rounds_ok;
 	uint64_t rounds_failed;
 	struct ctl_fleet_acct acct[SG_MAX_TRUNKS];
@@ -390,6 +391,7 @@ ctl_fleet_result(struct ctl_fleet *f, const struct ctl_fleet_result *r)
 		return;
 	}
 	f->rounds_ok++;
+	f->ok_seq = r->seq;
 	if (f->mode != CTL_FLEET_JOINED) {
 		f->joined_s = r->second;
 		for (i = 0; i < f->n_trunks; i++)
@@ -427,7 +429,13 @@ ctl_fleet_tick(struct ctl_fleet *f, uint64_t now_s)
 		f->alerted = 0;
 		return CTL_FLEET_LEFT_FALLBACK;
 	}
-	if (f->mode != CTL_FLEET_FALLBACK && age(now_s, f->last_ok_s) > CTL_FLEET_STALE_S) {
+	/*
+	 * Lost: no good answer for CTL_FLEET_STALE_S and more rounds than
+	 * that made since. A control loop that itself stalled (a starved
+	 * box) made no rounds meanwhile: that is not the store's fault.
+	 */
+	if (f->mode != CTL_FLEET_FALLBACK && age(now_s, f->last_ok_s) > CTL_FLEET_STALE_S &&
+		f->seq - f->ok_seq > CTL_FLEET_STALE_S) {
 		f->mode = CTL_FLEET_FALLBACK;
 		f->fallback_s = now_s;
 		f->alerted = 1;

@@ -31,7 +31,8 @@
  * among `expected_edges`, as edges that start together do not see each
  * other yet.
  *
- * Store down or slow: after CTL_FLEET_STALE_S without a good round the
+ * Store down or slow: after CTL_FLEET_STALE_S, and as many rounds made,
+ * without a good round the
  * edge falls back to a static share, the account's limit divided by the
  * number of edges it last saw (at least 1 CPS), raises one alert, and
  * clears it at the first good round. Local counts never depend on the
@@ -175,7 +176,10 @@ void ctl_fleet_round(struct ctl_fleet *f, uint64_t now_s, struct ctl_fleet_round
 /* Take a round's answer (a failed one too). Answers older than the newest taken are ignored. */
 void ctl_fleet_result(struct ctl_fleet *f, const struct ctl_fleet_result *r);
 
-/* Once a second: enter or leave fallback; at most one change per call. */
+/*
+ * Once a second, before the round: enter or leave fallback; at most one
+ * change per call.
+ */
 enum ctl_fleet_change ctl_fleet_tick(struct ctl_fleet *f, uint64_t now_s);
 
 /*

@@ -251,10 +251,13 @@ test_fallback_alert_and_clear(void **state)
 		assert_null(find(b, n, 0, CTL_ACT_ALERT, CTL_CAUSE_FLEET_FALLBACK));
 	}
 	assert_int_equal(ctl_engine_fleet_limit(b->eng, 0), 14);
-	/* the store is gone: no answers */
+	/* the store is gone: rounds, no answers */
 	for (i = 0; i < 8; i++) {
+		static struct ctl_fleet_round r;
+
 		traffic(b, 0, now - 1, 10);
-		n = tick(b, now++);
+		n = tick(b, now);
+		ctl_fleet_round(b->fleet, now++, &r);
 		alerts += find(b, n, 0, CTL_ACT_ALERT, CTL_CAUSE_FLEET_FALLBACK) != NULL;
 		assert_null(find(b, n, 1, CTL_ACT_ALERT, CTL_CAUSE_FLEET_FALLBACK));
 	}

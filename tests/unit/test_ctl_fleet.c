@@ -510,18 +510,46 @@ test_fallback_and_rejoin(void **state)
 		ctl_fleet_free(e[i].f);
 }
 
+/* A control loop that stalls (a starved box) makes no rounds: no fallback for that. */
+static void
+test_stalled_loop(void **state)
+{
+	static struct sim_store st;
+	struct sim_edge e[1] = { { .f = new_edge("a", 1), .demand = 20 } };
+	static struct ctl_fleet_round r;
+	static struct ctl_fleet_result res;
+	uint64_t now = 400;
+
+	(void)state;
+	memset(&st, 0, sizeof(st));
+	for (; now < 405; now++)
+		sim_second(&st, e, 1, now);
+	assert_int_equal(ctl_fleet_mode(e[0].f), CTL_FLEET_JOINED);
+	now += 6; /* six seconds without a turn of the loop */
+	assert_int_equal(ctl_fleet_tick(e[0].f, now), CTL_FLEET_NO_CHANGE);
+	ctl_fleet_round(e[0].f, now, &r);
+	sim_round(&st, &r, &res);
+	ctl_fleet_result(e[0].f, &res);
+	assert_int_equal(ctl_fleet_tick(e[0].f, now + 1), CTL_FLEET_NO_CHANGE);
+	assert_int_equal(ctl_fleet_mode(e[0].f), CTL_FLEET_JOINED);
+	ctl_fleet_free(e[0].f);
+}
+
 /* Redis down from the start: the static share from expected_edges, then one alert. */
 static void
 test_never_joined(void **state)
 {
+	static struct ctl_fleet_round r;
 	struct ctl_fleet *f = new_edge("a", 4);
 	unsigned int entered = 0, i;
 
 	(void)state;
 	assert_int_equal(ctl_fleet_mode(f), CTL_FLEET_JOINING);
 	assert_int_equal(ctl_fleet_share(f, 0), 0);
-	for (i = 0; i < 10; i++)
+	for (i = 0; i < 10; i++) {
 		entered += ctl_fleet_tick(f, 100 + i) == CTL_FLEET_ENTERED_FALLBACK;
+		ctl_fleet_round(f, 100 + i, &r); /* never answered */
+	}
 	/* the static share: 30 over the 4 edges expected */
 	assert_int_equal(entered, 1);
 	assert_int_equal(ctl_fleet_share(f, 0), 7);
@@ -616,6 +644,7 @@ main(void)
 		cmocka_unit_test(test_join_and_age_out),
 		cmocka_unit_test(test_fallback_and_rejoin),
 		cmocka_unit_test(test_never_joined),
+		cmocka_unit_test(test_stalled_loop),
 		cmocka_unit_test(test_store_down_for_all),
 		cmocka_unit_test(test_json_and_args),
 	};
