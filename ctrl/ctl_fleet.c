@@ -17,8 +17,12 @@ struct ctl_fleet_acct {
 	int shared;
 	char account[CTL_FLEET_NAME_MAX];
 	uint32_t limit;
-	uint32_t known_edges; /* this one included, from the last good view */
-	uint32_t join_known;  /* known_edges when it (re)joined */
+	uint32_t known_edges; /* this one included, seen within a TTL */
+	/* every other edge seen in a view, and when: a lagging edge misses a view */
+	char seen_name[CTL_FLEET_MAX_EDGES][CTL_FLEET_NAME_MAX];
+	uint64_t seen_s[CTL_FLEET_MAX_EDGES];
+	uint32_t n_seen;
+	uint32_t join_known; /* known_edges when it (re)joined */
 	int have_local;
 	uint64_t recent[CTL_FLEET_HELD_S]; /* attempts of the last seconds */
 	struct ctl_fleet_edge self;
@@ -378,6 +382,30 @@ ctl_fleet_round(struct ctl_fleet *f, uint64_t now_s, struct ctl_fleet_round *out
 	}
 }
 
+/* Note that edge e was seen with a second of its; the oldest entry makes room. */
+static void
+seen(struct ctl_fleet_acct *a, const struct ctl_fleet_edge *e)
+{
+	uint32_t k, old = 0;
+
+	for (k = 0; k < a->n_seen; k++) {
+		if (strcmp(a->seen_name[k], e->name) == 0)
+			break;
+		if (a->seen_s[k] < a->seen_s[old])
+			old = k;
+	}
+	if (k == a->n_seen) {
+		if (a->n_seen < CTL_FLEET_MAX_EDGES)
+			a->n_seen++;
+		else
+			k = old;
+		snprintf(a->seen_name[k], sizeof(a->seen_name[k]), "%s", e->name);
+		a->seen_s[k] = 0;
+	}
+	if (e->second > a->seen_s[k])
+		a->seen_s[k] = e->second;
+}
+
 void
 ctl_fleet_result(struct ctl_fleet *f, const struct ctl_fleet_result *r)
 {
@@ -411,8 +439,10 @@ ctl_fleet_result(struct ctl_fleet *f, const struct ctl_fleet_result *r)
 			a->view.n = CTL_FLEET_MAX_EDGES;
 		a->grant = a->view.grant;
 		a->has_grant = 1;
-		for (k = 0; k < a->view.n; k++) {
-			if (age(r->second, a->view.edges[k].second) <= f->conf.ttl_s)
+		for (k = 0; k < a->view.n; k++)
+			seen(a, &a->view.edges[k]);
+		for (k = 0; k < a->n_seen; k++) {
+			if (age(r->second, a->seen_s[k]) <= f->conf.ttl_s)
 				live++;
 		}
 		a->known_edges = live;

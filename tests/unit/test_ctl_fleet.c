@@ -535,6 +535,36 @@ test_stalled_loop(void **state)
 	ctl_fleet_free(e[0].f);
 }
 
+/* An edge that lags (missing from the last views) still counts for the static share. */
+static void
+test_lagging_edge_counts(void **state)
+{
+	static struct sim_store st;
+	struct sim_edge e[3] = {
+		{ .f = new_edge("a", 1), .demand = 20 },
+		{ .f = new_edge("b", 1), .demand = 20 },
+		{ .f = new_edge("c", 1), .demand = 20 },
+	};
+	uint64_t now = 600;
+	uint32_t i;
+
+	(void)state;
+	memset(&st, 0, sizeof(st));
+	for (; now < 610; now++)
+		sim_second(&st, e, 3, now);
+	/* b and c lag two seconds (their samples fall out of a's view), then the store goes */
+	e[1].dead = e[2].dead = 1;
+	for (i = 0; i < 2; i++, now++)
+		sim_second(&st, e, 3, now);
+	st.down = 1;
+	for (i = 0; i < 10; i++, now++)
+		sim_second(&st, e, 3, now);
+	assert_int_equal(ctl_fleet_mode(e[0].f), CTL_FLEET_FALLBACK);
+	assert_int_equal(e[0].told, 10);
+	for (i = 0; i < 3; i++)
+		ctl_fleet_free(e[i].f);
+}
+
 /* Redis down from the start: the static share from expected_edges, then one alert. */
 static void
 test_never_joined(void **state)
@@ -645,6 +675,7 @@ main(void)
 		cmocka_unit_test(test_fallback_and_rejoin),
 		cmocka_unit_test(test_never_joined),
 		cmocka_unit_test(test_stalled_loop),
+		cmocka_unit_test(test_lagging_edge_counts),
 		cmocka_unit_test(test_store_down_for_all),
 		cmocka_unit_test(test_json_and_args),
 	};
