@@ -434,9 +434,6 @@ def window(a, b, edges=(1, 2, 3)):
 # steady: from 10 s into phase A to its end
 res["steady_A"] = window(ph["A"] + 10, ph["B"])
 res["steady_B"] = window(ph["B"] + 6, ph["C"])
-res["fallback_C"] = window(ph["C"] + 3, ph["D"])
-res["rate_C_max"] = {str(e): max([per.get((e, s), [0])[0] for s in range(int(ph["C"]) + 3, int(ph["D"]))] or [0])
-                     for e in (1, 2, 3)}
 
 # the limit each edge gave its dialer over time, from its directives file
 ev = []
@@ -464,6 +461,12 @@ def fleet_dirs(e, action):
     return [x["time"] for x in dirs[e] if x["action"] == action and x["cause"] == "fleet-fallback"]
 res["alerts"] = {str(e): fleet_dirs(e, "alert") for e in dirs}
 res["clears"] = {str(e): fleet_dirs(e, "clear") for e in dirs}
+# in fallback: from the second after the last edge's alert to Redis' return
+al = [t for e in dirs for t in fleet_dirs(e, "alert") if ph["C"] <= t < ph["D"]]
+fb0 = int(max(al)) + 2 if al else int(ph["C"]) + 3
+res["fallback_C"] = window(fb0, ph["D"])
+res["rate_C_max"] = {str(e): max([per.get((e, s), [0])[0] for s in range(fb0, int(ph["D"]))] or [0])
+                     for e in (1, 2, 3)}
 res["clear_after_restart_s"] = {str(e): (min(c) - ph["D"] if c else None)
                                 for e, c in ((e, [t for t in fleet_dirs(e, "clear") if t >= ph["D"] - 1]) for e in dirs)}
 
