@@ -387,6 +387,7 @@ static void
 seen(struct ctl_fleet_acct *a, const struct ctl_fleet_edge *e)
 {
 	uint32_t k, old = 0;
+	size_t len;
 
 	for (k = 0; k < a->n_seen; k++) {
 		if (strcmp(a->seen_name[k], e->name) == 0)
@@ -399,7 +400,9 @@ seen(struct ctl_fleet_acct *a, const struct ctl_fleet_edge *e)
 			a->n_seen++;
 		else
 			k = old;
-		snprintf(a->seen_name[k], sizeof(a->seen_name[k]), "%s", e->name);
+		len = strnlen(e->name, sizeof(e->name) - 1);
+		memcpy(a->seen_name[k], e->name, len);
+		a->seen_name[k][len] = '\0';
 		a->seen_s[k] = 0;
 	}
 	if (e->second > a->seen_s[k])
@@ -589,10 +592,11 @@ ctl_fleet_json(const struct ctl_fleet *f, uint64_t now_s)
 	for (i = 0; i < f->n_trunks; i++) {
 		const struct ctl_fleet_acct *a = &f->acct[i];
 		struct ctl_fleet_edge self = a->self;
-		json_t *edges = json_array();
+		json_t *edges;
 
 		if (!a->shared)
 			continue;
+		edges = json_array();
 		self.grant = ctl_fleet_share(f, i);
 		self.has_grant = 1;
 		json_array_append_new(edges, edge_json(&self, 1, now_s));
