@@ -21,6 +21,7 @@ struct ctl_fleet_acct {
 	/* every other edge seen in a view, and when: a lagging edge misses a view */
 	char seen_name[CTL_FLEET_MAX_EDGES][CTL_FLEET_NAME_MAX];
 	uint64_t seen_s[CTL_FLEET_MAX_EDGES];
+	uint64_t seen_used[CTL_FLEET_MAX_EDGES]; /* its newest second summed */
 	uint32_t n_seen;
 	uint32_t join_known; /* known_edges when it (re)joined */
 	int have_local;
@@ -165,11 +166,22 @@ ctl_fleet_local(struct ctl_fleet *f, uint32_t trunk, uint64_t second,
 		a->self.request_milli = a->limit * 1000;
 }
 
-uint32_t
-ctl_fleet_sums(
-	const struct ctl_fleet *f, uint32_t trunk, uint64_t now_s, struct ctl_fleet_counts *out)
+static int
+seen_index(const struct ctl_fleet_acct *a, const char *name)
 {
-	const struct ctl_fleet_acct *a;
+	uint32_t k;
+
+	for (k = 0; k < a->n_seen; k++) {
+		if (strcmp(a->seen_name[k], name) == 0)
+			return (int)k;
+	}
+	return -1;
+}
+
+uint32_t
+ctl_fleet_sums(struct ctl_fleet *f, uint32_t trunk, uint64_t now_s, struct ctl_fleet_counts *out)
+{
+	struct ctl_fleet_acct *a;
 	uint32_t n = 1, i;
 
 	memset(out, 0, sizeof(*out));
@@ -182,12 +194,22 @@ ctl_fleet_sums(
 		return 1;
 	for (i = 0; i < a->view.n; i++) {
 		const struct ctl_fleet_edge *e = &a->view.edges[i];
+		int k = seen_index(a, e->name);
 
-		if (age(now_s, e->second) > CTL_FLEET_SUM_AGE_S)
+		if (age(now_s, e->second) > CTL_FLEET_SUM_AGE_S || e->second > now_s)
 			continue;
-		out->attempts += e->c.attempts;
-		out->finals += e->c.finals;
-		out->r503 += e->c.r503;
+		/*
+		 * Calls are counted once: a second of another edge already
+		 * summed (the view did not change, or the loop closed several
+		 * seconds at once) adds no attempts again. Concurrency is a
+		 * level: its latest is always the edge's part.
+		 */
+		if (k >= 0 && e->second > a->seen_used[k]) {
+			out->attempts += e->c.attempts;
+			out->finals += e->c.finals;
+			out->r503 += e->c.r503;
+			a->seen_used[k] = e->second;
+		}
 		if (e->c.concurrent >= 0)
 			out->concurrent =
 				(out->concurrent < 0 ? 0 : out->concurrent) + e->c.concurrent;
@@ -404,6 +426,7 @@ seen(struct ctl_fleet_acct *a, const struct ctl_fleet_edge *e)
 		memcpy(a->seen_name[k], e->name, len);
 		a->seen_name[k][len] = '\0';
 		a->seen_s[k] = 0;
+		a->seen_used[k] = 0;
 	}
 	if (e->second > a->seen_s[k])
 		a->seen_s[k] = e->second;

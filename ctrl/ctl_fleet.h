@@ -152,12 +152,15 @@ void ctl_fleet_local(struct ctl_fleet *f, uint32_t trunk, uint64_t second,
 	const struct ctl_fleet_counts *c, uint32_t limit, uint32_t state);
 
 /*
- * The account's counts of trunk's last second: this edge's plus every
- * other edge's latest second not older than CTL_FLEET_SUM_AGE_S, while
- * joined. Returns how many edges were summed (1: this one alone).
+ * The account's counts of trunk's second now_s: this edge's plus, while
+ * joined, every other edge's latest second not older than
+ * CTL_FLEET_SUM_AGE_S nor newer than now_s. Another edge's second adds
+ * its calls once only (a view that did not change, or several seconds
+ * closed at once, count them once); its concurrent calls, a level, are
+ * always added. Returns how many edges were summed (1: this one alone).
  */
 uint32_t ctl_fleet_sums(
-	const struct ctl_fleet *f, uint32_t trunk, uint64_t now_s, struct ctl_fleet_counts *out);
+	struct ctl_fleet *f, uint32_t trunk, uint64_t now_s, struct ctl_fleet_counts *out);
 
 /* This edge's share of trunk's account now, CPS; the limit itself for a trunk not shared. */
 uint32_t ctl_fleet_share(const struct ctl_fleet *f, uint32_t trunk);

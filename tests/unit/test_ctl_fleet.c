@@ -418,8 +418,12 @@ test_join_and_age_out(void **state)
 	assert_int_equal(e[0].told, 15);
 	assert_int_equal(e[1].told, 15);
 	/* the fleet-wide sums: both edges' last seconds */
-	assert_int_equal(ctl_fleet_sums(e[0].f, 0, now - 1, &sum), 2);
+	assert_int_equal(ctl_fleet_sums(e[0].f, 0, now - 2, &sum), 2);
 	assert_int_equal(sum.attempts, 30);
+	/* the same view for the next second (a loop closing two at once): b's calls once only */
+	assert_int_equal(ctl_fleet_sums(e[0].f, 0, now - 1, &sum), 2);
+	assert_int_equal(sum.attempts, 15);
+	assert_int_equal(sum.concurrent, 0);
 	/* c starts: min share at once or the next second, even within 4 */
 	e[2].dead = 0;
 	e[2].told = ctl_fleet_share(e[2].f, 0);
