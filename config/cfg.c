@@ -311,6 +311,36 @@ static const struct cfg_key cfg_directives_keys[] = {
 	{ .name = NULL },
 };
 
+static const struct cfg_key cfg_fleet_keys[] = {
+	CFG_STRING(struct cfg_fleet, "redis", redis, 0, "", 0,
+		"Redis server the edges share budgets through: `host:port` (numeric IPv4, "
+		"`[IPv6]:port`, or a host name) or the absolute path of a unix socket; empty: "
+		"no fleet, every trunk keeps its own budget. No TLS: Debian 12's hiredis (0.14) "
+		"has none, so keep Redis on a unix socket or a private network"),
+	CFG_STRING(struct cfg_fleet, "user", user, 0, "", 0,
+		"Redis ACL user (`AUTH user password`); empty: the default user"),
+	CFG_STRING(struct cfg_fleet, "password", password, 0, "", 0,
+		"Redis password (`requirepass` or the ACL user's); empty: no `AUTH`"),
+	CFG_NAME(struct cfg_fleet, "name", name, 0,
+		"the fleet: first part of every key, so several fleets can share one Redis; "
+		"absent: `sipguard`"),
+	CFG_NAME(struct cfg_fleet, "edge", edge, 0,
+		"this edge's name, unique in the fleet; absent: the host name"),
+	CFG_U32(struct cfg_fleet, "ttl", ttl_s, 2, 300, 5, 0,
+		"seconds after its last write before an edge is aged out and its share goes to "
+		"the others (also the TTL of its keys)"),
+	CFG_U32(struct cfg_fleet, "round_timeout", round_timeout_ms, 50, 5000, 300, 0,
+		"milliseconds one Redis round (connect, or write and read) may take; the control "
+		"loop never waits for it, a round that overruns counts as failed"),
+	CFG_U32(struct cfg_fleet, "min_share", min_share, 0, 100000, 1, 0,
+		"CPS of an account every live edge keeps whatever its demand, so an edge that "
+		"starts can ramp (less when the limit cannot give it to every edge)"),
+	CFG_U32(struct cfg_fleet, "expected_edges", expected_edges, 1, 64, 1, 0,
+		"edges assumed before Redis has ever answered: the static share until then is "
+		"the account's limit divided by this"),
+	{ .name = NULL },
+};
+
 static const struct cfg_key cfg_sipp_keys[] = {
 	CFG_NAME(struct cfg_sipp, "trunk", trunk, CFG_F_REQUIRED,
 		"trunk whose dialer this is; must be in `trunks`"),
@@ -354,6 +384,10 @@ static const struct cfg_key cfg_trunk_keys[] = {
 		"agreed calls per second"),
 	CFG_U32(struct cfg_trunk, "max_concurrent", max_concurrent, 1, 10000000, 0, CFG_F_REQUIRED,
 		"agreed concurrent calls"),
+	CFG_NAME(struct cfg_trunk, "account", account, 0,
+		"fleet account whose `cps` and `max_concurrent` this trunk shares with the other "
+		"edges (same values on every edge); without `fleet.redis`, or absent, the "
+		"trunk's budget is its own"),
 	{ .name = NULL },
 };
 
@@ -420,6 +454,13 @@ const struct cfg_section cfg_sections[] = {
 		.off = offsetof(struct sg_config, directives),
 		.size = sizeof(struct cfg_directives),
 		.help = "where rate-limit directives go",
+	},
+	{
+		.name = "fleet",
+		.keys = cfg_fleet_keys,
+		.off = offsetof(struct sg_config, fleet),
+		.size = sizeof(struct cfg_fleet),
+		.help = "edges that share carrier budgets through Redis",
 	},
 	{
 		.name = "sipp",
@@ -1189,6 +1230,36 @@ cfg_parse_listen(const char *s, struct sockaddr_storage *ss)
 	return 1;
 }
 
+/*
+ * The fleet spans trunks: one edge holds one trunk per account (its
+ * share is per account).
+ */
+static int
+cfg_check_fleet(struct cfg_ctx *ctx, const config_setting_t *root, struct sg_config *cfg)
+{
+	const config_setting_t *tl = config_setting_get_member(root, "trunks");
+	char klabel[CFG_LABEL_MAX];
+	uint32_t i, j;
+
+	for (i = 0; i < cfg->n_trunks; i++) {
+		const struct cfg_trunk *t = &cfg->trunks[i];
+		const config_setting_t *e = tl != NULL ? config_setting_get_elem(tl, i) : NULL;
+		unsigned int line = e != NULL ? config_setting_source_line(e) : 0;
+
+		if (t->account[0] == '\0')
+			continue;
+		cfg_label(klabel, sizeof(klabel), "trunks[%" PRIu32 "] (%s).account", i, t->name);
+		for (j = 0; j < i; j++) {
+			if (strcmp(cfg->trunks[j].account, t->account) == 0)
+				return cfg_error(ctx, line, klabel, t->account,
+					"also the account of trunks[%" PRIu32
+					"] (%s): one trunk per account on an edge",
+					j, cfg->trunks[j].name);
+		}
+	}
+	return 0;
+}
+
 static int
 cfg_load_root(struct cfg_ctx *ctx, const config_setting_t *root, struct sg_config *cfg)
 {
@@ -1209,7 +1280,7 @@ cfg_load_root(struct cfg_ctx *ctx, const config_setting_t *root, struct sg_confi
 		if (cfg_load_section(ctx, s, sec, cfg) < 0)
 			return -1;
 	}
-	return 0;
+	return cfg_check_fleet(ctx, root, cfg);
 }
 
 void

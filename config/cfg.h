@@ -23,9 +23,10 @@ struct cfg_trunk {
 	char name[SG_TRUNK_NAME_MAX];
 	struct cfg_prefix prefixes[SG_MAX_PREFIXES];
 	uint32_t n_prefixes;
-	uint16_t port;		 /* 0: any port */
-	uint32_t cps;		 /* agreed calls per second */
-	uint32_t max_concurrent; /* agreed concurrent calls */
+	uint16_t port;			 /* 0: any port */
+	uint32_t cps;			 /* agreed calls per second */
+	uint32_t max_concurrent;	 /* agreed concurrent calls */
+	char account[SG_TRUNK_NAME_MAX]; /* fleet account sharing the budget, "": own budget */
 };
 
 struct cfg_dataplane {
@@ -144,6 +145,19 @@ struct cfg_hep {
 	char auth_key[64]; /* "": no key required */
 };
 
+/* Fleet: edges sharing carrier budgets through Redis (ctrl/ctl_fleet.h). */
+struct cfg_fleet {
+	char redis[108];	      /* "host:port" or "/unix/socket", "": off */
+	char user[64];		      /* ACL user, "": default user */
+	char password[128];	      /* "": no AUTH */
+	char name[SG_TRUNK_NAME_MAX]; /* key prefix, "" taken as "sipguard" */
+	char edge[SG_TRUNK_NAME_MAX]; /* this edge's name */
+	uint32_t ttl_s;		      /* an edge silent this long ages out */
+	uint32_t round_timeout_ms;    /* bound of one Redis round */
+	uint32_t min_share;	      /* CPS every live edge keeps */
+	uint32_t expected_edges;      /* edges assumed before Redis ever answered */
+};
+
 #define CFG_MAX_ADAPTERS 16
 
 struct sg_config {
@@ -156,6 +170,7 @@ struct sg_config {
 	struct cfg_metrics metrics;
 	struct cfg_policy policy;
 	struct cfg_directives directives;
+	struct cfg_fleet fleet;
 	struct cfg_sipp sipp[CFG_MAX_ADAPTERS];
 	uint32_t n_sipp;
 	struct cfg_kamailio kamailio[CFG_MAX_ADAPTERS];

@@ -1177,3 +1177,82 @@ ctl_render_directive(FILE *f, json_t *d)
 	fputc('\n', f);
 	return 0;
 }
+
+int
+ctl_render_fleet(FILE *f, json_t *data)
+{
+	json_t *redis, *accts, *a, *e;
+	char edge[CTL_CELL_MAX], v[CTL_CELL_MAX], st[CTL_CELL_MAX];
+	size_t i, k;
+
+	if (!json_is_object(data))
+		return -1;
+	ctl_fmt_str(v, sizeof(v), json_object_get(data, "mode"));
+	if (strcmp(v, "off") == 0) {
+		fprintf(f, "fleet: off (no fleet.redis in the configuration)\n");
+		return 0;
+	}
+	ctl_fmt_str(edge, sizeof(edge), json_object_get(data, "edge"));
+	fprintf(f,
+		"fleet edge %s: %s, rounds %" JSON_INTEGER_FORMAT " ok %" JSON_INTEGER_FORMAT
+		" failed",
+		edge, v, json_integer_value(json_object_get(data, "rounds_ok")),
+		json_integer_value(json_object_get(data, "rounds_failed")));
+	if (json_is_integer(json_object_get(data, "last_ok_age_s")))
+		fprintf(f, ", last good %" JSON_INTEGER_FORMAT " s ago",
+			json_integer_value(json_object_get(data, "last_ok_age_s")));
+	fputc('\n', f);
+	redis = json_object_get(data, "redis");
+	if (json_is_object(redis)) {
+		ctl_fmt_str(v, sizeof(v), json_object_get(redis, "address"));
+		ctl_fmt_str(st, sizeof(st), json_object_get(redis, "last_error"));
+		fprintf(f,
+			"redis %s: %s, %" JSON_INTEGER_FORMAT " connects, %" JSON_INTEGER_FORMAT
+			" failed, last round %" JSON_INTEGER_FORMAT " us%s%s\n",
+			v,
+			json_is_true(json_object_get(redis, "connected")) ? "connected"
+									  : "not connected",
+			json_integer_value(json_object_get(redis, "connects")),
+			json_integer_value(json_object_get(redis, "connect_failures")),
+			json_integer_value(json_object_get(redis, "last_round_us")),
+			st[0] != '\0' && strcmp(st, "-") != 0 ? "; last error: " : "",
+			st[0] != '\0' && strcmp(st, "-") != 0 ? st : "");
+	}
+	accts = json_object_get(data, "accounts");
+	json_array_foreach(accts, i, a)
+	{
+		ctl_fmt_str(v, sizeof(v), json_object_get(a, "account"));
+		ctl_fmt_str(st, sizeof(st), json_object_get(a, "trunk"));
+		fprintf(f,
+			"\naccount %s (trunk %s): limit %" JSON_INTEGER_FORMAT
+			" CPS, this edge's share %" JSON_INTEGER_FORMAT ", %" JSON_INTEGER_FORMAT
+			" edge(s)\n",
+			v, st, json_integer_value(json_object_get(a, "limit_cps")),
+			json_integer_value(json_object_get(a, "share_cps")),
+			json_integer_value(json_object_get(a, "known_edges")));
+		fprintf(f, "  %-24s %8s %8s %6s %6s %-10s %5s\n", "EDGE", "RATE", "ASK", "SHARE",
+			"LIMIT", "STATE", "AGE");
+		json_array_foreach(json_object_get(a, "edges"), k, e)
+		{
+			char name[CTL_CELL_MAX + 2], share[16];
+
+			ctl_fmt_str(edge, sizeof(edge), json_object_get(e, "edge"));
+			snprintf(name, sizeof(name), "%s%s", edge,
+				json_is_true(json_object_get(e, "self")) ? " *" : "");
+			ctl_fmt_str(st, sizeof(st), json_object_get(e, "state"));
+			if (json_is_integer(json_object_get(e, "share_cps")))
+				snprintf(share, sizeof(share), "%" JSON_INTEGER_FORMAT,
+					json_integer_value(json_object_get(e, "share_cps")));
+			else
+				snprintf(share, sizeof(share), "-");
+			fprintf(f,
+				"  %-24s %8.1f %8.1f %6s %6" JSON_INTEGER_FORMAT
+				" %-10s %5" JSON_INTEGER_FORMAT "\n",
+				name, json_number_value(json_object_get(e, "rate_cps")),
+				json_number_value(json_object_get(e, "ask_cps")), share,
+				json_integer_value(json_object_get(e, "limit_cps")), st,
+				json_integer_value(json_object_get(e, "age_s")));
+		}
+	}
+	return 0;
+}

@@ -129,6 +129,9 @@ int ctl_render_totals(FILE *f, json_t *data);
 /* One directive (ctl_directive_json's shape) as one human line. */
 int ctl_render_directive(FILE *f, json_t *d);
 
+/* `fleet`: this edge's mode and Redis, then per shared account every edge's row. */
+int ctl_render_fleet(FILE *f, json_t *data);
+
 /*
  * Sparkline of a JSON array of numbers with the blocks ▁▂▃▄▅▆▇█: 0 (and
  * anything below) is ▁, the series maximum is █, any positive value is at

@@ -30,6 +30,8 @@ static const char *const ctl_cause_names[CTL_CAUSE_COUNT] = {
 	[CTL_CAUSE_PROACTIVE_CONCURRENCY] = "proactive-concurrency",
 	[CTL_CAUSE_RECOVERED] = "recovered",
 	[CTL_CAUSE_MANUAL] = "manual",
+	[CTL_CAUSE_FLEET_SHARE] = "fleet-share",
+	[CTL_CAUSE_FLEET_FALLBACK] = "fleet-fallback",
 };
 
 const char *

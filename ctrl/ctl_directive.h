@@ -29,8 +29,10 @@ enum ctl_cause {
 	CTL_CAUSE_OVERLOAD_CONTROL, /* RFC 7339/7415 oc in the carrier's Via */
 	CTL_CAUSE_PROACTIVE_CPS,    /* measured CPS above agreed, before any 503 */
 	CTL_CAUSE_PROACTIVE_CONCURRENCY,
-	CTL_CAUSE_RECOVERED, /* 503 share stayed low: limit lifted */
-	CTL_CAUSE_MANUAL,    /* an operator's `set` */
+	CTL_CAUSE_RECOVERED,	  /* 503 share stayed low: limit lifted */
+	CTL_CAUSE_MANUAL,	  /* an operator's `set` */
+	CTL_CAUSE_FLEET_SHARE,	  /* this edge's share of a fleet account moved */
+	CTL_CAUSE_FLEET_FALLBACK, /* the fleet's Redis was lost (alert) or is back (clear) */
 	CTL_CAUSE_COUNT
 };
 

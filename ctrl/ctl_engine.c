@@ -4,6 +4,7 @@
  * turns each closed second of each trunk into the policy's input and
  * keeps the directives that came out, in a ring, for the CLI.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,6 +19,12 @@ struct ctl_engine {
 	uint64_t n_recent;    /* directives ever kept */
 	struct ctl_directive recent[CTL_ENGINE_RECENT];
 	struct ctl_policy_input in[SG_MAX_TRUNKS];
+	/* fleet: the account's limit and what this edge's dialers were told */
+	struct ctl_fleet *fleet;
+	uint64_t seq;
+	uint32_t account_cps[SG_MAX_TRUNKS];
+	uint32_t told[SG_MAX_TRUNKS];
+	uint8_t told_set[SG_MAX_TRUNKS];
 };
 
 struct ctl_engine *
@@ -36,6 +43,7 @@ ctl_engine_create(const struct sg_config *cfg, struct ctl_state *st)
 	for (i = 0; i < e->n_trunks; i++) {
 		names[i] = ctl_state_trunk_name(st, i);
 		cps[i] = ctl_state_trunk_cps(st, i);
+		e->account_cps[i] = cps[i];
 		maxc[i] = ctl_state_trunk_max_concurrent(st, i);
 	}
 	e->pol = ctl_policy_create(&cfg->policy, e->n_trunks, names, cps, maxc);
@@ -103,10 +111,149 @@ series_at(const struct ctl_series *s, enum ctl_series_field f, uint64_t second)
 }
 
 static void
-keep(struct ctl_engine *e, const struct ctl_directive *d)
+keep(struct ctl_engine *e, struct ctl_directive *d)
 {
+	if (e->fleet != NULL)
+		d->seq = ++e->seq;
 	e->recent[e->n_recent % CTL_ENGINE_RECENT] = *d;
 	e->n_recent++;
+}
+
+/* This edge's part of the policy's limit for a shared trunk; 0 pauses. */
+static uint32_t
+fleet_limit(const struct ctl_engine *e, uint32_t t)
+{
+	uint32_t share = ctl_fleet_share(e->fleet, t), acct = e->account_cps[t];
+	uint32_t plim = ctl_policy_trunk_limit(e->pol, t);
+
+	if (plim == 0 || plim >= acct || acct == 0)
+		return share;
+	/* the account throttled to plim: every edge in proportion, never above plim */
+	return (uint32_t)((uint64_t)share * plim / acct);
+}
+
+static void
+fleet_directive(struct ctl_engine *e, uint32_t t, uint64_t time_ms, enum ctl_action act,
+	enum ctl_cause cause, uint32_t cps, struct ctl_directive *d)
+{
+	memset(d, 0, sizeof(*d));
+	d->time_ms = time_ms;
+	d->trunk = t;
+	snprintf(d->trunk_name, sizeof(d->trunk_name), "%s", ctl_state_trunk_name(e->st, t));
+	d->action = act;
+	d->cps_limit = act == CTL_ACT_PAUSE ? 0 : cps;
+	d->duration_s = act == CTL_ACT_PAUSE ? 1 : 0;
+	d->cause = cause;
+	d->ev.window_s = 1;
+	d->ev.attempts = e->in[t].attempts;
+	d->ev.finals = e->in[t].finals;
+	d->ev.r503 = e->in[t].final_503;
+	d->ev.share_503 =
+		e->in[t].finals > 0 ? (double)e->in[t].final_503 / (double)e->in[t].finals : 0.0;
+	d->ev.cps = (double)e->in[t].attempts;
+	d->ev.retry_after = -1;
+	d->ev.oc = -1;
+	d->ev.oc_validity_ms = -1;
+}
+
+/*
+ * Second s of the shared trunks: this edge's counts to the fleet, the
+ * account's sums to the policy.
+ */
+static void
+fleet_input(struct ctl_engine *e, uint64_t s)
+{
+	struct ctl_fleet_counts c;
+	uint32_t i;
+
+	for (i = 0; i < e->n_trunks; i++) {
+		struct ctl_policy_input *in = &e->in[i];
+
+		if (!ctl_fleet_shared(e->fleet, i))
+			continue;
+		c.attempts = in->attempts;
+		c.finals = in->finals;
+		c.r503 = in->final_503;
+		c.concurrent = in->concurrent;
+		ctl_fleet_local(e->fleet, i, s, &c, e->told_set[i] ? e->told[i] : 0,
+			(uint32_t)ctl_policy_trunk_state(e->pol, i));
+		ctl_fleet_sums(e->fleet, i, s, &c);
+		in->attempts = c.attempts;
+		in->finals = c.finals;
+		in->final_503 = c.r503;
+		in->concurrent = c.concurrent;
+	}
+}
+
+/*
+ * The policy's directives of second s cut to this edge's share, then a
+ * directive for every shared trunk whose share moved on its own. Returns
+ * the new count in out.
+ */
+static unsigned int
+fleet_output(struct ctl_engine *e, uint64_t s, struct ctl_directive *out, unsigned int n,
+	unsigned int max)
+{
+	uint8_t seen[SG_MAX_TRUNKS] = { 0 };
+	unsigned int k;
+	uint32_t t, lim;
+
+	for (k = 0; k < n; k++) {
+		struct ctl_directive *d = &out[k];
+
+		t = d->trunk;
+		if (t >= e->n_trunks || !ctl_fleet_shared(e->fleet, t))
+			continue;
+		if (d->action == CTL_ACT_PAUSE) {
+			seen[t] = 1;
+			e->told[t] = 0;
+			e->told_set[t] = 1;
+		}
+		if (d->action != CTL_ACT_THROTTLE && d->action != CTL_ACT_RESUME)
+			continue;
+		seen[t] = 1;
+		lim = fleet_limit(e, t);
+		d->cps_limit = lim;
+		if (lim == 0) {
+			d->action = CTL_ACT_PAUSE;
+			d->duration_s = 1;
+		}
+		e->told[t] = lim;
+		e->told_set[t] = 1;
+	}
+	for (t = 0; t < e->n_trunks && n < max; t++) {
+		if (!ctl_fleet_shared(e->fleet, t) || seen[t] ||
+			ctl_policy_trunk_state(e->pol, t) == CTL_POLICY_PAUSED)
+			continue;
+		lim = fleet_limit(e, t);
+		if (e->told_set[t] && e->told[t] == lim)
+			continue;
+		fleet_directive(e, t, (s + 1) * 1000, lim > 0 ? CTL_ACT_THROTTLE : CTL_ACT_PAUSE,
+			CTL_CAUSE_FLEET_SHARE, lim, &out[n++]);
+		e->told[t] = lim;
+		e->told_set[t] = 1;
+	}
+	return n;
+}
+
+/* Entering or leaving fallback: one alert or clear per shared trunk. */
+static unsigned int
+fleet_alerts(struct ctl_engine *e, uint64_t now_s, struct ctl_directive *out, unsigned int max)
+{
+	enum ctl_fleet_change ch = ctl_fleet_tick(e->fleet, now_s);
+	unsigned int n = 0;
+	uint32_t t;
+
+	if (ch == CTL_FLEET_NO_CHANGE)
+		return 0;
+	for (t = 0; t < e->n_trunks && n < max; t++) {
+		if (!ctl_fleet_shared(e->fleet, t))
+			continue;
+		fleet_directive(e, t, now_s * 1000,
+			ch == CTL_FLEET_ENTERED_FALLBACK ? CTL_ACT_ALERT : CTL_ACT_CLEAR,
+			CTL_CAUSE_FLEET_FALLBACK, ctl_fleet_share(e->fleet, t), &out[n++]);
+	}
+	return n;
 }
 
 unsigned int
@@ -118,7 +265,11 @@ ctl_engine_tick(struct ctl_engine *e, uint64_t now_s, struct ctl_directive *out,
 	ctl_state_tick(e->st, now_s);
 	if (e->next_second == 0 || now_s - e->next_second > CTL_SERIES_SLOTS)
 		e->next_second = now_s - 1;
+	if (e->fleet != NULL)
+		n = fleet_alerts(e, now_s, out, max);
 	for (s = e->next_second; s < now_s && n < max; s++) {
+		unsigned int first = n;
+
 		for (i = 0; i < e->n_trunks; i++) {
 			const struct ctl_series *ser = ctl_state_series(e->st, i);
 			struct ctl_policy_input *in = &e->in[i];
@@ -137,11 +288,15 @@ ctl_engine_tick(struct ctl_engine *e, uint64_t now_s, struct ctl_directive *out,
 				? (int32_t)series_at(ser, CTL_SF_RETRY_AFTER, s)
 				: -1;
 		}
+		if (e->fleet != NULL)
+			fleet_input(e, s);
 		k = ctl_policy_second(e->pol, s, e->in, out + n, max - n);
-		for (i = 0; i < k; i++)
-			keep(e, &out[n + i]);
 		n += k;
+		if (e->fleet != NULL)
+			n = fleet_output(e, s, out + first, n - first, max - first) + first;
 	}
+	for (i = 0; i < n; i++)
+		keep(e, &out[i]);
 	e->next_second = s;
 	return n;
 }
@@ -156,6 +311,15 @@ ctl_engine_set_cps(struct ctl_engine *e, const char *trunk, uint32_t cps, uint64
 	if (t < 0 || (uint32_t)t >= e->n_trunks)
 		return -1;
 	if (ctl_policy_set_cps(e->pol, (uint32_t)t, cps, now_ms, out) > 0) {
+		if (e->fleet != NULL && ctl_fleet_shared(e->fleet, (uint32_t)t) &&
+			(out->action == CTL_ACT_THROTTLE || out->action == CTL_ACT_RESUME)) {
+			/* the operator set the account's CPS; this edge keeps to its part */
+			e->account_cps[t] = cps;
+			ctl_fleet_set_limit(e->fleet, (uint32_t)t, cps);
+			out->cps_limit = fleet_limit(e, (uint32_t)t);
+			e->told[t] = out->cps_limit;
+			e->told_set[t] = 1;
+		}
 		keep(e, out);
 		*n_out = 1;
 	}
@@ -188,4 +352,41 @@ struct ctl_policy *
 ctl_engine_policy(const struct ctl_engine *e)
 {
 	return e->pol;
+}
+
+void
+ctl_engine_set_fleet(struct ctl_engine *e, struct ctl_fleet *f)
+{
+	e->fleet = f;
+}
+
+uint32_t
+ctl_engine_fleet_limit(const struct ctl_engine *e, uint32_t trunk)
+{
+	return trunk < e->n_trunks && e->told_set[trunk] ? e->told[trunk] : 0;
+}
+
+unsigned int
+ctl_engine_fleet_apply(
+	struct ctl_engine *e, uint64_t now_ms, struct ctl_directive *out, unsigned int max)
+{
+	unsigned int n = 0, i;
+	uint32_t t, lim;
+
+	if (e->fleet == NULL)
+		return 0;
+	for (t = 0; t < e->n_trunks && n < max; t++) {
+		if (!ctl_fleet_shared(e->fleet, t) || !e->told_set[t] ||
+			ctl_policy_trunk_state(e->pol, t) == CTL_POLICY_PAUSED)
+			continue;
+		lim = fleet_limit(e, t);
+		if (lim == e->told[t])
+			continue;
+		fleet_directive(e, t, now_ms, lim > 0 ? CTL_ACT_THROTTLE : CTL_ACT_PAUSE,
+			CTL_CAUSE_FLEET_SHARE, lim, &out[n++]);
+		e->told[t] = lim;
+	}
+	for (i = 0; i < n; i++)
+		keep(e, &out[i]);
+	return n;
 }

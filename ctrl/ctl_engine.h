@@ -14,6 +14,7 @@
 
 #include "cfg.h"
 #include "ctl_directive.h"
+#include "ctl_fleet.h"
 #include "ctl_policy.h"
 #include "ctl_state.h"
 
@@ -52,5 +53,32 @@ int ctl_engine_set_cps(struct ctl_engine *e, const char *trunk, uint32_t cps, ui
 json_t *ctl_engine_directives_json(const struct ctl_engine *e, uint64_t since, unsigned int limit);
 
 struct ctl_policy *ctl_engine_policy(const struct ctl_engine *e);
+
+/*
+ * Share trunks' budgets with a fleet (ctl_fleet.h; borrowed, attach
+ * before the first tick). Each closed second of a shared trunk then goes
+ * to the fleet, and the policy judges the account's fleet-wide sums
+ * against the account's limit; what the policy emits for the trunk is cut
+ * to this edge's part: a throttle to share * limit / account limit, a
+ * resume to the share, and a change of share alone is a throttle of its
+ * own (cause fleet-share; a share of 0 is a 1 s pause). Losing and
+ * regaining the fleet raises and clears one alert per shared trunk
+ * (cause fleet-fallback). With a fleet every directive is numbered by the
+ * engine, so the sequence stays one.
+ */
+void ctl_engine_set_fleet(struct ctl_engine *e, struct ctl_fleet *f);
+
+/*
+ * After a fleet answer: a shared trunk whose share moved is told at once,
+ * not at the next tick. A grant is ours once the claim returned, so a
+ * rise is safe now; a fall must reach the dialers before another edge,
+ * whose claim came later, uses what this one gave up. Returns the
+ * directives written to out.
+ */
+unsigned int ctl_engine_fleet_apply(
+	struct ctl_engine *e, uint64_t now_ms, struct ctl_directive *out, unsigned int max);
+
+/* The limit this edge last gave a shared trunk's dialers (0: paused or none yet). */
+uint32_t ctl_engine_fleet_limit(const struct ctl_engine *e, uint32_t trunk);
 
 #endif /* CTL_ENGINE_H */

@@ -9,10 +9,12 @@
  * again, it asks the workers to republish (ctrl_generation) and its totals
  * are exact once every worker has answered.
  *
- * Duties of the main loop, in order each turn: drain rings, tick the
- * second, refresh rates and the Prometheus document, serve API clients
- * (the poll is the only wait). /metrics is answered by libmicrohttpd's
- * own thread from the last published document (ctl_http.h).
+ * Duties of the main loop, in order each turn: drain rings, take the
+ * fleet's newest Redis answer, tick the second (and hand the fleet's
+ * round to its Redis thread), refresh rates and the Prometheus document,
+ * serve API clients (the poll is the only wait; Redis is never waited
+ * for). /metrics is answered by libmicrohttpd's own thread from the last
+ * published document (ctl_http.h).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -41,6 +43,8 @@
 #include "ctl_http.h"
 #include "ctl_metrics.h"
 #include "ctl_reload.h"
+#include "ctl_fleet.h"
+#include "ctl_redis.h"
 #include "ctl_server.h"
 #include "ctl_sink.h"
 #include "ctl_state.h"
@@ -60,6 +64,10 @@ struct ctl_ctx {
 	struct ctl_state *st;
 	struct ctl_engine *eng;
 	struct ctl_sinks *sinks;
+	struct ctl_fleet *fleet;       /* NULL: no shared trunk */
+	struct ctl_redis *redis;       /* the fleet's Redis thread */
+	struct ctl_fleet_round *round; /* the next round, built each second */
+	struct ctl_fleet_result *result;
 	struct ctl_directive dirs[256];
 	struct rte_ring *pub[SG_MAX_WORKERS];
 	struct rte_ring *evt[SG_MAX_WORKERS];
@@ -344,6 +352,33 @@ cmd_reload(void *arg, json_t *args, int *status, char *err, size_t errlen)
 	return ctl_reload_run(&c->rl, status, err, errlen);
 }
 
+static json_t *
+cmd_fleet(void *arg, json_t *args, int *status, char *err, size_t errlen)
+{
+	struct ctl_ctx *c = arg;
+	json_t *doc, *a;
+	size_t i;
+
+	(void)args;
+	(void)status;
+	(void)err;
+	(void)errlen;
+	if (c->fleet == NULL)
+		return json_pack("{s:n, s:s, s:[]}", "edge", "mode", "off", "accounts");
+	doc = ctl_fleet_json(c->fleet, wall_ns() / 1000000000ull);
+	if (doc == NULL)
+		return NULL;
+	json_array_foreach(json_object_get(doc, "accounts"), i, a)
+	{
+		json_int_t t = json_integer_value(json_object_get(a, "trunk"));
+		const char *name = ctl_state_trunk_name(c->st, (uint32_t)t);
+
+		json_object_set_new(a, "trunk", json_string(name != NULL ? name : "?"));
+	}
+	json_object_set_new(doc, "redis", ctl_redis_stats_json(c->redis));
+	return doc;
+}
+
 static const struct ctl_cmd ctl_commands[] = {
 	{ "status", cmd_status, "dataplane, ports, lcores and ring health" },
 	{ "trunks", cmd_trunks, "one row per trunk: CPS, concurrent calls, 503s" },
@@ -353,6 +388,7 @@ static const struct ctl_cmd ctl_commands[] = {
 	{ "directives", cmd_directives, "rate-limit directives (args: since, limit)" },
 	{ "set", cmd_set, "override a trunk's agreed CPS (args: name, cps)" },
 	{ "reload", cmd_reload, "apply the config file again, without a restart" },
+	{ "fleet", cmd_fleet, "shared accounts: every edge's rate, share, state, age" },
 	{ NULL, NULL, NULL },
 };
 
@@ -540,6 +576,89 @@ check_trunks(const struct ctl_ctx *c, const char *config)
 	return 0;
 }
 
+/* The host name cut to a plain edge name ([A-Za-z0-9_.-]). */
+static void
+host_edge(char *buf, size_t len)
+{
+	char host[256];
+	size_t i, n = 0;
+
+	if (gethostname(host, sizeof(host)) != 0)
+		snprintf(host, sizeof(host), "edge");
+	host[sizeof(host) - 1] = '\0';
+	for (i = 0; host[i] != '\0' && n + 1 < len; i++) {
+		char ch = host[i];
+
+		if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+			(ch >= '0' && ch <= '9') || ch == '_' || ch == '.' || ch == '-')
+			buf[n++] = ch;
+	}
+	if (n == 0)
+		n = (size_t)snprintf(buf, len, "edge");
+	buf[n] = '\0';
+}
+
+/*
+ * The fleet, when a trunk shares an account and Redis is configured: the
+ * shares and its Redis thread. 0 (also for no fleet), -1 with err.
+ */
+static int
+fleet_open(struct ctl_ctx *c, char *err, size_t errlen)
+{
+	const struct sg_config *cfg = c->cfg;
+	const char *accounts[SG_MAX_TRUNKS];
+	uint32_t limits[SG_MAX_TRUNKS], i, shared = 0;
+	struct ctl_fleet_conf fc = { .ttl_s = cfg->fleet.ttl_s,
+		.min_share = cfg->fleet.min_share,
+		.expected_edges = cfg->fleet.expected_edges };
+	struct ctl_redis_conf rc = { .timeout_ms = cfg->fleet.round_timeout_ms };
+
+	for (i = 0; i < cfg->n_trunks; i++) {
+		accounts[i] = cfg->fleet.redis[0] != '\0' ? cfg->trunks[i].account : "";
+		limits[i] = cfg->trunks[i].cps;
+		shared += accounts[i][0] != '\0';
+		if (cfg->fleet.redis[0] == '\0' && cfg->trunks[i].account[0] != '\0')
+			fprintf(stderr,
+				"sipguard-ctrl: trunk \"%s\": account \"%s\" not shared: no "
+				"fleet.redis\n",
+				cfg->trunks[i].name, cfg->trunks[i].account);
+	}
+	if (shared == 0)
+		return 0;
+	if (cfg->fleet.edge[0] != '\0')
+		snprintf(fc.edge, sizeof(fc.edge), "%s", cfg->fleet.edge);
+	else
+		host_edge(fc.edge, sizeof(fc.edge));
+	c->fleet = ctl_fleet_create(&fc, cfg->n_trunks, accounts, limits);
+	c->round = calloc(1, sizeof(*c->round));
+	c->result = calloc(1, sizeof(*c->result));
+	if (c->fleet == NULL || c->round == NULL || c->result == NULL) {
+		snprintf(err, errlen, "out of memory for the fleet");
+		return -1;
+	}
+	snprintf(rc.address, sizeof(rc.address), "%s", cfg->fleet.redis);
+	snprintf(rc.user, sizeof(rc.user), "%s", cfg->fleet.user);
+	snprintf(rc.password, sizeof(rc.password), "%s", cfg->fleet.password);
+	snprintf(rc.fleet, sizeof(rc.fleet), "%s",
+		cfg->fleet.name[0] != '\0' ? cfg->fleet.name : "sipguard");
+	snprintf(rc.edge, sizeof(rc.edge), "%s", fc.edge);
+	c->redis = ctl_redis_start(&rc, err, errlen);
+	if (c->redis == NULL)
+		return -1;
+	fprintf(stderr, "sipguard-ctrl: fleet edge \"%s\": %u shared trunk(s) through Redis %s\n",
+		fc.edge, shared, cfg->fleet.redis);
+	return 0;
+}
+
+static void
+fleet_close(struct ctl_ctx *c)
+{
+	ctl_redis_stop(c->redis);
+	ctl_fleet_free(c->fleet);
+	free(c->round);
+	free(c->result);
+}
+
 static int
 attach(struct ctl_ctx *c)
 {
@@ -707,6 +826,13 @@ main(int argc, char **argv)
 		fprintf(stderr, "sipguard-ctrl: out of memory for the control state\n");
 		goto out;
 	}
+	if (fleet_open(&c, err, sizeof(err)) != 0) {
+		fprintf(stderr, "sipguard-ctrl: %s: fleet: %s\n", config, err);
+		ret = CTL_EXIT_USAGE;
+		goto out;
+	}
+	if (c.fleet != NULL)
+		ctl_engine_set_fleet(c.eng, c.fleet);
 	{
 		char dir[sizeof(cfg.ctrl.socket)];
 		char *slash;
@@ -769,9 +895,20 @@ main(int argc, char **argv)
 			ctl_server_poll(srv, 10);
 			continue;
 		}
+		if (c.fleet != NULL && ctl_redis_take(c.redis, c.result)) {
+			ctl_fleet_result(c.fleet, c.result);
+			emit(&c, c.dirs,
+				ctl_engine_fleet_apply(
+					c.eng, now / 1000000, c.dirs, RTE_DIM(c.dirs)));
+		}
 		if (now / 1000000000ull != last_s) {
 			last_s = now / 1000000000ull;
 			emit(&c, c.dirs, ctl_engine_tick(c.eng, last_s, c.dirs, RTE_DIM(c.dirs)));
+			if (c.fleet != NULL) {
+				/* a busy mailbox skips this second's round, never waits */
+				ctl_fleet_round(c.fleet, last_s, c.round);
+				ctl_redis_submit(c.redis, c.round);
+			}
 			rates(&c, now);
 			metrics_publish(&c);
 			if (!rte_eal_primary_proc_alive(cfile)) {
@@ -798,6 +935,7 @@ out:
 	ctl_http_stop(c.http);
 	ctl_metrics_buf_free(&c.mdoc);
 	ctl_server_close(srv);
+	fleet_close(&c);
 	ctl_engine_free(c.eng);
 	ctl_state_free(c.st);
 	ctl_sinks_free(c.sinks);

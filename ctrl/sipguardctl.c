@@ -77,6 +77,7 @@ static int ctl_cli_watch(struct ctl_cli *cli);
 static int ctl_cli_directives(struct ctl_cli *cli);
 static int ctl_cli_set(struct ctl_cli *cli);
 static int ctl_cli_reload(struct ctl_cli *cli);
+static int ctl_cli_fleet(struct ctl_cli *cli);
 static int ctl_cli_help(struct ctl_cli *cli);
 
 static const struct ctl_cli_cmd ctl_cli_cmds[] = {
@@ -96,6 +97,8 @@ static const struct ctl_cli_cmd ctl_cli_cmds[] = {
 	{ "set", "NAME cps N", "", 3, 3, ctl_cli_set, "override a trunk's agreed CPS at run time" },
 	{ "reload", "", "", 0, 0, ctl_cli_reload,
 		"apply the changed config file (trunks, policy, sinks) without a restart" },
+	{ "fleet", "", "", 0, 0, ctl_cli_fleet,
+		"shared accounts: each edge's rate, share, limit, state and age" },
 	{ "help", "", "", 0, 0, ctl_cli_help, "show this text" },
 	{ NULL, NULL, NULL, 0, 0, NULL, NULL },
 };
@@ -255,6 +258,12 @@ static int
 ctl_cli_totals(struct ctl_cli *cli)
 {
 	return ctl_cli_simple(cli, "totals", NULL, ctl_render_totals);
+}
+
+static int
+ctl_cli_fleet(struct ctl_cli *cli)
+{
+	return ctl_cli_simple(cli, "fleet", NULL, ctl_render_fleet);
 }
 
 static int

@@ -644,6 +644,49 @@ test_hep_section(void **state)
 	expect_err_at("streams = { flows = \"many\"; };", 1, "streams.flows");
 }
 
+/* The fleet: Redis, this edge, and trunks naming the account they share. */
+static void
+test_fleet_section(void **state)
+{
+	static const char trunk[] = "trunks = ( { name = \"a\"; prefixes = [ \"10.0.0.1\" ];\n"
+				    "  cps = 30; max_concurrent = 300; account = \"acme\"; } );\n";
+	char text[1024];
+
+	(void)state;
+	expect_ok("");
+	assert_string_equal(cfg.fleet.redis, "");
+	assert_int_equal(cfg.fleet.ttl_s, 5);
+	assert_int_equal(cfg.fleet.round_timeout_ms, 300);
+	assert_int_equal(cfg.fleet.min_share, 1);
+	assert_int_equal(cfg.fleet.expected_edges, 1);
+	snprintf(text, sizeof(text),
+		"fleet = { redis = \"/run/redis.sock\"; password = \"pw\"; edge = \"e1\";\n"
+		"  name = \"f\"; ttl = 7; };\n%s",
+		trunk);
+	expect_ok(text);
+	assert_string_equal(cfg.fleet.redis, "/run/redis.sock");
+	assert_string_equal(cfg.fleet.password, "pw");
+	assert_string_equal(cfg.fleet.edge, "e1");
+	assert_string_equal(cfg.fleet.name, "f");
+	assert_int_equal(cfg.fleet.ttl_s, 7);
+	assert_string_equal(cfg.trunks[0].account, "acme");
+	/* without Redis the account is kept, and the trunk stays alone */
+	expect_ok(trunk);
+	assert_string_equal(cfg.trunks[0].account, "acme");
+	/* one trunk per account */
+	snprintf(text, sizeof(text),
+		"fleet = { redis = \"127.0.0.1:6379\"; edge = \"e1\"; };\n"
+		"trunks = ( { name = \"a\"; prefixes = [ \"10.0.0.1\" ]; cps = 3;\n"
+		"  max_concurrent = 3; account = \"x\"; },\n"
+		"{ name = \"b\"; prefixes = [ \"10.0.0.2\" ]; cps = 3;\n"
+		"  max_concurrent = 3; account = \"x\"; } );\n");
+	expect_err(text,
+		"t.conf:4: trunks[1] (b).account: \"x\": also the account of trunks[0] "
+		"(a): one trunk per account on an edge");
+	expect_err_at("fleet = { edge = \"has space\"; };", 1, "fleet.edge");
+	expect_err_at("fleet = { ttl = 1; };", 1, "fleet.ttl");
+}
+
 static void
 test_required_keys(void **state)
 {
@@ -1559,6 +1602,7 @@ main(void)
 		cmocka_unit_test(test_too_many_trunks),
 		cmocka_unit_test(test_never_half_loaded),
 		cmocka_unit_test(test_buffer_edges),
+		cmocka_unit_test(test_fleet_section),
 		cmocka_unit_test(test_files),
 		cmocka_unit_test(test_permission_denied),
 		cmocka_unit_test(test_reference_docs),

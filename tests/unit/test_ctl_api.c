@@ -941,10 +941,59 @@ test_render_status_totals(void **state)
 	free(text);
 }
 
+/* `fleet`: every edge of every shared account on a row; off without a fleet. */
+static void
+test_render_fleet(void **state)
+{
+	json_t *data;
+	char *text;
+	int rc;
+
+	(void)state;
+	data = json_loads("{\"edge\":\"paris-1\",\"mode\":\"fallback\",\"rounds_ok\":10,"
+			  "\"rounds_failed\":4,\"last_ok_age_s\":6,\"redis\":{\"address\":"
+			  "\"/run/r.sock\",\"connected\":false,\"connects\":1,"
+			  "\"connect_failures\":3,\"last_round_us\":120,\"last_error\":"
+			  "\"connect: No such file\"},\"accounts\":[{\"account\":\"acme\","
+			  "\"trunk\":\"carrier-a\",\"limit_cps\":30,\"share_cps\":10,"
+			  "\"known_edges\":3,\"edges\":[{\"edge\":\"paris-1\",\"self\":true,"
+			  "\"rate_cps\":9.5,\"ask_cps\":30.0,\"share_cps\":10,\"limit_cps\":10,"
+			  "\"state\":\"normal\",\"age_s\":0},{\"edge\":\"lyon\",\"self\":false,"
+			  "\"rate_cps\":4.0,\"ask_cps\":6.0,\"share_cps\":null,\"limit_cps\":6,"
+			  "\"state\":\"throttled\",\"age_s\":7}]}]}",
+		0, NULL);
+	assert_non_null(data);
+	text = render(ctl_render_fleet, data, &rc);
+	assert_int_equal(rc, 0);
+	assert_non_null(strstr(text,
+		"fleet edge paris-1: fallback, rounds 10 ok 4 failed, last "
+		"good 6 s ago"));
+	assert_non_null(strstr(text, "redis /run/r.sock: not connected"));
+	assert_non_null(strstr(text, "last error: connect: No such file"));
+	assert_non_null(strstr(text,
+		"account acme (trunk carrier-a): limit 30 CPS, this edge's "
+		"share 10, 3 edge(s)"));
+	assert_non_null(strstr(text, "paris-1 *"));
+	assert_non_null(strstr(text, "throttled"));
+	assert_non_null(strstr(text, "     -      6 throttled"));
+	free(text);
+	json_decref(data);
+	data = json_loads("{\"edge\":null,\"mode\":\"off\",\"accounts\":[]}", 0, NULL);
+	text = render(ctl_render_fleet, data, &rc);
+	assert_int_equal(rc, 0);
+	assert_non_null(strstr(text, "fleet: off"));
+	free(text);
+	json_decref(data);
+	text = render(ctl_render_fleet, NULL, &rc);
+	assert_int_equal(rc, -1);
+	free(text);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_render_fleet),
 		cmocka_unit_test(test_parse_good),
 		cmocka_unit_test(test_parse_not_an_object),
 		cmocka_unit_test(test_parse_deep_nesting),
