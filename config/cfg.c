@@ -273,6 +273,16 @@ static const struct cfg_key cfg_policy_keys[] = {
 		"1: throttle above the agreed CPS or concurrency before any 503"),
 	P("honor_oc", honor_oc, 0, 1, 1,
 		"1: honour RFC 7339/7415 `oc` in the top Via of the carrier's answers"),
+	P("ceiling_halflife", ceiling_halflife_s, 0, 86400, 900,
+		"seconds in which the learned carrier ceiling gives back half its distance to the "
+		"agreed CPS (0: never), so a raised limit is found again"),
+	P("probe_interval", probe_interval_s, 5, 3600, 60,
+		"seconds at the rate just under the learned ceiling before one step above it is "
+		"tried"),
+	P("probe_hold", probe_hold_s, 1, 600, 10,
+		"seconds a probe must run without 503s before the learned ceiling rises to it"),
+	P("ceiling_alert_pct", ceiling_alert_pct, 1, 100, 90,
+		"a `ceiling` alert while the learned ceiling stays under this % of the agreed CPS"),
 	{ .name = NULL },
 };
 #undef P

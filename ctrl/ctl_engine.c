@@ -14,8 +14,12 @@ struct ctl_engine {
 	struct ctl_state *st;
 	struct ctl_policy *pol;
 	uint32_t n_trunks;
-	uint64_t next_second; /* first second not yet given to the policy */
-	uint64_t n_recent;    /* directives ever kept */
+	uint64_t next_second;  /* first second not yet given to the policy */
+	uint64_t ticked_s;     /* now_s of the last ctl_engine_tick() */
+	uint64_t next_slot_ms; /* end of the next 100 ms slot to close, 0 before the first */
+	uint64_t slot_attempts[SG_MAX_TRUNKS]; /* totals at the last slot close */
+	struct ctl_policy_slot slot[SG_MAX_TRUNKS];
+	uint64_t n_recent; /* directives ever kept */
 	struct ctl_directive recent[CTL_ENGINE_RECENT];
 	struct ctl_policy_input in[SG_MAX_TRUNKS];
 };
@@ -90,6 +94,7 @@ ctl_engine_tick(struct ctl_engine *e, uint64_t now_s, struct ctl_directive *out,
 	unsigned int n = 0, k, i;
 	uint64_t s;
 
+	e->ticked_s = now_s;
 	ctl_state_tick(e->st, now_s);
 	if (e->next_second == 0 || now_s - e->next_second > CTL_SERIES_SLOTS)
 		e->next_second = now_s - 1;
@@ -118,6 +123,53 @@ ctl_engine_tick(struct ctl_engine *e, uint64_t now_s, struct ctl_directive *out,
 		n += k;
 	}
 	e->next_second = s;
+	return n;
+}
+
+/* Totals now, for the slot that ends: attempts since the last slot, calls up. */
+static void
+ctl_engine_slot_inputs(struct ctl_engine *e, int record)
+{
+	uint32_t i;
+
+	for (i = 0; i < e->n_trunks; i++) {
+		const struct sg_trunk_counters *c = ctl_state_total(e->st, i);
+		uint64_t att = c != NULL ? c->invite_attempts : 0;
+
+		e->slot[i].attempts =
+			record && att >= e->slot_attempts[i] ? att - e->slot_attempts[i] : 0;
+		e->slot[i].concurrent = c != NULL && c->dialogs_opened >= c->dialogs_closed
+			? (int64_t)(c->dialogs_opened - c->dialogs_closed)
+			: -1;
+		e->slot_attempts[i] = att;
+	}
+}
+
+unsigned int
+ctl_engine_tick_ms(
+	struct ctl_engine *e, uint64_t now_ms, struct ctl_directive *out, unsigned int max)
+{
+	uint64_t end = now_ms - now_ms % CTL_POLICY_SLOT_MS, t;
+	unsigned int n = 0, k, i;
+
+	if (now_ms / 1000 != e->ticked_s)
+		n = ctl_engine_tick(e, now_ms / 1000, out, max);
+	if (e->next_slot_ms == 0 || end < e->next_slot_ms ||
+		end - e->next_slot_ms > CTL_ENGINE_SLOT_CATCHUP * CTL_POLICY_SLOT_MS) {
+		/* the first slot, a stall or a clock step: totals so far are history */
+		ctl_engine_slot_inputs(e, 0);
+		e->next_slot_ms = end + CTL_POLICY_SLOT_MS;
+		return n;
+	}
+	for (t = e->next_slot_ms; t <= end && n < max; t += CTL_POLICY_SLOT_MS) {
+		/* slots passed at once (a gap in the capture): the first one takes the change */
+		ctl_engine_slot_inputs(e, 1);
+		k = ctl_policy_tick(e->pol, t, e->slot, out + n, max - n);
+		for (i = 0; i < k; i++)
+			keep(e, &out[n + i]);
+		n += k;
+	}
+	e->next_slot_ms = t;
 	return n;
 }
 

@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ctl_ceiling.h"
+#include "ctl_cluster.h"
 #include "ctl_policy.h"
 #include "dp_sip.h"
 
@@ -74,6 +76,24 @@ struct ctl_policy_trunk {
 	char call_ids[CTL_DIRECTIVE_CALL_IDS][SG_CALL_ID_MAX + 1];
 
 	struct ctl_policy_sample *hist; /* hist_len slots, by second modulo */
+
+	/* between closed seconds: 503s and attempts in 100 ms slots */
+	struct ctl_cluster cl;
+	uint64_t first_503_ms; /* evidence of the next directive: the cluster's */
+	uint32_t cluster_503;
+	int64_t slot_concurrent;	 /* at the last slot close, -1 unknown */
+	enum ctl_duration_from dur_from; /* of the last pause */
+
+	/* what the carrier really takes, and the probes that find it again */
+	struct ctl_ceiling ceil;
+	int probing;
+	uint32_t probe_base;	/* the limit before the probe */
+	uint64_t probe_ms;	/* when the probe began */
+	uint64_t next_probe_ms; /* no probe before this */
+	uint32_t probe_fails;	/* in a row: the next waits longer */
+	int raised;		/* the limit last changed upward (a step is a probe too) */
+	uint32_t conc_limit;	/* learned concurrency throttle, 0 none */
+	int ceiling_alert;	/* a `ceiling` alert is out */
 };
 
 struct ctl_policy {
@@ -82,7 +102,8 @@ struct ctl_policy {
 	uint32_t hist_len;
 	uint64_t seq;
 	uint64_t first_second;
-	uint64_t last_second; /* CTL_POLICY_NO_SECOND before the first */
+	uint64_t last_second;  /* CTL_POLICY_NO_SECOND before the first */
+	uint64_t last_tick_ms; /* end of the last 100 ms slot, 0 before the first */
 	struct ctl_policy_stats stats;
 	struct ctl_policy_trunk trunks[];
 };
@@ -136,6 +157,10 @@ ctl_policy_sanitize(struct cfg_policy *c)
 	c->clear_after_s = ctl_policy_clamp(c->clear_after_s, 1, 3600);
 	c->proactive = c->proactive != 0;
 	c->honor_oc = c->honor_oc != 0;
+	c->ceiling_halflife_s = ctl_policy_clamp(c->ceiling_halflife_s, 0, 86400);
+	c->probe_interval_s = ctl_policy_clamp(c->probe_interval_s, 5, 3600);
+	c->probe_hold_s = ctl_policy_clamp(c->probe_hold_s, 1, 600);
+	c->ceiling_alert_pct = ctl_policy_clamp(c->ceiling_alert_pct, 1, 100);
 }
 
 static size_t
@@ -189,6 +214,9 @@ ctl_policy_create(const struct cfg_policy *conf, uint32_t n_trunks, const char *
 		tr->pending_ra = -1;
 		tr->oc = -1;
 		tr->oc_validity_ms = -1;
+		tr->slot_concurrent = -1;
+		ctl_cluster_init(&tr->cl);
+		ctl_ceiling_init(&tr->ceil, p->conf.ceiling_halflife_s);
 		tr->hist = calloc(p->hist_len, sizeof(tr->hist[0]));
 		if (tr->hist == NULL) {
 			ctl_policy_free(p);
@@ -381,13 +409,32 @@ ctl_policy_over_limit(const struct ctl_policy *p, const struct ctl_policy_trunk 
 	return 0;
 }
 
+static double ctl_policy_hold_time(
+	const struct ctl_policy *p, const struct ctl_policy_trunk *tr, uint64_t s, int longer);
+
+/* The concurrency cap in force: the contract's or the learned one, the lower. */
+static uint32_t
+ctl_policy_conc_cap(const struct ctl_policy_trunk *tr)
+{
+	if (tr->conc_limit > 0 && (tr->max_concurrent == 0 || tr->conc_limit < tr->max_concurrent))
+		return tr->conc_limit;
+	return tr->max_concurrent;
+}
+
 static void
-ctl_policy_evidence(
-	const struct ctl_policy_trunk *tr, const struct ctl_policy_view *v, struct ctl_evidence *ev)
+ctl_policy_evidence(const struct ctl_policy *p, const struct ctl_policy_trunk *tr,
+	const struct ctl_policy_view *v, uint64_t now_ms, struct ctl_evidence *ev)
 {
 	uint32_t i;
 
 	memset(ev, 0, sizeof(*ev));
+	ev->first_503_ms = tr->first_503_ms;
+	ev->cluster_503 = tr->cluster_503;
+	ev->concurrent = tr->slot_concurrent >= 0 ? tr->slot_concurrent : tr->concurrent;
+	ev->agreed_cps = tr->agreed_cps;
+	ev->ceiling_cps = ctl_ceiling_cps(&tr->ceil, now_ms, tr->agreed_cps);
+	ev->ceiling_concurrent = tr->conc_limit;
+	ev->hold_s = ctl_policy_hold_time(p, tr, v->second, 1);
 	ev->window_s = v->n;
 	ev->attempts = v->attempts;
 	ev->finals = v->finals;
@@ -433,7 +480,12 @@ ctl_policy_emit(struct ctl_policy *p, uint32_t t, const struct ctl_policy_view *
 	d->cps_limit = cps_limit;
 	d->duration_s = duration_s;
 	d->cause = cause;
-	ctl_policy_evidence(tr, v, &d->ev);
+	d->duration_from = a == CTL_ACT_PAUSE ? tr->dur_from : CTL_FROM_NONE;
+	if (a == CTL_ACT_THROTTLE && tr->conc_limit > 0)
+		d->max_concurrent = ctl_policy_conc_cap(tr);
+	else if (a == CTL_ACT_THROTTLE && cause == CTL_CAUSE_PROACTIVE_CONCURRENCY)
+		d->max_concurrent = tr->max_concurrent;
+	ctl_policy_evidence(p, tr, v, now_ms, &d->ev);
 	p->stats.directives++;
 }
 
@@ -444,6 +496,7 @@ ctl_policy_throttle(struct ctl_policy *p, uint32_t t, const struct ctl_policy_vi
 	struct ctl_policy_trunk *tr = &p->trunks[t];
 
 	limit = ctl_policy_clamp(limit, 1, tr->agreed_cps);
+	tr->raised = tr->state == CTL_POLICY_THROTTLED && limit > tr->limit;
 	if (tr->state != CTL_POLICY_THROTTLED)
 		tr->state_from = v->second + 1;
 	tr->state = CTL_POLICY_THROTTLED;
@@ -462,6 +515,8 @@ ctl_policy_resume(struct ctl_policy *p, uint32_t t, const struct ctl_policy_view
 
 	tr->state = CTL_POLICY_NORMAL;
 	tr->limit = 0;
+	tr->raised = 0;
+	tr->probing = 0;
 	tr->state_from = v->second + 1;
 	tr->cause = cause;
 	tr->last_change_ms = now_ms;
@@ -471,10 +526,43 @@ ctl_policy_resume(struct ctl_policy *p, uint32_t t, const struct ctl_policy_view
 }
 
 /*
+ * The rate a throttled trunk settles at: one step under what the carrier
+ * was learned to take, never above the agreed CPS. The agreed CPS when
+ * nothing was learned.
+ */
+static uint32_t
+ctl_policy_target(const struct ctl_policy *p, const struct ctl_policy_trunk *tr, uint64_t now_ms)
+{
+	double e = ctl_ceiling_cps(&tr->ceil, now_ms, tr->agreed_cps);
+	uint32_t t;
+
+	if (e <= 0.0 || e >= tr->agreed_cps)
+		return tr->agreed_cps;
+	t = (uint32_t)floor(e);
+	t = t > p->conf.alpha_cps ? t - p->conf.alpha_cps : 1;
+	return ctl_policy_clamp(t, 1, tr->agreed_cps);
+}
+
+/* What the carrier refused at: the rate of the last second of 100 ms slots, if known. */
+static double
+ctl_policy_refused_rate(
+	const struct ctl_policy_trunk *tr, const struct ctl_policy_view *v, uint64_t now_ms)
+{
+	struct ctl_cluster_sum sum;
+
+	ctl_cluster_sum(&tr->cl, now_ms >= 1000 ? now_ms - 1000 : 0, now_ms, &sum);
+	if (sum.closed >= 5)
+		return (double)sum.attempts * 10.0 / sum.closed;
+	return v->rate_now;
+}
+
+/*
  * An over-limit burst: pause for the backoff (doubling while bursts
  * follow one another, back to the base once the trunk stayed normal for a
  * peak window) or the carrier's Retry-After if longer; the throttle after
- * the pause is beta % of the rate at onset.
+ * the pause is beta % of the rate at onset, or one step under the learned
+ * ceiling once the carrier refused twice. The onset is one observation of
+ * the ceiling: the carrier takes one step less than what it refused.
  */
 static void
 ctl_policy_burst(struct ctl_policy *p, uint32_t t, const struct ctl_policy_view *v, uint64_t now_ms,
@@ -483,9 +571,8 @@ ctl_policy_burst(struct ctl_policy *p, uint32_t t, const struct ctl_policy_view 
 	const struct cfg_policy *c = &p->conf;
 	struct ctl_policy_trunk *tr = &p->trunks[t];
 	uint64_t backoff, calm_ms = (uint64_t)c->peak_window_s * 1000;
-	double onset = v->rate_now;
-	uint32_t dur, pending;
-	enum ctl_cause cause = CTL_CAUSE_OVER_LIMIT;
+	double onset = v->rate_now, refused = ctl_policy_refused_rate(tr, v, now_ms);
+	uint32_t dur, pending, target;
 
 	if (tr->had_burst &&
 		!(tr->state == CTL_POLICY_NORMAL && now_ms - tr->normal_since_ms >= calm_ms)) {
@@ -499,9 +586,10 @@ ctl_policy_burst(struct ctl_policy *p, uint32_t t, const struct ctl_policy_view 
 	if (backoff > c->backoff_max_s)
 		backoff = c->backoff_max_s;
 	dur = (uint32_t)backoff;
+	tr->dur_from = CTL_FROM_BACKOFF;
 	if (v->retry_after > (int32_t)dur) {
 		dur = (uint32_t)v->retry_after;
-		cause = CTL_CAUSE_RETRY_AFTER;
+		tr->dur_from = CTL_FROM_RETRY_AFTER;
 	}
 	if (tr->state == CTL_POLICY_THROTTLED) {
 		/* the rate since the throttle began, which is what the carrier refused */
@@ -512,8 +600,18 @@ ctl_policy_burst(struct ctl_policy *p, uint32_t t, const struct ctl_policy_view 
 		onset = ctl_policy_mean(p, tr, from, v->second);
 		if (onset > tr->limit)
 			onset = tr->limit;
+		if (refused > tr->limit)
+			refused = tr->limit;
 	}
+	if (refused < onset)
+		refused = onset;
+	ctl_ceiling_onset(&tr->ceil, now_ms, tr->agreed_cps,
+		refused > c->alpha_cps ? refused - c->alpha_cps : 1.0,
+		tr->slot_concurrent >= 0 ? tr->slot_concurrent : tr->concurrent);
+	target = ctl_policy_target(p, tr, now_ms);
 	pending = (uint32_t)floor(onset * c->beta_pct / 100.0);
+	if (tr->ceil.onsets >= 2 || pending > target)
+		pending = target;
 	if (tr->state == CTL_POLICY_THROTTLED && pending >= tr->limit)
 		pending = tr->limit > 1 ? tr->limit - 1 : 1;
 	tr->pending_limit = ctl_policy_clamp(pending, 1, tr->agreed_cps);
@@ -521,11 +619,44 @@ ctl_policy_burst(struct ctl_policy *p, uint32_t t, const struct ctl_policy_view 
 	tr->bursts++;
 	tr->state = CTL_POLICY_PAUSED;
 	tr->limit = 0;
+	tr->probing = 0;
+	tr->raised = 0;
 	tr->state_from = v->second + 1;
 	tr->pause_until_ms = now_ms + (uint64_t)dur * 1000;
-	tr->cause = cause;
+	tr->cause = CTL_CAUSE_OVER_LIMIT;
 	tr->last_change_ms = now_ms;
-	ctl_policy_emit(p, t, v, now_ms, CTL_ACT_PAUSE, cause, 0, dur, o);
+	ctl_policy_emit(p, t, v, now_ms, CTL_ACT_PAUSE, CTL_CAUSE_OVER_LIMIT, 0, dur, o);
+}
+
+/*
+ * A few 503s right after the limit was raised (a probe, or a step of the
+ * climb): the carrier takes less than the new limit. Step back without a
+ * pause and remember where the carrier refused.
+ */
+static void
+ctl_policy_step_back(struct ctl_policy *p, uint32_t t, const struct ctl_policy_view *v,
+	uint64_t now_ms, struct ctl_policy_out *o)
+{
+	const struct cfg_policy *c = &p->conf;
+	struct ctl_policy_trunk *tr = &p->trunks[t];
+	uint32_t back = tr->probing ? tr->probe_base
+				    : (tr->limit > c->alpha_cps ? tr->limit - c->alpha_cps : 1);
+	uint32_t shift;
+
+	ctl_ceiling_onset(&tr->ceil, now_ms, tr->agreed_cps,
+		tr->limit > c->alpha_cps ? (double)(tr->limit - c->alpha_cps) : 1.0,
+		tr->slot_concurrent >= 0 ? tr->slot_concurrent : tr->concurrent);
+	if (tr->probing) {
+		if (tr->probe_fails < 3)
+			tr->probe_fails++;
+	}
+	shift = tr->probe_fails;
+	tr->next_probe_ms = now_ms + ((uint64_t)c->probe_interval_s * 1000 << shift);
+	tr->probing = 0;
+	if (back > ctl_policy_target(p, tr, now_ms))
+		back = ctl_policy_target(p, tr, now_ms);
+	ctl_policy_throttle(p, t, v, now_ms, back, CTL_CAUSE_OVER_LIMIT, o);
+	tr->raised = 0;
 }
 
 /* The limit an active oc allows, from the rate it applies to. */
@@ -586,13 +717,19 @@ ctl_policy_conc_rate(const struct ctl_policy *p, const struct ctl_policy_trunk *
 	double h = ctl_policy_hold_time(p, tr, s, 0);
 	double r;
 
-	if (h <= 0.0 || tr->max_concurrent == 0)
+	if (h <= 0.0 || ctl_policy_conc_cap(tr) == 0)
 		return 0;
-	r = floor(tr->max_concurrent / h);
+	r = floor(ctl_policy_conc_cap(tr) / h);
 	return r < 1.0 ? 1 : r > UINT32_MAX ? UINT32_MAX : (uint32_t)r;
 }
 
-/* Raise the limit of a throttled trunk by alpha when the carrier allows. */
+/*
+ * Raise the limit of a throttled trunk by alpha when the carrier allows,
+ * up to one step under the learned ceiling; there, after probe_interval,
+ * one step above it (a probe). A probe that holds probe_hold without
+ * 503s raises the ceiling; 503s answering it are handled by
+ * ctl_policy_raised_503s.
+ */
 static void
 ctl_policy_increase(struct ctl_policy *p, uint32_t t, const struct ctl_policy_view *v,
 	uint64_t now_ms, struct ctl_policy_out *o)
@@ -604,7 +741,17 @@ ctl_policy_increase(struct ctl_policy *p, uint32_t t, const struct ctl_policy_vi
 		1000;
 	struct ctl_policy_view aw;
 	uint64_t from, top, next;
+	uint32_t target, cap = ctl_policy_conc_cap(tr);
 
+	if (tr->probing) {
+		if (now_ms - tr->probe_ms < (uint64_t)c->probe_hold_s * 1000)
+			return;
+		/* the probe held: the carrier takes at least the probed rate */
+		ctl_ceiling_confirm(&tr->ceil, now_ms, tr->agreed_cps, (double)tr->limit);
+		tr->probing = 0;
+		tr->probe_fails = 0;
+		tr->next_probe_ms = now_ms + (uint64_t)c->probe_interval_s * 1000;
+	}
 	if (now_ms - tr->last_change_ms < gap)
 		return;
 	/* the 503 share since the limit last changed: it is the current limit's doing */
@@ -614,6 +761,7 @@ ctl_policy_increase(struct ctl_policy *p, uint32_t t, const struct ctl_policy_vi
 	top = ctl_policy_window(p, tr, from, v->second, &aw);
 	if (aw.r503 > 0 && aw.r503 * 100 >= (uint64_t)c->abate_share * aw.finals)
 		return;
+	target = ctl_policy_target(p, tr, now_ms);
 	next = (uint64_t)tr->limit + c->alpha_cps;
 	if (tr->oc_active && next > tr->oc_limit)
 		next = tr->oc_limit;
@@ -621,17 +769,30 @@ ctl_policy_increase(struct ctl_policy *p, uint32_t t, const struct ctl_policy_vi
 	 * Concurrency follows the rate (Little's law): a step that would
 	 * carry it past the maximum is not taken.
 	 */
-	if (tr->max_concurrent > 0 &&
-		ctl_policy_hold_time(p, tr, v->second, 1) * (double)next > tr->max_concurrent)
+	if (cap > 0 && ctl_policy_hold_time(p, tr, v->second, 1) * (double)next > cap)
 		return;
+	if (target < tr->agreed_cps && next > target) {
+		if (tr->limit < target) {
+			ctl_policy_throttle(p, t, v, now_ms, target, CTL_CAUSE_RECOVERED, o);
+			return;
+		}
+		/* at the learned ceiling: probe one step above it, rarely */
+		if (now_ms < tr->next_probe_ms || next <= tr->limit)
+			return;
+		tr->probe_base = tr->limit;
+		ctl_policy_throttle(p, t, v, now_ms, (uint32_t)next, CTL_CAUSE_RECOVERED, o);
+		tr->probing = 1;
+		tr->probe_ms = now_ms;
+		return;
+	}
 	if (next >= tr->agreed_cps) {
 		/*
 		 * Lifting our limit hands the dialer back the agreed rate; a
 		 * dialer still pressing against it would be throttled again by
 		 * the proactive rule, so at the agreed rate hold until it
-		 * falls below.
+		 * falls below. A learned concurrency cap stays: no resume.
 		 */
-		if (top < tr->agreed_cps)
+		if (top < tr->agreed_cps && tr->conc_limit == 0)
 			ctl_policy_resume(p, t, v, now_ms, CTL_CAUSE_RECOVERED, o);
 		else if (tr->limit < tr->agreed_cps)
 			ctl_policy_throttle(
@@ -671,6 +832,174 @@ ctl_policy_concurrency(struct ctl_policy *p, uint32_t t, const struct ctl_policy
 	return 1;
 }
 
+/* Calls up now: at the last 100 ms slot if known, else at the last closed second. */
+static int64_t
+ctl_policy_conc_now(const struct ctl_policy_trunk *tr)
+{
+	return tr->slot_concurrent >= 0 ? tr->slot_concurrent : tr->concurrent;
+}
+
+/*
+ * Do the 503s line up with concurrency rather than with the rate? Yes
+ * when earlier onsets came at the same concurrency and different rates
+ * (ctl_ceiling), or when the rate is steady while the concurrency climbed
+ * over the detection window (calls accumulating up to the carrier's cap)
+ * and the rate is under any learned CPS ceiling. *conc: the cap seen.
+ */
+static int
+ctl_policy_conc_bound(const struct ctl_policy *p, const struct ctl_policy_trunk *tr,
+	const struct ctl_policy_view *v, uint64_t now_ms, int64_t *conc)
+{
+	const struct ctl_policy_sample *then;
+	int64_t now = ctl_policy_conc_now(tr), grow;
+	double e = ctl_ceiling_cps(&tr->ceil, now_ms, tr->agreed_cps);
+
+	if (now <= 0)
+		return 0;
+	if (ctl_ceiling_by_concurrency(&tr->ceil, conc)) {
+		if (now < *conc)
+			*conc = now;
+		return 1;
+	}
+	if (v->rising || (e > 0.0 && v->rate_now >= e) || v->second < p->conf.window_s)
+		return 0;
+	then = ctl_policy_sample_at(p, tr, v->second - p->conf.window_s);
+	if (then == NULL || then->concurrent < 0)
+		return 0;
+	grow = then->concurrent / 10 > 2 ? then->concurrent / 10 : 2;
+	if (now < then->concurrent + grow)
+		return 0;
+	*conc = now;
+	return 1;
+}
+
+/*
+ * The carrier caps concurrent calls at about conc: throttle to one call
+ * under it and to the rate that keeps under it at the observed holding
+ * time (Little's law). No pause: calls end by themselves, a pause would
+ * only lose the ones that fit.
+ */
+static void
+ctl_policy_conc_throttle(struct ctl_policy *p, uint32_t t, const struct ctl_policy_view *v,
+	uint64_t now_ms, int64_t conc, struct ctl_policy_out *o)
+{
+	struct ctl_policy_trunk *tr = &p->trunks[t];
+	double h = ctl_policy_hold_time(p, tr, v->second, 1);
+	uint32_t lim;
+
+	ctl_ceiling_note(&tr->ceil, now_ms, v->rate_now, conc);
+	tr->conc_limit = conc > 1 ? (conc - 1 > UINT32_MAX ? UINT32_MAX : (uint32_t)(conc - 1)) : 1;
+	if (h > 0.0)
+		lim = (uint32_t)ctl_policy_clamp(
+			(uint32_t)floor(tr->conc_limit / h), 1, UINT32_MAX);
+	else
+		lim = (uint32_t)floor(v->rate_now * p->conf.beta_pct / 100.0);
+	if (tr->state == CTL_POLICY_THROTTLED && lim > tr->limit)
+		lim = tr->limit;
+	tr->probing = 0;
+	ctl_policy_throttle(p, t, v, now_ms, lim, CTL_CAUSE_OVER_LIMIT, o);
+	tr->raised = 0;
+}
+
+/*
+ * 503s since the state last changed, at now_ms (a slot or a second
+ * boundary), in a normal or throttled trunk. In order:
+ *  - a throttled trunk whose calls drain under a learned concurrency cap
+ *    still gets 503s until they have: nothing new;
+ *  - two 503s answering a raised limit (a probe or a climbing step): step
+ *    back, no pause;
+ *  - a cluster (burst_min_503 503s within a second, making at least half
+ *    of burst_min_share % of the last closed second's attempts) or a
+ *    burst of the detection window: concurrency cap, over-limit (pause),
+ *    or, in a normal trunk at a low steady rate, nothing here (the closed
+ *    second's rule alerts).
+ * Returns 1 when it acted.
+ */
+static int
+ctl_policy_503s(struct ctl_policy *p, uint32_t t, const struct ctl_policy_view *v, uint64_t now_ms,
+	int window_burst, struct ctl_policy_out *o)
+{
+	const struct cfg_policy *c = &p->conf;
+	struct ctl_policy_trunk *tr = &p->trunks[t];
+	const struct ctl_policy_sample *last;
+	struct ctl_cluster_sum since, cl;
+	uint64_t from = now_ms >= 1000 ? now_ms - 1000 : 0, ref;
+	int64_t conc;
+	int cluster, acted = 1;
+
+	if (tr->state == CTL_POLICY_PAUSED)
+		return 0;
+	if (tr->state == CTL_POLICY_THROTTLED && tr->conc_limit > 0 &&
+		ctl_policy_conc_now(tr) >= (int64_t)tr->conc_limit)
+		return 0;
+	ctl_cluster_sum(&tr->cl, tr->last_change_ms, now_ms, &since);
+	if (from < tr->last_change_ms)
+		from = tr->last_change_ms;
+	ctl_cluster_sum(&tr->cl, from, now_ms, &cl);
+	last = p->last_second != CTL_POLICY_NO_SECOND ? ctl_policy_sample_at(p, tr, p->last_second)
+						      : NULL;
+	ref = last != NULL ? last->attempts : 0;
+	cluster =
+		cl.r503 >= c->burst_min_503 && cl.r503 * 200 >= (uint64_t)c->burst_min_share * ref;
+	tr->first_503_ms = cl.r503 > 0 ? cl.first_ms : since.first_ms;
+	tr->cluster_503 = cluster ? cl.r503 : 0;
+	if (tr->state == CTL_POLICY_THROTTLED && (tr->raised || tr->probing) && since.r503 >= 2) {
+		tr->first_503_ms = since.first_ms;
+		ctl_policy_step_back(p, t, v, now_ms, o);
+	} else if (!cluster && !window_burst) {
+		acted = 0;
+	} else if (ctl_policy_conc_bound(p, tr, v, now_ms, &conc)) {
+		ctl_policy_conc_throttle(p, t, v, now_ms, conc, o);
+	} else if (tr->state == CTL_POLICY_THROTTLED || ctl_policy_over_limit(p, tr, v)) {
+		ctl_policy_burst(p, t, v, now_ms, o);
+	} else {
+		acted = 0;
+	}
+	tr->first_503_ms = 0;
+	tr->cluster_503 = 0;
+	return acted;
+}
+
+/*
+ * The learned ceiling well under the contract is worth a human's look:
+ * one `alert` (cause over-limit) while it stays under ceiling_alert_pct
+ * of the agreed CPS, a `clear` once it drifted or was probed back above.
+ */
+static void
+ctl_policy_ceiling_alert(struct ctl_policy *p, uint32_t t, const struct ctl_policy_view *v,
+	uint64_t now_ms, struct ctl_policy_out *o)
+{
+	struct ctl_policy_trunk *tr = &p->trunks[t];
+	double e = ctl_ceiling_cps(&tr->ceil, now_ms, tr->agreed_cps);
+	int low = e > 0.0 && e * 100.0 < (double)p->conf.ceiling_alert_pct * tr->agreed_cps;
+
+	if (low && !tr->ceiling_alert) {
+		tr->ceiling_alert = 1;
+		ctl_policy_emit(p, t, v, now_ms, CTL_ACT_ALERT, CTL_CAUSE_OVER_LIMIT, 0, 0, o);
+	} else if (!low && tr->ceiling_alert) {
+		tr->ceiling_alert = 0;
+		ctl_policy_emit(p, t, v, now_ms, CTL_ACT_CLEAR, CTL_CAUSE_RECOVERED, 0, 0, o);
+	}
+}
+
+/* 503s during a pause answer calls placed before it: not a new burst. */
+static void
+ctl_policy_pause_over(struct ctl_policy *p, uint32_t t, const struct ctl_policy_view *v,
+	uint64_t now_ms, struct ctl_policy_out *o)
+{
+	struct ctl_policy_trunk *tr = &p->trunks[t];
+	uint32_t lim = tr->pending_limit;
+	enum ctl_cause cause = CTL_CAUSE_OVER_LIMIT;
+
+	if (now_ms < tr->pause_until_ms)
+		return;
+	if (tr->oc_active && tr->oc_limit < lim) {
+		lim = tr->oc_limit;
+		cause = CTL_CAUSE_OVERLOAD_CONTROL;
+	}
+	ctl_policy_throttle(p, t, v, now_ms, lim, cause, o);
+}
+
 static void
 ctl_policy_trunk_second(struct ctl_policy *p, uint32_t t, uint64_t s,
 	const struct ctl_policy_input *in, int consecutive, struct ctl_policy_out *o)
@@ -707,7 +1036,8 @@ ctl_policy_trunk_second(struct ctl_policy *p, uint32_t t, uint64_t s,
 		in->attempts > tr->agreed_cps + (tr->agreed_cps / 20 > 1 ? tr->agreed_cps / 20 : 1)
 		? tr->over_cps_run + 1
 		: 0;
-	tr->over_conc_run = tr->max_concurrent > 0 && in->concurrent > (int64_t)tr->max_concurrent
+	tr->over_conc_run =
+		ctl_policy_conc_cap(tr) > 0 && in->concurrent > (int64_t)ctl_policy_conc_cap(tr)
 		? tr->over_conc_run + 1
 		: 0;
 
@@ -725,21 +1055,11 @@ ctl_policy_trunk_second(struct ctl_policy *p, uint32_t t, uint64_t s,
 
 	switch (tr->state) {
 	case CTL_POLICY_PAUSED:
-		/* 503s during the pause answer calls placed before it: not a new burst */
-		if (now_ms >= tr->pause_until_ms) {
-			uint32_t lim = tr->pending_limit;
-			enum ctl_cause cause = CTL_CAUSE_OVER_LIMIT;
-
-			if (tr->oc_active && tr->oc_limit < lim) {
-				lim = tr->oc_limit;
-				cause = CTL_CAUSE_OVERLOAD_CONTROL;
-			}
-			ctl_policy_throttle(p, t, &v, now_ms, lim, cause, o);
-		}
+		ctl_policy_pause_over(p, t, &v, now_ms, o);
 		break;
 	case CTL_POLICY_THROTTLED:
-		if (v.burst)
-			ctl_policy_burst(p, t, &v, now_ms, o);
+		if (ctl_policy_503s(p, t, &v, now_ms, v.burst, o))
+			break;
 		else if (tr->oc_changed && tr->oc_active && tr->oc_limit < tr->limit)
 			ctl_policy_throttle(
 				p, t, &v, now_ms, tr->oc_limit, CTL_CAUSE_OVERLOAD_CONTROL, o);
@@ -747,10 +1067,8 @@ ctl_policy_trunk_second(struct ctl_policy *p, uint32_t t, uint64_t s,
 			ctl_policy_increase(p, t, &v, now_ms, o);
 		break;
 	case CTL_POLICY_NORMAL:
-		if (v.burst && ctl_policy_over_limit(p, tr, &v)) {
-			ctl_policy_burst(p, t, &v, now_ms, o);
+		if (ctl_policy_503s(p, t, &v, now_ms, v.burst, o))
 			break;
-		}
 		if (v.burst && !tr->alerting) {
 			tr->alerting = 1;
 			tr->quiet_s = 0;
@@ -774,6 +1092,7 @@ ctl_policy_trunk_second(struct ctl_policy *p, uint32_t t, uint64_t s,
 		break;
 	}
 	tr->oc_changed = 0;
+	ctl_policy_ceiling_alert(p, t, &v, now_ms, o);
 
 	if (tr->alerting && tr->quiet_s >= c->clear_after_s) {
 		tr->alerting = 0;
@@ -802,6 +1121,43 @@ ctl_policy_second(struct ctl_policy *p, uint64_t second, const struct ctl_policy
 	p->stats.seconds++;
 	for (t = 0; t < p->n_trunks; t++)
 		ctl_policy_trunk_second(p, t, second, &in[t], consecutive, &o);
+	return o.n;
+}
+
+unsigned int
+ctl_policy_tick(struct ctl_policy *p, uint64_t now_ms, const struct ctl_policy_slot *in,
+	struct ctl_directive *out, unsigned int max)
+{
+	struct ctl_policy_out o = { .out = out, .max = out != NULL ? max : 0, .n = 0 };
+	struct ctl_policy_view v;
+	uint32_t t;
+
+	if (p == NULL || now_ms >= UINT64_MAX / 2)
+		return 0;
+	now_ms -= now_ms % CTL_POLICY_SLOT_MS;
+	if (now_ms <= p->last_tick_ms) {
+		p->stats.stale_ticks++;
+		return 0;
+	}
+	p->last_tick_ms = now_ms;
+	p->stats.ticks++;
+	for (t = 0; t < p->n_trunks; t++) {
+		struct ctl_policy_trunk *tr = &p->trunks[t];
+
+		if (in != NULL) {
+			ctl_cluster_close(&tr->cl, now_ms - CTL_POLICY_SLOT_MS, in[t].attempts,
+				in[t].concurrent);
+			tr->slot_concurrent = in[t].concurrent;
+		}
+		/* what the closed seconds say, as of the last one */
+		ctl_policy_view(p, tr,
+			p->last_second != CTL_POLICY_NO_SECOND ? p->last_second : now_ms / 1000 - 1,
+			&v);
+		if (tr->state == CTL_POLICY_PAUSED)
+			ctl_policy_pause_over(p, t, &v, now_ms, &o);
+		else
+			ctl_policy_503s(p, t, &v, now_ms, 0, &o);
+	}
 	return o.n;
 }
 
@@ -857,6 +1213,9 @@ ctl_policy_event(struct ctl_policy *p, const struct sg_event *e)
 	}
 	p->stats.events++;
 	tr = &p->trunks[e->trunk];
+	if (e->status == 503) {
+		ctl_cluster_503(&tr->cl, e->time_ns / 1000000);
+	}
 	if (e->status == 503) {
 		size_t len = e->call_id_len < SG_CALL_ID_MAX ? e->call_id_len : SG_CALL_ID_MAX;
 		int32_t ra = e->retry_after > CTL_POLICY_RETRY_AFTER_MAX

@@ -32,8 +32,11 @@
 #include "ctl_directive.h"
 #include "sg_shared.h"
 
-/* Directives one trunk can emit in one second (a state change and an alert/clear). */
-#define CTL_POLICY_MAX_PER_TRUNK 2
+/*
+ * Directives one trunk can emit in one second or one tick (a state
+ * change, a carrier-trouble alert or clear, a ceiling alert or clear).
+ */
+#define CTL_POLICY_MAX_PER_TRUNK 3
 /* Retry-After values above this (seconds) are taken as this. */
 #define CTL_POLICY_RETRY_AFTER_MAX 3600
 /* oc-validity when the parameter is absent (RFC 7339's default), ms. */
@@ -42,6 +45,15 @@
 #define CTL_POLICY_PROACTIVE_RUN 2
 
 /* One trunk, one closed second. */
+/* The policy also decides between closed seconds, on slots this long. */
+#define CTL_POLICY_SLOT_MS 100
+
+/* One trunk, one closed 100 ms slot. */
+struct ctl_policy_slot {
+	uint64_t attempts;  /* new INVITEs toward the trunk in the slot */
+	int64_t concurrent; /* active dialogs at its end, -1 unknown */
+};
+
 struct ctl_policy_input {
 	uint64_t attempts;   /* new INVITEs toward the trunk that second (CPS) */
 	uint64_t finals;     /* final answers to INVITE that second */
@@ -60,6 +72,8 @@ enum ctl_policy_state {
 struct ctl_policy_stats {
 	uint64_t seconds;	 /* ctl_policy_second() calls taken */
 	uint64_t stale_seconds;	 /* calls for a second not after the last one */
+	uint64_t ticks;		 /* ctl_policy_tick() calls taken */
+	uint64_t stale_ticks;	 /* calls for a slot not after the last one */
 	uint64_t events;	 /* events taken */
 	uint64_t invalid_events; /* trunk out of range */
 	uint64_t stale_oc;	 /* oc with an oc-seq older than the one held */
@@ -81,9 +95,10 @@ struct ctl_policy *ctl_policy_create(const struct cfg_policy *conf, uint32_t n_t
 void ctl_policy_free(struct ctl_policy *p);
 
 /*
- * Take one 5xx/6xx event: Retry-After of a 503 (folded into the next
- * closed second), oc parameters (acted on at the next closed second), the
- * Call-ID of a 503 as evidence. Events of unknown trunks are counted and
+ * Take one 5xx/6xx event: a 503 into its 100 ms slot by packet time (for
+ * ctl_policy_tick), its Retry-After (folded into the next closed second),
+ * oc parameters (acted on at the next closed second), the Call-ID of a
+ * 503 as evidence. Events of unknown trunks are counted and
  * ignored.
  */
 void ctl_policy_event(struct ctl_policy *p, const struct sg_event *e);
@@ -99,6 +114,21 @@ void ctl_policy_event(struct ctl_policy *p, const struct sg_event *e);
  */
 unsigned int ctl_policy_second(struct ctl_policy *p, uint64_t second,
 	const struct ctl_policy_input *in, struct ctl_directive *out, unsigned int max);
+
+/*
+ * Close the 100 ms slot ending at now_ms (epoch ms, rounded down to a
+ * slot boundary) for every trunk: in[] holds n_trunks slots (NULL: not
+ * known; 503s still count, they come as events). Acts on a cluster of
+ * 503s without waiting for the second to close: burst_min_503 503s
+ * within the last second (by their packet time, so live and offline
+ * agree), judged over-limit, carrier trouble or a concurrency cap from
+ * the closed seconds before; and ends pauses on time. Decisions are
+ * timed now_ms. Returns how many directives were written to out (at
+ * most max). A slot not after the previous one is ignored. Call it
+ * after ctl_policy_second() when both fall on a second boundary.
+ */
+unsigned int ctl_policy_tick(struct ctl_policy *p, uint64_t now_ms,
+	const struct ctl_policy_slot *in, struct ctl_directive *out, unsigned int max);
 
 /*
  * An operator sets a trunk's agreed CPS at run time. A throttle above the

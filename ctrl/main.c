@@ -45,6 +45,12 @@
 #define CTL_EXIT_RUNTIME 1
 #define CTL_DRAIN_BURST 64
 #define CTL_STOP_GRACE_S 2 /* answering after the dataplane stopped */
+/*
+ * The policy decides on 100 ms slots of packet time; a slot is closed
+ * this long after it ended, so the events of its packets (a ring hop
+ * away) are in, as they are in the offline replay.
+ */
+#define CTL_SLOT_GRACE_MS 50
 
 struct ctl_ctx {
 	const struct sg_config *cfg;
@@ -470,7 +476,7 @@ main(int argc, char **argv)
 	char err[512], lcores[64], prefix[96], cfile[256], rfile[256];
 	char *eargs[16];
 	struct ctl_server *srv = NULL;
-	uint64_t last_s = 0, stopped_ns = 0;
+	uint64_t last_s = 0, last_slot = 0, stopped_ns = 0;
 	int opt, wait = 0, n = 0, ret = CTL_EXIT_RUNTIME;
 
 	opterr = 0;
@@ -627,9 +633,15 @@ main(int argc, char **argv)
 			ctl_server_poll(srv, 10);
 			continue;
 		}
+		if ((now / 1000000 - CTL_SLOT_GRACE_MS) / CTL_POLICY_SLOT_MS != last_slot) {
+			uint64_t upto = now / 1000000 - CTL_SLOT_GRACE_MS;
+
+			last_slot = upto / CTL_POLICY_SLOT_MS;
+			drain(&c);
+			emit(&c, c.dirs, ctl_engine_tick_ms(c.eng, upto, c.dirs, RTE_DIM(c.dirs)));
+		}
 		if (now / 1000000000ull != last_s) {
 			last_s = now / 1000000000ull;
-			emit(&c, c.dirs, ctl_engine_tick(c.eng, last_s, c.dirs, RTE_DIM(c.dirs)));
 			rates(&c, now);
 			if (!rte_eal_primary_proc_alive(cfile)) {
 				c.dataplane_alive = 0;

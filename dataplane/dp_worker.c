@@ -616,10 +616,10 @@ dp_worker_burst(struct dp_worker *w, struct rte_mbuf **pkts, uint16_t n,
 		/* contiguous: a pointer into the mbuf; chained: copied once */
 		data = rte_pktmbuf_read(m, 0, m->pkt_len, w->bounce);
 		now = packet_ms(w, m, tsc_ms);
-		if (unlikely(w->on_second != NULL) && now / 1000 > w->cur_second) {
+		if (unlikely(w->on_tick != NULL) && now / DP_WORKER_TICK_MS > w->cur_slot) {
 			flush_pending(w);
-			w->cur_second = now / 1000;
-			w->on_second(w->on_second_arg, w->cur_second);
+			w->cur_slot = now / DP_WORKER_TICK_MS;
+			w->on_tick(w->on_tick_arg, w->cur_slot * DP_WORKER_TICK_MS);
 		}
 		worker_frame(w, data, m->pkt_len, now, 1);
 		/* the next chained frame reuses the bounce buffer */

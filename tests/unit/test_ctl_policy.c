@@ -331,7 +331,8 @@ test_retry_after(void **state)
 	}
 	assert_true(s->n >= 2);
 	assert_int_equal(s->log[0].action, CTL_ACT_PAUSE);
-	assert_int_equal(s->log[0].cause, CTL_CAUSE_RETRY_AFTER);
+	assert_int_equal(s->log[0].cause, CTL_CAUSE_OVER_LIMIT);
+	assert_int_equal(s->log[0].duration_from, CTL_FROM_RETRY_AFTER);
 	assert_true(s->log[0].duration_s >= 10);
 	assert_int_equal(s->log[0].ev.retry_after, 10);
 	assert_int_equal(s->log[0].ev.n_call_ids, 3);
@@ -774,9 +775,11 @@ static void
 test_directive_json(void **state)
 {
 	static const char *const top[] = { "seq", "time", "trunk", "action", "cps_limit",
-		"duration_s", "cause", "evidence" };
+		"duration_s", "duration_from", "max_concurrent", "cause", "advice", "evidence" };
 	static const char *const evk[] = { "window_s", "attempts", "finals", "r503", "share_503",
-		"cps", "peak_cps", "retry_after", "oc", "oc_algo", "oc_validity_ms", "call_ids" };
+		"cps", "peak_cps", "retry_after", "oc", "oc_algo", "oc_validity_ms", "first_503",
+		"cluster_503", "concurrent", "agreed_cps", "ceiling_cps", "ceiling_concurrent",
+		"hold_s", "call_ids" };
 	struct ctl_directive d;
 	char line[4096];
 	json_error_t jerr;
