@@ -24,9 +24,12 @@ ctl_cluster_at(struct ctl_cluster *c, uint64_t n)
 {
 	struct ctl_cluster_slot *sl = &c->s[n % CTL_CLUSTER_SLOTS];
 
+	/* older than the ring: nothing to learn from it */
+	if (n + CTL_CLUSTER_SLOTS <= c->newest)
+		return NULL;
+	if (n > c->newest)
+		c->newest = n;
 	if (sl->slot != n) {
-		if (sl->slot != CTL_CLUSTER_NO_SLOT && sl->slot > n)
-			return NULL; /* older than the ring: nothing to learn from it */
 		memset(sl, 0, sizeof(*sl));
 		sl->slot = n;
 		sl->concurrent = -1;

@@ -28,6 +28,7 @@ struct ctl_cluster_slot {
 
 struct ctl_cluster {
 	struct ctl_cluster_slot s[CTL_CLUSTER_SLOTS];
+	uint64_t newest; /* newest slot written */
 };
 
 /* What a window of slots holds. */

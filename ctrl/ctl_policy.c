@@ -412,6 +412,13 @@ ctl_policy_over_limit(const struct ctl_policy *p, const struct ctl_policy_trunk 
 static double ctl_policy_hold_time(
 	const struct ctl_policy *p, const struct ctl_policy_trunk *tr, uint64_t s, int longer);
 
+/* Calls up now: at the last 100 ms slot if known, else at the last closed second. */
+static int64_t
+ctl_policy_conc_now(const struct ctl_policy_trunk *tr)
+{
+	return tr->slot_concurrent >= 0 ? tr->slot_concurrent : tr->concurrent;
+}
+
 /* The concurrency cap in force: the contract's or the learned one, the lower. */
 static uint32_t
 ctl_policy_conc_cap(const struct ctl_policy_trunk *tr)
@@ -430,7 +437,7 @@ ctl_policy_evidence(const struct ctl_policy *p, const struct ctl_policy_trunk *t
 	memset(ev, 0, sizeof(*ev));
 	ev->first_503_ms = tr->first_503_ms;
 	ev->cluster_503 = tr->cluster_503;
-	ev->concurrent = tr->slot_concurrent >= 0 ? tr->slot_concurrent : tr->concurrent;
+	ev->concurrent = ctl_policy_conc_now(tr);
 	ev->agreed_cps = tr->agreed_cps;
 	ev->ceiling_cps = ctl_ceiling_cps(&tr->ceil, now_ms, tr->agreed_cps);
 	ev->ceiling_concurrent = tr->conc_limit;
@@ -771,6 +778,9 @@ ctl_policy_increase(struct ctl_policy *p, uint32_t t, const struct ctl_policy_vi
 	 */
 	if (cap > 0 && ctl_policy_hold_time(p, tr, v->second, 1) * (double)next > cap)
 		return;
+	/* at a learned concurrency cap the calls up are what limits: the rate stays */
+	if (tr->conc_limit > 0 && ctl_policy_conc_now(tr) * 10 >= (int64_t)tr->conc_limit * 9)
+		return;
 	if (target < tr->agreed_cps && next > target) {
 		if (tr->limit < target) {
 			ctl_policy_throttle(p, t, v, now_ms, target, CTL_CAUSE_RECOVERED, o);
@@ -830,13 +840,6 @@ ctl_policy_concurrency(struct ctl_policy *p, uint32_t t, const struct ctl_policy
 		return 0;
 	ctl_policy_throttle(p, t, v, now_ms, next, CTL_CAUSE_PROACTIVE_CONCURRENCY, o);
 	return 1;
-}
-
-/* Calls up now: at the last 100 ms slot if known, else at the last closed second. */
-static int64_t
-ctl_policy_conc_now(const struct ctl_policy_trunk *tr)
-{
-	return tr->slot_concurrent >= 0 ? tr->slot_concurrent : tr->concurrent;
 }
 
 /*
@@ -908,8 +911,9 @@ ctl_policy_conc_throttle(struct ctl_policy *p, uint32_t t, const struct ctl_poli
  *    still gets 503s until they have: nothing new;
  *  - two 503s answering a raised limit (a probe or a climbing step): step
  *    back, no pause;
- *  - a cluster (burst_min_503 503s within a second, making at least half
- *    of burst_min_share % of the last closed second's attempts) or a
+ *  - a cluster (burst_min_503 503s within a second, or a quarter of the
+ *    rate if fewer, making at least half of burst_min_share % of the
+ *    last closed second's attempts) or a
  *    burst of the detection window: concurrency cap, over-limit (pause),
  *    or, in a normal trunk at a low steady rate, nothing here (the closed
  *    second's rule alerts).
@@ -923,7 +927,7 @@ ctl_policy_503s(struct ctl_policy *p, uint32_t t, const struct ctl_policy_view *
 	struct ctl_policy_trunk *tr = &p->trunks[t];
 	const struct ctl_policy_sample *last;
 	struct ctl_cluster_sum since, cl;
-	uint64_t from = now_ms >= 1000 ? now_ms - 1000 : 0, ref;
+	uint64_t from = now_ms >= 1000 ? now_ms - 1000 : 0, ref, need;
 	int64_t conc;
 	int cluster, acted = 1;
 
@@ -939,8 +943,16 @@ ctl_policy_503s(struct ctl_policy *p, uint32_t t, const struct ctl_policy_view *
 	last = p->last_second != CTL_POLICY_NO_SECOND ? ctl_policy_sample_at(p, tr, p->last_second)
 						      : NULL;
 	ref = last != NULL ? last->attempts : 0;
-	cluster =
-		cl.r503 >= c->burst_min_503 && cl.r503 * 200 >= (uint64_t)c->burst_min_share * ref;
+	/*
+	 * At a low rate burst_min_503 within a second cannot happen: there a
+	 * quarter of the rate (at least two) is enough. Which kind of 503s
+	 * they are is judged below: random ones at a low steady rate do
+	 * nothing here.
+	 */
+	need = ref / 4 > 2 ? ref / 4 : 2;
+	if (need > c->burst_min_503)
+		need = c->burst_min_503;
+	cluster = cl.r503 >= need && cl.r503 * 200 >= (uint64_t)c->burst_min_share * ref;
 	tr->first_503_ms = cl.r503 > 0 ? cl.first_ms : since.first_ms;
 	tr->cluster_503 = cluster ? cl.r503 : 0;
 	if (tr->state == CTL_POLICY_THROTTLED && (tr->raised || tr->probing) && since.r503 >= 2) {
@@ -1318,6 +1330,18 @@ ctl_policy_trunk_json(const struct ctl_policy *p, uint32_t trunk)
 					       : json_null(),
 		&err);
 	ctl_policy_set(o, "bursts", json_integer((json_int_t)tr->bursts), &err);
+	{
+		double e = ctl_ceiling_cps(&tr->ceil, p->last_tick_ms, tr->agreed_cps);
+
+		ctl_policy_set(o, "ceiling_cps",
+			e > 0.0 ? json_real(round(e * 10.0) / 10.0) : json_null(), &err);
+		ctl_policy_set(o, "target_cps",
+			json_integer(ctl_policy_target(p, tr, p->last_tick_ms)), &err);
+	}
+	ctl_policy_set(o, "ceiling_concurrent",
+		tr->conc_limit > 0 ? json_integer(tr->conc_limit) : json_null(), &err);
+	ctl_policy_set(o, "probing", json_boolean(tr->probing), &err);
+	ctl_policy_set(o, "onsets", json_integer((json_int_t)tr->ceil.onsets), &err);
 	ctl_policy_set(o, "backoff_s", json_integer(tr->backoff_s), &err);
 	ctl_policy_set(o, "cause",
 		tr->state != CTL_POLICY_NORMAL || tr->last_change_ms != 0

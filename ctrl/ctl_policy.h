@@ -143,9 +143,13 @@ int ctl_policy_set_cps(struct ctl_policy *p, uint32_t trunk, uint32_t cps, uint6
 /*
  * {"state":"normal|paused|throttled|alerting", "alerting":bool,
  *  "limit_cps":N|null, "agreed_cps":N, "max_concurrent":N|null,
- *  "pause_until":epoch|null, "bursts":N, "backoff_s":N, "cause":S|null,
+ *  "pause_until":epoch|null, "bursts":N, "ceiling_cps":F|null,
+ *  "target_cps":N, "ceiling_concurrent":N|null, "probing":bool, "onsets":N,
+ *  "backoff_s":N, "cause":S|null,
  *  "oc":{"oc":N,"algo":"loss"|"rate","limit_cps":N,"valid_until":epoch}|null}
  * "state" is "alerting" only for a normal trunk with the alerting flag.
+ * ceiling_cps: what the carrier was learned to take (null: nothing
+ * learned), target_cps: where the climb after a backoff stops.
  * NULL for a bad trunk or on allocation failure.
  */
 json_t *ctl_policy_trunk_json(const struct ctl_policy *p, uint32_t trunk);
