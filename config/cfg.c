@@ -322,6 +322,10 @@ static const struct cfg_key cfg_kamailio_keys[] = {
 	CFG_NAME(struct cfg_kamailio, "pipe", pipe, CFG_F_REQUIRED, "pipelimit pipe name"),
 	CFG_STRING(struct cfg_kamailio, "algorithm", algorithm, 1, "TAILDROP", 0,
 		"algorithm passed to `pl.set_pipe`; `TAILDROP` or `RED` take a rate as limit"),
+	CFG_U32(struct cfg_kamailio, "timer_interval", timer_interval, 1, 3600, 10, 0,
+		"that Kamailio's pipelimit `timer_interval` modparam, seconds (Kamailio's default "
+		"is 10): a pipe's limit counts requests per interval, so the adapter sets the "
+		"directive's CPS times this"),
 	{ .name = NULL },
 };
 

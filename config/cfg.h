@@ -109,6 +109,7 @@ struct cfg_kamailio {
 	uint16_t port;
 	char pipe[SG_TRUNK_NAME_MAX];
 	char algorithm[16];
+	uint32_t timer_interval; /* pipelimit's modparam: limits are per interval */
 };
 
 /* Mirror feeds: what the decoder may strip (dataplane/dp_decap.h). */
