@@ -20,6 +20,7 @@
 
 #define CTL_POLICY_NO_SECOND UINT64_MAX
 #define CTL_POLICY_MAX_LEVEL 30 /* backoff doublings; the cap bites long before */
+#define CTL_POLICY_CONC_MIN 5	/* calls up under which no concurrency cap is inferred */
 
 struct ctl_policy_sample {
 	uint64_t second; /* the second this slot holds, CTL_POLICY_NO_SECOND none */
@@ -594,8 +595,9 @@ ctl_policy_burst(struct ctl_policy *p, uint32_t t, const struct ctl_policy_view 
 		backoff = c->backoff_max_s;
 	dur = (uint32_t)backoff;
 	tr->dur_from = CTL_FROM_BACKOFF;
-	if (v->retry_after > (int32_t)dur) {
-		dur = (uint32_t)v->retry_after;
+	/* the closed seconds' Retry-After, and that of the 503s since */
+	if (v->retry_after > (int32_t)dur || tr->pending_ra > (int32_t)dur) {
+		dur = (uint32_t)(v->retry_after > tr->pending_ra ? v->retry_after : tr->pending_ra);
 		tr->dur_from = CTL_FROM_RETRY_AFTER;
 	}
 	if (tr->state == CTL_POLICY_THROTTLED) {
@@ -845,13 +847,15 @@ ctl_policy_concurrency(struct ctl_policy *p, uint32_t t, const struct ctl_policy
 /*
  * Do the 503s line up with concurrency rather than with the rate? Yes
  * when earlier onsets came at the same concurrency and different rates
- * (ctl_ceiling), or when the rate is steady while the concurrency climbed
- * over the detection window (calls accumulating up to the carrier's cap)
- * and the rate is under any learned CPS ceiling. *conc: the cap seen.
+ * (ctl_ceiling), or when the carrier refuses most new calls (`most`: at
+ * least half of a second's attempts) at a steady rate under any learned
+ * CPS ceiling while the concurrency climbed over the detection window
+ * (calls accumulating up to the carrier's cap). Random 503s at a steady
+ * rate refuse a few calls, not most. *conc: the cap seen.
  */
 static int
 ctl_policy_conc_bound(const struct ctl_policy *p, const struct ctl_policy_trunk *tr,
-	const struct ctl_policy_view *v, uint64_t now_ms, int64_t *conc)
+	const struct ctl_policy_view *v, uint64_t now_ms, int most, int64_t *conc)
 {
 	const struct ctl_policy_sample *then;
 	int64_t now = ctl_policy_conc_now(tr), grow;
@@ -864,7 +868,8 @@ ctl_policy_conc_bound(const struct ctl_policy *p, const struct ctl_policy_trunk 
 			*conc = now;
 		return 1;
 	}
-	if (v->rising || (e > 0.0 && v->rate_now >= e) || v->second < p->conf.window_s)
+	if (!most || now < CTL_POLICY_CONC_MIN || v->rising || (e > 0.0 && v->rate_now >= e) ||
+		v->second < p->conf.window_s)
 		return 0;
 	then = ctl_policy_sample_at(p, tr, v->second - p->conf.window_s);
 	if (then == NULL || then->concurrent < 0)
@@ -911,9 +916,9 @@ ctl_policy_conc_throttle(struct ctl_policy *p, uint32_t t, const struct ctl_poli
  *    still gets 503s until they have: nothing new;
  *  - two 503s answering a raised limit (a probe or a climbing step): step
  *    back, no pause;
- *  - a cluster (burst_min_503 503s within a second, or a quarter of the
- *    rate if fewer, making at least half of burst_min_share % of the
- *    last closed second's attempts) or a
+ *  - a cluster (burst_min_503 503s within a second, making at least half
+ *    of burst_min_share % of the last closed second's attempts; for a
+ *    concurrency cap a quarter of the rate if fewer) or a
  *    burst of the detection window: concurrency cap, over-limit (pause),
  *    or, in a normal trunk at a low steady rate, nothing here (the closed
  *    second's rule alerts).
@@ -929,7 +934,7 @@ ctl_policy_503s(struct ctl_policy *p, uint32_t t, const struct ctl_policy_view *
 	struct ctl_cluster_sum since, cl;
 	uint64_t from = now_ms >= 1000 ? now_ms - 1000 : 0, ref, need;
 	int64_t conc;
-	int cluster, acted = 1;
+	int cluster, low, share, acted = 1;
 
 	if (tr->state == CTL_POLICY_PAUSED)
 		return 0;
@@ -944,24 +949,28 @@ ctl_policy_503s(struct ctl_policy *p, uint32_t t, const struct ctl_policy_view *
 						      : NULL;
 	ref = last != NULL ? last->attempts : 0;
 	/*
-	 * At a low rate burst_min_503 within a second cannot happen: there a
-	 * quarter of the rate (at least two) is enough. Which kind of 503s
-	 * they are is judged below: random ones at a low steady rate do
-	 * nothing here.
+	 * A concurrency cap at a low rate refuses fewer than burst_min_503
+	 * calls a second: there a quarter of the rate (at least two) is a
+	 * cluster if the 503s line up with concurrency and refuse most calls.
 	 */
 	need = ref / 4 > 2 ? ref / 4 : 2;
 	if (need > c->burst_min_503)
 		need = c->burst_min_503;
-	cluster = cl.r503 >= need && cl.r503 * 200 >= (uint64_t)c->burst_min_share * ref;
+	share = cl.r503 * 200 >= (uint64_t)c->burst_min_share * ref;
+	low = cl.r503 >= need && share;
+	cluster = cl.r503 >= c->burst_min_503 && share;
 	tr->first_503_ms = cl.r503 > 0 ? cl.first_ms : since.first_ms;
-	tr->cluster_503 = cluster ? cl.r503 : 0;
+	tr->cluster_503 = low || cluster ? cl.r503 : 0;
 	if (tr->state == CTL_POLICY_THROTTLED && (tr->raised || tr->probing) && since.r503 >= 2) {
 		tr->first_503_ms = since.first_ms;
 		ctl_policy_step_back(p, t, v, now_ms, o);
+	} else if (!low && !cluster && !window_burst) {
+		acted = 0;
+	} else if (ctl_policy_conc_bound(
+			   p, tr, v, now_ms, cl.r503 >= 2 && cl.r503 * 2 >= ref, &conc)) {
+		ctl_policy_conc_throttle(p, t, v, now_ms, conc, o);
 	} else if (!cluster && !window_burst) {
 		acted = 0;
-	} else if (ctl_policy_conc_bound(p, tr, v, now_ms, &conc)) {
-		ctl_policy_conc_throttle(p, t, v, now_ms, conc, o);
 	} else if (tr->state == CTL_POLICY_THROTTLED || ctl_policy_over_limit(p, tr, v)) {
 		ctl_policy_burst(p, t, v, now_ms, o);
 	} else {

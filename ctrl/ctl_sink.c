@@ -1292,6 +1292,8 @@ ctl_sinks_stats_json(const struct ctl_sinks *s)
 		json_object_set_new(o, "paused", json_boolean(p->have.paused));
 		json_object_set_new(
 			o, "rate", p->have.rate_known ? json_integer(p->have.rate) : json_null());
+		json_object_set_new(o, "open_calls",
+			p->have.calls > 0 ? json_integer(p->have.calls) : json_null());
 		json_array_append_new(arr, o);
 	}
 	for (i = 0; i < s->n_kam; i++) {

@@ -15,12 +15,18 @@
 #   a random 8 % of INVITEs away with 503: an alert with cause
 #   carrier-trouble, and no pause or throttle.
 # Case 3 (run B): a 40 CPS dialer into a 30 CPS carrier whose 503s say
-#   Retry-After: 10: a pause of at least 10 s, and no new INVITE on the
-#   wire for at least 9 s after it. A 20 CPS dialer into a carrier whose
+#   Retry-After: 10: an over-limit pause of at least 10 s whose length
+#   came from the Retry-After, and no new INVITE on the wire for at least
+#   9 s after it. A 20 CPS dialer into a carrier whose
 #   answers carry oc=50 (loss) in the top Via from its 200th call on
 #   (oc-uas.xml): a throttle with cause
 #   overload-control to about half the rate, and the rate on the wire
 #   falls to it.
+# Case 4 (run B): a 4 CPS dialer of 25 s calls into a Kamailio that takes
+#   50 calls up at once (dialog profile) and answers 503 above: the 503s
+#   line up with concurrency, so a throttle with cause over-limit and a
+#   maximum of concurrent calls at or under 50, no pause; the SIPp adapter
+#   sets the dialer's open-call limit.
 # Then the offline replay of run B's capture (`sipguard --pcap
 # --directives --json`) must give each trunk the same first pause or
 # throttle (action and cause) and the same kinds of pause, throttle and
@@ -227,9 +233,9 @@ check "case 2: and neither paused nor throttled that trunk" \
 # --- case 3: Retry-After -----------------------------------------------------
 note "retry: $(jq -c '.trunks.retry | {first: (.first_action | if . then {action, cause,
 	duration_s} else null end), gap_after_first}' "$TB_DIR/b.json")"
-check "case 3: the first directive for the Retry-After carrier is a pause of >= 10 s" \
+check "case 3: the Retry-After carrier's first directive: an over-limit pause of >= 10 s, its length from Retry-After" \
 	jqb "$TB_DIR/b.json" '.trunks.retry.first_action | .action == "pause" and
-		.duration_s >= 10 and .cause == "retry-after"'
+		.duration_s >= 10 and .cause == "over-limit" and .duration_from == "retry-after"'
 check "case 3: no new INVITE toward it for >= 9 s after that pause" \
 	jqb "$TB_DIR/b.json" '.trunks.retry.gap_after_first.seconds >= 9'
 
@@ -244,6 +250,32 @@ check "case 3: to about half the rate it had (oc=50, loss): 35..65 % of 20 CPS" 
 	jqb "$TB_DIR/b.json" '.trunks.oc.first_action.cps_limit | . >= 7 and . <= 13'
 check "case 3: and the dialer's rate on the wire fell below 70 % of what it was" \
 	jqb "$TB_DIR/b.json" '.trunks.oc | .rate_after < 0.7 * .rate_before'
+
+# --- case 4: a concurrency cap -----------------------------------------------
+note "conc: $(jq -c '.trunks.conc | {r503: .totals["503"], first: (.first_action | if . then
+	{action, cause, cps_limit, max_concurrent, hold_s: .evidence.hold_s,
+	concurrent: .evidence.concurrent} else null end), steady}' "$TB_DIR/b.json")"
+check "case 4: the concurrency-capped carrier answered 503s" \
+	jqb "$TB_DIR/b.json" '.trunks.conc.totals["503"] > 0'
+check "case 4: its first directive is an over-limit throttle with a concurrent-call maximum <= $LP_CONC_CALLS" \
+	jqb "$TB_DIR/b.json" ".trunks.conc.first_action | .action == \"throttle\" and
+		.cause == \"over-limit\" and .max_concurrent > 0 and
+		.max_concurrent <= $LP_CONC_CALLS"
+check "case 4: and no pause for it" \
+	jqb "$TB_DIR/b.json" '[.trunks.conc.directives[] | select(.action == "pause")] | length == 0'
+sipp_limit() {
+	python3 - "$TB_DIR/b.status.json" "$LP_CONC_CALLS" <<'PY'
+import json, sys
+s = [x for x in json.load(open(sys.argv[1]))["sinks"] if x["sink"] == "sipp"]
+c = [x for x in s if x.get("trunk") == "conc"]
+print("     conc dialer's adapter: %s" % [{k: x.get(k) for k in ("sent", "failed", "rate",
+      "open_calls")} for x in c])
+sys.exit(0 if c and c[0].get("failed") == 0 and c[0].get("open_calls") is not None
+         and 0 < c[0]["open_calls"] <= int(sys.argv[2]) else 1)
+PY
+}
+check "case 4: the SIPp adapter set the dialer's open-call limit (cset limit) under the cap" \
+	sipp_limit
 
 # --- offline replay of run B ---------------------------------------------------
 lp_conf_offline "$TB_DIR/b.conf" "$TB_DIR/offline.conf"
@@ -300,6 +332,10 @@ fi
 	echo "Measured from dumpcap captures of the carrier's link; seconds since the dialer started."
 	echo
 	lp_table "$TB_DIR/a.json" "$TB_DIR/b.json"
+	echo
+	echo "Every case (run B but the first row):"
+	echo
+	lp_cases "$TB_DIR/a.json" "$TB_DIR/b.json"
 } >"$out/closed-loop.md"
 cp "$TB_DIR/a.json" "$out/closed-loop-a.json"
 cp "$TB_DIR/b.json" "$out/closed-loop-b.json"
