@@ -551,26 +551,34 @@ ctl_policy_target(const struct ctl_policy *p, const struct ctl_policy_trunk *tr,
 	return ctl_policy_clamp(t, 1, tr->agreed_cps);
 }
 
-/* What the carrier refused at: the rate of the last second of 100 ms slots, if known. */
+/*
+ * What the carrier refused at: the attempt rate of the last second of
+ * 100 ms slots. Without slots (a policy fed closed seconds only), one
+ * step above what the carrier took in the last closed second with 503s
+ * (attempts minus 503s), else the recent rate.
+ */
 static double
-ctl_policy_refused_rate(
-	const struct ctl_policy_trunk *tr, const struct ctl_policy_view *v, uint64_t now_ms)
+ctl_policy_refused_rate(const struct ctl_policy *p, const struct ctl_policy_trunk *tr,
+	const struct ctl_policy_view *v, uint64_t now_ms)
 {
+	const struct ctl_policy_sample *sm;
 	struct ctl_cluster_sum sum;
 
 	ctl_cluster_sum(&tr->cl, now_ms >= 1000 ? now_ms - 1000 : 0, now_ms, &sum);
 	if (sum.closed >= 5)
 		return (double)sum.attempts * 10.0 / sum.closed;
+	sm = ctl_policy_sample_at(p, tr, v->second);
+	if (sm != NULL && sm->r503 > 0 && sm->attempts > sm->r503)
+		return (double)(sm->attempts - sm->r503 + p->conf.alpha_cps);
 	return v->rate_now;
 }
 
 /*
  * An over-limit burst: pause for the backoff (doubling while bursts
  * follow one another, back to the base once the trunk stayed normal for a
- * peak window) or the carrier's Retry-After if longer; the throttle after
- * the pause is beta % of the rate at onset, or one step under the learned
- * ceiling once the carrier refused twice. The onset is one observation of
- * the ceiling: the carrier takes one step less than what it refused.
+ * peak window) or the carrier's Retry-After if longer. The onset is one
+ * observation of the ceiling (the carrier takes one step less than what
+ * it refused); the throttle after the pause is one step under it.
  */
 static void
 ctl_policy_burst(struct ctl_policy *p, uint32_t t, const struct ctl_policy_view *v, uint64_t now_ms,
@@ -579,7 +587,7 @@ ctl_policy_burst(struct ctl_policy *p, uint32_t t, const struct ctl_policy_view 
 	const struct cfg_policy *c = &p->conf;
 	struct ctl_policy_trunk *tr = &p->trunks[t];
 	uint64_t backoff, calm_ms = (uint64_t)c->peak_window_s * 1000;
-	double onset = v->rate_now, refused = ctl_policy_refused_rate(tr, v, now_ms);
+	double onset = v->rate_now, refused = ctl_policy_refused_rate(p, tr, v, now_ms);
 	uint32_t dur, pending, target;
 
 	if (tr->had_burst &&
@@ -612,15 +620,16 @@ ctl_policy_burst(struct ctl_policy *p, uint32_t t, const struct ctl_policy_view 
 		if (refused > tr->limit)
 			refused = tr->limit;
 	}
-	if (refused < onset)
-		refused = onset;
 	ctl_ceiling_onset(&tr->ceil, now_ms, tr->agreed_cps,
 		refused > c->alpha_cps ? refused - c->alpha_cps : 1.0,
 		tr->slot_concurrent >= 0 ? tr->slot_concurrent : tr->concurrent);
 	target = ctl_policy_target(p, tr, now_ms);
-	pending = (uint32_t)floor(onset * c->beta_pct / 100.0);
-	if (tr->ceil.onsets >= 2 || pending > target)
-		pending = target;
+	/*
+	 * Back to just under what the carrier takes; beta % of the onset rate
+	 * only when nothing was learned (the estimate drifted back to the
+	 * contract).
+	 */
+	pending = target < tr->agreed_cps ? target : (uint32_t)floor(onset * c->beta_pct / 100.0);
 	if (tr->state == CTL_POLICY_THROTTLED && pending >= tr->limit)
 		pending = tr->limit > 1 ? tr->limit - 1 : 1;
 	tr->pending_limit = ctl_policy_clamp(pending, 1, tr->agreed_cps);
@@ -665,7 +674,8 @@ ctl_policy_step_back(struct ctl_policy *p, uint32_t t, const struct ctl_policy_v
 	if (back > ctl_policy_target(p, tr, now_ms))
 		back = ctl_policy_target(p, tr, now_ms);
 	ctl_policy_throttle(p, t, v, now_ms, back, CTL_CAUSE_OVER_LIMIT, o);
-	tr->raised = 0;
+	/* one step back may not be enough: this limit is on trial too */
+	tr->raised = 1;
 }
 
 /* The limit an active oc allows, from the rate it applies to. */
@@ -761,6 +771,9 @@ ctl_policy_increase(struct ctl_policy *p, uint32_t t, const struct ctl_policy_vi
 		tr->probe_fails = 0;
 		tr->next_probe_ms = now_ms + (uint64_t)c->probe_interval_s * 1000;
 	}
+	/* a limit that held probe_hold without 503s is proven */
+	if (tr->raised && now_ms - tr->last_change_ms >= (uint64_t)c->probe_hold_s * 1000)
+		tr->raised = 0;
 	if (now_ms - tr->last_change_ms < gap)
 		return;
 	/* the 503 share since the limit last changed: it is the current limit's doing */
@@ -1019,6 +1032,8 @@ ctl_policy_pause_over(struct ctl_policy *p, uint32_t t, const struct ctl_policy_
 		cause = CTL_CAUSE_OVERLOAD_CONTROL;
 	}
 	ctl_policy_throttle(p, t, v, now_ms, lim, cause, o);
+	/* the first rate after a pause tries the estimate: its 503s step it back */
+	tr->raised = 1;
 }
 
 static void

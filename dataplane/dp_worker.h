@@ -102,6 +102,8 @@ struct dp_worker {
 	uint64_t tsc_base;
 	uint64_t last_ms;      /* packet time of the last packet */
 	uint64_t wall_base_ms; /* wall clock at tsc_base */
+	uint64_t tsc_start;    /* the first anchor: the TSC rate is measured from it */
+	uint64_t wall_start_ms;
 	struct dp_worker_link ln;
 	/*
 	 * Offline: the capture's own packet times (ms), in file order, read

@@ -65,12 +65,12 @@ LP_CP_OC=8876
 LP_CP_CONC=8878
 LP_ADDR_OC=198.51.100.40
 LP_ADDR_CONC=198.51.100.41
-# The concurrency case: 4 CPS of 25 s calls would hold 100 calls up; the
-# carrier takes 50 at once (2 CPS at that length). The cap is met 12 s in,
+# The concurrency case: 4 CPS of 15 s calls would hold 60 calls up; the
+# carrier takes 45 at once (3 CPS at that length). The cap is met 11 s in,
 # after the dialer's start-up, at a steady rate.
-LP_CONC_CALLS=50
+LP_CONC_CALLS=45
 LP_CONC_RATE=4
-LP_CONC_CALL_MS=25000
+LP_CONC_CALL_MS=15000
 
 lp_log() {
 	echo "loop: $*" >&2
@@ -343,16 +343,16 @@ lp_ramp() {
 # from them. T0..T_END (epoch seconds) is the dialing span.
 lp_measure() {
 	local cap=$1 dfile=$2 t0=$3 tend=$4 out=$5
-	tshark -r "$cap" -n -Y 'sip.CSeq.method == "INVITE"' -T fields -E separator=/t \
+	tshark -r "$cap" -n -Y 'sip.CSeq.method == "INVITE" || sip.Method == "BYE"' \
+		-T fields -E separator=/t \
 		-e frame.time_epoch -e ip.src -e ip.dst -e sip.Method -e sip.Status-Code \
 		-e sip.Call-ID >"$out.tsv" 2>"$out.tshark.err" || {
 		lp_log "tshark failed on $cap: $(head -n 2 "$out.tshark.err")"
 		return 1
 	}
-	# the real limit of each carrier in CPS: the pipes' 30, oc=50 (loss)
-	# of the oc dialer's 20, the conc carrier's calls over their length
-	LP_LIMITS="loop=$LP_CPS retry=$LP_CPS oc=10 conc=$(python3 -c \
-		"print($LP_CONC_CALLS / ($LP_CONC_CALL_MS / 1000.0))")" \
+	# the real limit of each carrier: in CPS the pipes' 30 and oc=50
+	# (loss) of the oc dialer's 20; in calls up the conc carrier's cap
+	LP_LIMITS="loop=$LP_CPS retry=$LP_CPS oc=10" LP_CAPS="conc=$LP_CONC_CALLS" \
 		python3 - "$out.tsv" "$dfile" "$t0" "$tend" "$LP_CPS" "$out" \
 		"loop=$LP_ADDR_LOOP" "trouble=$LP_ADDR_TROUBLE" "retry=$LP_ADDR_RETRY" \
 		"oc=$LP_ADDR_OC" "conc=$LP_ADDR_CONC" <<'PY'
@@ -360,6 +360,7 @@ import json, os, sys
 
 tsv, dfile, t0, tend, limit, out = sys.argv[1:7]
 limits = {k: float(v) for k, v in (x.split("=") for x in os.environ["LP_LIMITS"].split())}
+caps = {k: float(v) for k, v in (x.split("=") for x in os.environ["LP_CAPS"].split())}
 t0, tend, limit = int(t0), int(tend), int(limit)
 addr = dict(a.split("=", 1) for a in sys.argv[7:])
 by_addr = {v: k for k, v in addr.items()}
@@ -371,7 +372,11 @@ for line in open(tsv):
     if len(f) < 6 or not f[0]:
         continue
     t, src, dst, method, status, cid = float(f[0]), f[1], f[2], f[3], f[4], f[5]
-    if method == "INVITE" and dst in by_addr:
+    if method == "BYE" and dst in by_addr:
+        if (by_addr[dst], cid, "bye") not in seen_fin:
+            seen_fin.add((by_addr[dst], cid, "bye"))
+            ev[by_addr[dst]].append((t, "bye"))
+    elif method == "INVITE" and dst in by_addr:
         trunk = by_addr[dst]
         if (trunk, cid) not in seen_inv:
             seen_inv.add((trunk, cid))
@@ -397,7 +402,7 @@ res = {"t0": t0, "t_end": tend, "limit": limit, "trunks": {}}
 for trunk, evs in ev.items():
     last = max([int(t) for t, _ in evs] + [tend])
     secs = list(range(t0, last + 1))
-    ser = {s: {"inv": 0, "503": 0, "2xx": 0, "oth": 0} for s in secs}
+    ser = {s: {"inv": 0, "503": 0, "2xx": 0, "oth": 0, "bye": 0} for s in secs}
     for t, k in evs:
         s = int(t)
         if s in ser:
@@ -460,12 +465,20 @@ for trunk, evs in ev.items():
         if win:
             w = {k: sum(ser[s][k] for s in win) for k in ("inv", "503", "2xx", "oth")}
             wf = w["503"] + w["2xx"] + w["oth"]
+            # calls up at the end of each second: answered minus hung up
+            up, conc = 0, {}
+            for s in secs:
+                up += ser[s]["2xx"] - ser[s]["bye"]
+                conc[s] = up
+            mean_up = sum(conc[s] for s in win) / len(win)
             tr["steady"] = {"from": a - t0, "to": b - t0, "seconds": len(win),
+                            "mean_calls_up": mean_up,
                             "attempt_cps": w["inv"] / len(win),
                             "share_503": w["503"] / wf if wf else None,
                             "answered_cps": w["2xx"] / len(win),
                             "used_of_limit": w["2xx"] / len(win) / limits[trunk]
-                            if trunk in limits else None}
+                            if trunk in limits else
+                            mean_up / caps[trunk] if trunk in caps else None}
     # The dialer's rate around the first action: the 5 s before it, and
     # 3..12 s after it (past a pause of a few seconds).
     if first is not None:
@@ -594,7 +607,7 @@ cases = [("ramp into 30 CPS, contract %d, open loop" % agreed, a, "loop"),
          ("carrier trouble (5 CPS, 8 % random 503)", b, "trouble"),
          ("Retry-After: 10 (40 CPS into 30)", b, "retry"),
          ("oc=50 loss (20 CPS)", b, "oc"),
-         ("concurrency cap 50 calls (4 CPS of 25 s calls)", b, "conc")]
+         ("concurrency cap 45 calls (4 CPS of 15 s calls)", b, "conc")]
 hdr = ["case", "first directive", "first 503 -> directive", "cluster's first 503 -> directive",
        "steady 503 share", "of the real limit used", "directives"]
 print("| " + " | ".join(hdr) + " |")

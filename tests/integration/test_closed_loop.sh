@@ -22,10 +22,10 @@
 #   (oc-uas.xml): a throttle with cause
 #   overload-control to about half the rate, and the rate on the wire
 #   falls to it.
-# Case 4 (run B): a 4 CPS dialer of 25 s calls into a Kamailio that takes
-#   50 calls up at once (dialog profile) and answers 503 above: the 503s
+# Case 4 (run B): a 4 CPS dialer of 15 s calls into a Kamailio that takes
+#   45 calls up at once (dialog profile) and answers 503 above: the 503s
 #   line up with concurrency, so a throttle with cause over-limit and a
-#   maximum of concurrent calls at or under 50, no pause; the SIPp adapter
+#   maximum of concurrent calls at or under 45, no pause; the SIPp adapter
 #   sets the dialer's open-call limit.
 # Then the offline replay of run B's capture (`sipguard --pcap
 # --directives --json`) must give each trunk the same first pause or
@@ -284,8 +284,10 @@ if "$LP_SIPGUARD" -c "$TB_DIR/offline.conf" --pcap "$TB_DIR/b.pcapng" --directiv
 	replay_same() {
 		python3 - "$TB_DIR/b.jsonl" "$TB_DIR/replay.jsonl" "$TB_DIR/b.json.tsv" <<'PY'
 import json, sys
-# The live control plane goes on deciding after the capture ends (a
-# resume once the dialers stopped); the replay cannot see those seconds.
+# The live control plane goes on deciding after the dialing ends (a
+# resume once the dialers stopped), and the replay goes on to the end of
+# the capture (the long calls' BYEs): both are cut at the last INVITE
+# transaction on the wire.
 end = max(float(l.split("\t")[0]) for l in open(sys.argv[3]) if l[:1].isdigit())
 def load(p, upto=None):
     out = {}
@@ -296,7 +298,7 @@ def load(p, upto=None):
             if "action" in d and (upto is None or d["time"] <= upto):
                 out.setdefault(d["trunk"], []).append(d)
     return out
-live, rep = load(sys.argv[1], int(end)), load(sys.argv[2])
+live, rep = load(sys.argv[1], int(end)), load(sys.argv[2], int(end))
 # What reaches a dialer (pause, throttle, resume) must agree; alerts are
 # reported: a burst at the edge of the carrier-trouble rule may tip
 # either way when the seconds are cut differently.

@@ -239,11 +239,12 @@ test_ramp(void **state)
 	assert_true(s->log[0].ev.r503 >= c.burst_min_503);
 	assert_true(s->log[0].ev.share_503 * 100 >= c.burst_min_share);
 
-	/* then a throttle below the onset rate, once the pause is over */
+	/* then a throttle one step under what the carrier was learned to take */
 	assert_int_equal(s->log[1].action, CTL_ACT_THROTTLE);
 	assert_true(s->log[1].time_ms - s->log[0].time_ms >= s->log[0].duration_s * 1000ull);
 	assert_true(s->log[1].cps_limit <= 50);
-	assert_true(s->log[1].cps_limit <= s->log[0].ev.cps * c.beta_pct / 100 + 1);
+	assert_true(s->log[0].ev.ceiling_cps > 0.0);
+	assert_true(s->log[1].cps_limit + c.alpha_cps <= s->log[1].ev.ceiling_cps + 1e-9);
 	assert_true(s->log[1].cps_limit >= 10);
 
 	/* one pause only; the limit only climbs, alpha at a time, hold_s apart */
