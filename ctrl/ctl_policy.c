@@ -633,6 +633,8 @@ ctl_policy_burst(struct ctl_policy *p, uint32_t t, const struct ctl_policy_view 
 	if (tr->state == CTL_POLICY_THROTTLED && pending >= tr->limit)
 		pending = tr->limit > 1 ? tr->limit - 1 : 1;
 	tr->pending_limit = ctl_policy_clamp(pending, 1, tr->agreed_cps);
+	/* the estimate is fresh: no probe above it for a while */
+	tr->next_probe_ms = now_ms + (uint64_t)c->probe_interval_s * 1000;
 	tr->backoff_s = (uint32_t)backoff;
 	tr->bursts++;
 	tr->state = CTL_POLICY_PAUSED;
