@@ -149,11 +149,19 @@ unsigned int
 ctl_engine_tick_ms(
 	struct ctl_engine *e, uint64_t now_ms, struct ctl_directive *out, unsigned int max)
 {
-	uint64_t end = now_ms - now_ms % CTL_POLICY_SLOT_MS, t;
+	uint64_t end = now_ms - now_ms % CTL_POLICY_SLOT_MS, t, base_s;
 	unsigned int n = 0, k, i;
 
 	if (now_ms / 1000 != e->ticked_s)
 		n = ctl_engine_tick(e, now_ms / 1000, out, max);
+	/*
+	 * Totals are history until the state took its baseline and the
+	 * workers' republished counters are in (CTL_STATE_WARMUP_S): a
+	 * control plane attaching to a running dataplane must not read the
+	 * totals so far as one slot's attempts.
+	 */
+	if (ctl_state_baseline(e->st, &base_s) < 0 || now_ms / 1000 <= base_s + CTL_STATE_WARMUP_S)
+		e->next_slot_ms = 0;
 	if (e->next_slot_ms == 0 || end < e->next_slot_ms ||
 		end - e->next_slot_ms > CTL_ENGINE_SLOT_CATCHUP * CTL_POLICY_SLOT_MS) {
 		/* the first slot, a stall or a clock step: totals so far are history */

@@ -1,12 +1,16 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Rate-limit policy: turns what a carrier answers into directives for the
- * dialers behind a trunk. 503 bursts that come with a rising or high
- * attempt rate mean an agreed limit was crossed: pause, then throttle and
- * creep back up. 503s at a low, steady rate mean the carrier is in
- * trouble: alert, leave the rate alone. Retry-After and RFC 7339/7415
- * overload control are honoured; a rate above the agreed CPS or
- * concurrency is throttled before any 503.
+ * dialers behind a trunk. A cluster of 503s that comes with a rising or
+ * high attempt rate means a limit was crossed: it is acted on within the
+ * 100 ms slot its 503s complete (ctl_policy_tick), not when the second
+ * closes: pause, then throttle to just under what the carrier was learned
+ * to take (ctl_ceiling), probing above it rarely. 503s that line up with
+ * the calls up rather than the rate mean a concurrency cap: throttle by
+ * concurrency. 503s at a low, steady rate mean the carrier is in trouble:
+ * alert, leave the rate alone. Retry-After and RFC 7339/7415 overload
+ * control are honoured; a rate above the agreed CPS or concurrency is
+ * throttled before any 503.
  *
  * Pure C: no I/O, no clock, no threads, no randomness. Time is whatever
  * the caller says (packet time in the offline replay, wall time live), so
@@ -16,10 +20,14 @@
  * flag. Every change emits exactly one directive (ctl_directive.h):
  *
  *   normal --over-limit burst--> paused --pause over--> throttled
+ *   normal --concurrency cap--> throttled (no pause)
  *   throttled --additive increase reaches agreed--> normal (resume)
  *   throttled --new burst--> paused (longer backoff, lower limit after)
+ *   throttled --503s answering a raised limit or a probe--> throttled
+ *       (one step back, no pause)
  *   normal --oc / proactive--> throttled
- *   alerting: set by carrier trouble (alert), cleared after quiet (clear)
+ *   alerting: set by carrier trouble (alert), cleared after quiet (clear);
+ *   a ceiling alert while the learned ceiling is well under the contract
  */
 #ifndef CTL_POLICY_H
 #define CTL_POLICY_H
