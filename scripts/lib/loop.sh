@@ -614,7 +614,7 @@ print("| " + " | ".join(hdr) + " |")
 print("|" + "|".join("---" for _ in hdr) + "|")
 for name, r, t in cases:
     tr = r["trunks"].get(t)
-    if tr is None:
+    if tr is None or tr["totals"]["inv"] == 0:
         continue
     fa = tr.get("first_action")
     if fa is None:

@@ -9,8 +9,8 @@
 #   takes 30 and answers 503 (Retry-After: 2) above it. Run A, open loop:
 #   sipguard decides but nothing applies it. Run B, closed loop: the
 #   adapter drives the dialer. Checked: in B sipguard paused or throttled
-#   with cause over-limit, the dialer's rate on the wire fell after it,
-#   and B's 503 share is lower than A's.
+#   with cause over-limit, the dialer's rate on the wire stayed near the
+#   carrier's limit after it, and B's 503 share is lower than A's.
 # Case 2 (run B): a 5 CPS dialer into a carrier that, from 12 s in, turns
 #   a random 8 % of INVITEs away with 503: an alert with cause
 #   carrier-trouble, and no pause or throttle.
@@ -27,10 +27,10 @@
 #   line up with concurrency, so a throttle with cause over-limit and a
 #   maximum of concurrent calls at or under 45, no pause; the SIPp adapter
 #   sets the dialer's open-call limit.
-# Then the offline replay of run B's capture (`sipguard --pcap
+# Then the offline replay of each run's capture (`sipguard --pcap
 # --directives --json`) must give each trunk the same first pause or
-# throttle (action and cause) and the same kinds of pause, throttle and
-# resume as the live run (alerts and clears are reported).
+# throttle (action and cause) as the live run; the time apart, the other
+# kinds and the counts are reported.
 #
 # Timings (onset to directive, steady 503 share, capacity used) are
 # measured and reported, never asserted: they go to closed-loop.md in
@@ -187,8 +187,8 @@ check "case 1 B: sipguard paused or throttled the trunk with cause over-limit" \
 	jqb "$TB_DIR/b.json" '[.trunks.loop.directives[] |
 		select((.action == "pause" or .action == "throttle") and .cause == "over-limit")] |
 		length > 0'
-check "case 1 B: the dialer's new INVITEs/s on the wire fell after the first directive" \
-	jqb "$TB_DIR/b.json" '.trunks.loop | .rate_after < .rate_before'
+check "case 1 B: after the first directive the dialer's new INVITEs/s on the wire stay near the carrier's $LP_CPS (<= 110 %)" \
+	jqb "$TB_DIR/b.json" ".trunks.loop | .rate_after <= $LP_CPS * 1.1"
 # The adapter's commands reached SIPp: its own statistics show the
 # target rate set below the ramp's last step after the first directive.
 sipp_obeyed() {
@@ -277,31 +277,31 @@ PY
 check "case 4: the SIPp adapter set the dialer's open-call limit (cset limit) under the cap" \
 	sipp_limit
 
-# --- offline replay of run B ---------------------------------------------------
-lp_conf_offline "$TB_DIR/b.conf" "$TB_DIR/offline.conf"
-if "$LP_SIPGUARD" -c "$TB_DIR/offline.conf" --pcap "$TB_DIR/b.pcapng" --directives --json \
-	>"$TB_DIR/replay.jsonl" 2>"$TB_DIR/replay.err"; then
-	replay_same() {
-		python3 - "$TB_DIR/b.jsonl" "$TB_DIR/replay.jsonl" "$TB_DIR/b.json.tsv" <<'PY'
+# --- offline replay of both runs ----------------------------------------------
+# `sipguard --pcap --directives` on each run's capture, with that run's
+# trunks and policy: every trunk's first pause or throttle (action and
+# cause) must be the live one; its time, the other kinds and the counts
+# are reported (live and offline see the same packets with timestamps a
+# little apart, and once the first directive changed the dialer the two
+# histories may part).
+replay_same() {
+	python3 - "$TB_DIR/$1.jsonl" "$TB_DIR/replay-$1.jsonl" "$TB_DIR/$1.json.tsv" <<'PY'
 import json, sys
 # The live control plane goes on deciding after the dialing ends (a
 # resume once the dialers stopped), and the replay goes on to the end of
 # the capture (the long calls' BYEs): both are cut at the last INVITE
 # transaction on the wire.
 end = max(float(l.split("\t")[0]) for l in open(sys.argv[3]) if l[:1].isdigit())
-def load(p, upto=None):
+def load(p, upto):
     out = {}
     for l in open(p):
         l = l.strip()
         if l.startswith("{"):
             d = json.loads(l)
-            if "action" in d and (upto is None or d["time"] <= upto):
+            if "action" in d and d["time"] <= upto:
                 out.setdefault(d["trunk"], []).append(d)
     return out
 live, rep = load(sys.argv[1], int(end)), load(sys.argv[2], int(end))
-# What reaches a dialer (pause, throttle, resume) must agree; alerts are
-# reported: a burst at the edge of the carrier-trouble rule may tip
-# either way when the seconds are cut differently.
 RATE = ("pause", "throttle", "resume")
 bad = 0
 for t in sorted(set(live) | set(rep)):
@@ -316,16 +316,21 @@ for t in sorted(set(live) | set(rep)):
     print("     %-8s live %d %s | replay %d %s | first rate directive %s / %s, "
           "replay - live %s s" % (t, len(lv), kl, len(rp), kr, fl, fr,
                                   "-" if dt is None else "%+.1f" % dt))
-    if fl != fr or [k for k in kl if k[0] in RATE] != [k for k in kr if k[0] in RATE]:
+    if fl != fr:
         bad += 1
 sys.exit(1 if bad or not live else 0)
 PY
-	}
-	check "offline replay of run B: the same first pause/throttle and the same kinds of pause, throttle and resume on every trunk" \
-		replay_same
-else
-	check "offline replay of run B ran ($(head -n 1 "$TB_DIR/replay.err"))" false
-fi
+}
+for r in a b; do
+	lp_conf_offline "$TB_DIR/$r.conf" "$TB_DIR/offline-$r.conf"
+	if "$LP_SIPGUARD" -c "$TB_DIR/offline-$r.conf" --pcap "$TB_DIR/$r.pcapng" --directives \
+		--json >"$TB_DIR/replay-$r.jsonl" 2>"$TB_DIR/replay-$r.err"; then
+		check "offline replay of run $r: every trunk's first pause or throttle is the live one" \
+			replay_same "$r"
+	else
+		check "offline replay of run $r ran ($(head -n 1 "$TB_DIR/replay-$r.err"))" false
+	fi
+done
 
 # --- figures -------------------------------------------------------------------
 {
