@@ -23,7 +23,7 @@ ctl_policy_target(const struct ctl_policy *p, const struct ctl_policy_trunk *tr,
 	double e = ctl_ceiling_cps(&tr->ceil, now_ms, tr->agreed_cps);
 	uint32_t t;
 
-	if (e <= 0.0 || e >= tr->agreed_cps)
+	if (e <= 0.0)
 		return tr->agreed_cps;
 	t = (uint32_t)floor(e);
 	t = t > p->conf.alpha_cps ? t - p->conf.alpha_cps : 1;
@@ -108,7 +108,9 @@ ctl_policy_burst(struct ctl_policy *p, uint32_t t, const struct ctl_policy_view 
 	 * only when nothing was learned (the estimate drifted back to the
 	 * contract).
 	 */
-	pending = target < tr->agreed_cps ? target : (uint32_t)floor(onset * c->beta_pct / 100.0);
+	pending = ctl_ceiling_cps(&tr->ceil, now_ms, tr->agreed_cps) > 0.0
+		? target
+		: (uint32_t)floor(onset * c->beta_pct / 100.0);
 	if (tr->state == CTL_POLICY_THROTTLED && pending >= tr->limit)
 		pending = tr->limit > 1 ? tr->limit - 1 : 1;
 	tr->pending_limit = ctl_policy_clamp(pending, 1, tr->agreed_cps);
@@ -277,7 +279,37 @@ ctl_policy_increase(struct ctl_policy *p, uint32_t t, const struct ctl_policy_vi
 	/* at a learned concurrency cap the calls up are what limits: the rate stays */
 	if (tr->conc_limit > 0 && ctl_policy_conc_now(tr) * 10 >= (int64_t)tr->conc_limit * 9)
 		return;
-	if (target < tr->agreed_cps && next > target) {
+	if (next >= tr->agreed_cps) {
+		/*
+		 * One step from the contract. A dialer that no longer presses
+		 * against our limit is handed the agreed rate back (resume); one
+		 * still at it would only be throttled again by the proactive
+		 * rule, or meet the carrier's 503s, so it stays throttled: at the
+		 * contract when nothing was learned under it, else just under the
+		 * learned ceiling with the contract as its rare probe. A learned
+		 * concurrency cap stays: no resume.
+		 */
+		if (top < tr->limit && tr->conc_limit == 0) {
+			ctl_policy_resume(p, t, v, now_ms, CTL_CAUSE_RECOVERED, o);
+			return;
+		}
+		if (tr->limit >= tr->agreed_cps)
+			return;
+		if (target < tr->agreed_cps && tr->limit < target) {
+			ctl_policy_throttle(p, t, v, now_ms, target, CTL_CAUSE_RECOVERED, o);
+			return;
+		}
+		if (target < tr->agreed_cps && now_ms < tr->next_probe_ms)
+			return;
+		tr->probe_base = tr->limit;
+		ctl_policy_throttle(p, t, v, now_ms, tr->agreed_cps, CTL_CAUSE_RECOVERED, o);
+		if (target < tr->agreed_cps) {
+			tr->probing = 1;
+			tr->probe_ms = now_ms;
+		}
+		return;
+	}
+	if (next > target) {
 		if (tr->limit < target) {
 			ctl_policy_throttle(p, t, v, now_ms, target, CTL_CAUSE_RECOVERED, o);
 			return;
@@ -289,20 +321,6 @@ ctl_policy_increase(struct ctl_policy *p, uint32_t t, const struct ctl_policy_vi
 		ctl_policy_throttle(p, t, v, now_ms, (uint32_t)next, CTL_CAUSE_RECOVERED, o);
 		tr->probing = 1;
 		tr->probe_ms = now_ms;
-		return;
-	}
-	if (next >= tr->agreed_cps) {
-		/*
-		 * Lifting our limit hands the dialer back the agreed rate; a
-		 * dialer still pressing against it would be throttled again by
-		 * the proactive rule, so at the agreed rate hold until it
-		 * falls below. A learned concurrency cap stays: no resume.
-		 */
-		if (top < tr->agreed_cps && tr->conc_limit == 0)
-			ctl_policy_resume(p, t, v, now_ms, CTL_CAUSE_RECOVERED, o);
-		else if (tr->limit < tr->agreed_cps)
-			ctl_policy_throttle(
-				p, t, v, now_ms, tr->agreed_cps, CTL_CAUSE_RECOVERED, o);
 		return;
 	}
 	if (next > tr->limit)
@@ -342,9 +360,10 @@ ctl_policy_concurrency(struct ctl_policy *p, uint32_t t, const struct ctl_policy
  * Do the 503s line up with concurrency rather than with the rate? Yes
  * when earlier onsets came at the same concurrency and different rates
  * (ctl_ceiling), or when the carrier refuses most new calls (`most`: at
- * least half of a second's attempts) at a steady rate under any learned
- * CPS ceiling while the concurrency climbed over the detection window
- * (calls accumulating up to the carrier's cap). Random 503s at a steady
+ * least half of a second's attempts) at a steady rate under the agreed
+ * CPS and any learned CPS ceiling while the concurrency climbed by a
+ * quarter over the detection window (calls accumulating up to the
+ * carrier's cap). Random 503s at a steady
  * rate refuse a few calls, not most. *conc: the cap seen.
  */
 static int
@@ -363,12 +382,13 @@ ctl_policy_conc_bound(const struct ctl_policy *p, const struct ctl_policy_trunk 
 		return 1;
 	}
 	if (!most || now < CTL_POLICY_CONC_MIN || v->rising || (e > 0.0 && v->rate_now >= e) ||
-		v->second < p->conf.window_s)
+		v->rate_now > tr->agreed_cps || v->second < p->conf.window_s)
 		return 0;
 	then = ctl_policy_sample_at(p, tr, v->second - p->conf.window_s);
 	if (then == NULL || then->concurrent < 0)
 		return 0;
-	grow = then->concurrent / 10 > 2 ? then->concurrent / 10 : 2;
+	/* a quarter more, five calls at least: a flat level jitters by a few */
+	grow = then->concurrent / 4 > 5 ? then->concurrent / 4 : 5;
 	if (now < then->concurrent + grow)
 		return 0;
 	*conc = now;

@@ -430,6 +430,8 @@ ctl_policy_trunk_second(struct ctl_policy *p, uint32_t t, uint64_t s,
 		tr->oc_have_base = 0;
 	}
 
+	/* read from the policy section each second, so a reloaded value applies */
+	tr->ceil.halflife_s = p->conf.ceiling_halflife_s;
 	ctl_policy_view(p, tr, s, &v);
 	if (tr->oc_changed)
 		ctl_policy_oc_update(tr, &v);

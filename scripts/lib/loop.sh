@@ -584,8 +584,8 @@ for r in rows:
     print("| " + " | ".join(r) + " |")
 print()
 print("Onset: the first second with at least 3 503s making 10 % of its final answers.")
-print("Onset -> directive / pause: the directive's `time` (the end of the second the policy")
-print("closed) minus the start of the onset second; the first directive may be a proactive")
+print("Onset -> directive / pause: the directive's `time` (the end of the 100 ms slot it was")
+print("decided in) minus the start of the onset second; the first directive may be a proactive")
 print("throttle to the agreed CPS, before the burst. Steady window: from 20 s after the first")
 print("directive (run A: the directives it would have applied) to the end of dialing.")
 PY

@@ -68,6 +68,7 @@ struct loop {
 	struct ctl_policy *p;
 	uint32_t agreed;
 	/* dialer */
+	int deaf; /* the open loop: directives are logged, not obeyed */
 	int paused;
 	uint32_t cap;	   /* CPS, 0 none */
 	uint32_t max_conc; /* 0 none */
@@ -151,6 +152,8 @@ obey(struct loop *l, const struct ctl_directive *out, unsigned int n)
 		/* every decision falls on a 100 ms slot boundary */
 		assert_int_equal(d->time_ms % CTL_POLICY_SLOT_MS, 0);
 		l->log[l->n++] = *d;
+		if (l->deaf)
+			continue;
 		switch (d->action) {
 		case CTL_ACT_PAUSE:
 			l->paused = 1;
@@ -432,6 +435,57 @@ test_learned_ceiling(void **state)
 	loop_free(l);
 }
 
+/* Contract 30, carrier 30: back just under it after the pause, no slow climb. */
+static void
+test_contract_equal(void **state)
+{
+	struct cfg_policy c = policy_defaults();
+	struct loop *l = loop_new(&c, 30, CARRIER_CPS, 30);
+	unsigned int i;
+	double used, share;
+
+	(void)state;
+	run(l, 0, 300, ramp, 60);
+	share = (double)l->r503_steady / (double)l->att_steady;
+	used = (double)l->ok_steady / (240.0 * 30.0);
+	if (getenv("CTL_POLICY_TRACE") != NULL)
+		fprintf(stderr, "steady: 503 share %.3f %%, %.1f %% of the limit, %u directives\n",
+			share * 100, used * 100, l->n);
+	for (i = 0; i < l->n && l->log[i].action != CTL_ACT_THROTTLE; i++)
+		;
+	assert_true(i < l->n);
+	assert_true(l->log[i].cps_limit >= 28);
+	assert_true(share < 0.005);
+	assert_true(used >= 0.95);
+	/* the estimate is the contract: no ceiling alert */
+	for (i = 0; i < l->n; i++)
+		assert_false(l->log[i].action == CTL_ACT_ALERT);
+	assert_true(l->n <= 20);
+	loop_free(l);
+}
+
+/*
+ * The open loop: a dialer that ignores every directive at 80 CPS into a
+ * 30 CPS carrier. The calls up jitter, the rate is flat: never read as a
+ * concurrency cap.
+ */
+static void
+test_open_loop_not_concurrency(void **state)
+{
+	struct cfg_policy c = policy_defaults();
+	struct loop *l = loop_new(&c, 30, CARRIER_CPS, 30);
+	unsigned int i;
+
+	(void)state;
+	l->deaf = 1;
+	l->hold_s = 30;
+	run(l, 0, 120, ramp, 0);
+	assert_true(l->n > 0);
+	for (i = 0; i < l->n; i++)
+		assert_int_equal(l->log[i].max_concurrent, 0);
+	loop_free(l);
+}
+
 /* The carrier raises its limit from 30 to 36: probes and the drift find it. */
 static void
 test_raised_limit_found(void **state)
@@ -593,6 +647,8 @@ main(void)
 		cmocka_unit_test(test_first_directive_fast),
 		cmocka_unit_test(test_retry_after_source),
 		cmocka_unit_test(test_learned_ceiling),
+		cmocka_unit_test(test_contract_equal),
+		cmocka_unit_test(test_open_loop_not_concurrency),
 		cmocka_unit_test(test_raised_limit_found),
 		cmocka_unit_test(test_random_503s),
 		cmocka_unit_test(test_concurrency_cap),
