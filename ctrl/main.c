@@ -605,6 +605,7 @@ main(int argc, char **argv)
 	rates_seed(&c, c.start_ns);
 	c.dataplane_alive = 1;
 	/* ask every worker to republish all its trunks: we start empty */
+	ctl_state_expect_republish(c.st, c.shm->n_workers);
 	__atomic_fetch_add(&c.shm->ctrl_generation, 1, __ATOMIC_RELEASE);
 	fprintf(stderr, "sipguard-ctrl: attached: %u worker(s), %u trunk(s); API on %s\n",
 		c.shm->n_workers, c.shm->n_trunks, cfg.ctrl.socket);
