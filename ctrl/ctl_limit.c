@@ -445,15 +445,20 @@ ctl_policy_503s(struct ctl_policy *p, uint32_t t, const struct ctl_policy_view *
 	const struct cfg_policy *c = &p->conf;
 	struct ctl_policy_trunk *tr = &p->trunks[t];
 	const struct ctl_policy_sample *last;
-	struct ctl_cluster_sum since, cl;
+	struct ctl_cluster_sum since, cl, two;
 	uint64_t from = now_ms >= 1000 ? now_ms - 1000 : 0, ref, need;
 	int64_t conc;
 	int cluster, low, share, most, acted = 1;
 
 	if (tr->state == CTL_POLICY_PAUSED)
 		return 0;
+	/*
+	 * Calls draining under a learned concurrency cap still meet 503s until
+	 * they have: the carrier also counts calls being set up or torn down,
+	 * a few more than the confirmed dialogs seen here.
+	 */
 	if (tr->state == CTL_POLICY_THROTTLED && tr->conc_limit > 0 &&
-		ctl_policy_conc_now(tr) >= (int64_t)tr->conc_limit)
+		ctl_policy_conc_now(tr) * 10 >= (int64_t)tr->conc_limit * 9)
 		return 0;
 	ctl_cluster_sum(&tr->cl, tr->last_change_ms, now_ms, &since);
 	if (from < tr->last_change_ms)
@@ -473,9 +478,17 @@ ctl_policy_503s(struct ctl_policy *p, uint32_t t, const struct ctl_policy_view *
 	share = cl.r503 * 200 >= (uint64_t)c->burst_min_share * ref;
 	low = cl.r503 >= need && share;
 	cluster = cl.r503 >= c->burst_min_503 && share;
-	/* most new calls refused: in the last second, or over the window */
-	most = (cl.r503 >= 2 && cl.r503 * 2 >= ref) ||
-		(window_burst && v->r503 >= 2 && v->r503 * 2 >= v->attempts);
+	/*
+	 * Most new calls refused, as a capped carrier refuses every call
+	 * while at its cap: in the last two seconds (four 503s at least, half
+	 * the attempts), or over the detection window. Random 503s refuse a
+	 * few calls, not most, not for seconds.
+	 */
+	ctl_cluster_sum(&tr->cl, now_ms >= 2000 ? now_ms - 2000 : 0, now_ms, &two);
+	if (two.closed < 10)
+		two.attempts = 2 * ref;
+	most = (two.r503 >= 4 && two.r503 * 2 >= two.attempts) ||
+		(window_burst && v->r503 >= 4 && v->r503 * 2 >= v->attempts);
 	tr->first_503_ms = cl.r503 > 0 ? cl.first_ms : since.first_ms;
 	tr->cluster_503 = low || cluster ? cl.r503 : 0;
 	if (tr->state == CTL_POLICY_THROTTLED && (tr->raised || tr->probing) && since.r503 >= 2) {

@@ -239,8 +239,12 @@ ctl_policy_view(const struct ctl_policy *p, const struct ctl_policy_trunk *tr, u
 	v->rate_now = ctl_policy_mean(p, tr, from, s);
 	if (avail >= 2ull * r) {
 		v->rate_prev = ctl_policy_mean(p, tr, ctl_policy_back(s, 2ull * r), s - r);
-		/* 10 % and a whole call above: noise on a steady rate is not a ramp */
-		v->rising = v->rate_now >= v->rate_prev * 1.1 && v->rate_now >= v->rate_prev + 1.0;
+		/*
+		 * 10 % and two whole calls above: noise on a steady rate is not a
+		 * ramp (live, a publication late by a few ms moves calls into the
+		 * next second, and a dialer starved of CPU catches up in bursts)
+		 */
+		v->rising = v->rate_now >= v->rate_prev * 1.1 && v->rate_now >= v->rate_prev + 2.0;
 	} else {
 		v->rising = avail > 0;
 	}

@@ -305,6 +305,13 @@ steady5(uint32_t t)
 	return 5;
 }
 
+/* 5 CPS on average, 3..7 in a second: a dialer starved of CPU, catching up */
+static uint64_t
+jittery5(uint32_t t)
+{
+	return 3 + (t * 7) % 5;
+}
+
 static uint64_t
 steady4(uint32_t t)
 {
@@ -523,6 +530,16 @@ test_random_503s(void **state)
 	assert_int_equal(count(l, CTL_ACT_THROTTLE), 0);
 	assert_int_equal(count(l, CTL_ACT_ALERT), 1);
 	assert_int_equal(l->log[0].cause, CTL_CAUSE_CARRIER_TROUBLE);
+	loop_free(l);
+
+	/* the same with a rate that jitters from second to second */
+	l = loop_new(&c, 40, CARRIER_RANDOM, 0);
+	l->random_pct = 8;
+	l->hold_s = 20;
+	run(l, 0, 120, jittery5, 0);
+	assert_int_equal(count(l, CTL_ACT_PAUSE), 0);
+	assert_int_equal(count(l, CTL_ACT_THROTTLE), 0);
+	assert_true(count(l, CTL_ACT_ALERT) <= 1);
 	loop_free(l);
 }
 
