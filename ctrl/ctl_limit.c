@@ -154,8 +154,6 @@ ctl_policy_step_back(struct ctl_policy *p, uint32_t t, const struct ctl_policy_v
 	shift = tr->probe_fails;
 	tr->next_probe_ms = now_ms + ((uint64_t)c->probe_interval_s * 1000 << shift);
 	tr->probing = 0;
-	if (back > ctl_policy_target(p, tr, now_ms))
-		back = ctl_policy_target(p, tr, now_ms);
 	ctl_policy_throttle(p, t, v, now_ms, back, CTL_CAUSE_OVER_LIMIT, o);
 	/* one step back may not be enough: this limit is on trial too */
 	tr->raised = 1;
@@ -493,7 +491,13 @@ ctl_policy_503s(struct ctl_policy *p, uint32_t t, const struct ctl_policy_view *
 		(window_burst && v->r503 >= 4 && v->r503 * 2 >= v->attempts);
 	tr->first_503_ms = cl.r503 > 0 ? cl.first_ms : since.first_ms;
 	tr->cluster_503 = low || cluster ? cl.r503 : 0;
-	if (tr->state == CTL_POLICY_THROTTLED && (tr->raised || tr->probing) && since.r503 >= 2) {
+	/*
+	 * A limit on trial fails on two 503s that are not a stray few: at
+	 * least abate_share % of the attempts since it was set.
+	 */
+	if (tr->state == CTL_POLICY_THROTTLED && (tr->raised || tr->probing) && since.r503 >= 2 &&
+		(since.closed == 0 ||
+			since.r503 * 100 >= (uint64_t)c->abate_share * since.attempts)) {
 		tr->first_503_ms = since.first_ms;
 		ctl_policy_step_back(p, t, v, now_ms, o);
 	} else if (!low && !cluster && !window_burst) {
