@@ -460,7 +460,12 @@ ctl_policy_503s(struct ctl_policy *p, uint32_t t, const struct ctl_policy_view *
 	if (tr->state == CTL_POLICY_THROTTLED && tr->conc_limit > 0 &&
 		ctl_policy_conc_now(tr) * 10 >= (int64_t)tr->conc_limit * 8)
 		return 0;
-	ctl_cluster_sum(&tr->cl, tr->last_change_ms, now_ms, &since);
+	/*
+	 * What answered the current limit: from half a second after it was
+	 * set (answers to calls placed before it, and a dataplane a little
+	 * behind, still come in that half second).
+	 */
+	ctl_cluster_sum(&tr->cl, tr->last_change_ms + CTL_POLICY_SETTLE_MS, now_ms, &since);
 	if (from < tr->last_change_ms)
 		from = tr->last_change_ms;
 	ctl_cluster_sum(&tr->cl, from, now_ms, &cl);

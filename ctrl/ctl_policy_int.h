@@ -15,8 +15,9 @@
 #include "ctl_policy.h"
 
 #define CTL_POLICY_NO_SECOND UINT64_MAX
-#define CTL_POLICY_MAX_LEVEL 30 /* backoff doublings; the cap bites long before */
-#define CTL_POLICY_CONC_MIN 5	/* calls up under which no concurrency cap is inferred */
+#define CTL_POLICY_MAX_LEVEL 30	 /* backoff doublings; the cap bites long before */
+#define CTL_POLICY_SETTLE_MS 500 /* a new limit's own answers start this much later */
+#define CTL_POLICY_CONC_MIN 5	 /* calls up under which no concurrency cap is inferred */
 
 struct ctl_policy_sample {
 	uint64_t second; /* the second this slot holds, CTL_POLICY_NO_SECOND none */
