@@ -66,7 +66,7 @@ ctl_policy_burst(struct ctl_policy *p, uint32_t t, const struct ctl_policy_view 
 	const struct cfg_policy *c = &p->conf;
 	struct ctl_policy_trunk *tr = &p->trunks[t];
 	uint64_t backoff, calm_ms = (uint64_t)c->peak_window_s * 1000;
-	double onset = v->rate_now, refused = ctl_policy_refused_rate(p, tr, v, now_ms);
+	double onset = v->rate_now, refused = ctl_policy_refused_rate(p, tr, v, now_ms), prev;
 	uint32_t dur, pending, target;
 
 	if (tr->had_burst &&
@@ -99,6 +99,29 @@ ctl_policy_burst(struct ctl_policy *p, uint32_t t, const struct ctl_policy_view 
 		if (refused > tr->limit)
 			refused = tr->limit;
 	}
+	/*
+	 * The 100 ms attempts come a publication late, and later still when
+	 * the dataplane falls behind: under a throttle never take less than
+	 * the closed seconds' rate since it began, and never let one onset cut
+	 * the estimate below beta % of what it was (a real drop shows again
+	 * at the next onsets).
+	 */
+	if (tr->state == CTL_POLICY_THROTTLED && refused < onset)
+		refused = onset;
+	if (tr->state == CTL_POLICY_NORMAL) {
+		/* the closed seconds: the recent rate, at most what the last one took */
+		const struct ctl_policy_sample *sm = ctl_policy_sample_at(p, tr, v->second);
+		double floor_rate = onset;
+
+		if (sm != NULL && sm->attempts >= sm->r503 &&
+			(double)(sm->attempts - sm->r503 + c->alpha_cps) < floor_rate)
+			floor_rate = (double)(sm->attempts - sm->r503 + c->alpha_cps);
+		if (refused < floor_rate)
+			refused = floor_rate;
+	}
+	prev = ctl_ceiling_cps(&tr->ceil, now_ms, tr->agreed_cps);
+	if (prev > 0.0 && refused < prev * c->beta_pct / 100.0 + c->alpha_cps)
+		refused = prev * c->beta_pct / 100.0 + c->alpha_cps;
 	ctl_ceiling_onset(&tr->ceil, now_ms, tr->agreed_cps,
 		refused > c->alpha_cps ? refused - c->alpha_cps : 1.0,
 		tr->slot_concurrent >= 0 ? tr->slot_concurrent : tr->concurrent);

@@ -68,7 +68,8 @@ struct loop {
 	struct ctl_policy *p;
 	uint32_t agreed;
 	/* dialer */
-	int deaf; /* the open loop: directives are logged, not obeyed */
+	int deaf;     /* the open loop: directives are logged, not obeyed */
+	int slot_lag; /* 100 ms attempts seen at a quarter: a dataplane behind */
 	int paused;
 	uint32_t cap;	   /* CPS, 0 none */
 	uint32_t max_conc; /* 0 none */
@@ -264,7 +265,7 @@ run(struct loop *l, uint32_t from, uint32_t to, uint64_t (*offered)(uint32_t), u
 			l->credit = want - calls;
 			for (j = 0; j < calls; j++)
 				call(l, slot + j * 100 / (calls + 1), t >= steady_from);
-			in.attempts = l->slot_attempts;
+			in.attempts = l->slot_lag ? l->slot_attempts / 4 : l->slot_attempts;
 			in.concurrent = l->up;
 			l->slot_attempts = 0;
 			if (k == 9) {
@@ -493,6 +494,28 @@ test_open_loop_not_concurrency(void **state)
 	loop_free(l);
 }
 
+/*
+ * The 100 ms attempts lag (a dataplane behind under load): the learned
+ * ceiling does not collapse with them, one onset never cuts it below beta
+ * % of what it was.
+ */
+static void
+test_ceiling_with_lagging_slots(void **state)
+{
+	struct cfg_policy c = policy_defaults();
+	struct loop *l = loop_new(&c, 40, CARRIER_CPS, 30);
+	unsigned int i;
+
+	(void)state;
+	l->slot_lag = 1;
+	run(l, 0, 300, ramp, 100);
+	for (i = 0; i < l->n; i++)
+		if (l->log[i].ev.ceiling_cps > 0.0)
+			assert_true(l->log[i].ev.ceiling_cps >= 30.0 * c.beta_pct / 100.0);
+	assert_true((double)l->ok_steady / (200.0 * 30.0) >= 0.8);
+	loop_free(l);
+}
+
 /* The carrier raises its limit from 30 to 36: probes and the drift find it. */
 static void
 test_raised_limit_found(void **state)
@@ -666,6 +689,7 @@ main(void)
 		cmocka_unit_test(test_learned_ceiling),
 		cmocka_unit_test(test_contract_equal),
 		cmocka_unit_test(test_open_loop_not_concurrency),
+		cmocka_unit_test(test_ceiling_with_lagging_slots),
 		cmocka_unit_test(test_raised_limit_found),
 		cmocka_unit_test(test_random_503s),
 		cmocka_unit_test(test_concurrency_cap),
