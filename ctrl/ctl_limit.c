@@ -378,9 +378,10 @@ ctl_policy_concurrency(struct ctl_policy *p, uint32_t t, const struct ctl_policy
 }
 
 /*
- * Do the 503s line up with concurrency rather than with the rate? Yes
- * when earlier onsets came at the same concurrency and different rates
- * (ctl_ceiling), or when the carrier refuses most new calls (`most`: at
+ * Do the 503s line up with concurrency rather than with the rate? Not by
+ * comparing onsets: behind a CPS limit the calls up at each onset are the
+ * same too (the accepted rate times the holding time) while the offered
+ * rate differs. Yes when the carrier refuses most new calls (`most`: at
  * least half of a second's attempts) at a steady rate under the agreed
  * CPS and any learned CPS ceiling while the concurrency climbed by a
  * quarter over the detection window (calls accumulating up to the
@@ -397,11 +398,6 @@ ctl_policy_conc_bound(const struct ctl_policy *p, const struct ctl_policy_trunk 
 
 	if (now <= 0)
 		return 0;
-	if (ctl_ceiling_by_concurrency(&tr->ceil, conc)) {
-		if (now < *conc)
-			*conc = now;
-		return 1;
-	}
 	if (!most || now < CTL_POLICY_CONC_MIN || v->rising || (e > 0.0 && v->rate_now >= e) ||
 		v->rate_now > tr->agreed_cps || v->second < p->conf.window_s)
 		return 0;
