@@ -290,6 +290,16 @@ static const struct cfg_key cfg_policy_keys[] = {
 		"1: throttle above the agreed CPS or concurrency before any 503"),
 	P("honor_oc", honor_oc, 0, 1, 1,
 		"1: honour RFC 7339/7415 `oc` in the top Via of the carrier's answers"),
+	P("ceiling_halflife", ceiling_halflife_s, 0, 86400, 900,
+		"seconds in which the learned carrier ceiling gives back half its distance to the "
+		"agreed CPS (0: never), so a raised limit is found again"),
+	P("probe_interval", probe_interval_s, 5, 3600, 60,
+		"seconds at the rate just under the learned ceiling before one step above it is "
+		"tried"),
+	P("probe_hold", probe_hold_s, 1, 600, 10,
+		"seconds a probe must run without 503s before the learned ceiling rises to it"),
+	P("ceiling_alert_pct", ceiling_alert_pct, 1, 100, 90,
+		"a `ceiling` alert while the learned ceiling stays under this % of the agreed CPS"),
 	{ .name = NULL },
 };
 #undef P
@@ -359,6 +369,10 @@ static const struct cfg_key cfg_kamailio_keys[] = {
 	CFG_NAME(struct cfg_kamailio, "pipe", pipe, CFG_F_REQUIRED, "pipelimit pipe name"),
 	CFG_STRING(struct cfg_kamailio, "algorithm", algorithm, 1, "TAILDROP", 0,
 		"algorithm passed to `pl.set_pipe`; `TAILDROP` or `RED` take a rate as limit"),
+	CFG_U32(struct cfg_kamailio, "timer_interval", timer_interval, 1, 3600, 10, 0,
+		"that Kamailio's pipelimit `timer_interval` modparam, seconds (Kamailio's default "
+		"is 10): a pipe's limit counts requests per interval, so the adapter sets the "
+		"directive's CPS times this"),
 	{ .name = NULL },
 };
 

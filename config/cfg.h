@@ -81,11 +81,15 @@ struct cfg_policy {
 	uint32_t beta_pct;	  /* throttle to this % of the onset rate */
 	uint32_t alpha_cps;	  /* additive increase per step */
 	uint32_t increase_interval_s;
-	uint32_t abate_share;	/* % 503 share under which the rate may rise */
-	uint32_t hold_s;	/* minimum time between changes (hysteresis) */
-	uint32_t clear_after_s; /* quiet time before an alert is cleared */
-	uint32_t proactive;	/* 1: throttle above agreed CPS/concurrency */
-	uint32_t honor_oc;	/* 1: honour RFC 7339/7415 oc parameters */
+	uint32_t abate_share;	     /* % 503 share under which the rate may rise */
+	uint32_t hold_s;	     /* minimum time between changes (hysteresis) */
+	uint32_t clear_after_s;	     /* quiet time before an alert is cleared */
+	uint32_t proactive;	     /* 1: throttle above agreed CPS/concurrency */
+	uint32_t honor_oc;	     /* 1: honour RFC 7339/7415 oc parameters */
+	uint32_t ceiling_halflife_s; /* learned ceiling drifts back to agreed, 0 never */
+	uint32_t probe_interval_s;   /* at the learned ceiling before one probe above */
+	uint32_t probe_hold_s;	     /* a probe this long without 503s raises the ceiling */
+	uint32_t ceiling_alert_pct;  /* alert while the ceiling is under this % of agreed */
 };
 
 /* Where directives go (ctrl/ctl_sink.c); empty strings disable a sink. */
@@ -112,6 +116,7 @@ struct cfg_kamailio {
 	uint16_t port;
 	char pipe[SG_TRUNK_NAME_MAX];
 	char algorithm[16];
+	uint32_t timer_interval; /* pipelimit's modparam: limits are per interval */
 };
 
 /* Mirror feeds: what the decoder may strip (dataplane/dp_decap.h). */

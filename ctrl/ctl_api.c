@@ -912,6 +912,24 @@ ctl_render_series(FILE *f, const char *label, json_t *series)
 		fprintf(f, "  %-12s %s\n", label, spark);
 }
 
+/* What the policy learned the carrier really takes, beside the contract. */
+static void
+ctl_render_ceiling(FILE *f, json_t *pol)
+{
+	json_t *cps = json_object_get(pol, "ceiling_cps");
+	json_t *conc = json_object_get(pol, "ceiling_concurrent");
+	char a[32], b[32];
+
+	if (json_is_number(cps))
+		fprintf(f, "  %-12s carrier takes ~%.0f CPS (agreed %s), settles at %s\n",
+			"ceiling", json_number_value(cps),
+			ctl_fmt_int(a, sizeof(a), json_object_get(pol, "agreed_cps")),
+			ctl_fmt_int(b, sizeof(b), json_object_get(pol, "target_cps")));
+	if (json_is_integer(conc))
+		fprintf(f, "  %-12s carrier takes ~%s calls up at once\n", "ceiling",
+			ctl_fmt_int(a, sizeof(a), conc));
+}
+
 int
 ctl_render_trunk(FILE *f, json_t *data, size_t max_events)
 {
@@ -947,6 +965,7 @@ ctl_render_trunk(FILE *f, json_t *data, size_t max_events)
 			lim ? "limit " : "no limit of ours",
 			lim ? ctl_fmt_int(b, sizeof(b), json_object_get(data, "limit_cps")) : "",
 			lim ? " cps" : "");
+		ctl_render_ceiling(f, json_object_get(data, "policy"));
 	}
 	series = json_object_get(data, "series");
 	if (json_is_object(series)) {
@@ -1174,7 +1193,22 @@ ctl_render_directive(FILE *f, json_t *d)
 	if (json_is_integer(json_object_get(ev, "retry_after")))
 		fprintf(f, " Retry-After %" JSON_INTEGER_FORMAT,
 			json_integer_value(json_object_get(ev, "retry_after")));
+	if (json_is_string(json_object_get(d, "duration_from")))
+		fprintf(f, ", length from %s",
+			json_string_value(json_object_get(d, "duration_from")));
+	if (json_is_integer(json_object_get(d, "max_concurrent")))
+		fprintf(f, ", at most %" JSON_INTEGER_FORMAT " calls up",
+			json_integer_value(json_object_get(d, "max_concurrent")));
+	if (json_is_number(json_object_get(ev, "first_503")))
+		fprintf(f, ", %.1f s after the first 503",
+			t - json_number_value(json_object_get(ev, "first_503")));
+	if (json_is_number(json_object_get(ev, "ceiling_cps")))
+		fprintf(f, ", carrier takes ~%.0f CPS (agreed %" JSON_INTEGER_FORMAT ")",
+			json_number_value(json_object_get(ev, "ceiling_cps")),
+			json_integer_value(json_object_get(ev, "agreed_cps")));
 	fputc('\n', f);
+	if (json_is_string(json_object_get(d, "advice")))
+		fprintf(f, "         %s\n", json_string_value(json_object_get(d, "advice")));
 	return 0;
 }
 

@@ -24,7 +24,6 @@ static const char *const ctl_action_names[CTL_ACT_COUNT] = {
 static const char *const ctl_cause_names[CTL_CAUSE_COUNT] = {
 	[CTL_CAUSE_OVER_LIMIT] = "over-limit",
 	[CTL_CAUSE_CARRIER_TROUBLE] = "carrier-trouble",
-	[CTL_CAUSE_RETRY_AFTER] = "retry-after",
 	[CTL_CAUSE_OVERLOAD_CONTROL] = "overload-control",
 	[CTL_CAUSE_PROACTIVE_CPS] = "proactive-cps",
 	[CTL_CAUSE_PROACTIVE_CONCURRENCY] = "proactive-concurrency",
@@ -33,6 +32,20 @@ static const char *const ctl_cause_names[CTL_CAUSE_COUNT] = {
 	[CTL_CAUSE_FLEET_SHARE] = "fleet-share",
 	[CTL_CAUSE_FLEET_FALLBACK] = "fleet-fallback",
 };
+
+static const char *const ctl_from_names[CTL_FROM_COUNT] = {
+	[CTL_FROM_NONE] = "none",
+	[CTL_FROM_BACKOFF] = "backoff",
+	[CTL_FROM_RETRY_AFTER] = "retry-after",
+};
+
+const char *
+ctl_duration_from_name(enum ctl_duration_from f)
+{
+	if ((unsigned int)f >= CTL_FROM_COUNT)
+		return "unknown";
+	return ctl_from_names[f];
+}
 
 const char *
 ctl_action_name(enum ctl_action a)
@@ -147,8 +160,46 @@ ctl_directive_evidence(const struct ctl_evidence *ev, int *err)
 		ev->oc >= 0 && ev->oc_validity_ms >= 0 ? json_integer(ev->oc_validity_ms)
 						       : json_null(),
 		err);
+	ctl_directive_set(o, "first_503",
+		ev->first_503_ms > 0 ? json_real((double)ev->first_503_ms / 1000.0) : json_null(),
+		err);
+	ctl_directive_set(o, "cluster_503", json_integer(ev->cluster_503), err);
+	ctl_directive_set(o, "concurrent",
+		ev->concurrent >= 0 ? json_integer(ev->concurrent) : json_null(), err);
+	ctl_directive_set(o, "agreed_cps", json_integer(ev->agreed_cps), err);
+	ctl_directive_set(o, "ceiling_cps",
+		ev->ceiling_cps > 0.0 ? json_real(ctl_directive_round(ev->ceiling_cps, 1e1))
+				      : json_null(),
+		err);
+	ctl_directive_set(o, "ceiling_concurrent",
+		ev->ceiling_concurrent > 0 ? json_integer(ev->ceiling_concurrent) : json_null(),
+		err);
+	ctl_directive_set(o, "hold_s",
+		ev->hold_s > 0.0 ? json_real(ctl_directive_round(ev->hold_s, 1e1)) : json_null(),
+		err);
 	ctl_directive_set(o, "call_ids", ids, err);
 	return o;
+}
+
+/* What a human is asked to do about an alert, in plain words; null otherwise. */
+static json_t *
+ctl_directive_advice(const struct ctl_directive *d)
+{
+	char buf[192];
+
+	if (d->action != CTL_ACT_ALERT)
+		return json_null();
+	if (d->cause == CTL_CAUSE_OVER_LIMIT && d->ev.ceiling_cps > 0.0) {
+		snprintf(buf, sizeof(buf),
+			"carrier takes ~%.0f CPS (agreed %u): ask the carrier to raise your "
+			"capacity, or stop dialing above it",
+			d->ev.ceiling_cps, d->ev.agreed_cps);
+		return json_string(buf);
+	}
+	if (d->cause == CTL_CAUSE_CARRIER_TROUBLE)
+		return json_string("503s at random at a low, steady rate: the carrier is in "
+				   "trouble; ask it, or fail over");
+	return json_null();
 }
 
 json_t *
@@ -175,7 +226,18 @@ ctl_directive_json(const struct ctl_directive *d)
 		&err);
 	ctl_directive_set(o, "duration_s",
 		d->action == CTL_ACT_PAUSE ? json_integer(d->duration_s) : json_null(), &err);
+	ctl_directive_set(o, "duration_from",
+		d->action == CTL_ACT_PAUSE && d->duration_from != CTL_FROM_NONE
+			? json_string(ctl_duration_from_name(d->duration_from))
+			: json_null(),
+		&err);
+	ctl_directive_set(o, "max_concurrent",
+		d->action == CTL_ACT_THROTTLE && d->max_concurrent > 0
+			? json_integer(d->max_concurrent)
+			: json_null(),
+		&err);
 	ctl_directive_set(o, "cause", json_string(ctl_cause_name(d->cause)), &err);
+	ctl_directive_set(o, "advice", ctl_directive_advice(d), &err);
 	ctl_directive_set(o, "evidence", ctl_directive_evidence(&d->ev, &err), &err);
 	if (err) {
 		json_decref(o);

@@ -25,7 +25,6 @@ enum ctl_action {
 enum ctl_cause {
 	CTL_CAUSE_OVER_LIMIT,	    /* 503 burst while ramping / near peak / above agreed */
 	CTL_CAUSE_CARRIER_TROUBLE,  /* 503s at low, steady volume */
-	CTL_CAUSE_RETRY_AFTER,	    /* the carrier named a time to stay away */
 	CTL_CAUSE_OVERLOAD_CONTROL, /* RFC 7339/7415 oc in the carrier's Via */
 	CTL_CAUSE_PROACTIVE_CPS,    /* measured CPS above agreed, before any 503 */
 	CTL_CAUSE_PROACTIVE_CONCURRENCY,
@@ -36,20 +35,35 @@ enum ctl_cause {
 	CTL_CAUSE_COUNT
 };
 
+/* Where a pause's length came from. */
+enum ctl_duration_from {
+	CTL_FROM_NONE,	      /* not a pause */
+	CTL_FROM_BACKOFF,     /* the policy's doubling backoff */
+	CTL_FROM_RETRY_AFTER, /* the carrier's Retry-After, longer than the backoff */
+	CTL_FROM_COUNT
+};
+
 #define CTL_DIRECTIVE_CALL_IDS 3
 
 struct ctl_evidence {
 	uint32_t window_s;
-	uint64_t attempts;	/* new INVITEs toward the trunk in the window */
-	uint64_t finals;	/* final answers to them */
-	uint64_t r503;		/* of which 503 */
-	double share_503;	/* r503 / finals, 0..1 */
-	double cps;		/* attempt rate at the decision */
-	double peak_cps;	/* recent peak of the attempt rate */
-	int32_t retry_after;	/* largest seen, -1 none */
-	int32_t oc;		/* -1 none */
-	uint8_t oc_algo;	/* enum dp_oc_algo */
-	int32_t oc_validity_ms; /* -1 none */
+	uint64_t attempts;	    /* new INVITEs toward the trunk in the window */
+	uint64_t finals;	    /* final answers to them */
+	uint64_t r503;		    /* of which 503 */
+	double share_503;	    /* r503 / finals, 0..1 */
+	double cps;		    /* attempt rate at the decision */
+	double peak_cps;	    /* recent peak of the attempt rate */
+	int32_t retry_after;	    /* largest seen, -1 none */
+	int32_t oc;		    /* -1 none */
+	uint8_t oc_algo;	    /* enum dp_oc_algo */
+	int32_t oc_validity_ms;	    /* -1 none */
+	uint64_t first_503_ms;	    /* packet time of the cluster's first 503, 0 none */
+	uint32_t cluster_503;	    /* 503s of the cluster acted on (100 ms path), 0 none */
+	int64_t concurrent;	    /* calls up at the decision, -1 unknown */
+	uint32_t agreed_cps;	    /* the contract */
+	double ceiling_cps;	    /* what the carrier takes, learned; 0 none yet */
+	int64_t ceiling_concurrent; /* concurrency the carrier caps at, learned; 0 none */
+	double hold_s;		    /* mean call holding time (Little's law), 0 unknown */
 	uint32_t n_call_ids;
 	char call_ids[CTL_DIRECTIVE_CALL_IDS][SG_CALL_ID_MAX + 1]; /* NUL-terminated */
 };
@@ -62,12 +76,16 @@ struct ctl_directive {
 	enum ctl_action action;
 	uint32_t cps_limit;  /* throttle: the limit; resume: the agreed CPS; 0 otherwise */
 	uint32_t duration_s; /* pause: how long; 0 otherwise */
+	enum ctl_duration_from duration_from;
+	uint32_t max_concurrent; /* throttle: concurrent calls at most; 0 no limit */
 	enum ctl_cause cause;
 	struct ctl_evidence ev;
 };
 
 const char *ctl_action_name(enum ctl_action a);
+/* The one table of cause names: the JSON, the CLI and the metrics follow it. */
 const char *ctl_cause_name(enum ctl_cause c);
+const char *ctl_duration_from_name(enum ctl_duration_from f);
 
 /* The directive as a JSON object (new reference). */
 json_t *ctl_directive_json(const struct ctl_directive *d);

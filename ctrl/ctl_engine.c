@@ -15,8 +15,12 @@ struct ctl_engine {
 	struct ctl_state *st;
 	struct ctl_policy *pol;
 	uint32_t n_trunks;
-	uint64_t next_second; /* first second not yet given to the policy */
-	uint64_t n_recent;    /* directives ever kept */
+	uint64_t next_second;  /* first second not yet given to the policy */
+	uint64_t ticked_s;     /* now_s of the last ctl_engine_tick() */
+	uint64_t next_slot_ms; /* end of the next 100 ms slot to close, 0 before the first */
+	uint64_t slot_attempts[SG_MAX_TRUNKS]; /* totals at the last slot close */
+	struct ctl_policy_slot slot[SG_MAX_TRUNKS];
+	uint64_t n_recent; /* directives ever kept */
 	struct ctl_directive recent[CTL_ENGINE_RECENT];
 	struct ctl_policy_input in[SG_MAX_TRUNKS];
 	/* fleet: the account's limit and what this edge's dialers were told */
@@ -190,11 +194,14 @@ fleet_input(struct ctl_engine *e, uint64_t s)
  * directive for every shared trunk whose share moved on its own. Returns
  * the new count in out.
  */
-static unsigned int
-fleet_output(struct ctl_engine *e, uint64_t s, struct ctl_directive *out, unsigned int n,
-	unsigned int max)
+/*
+ * The policy's directives for shared trunks, turned into this edge's
+ * part: a throttle or resume to the share the account's limit gives, a
+ * share of 0 as a short pause. seen[t] set for each trunk told something.
+ */
+static void
+fleet_map(struct ctl_engine *e, struct ctl_directive *out, unsigned int n, uint8_t *seen)
 {
-	uint8_t seen[SG_MAX_TRUNKS] = { 0 };
 	unsigned int k;
 	uint32_t t, lim;
 
@@ -221,6 +228,16 @@ fleet_output(struct ctl_engine *e, uint64_t s, struct ctl_directive *out, unsign
 		e->told[t] = lim;
 		e->told_set[t] = 1;
 	}
+}
+
+static unsigned int
+fleet_output(struct ctl_engine *e, uint64_t s, struct ctl_directive *out, unsigned int n,
+	unsigned int max)
+{
+	uint8_t seen[SG_MAX_TRUNKS] = { 0 };
+	uint32_t t, lim;
+
+	fleet_map(e, out, n, seen);
 	for (t = 0; t < e->n_trunks && n < max; t++) {
 		if (!ctl_fleet_shared(e->fleet, t) || seen[t] ||
 			ctl_policy_trunk_state(e->pol, t) == CTL_POLICY_PAUSED)
@@ -262,6 +279,7 @@ ctl_engine_tick(struct ctl_engine *e, uint64_t now_s, struct ctl_directive *out,
 	unsigned int n = 0, k, i;
 	uint64_t s;
 
+	e->ticked_s = now_s;
 	ctl_state_tick(e->st, now_s);
 	if (e->next_second == 0 || now_s - e->next_second > CTL_SERIES_SLOTS)
 		e->next_second = now_s - 1;
@@ -298,6 +316,67 @@ ctl_engine_tick(struct ctl_engine *e, uint64_t now_s, struct ctl_directive *out,
 	for (i = 0; i < n; i++)
 		keep(e, &out[i]);
 	e->next_second = s;
+	return n;
+}
+
+/* Totals now, for the slot that ends: attempts since the last slot, calls up. */
+static void
+ctl_engine_slot_inputs(struct ctl_engine *e, int record)
+{
+	uint32_t i;
+
+	for (i = 0; i < e->n_trunks; i++) {
+		const struct sg_trunk_counters *c = ctl_state_total(e->st, i);
+		uint64_t att = c != NULL ? c->invite_attempts : 0;
+
+		e->slot[i].attempts =
+			record && att >= e->slot_attempts[i] ? att - e->slot_attempts[i] : 0;
+		e->slot[i].concurrent = c != NULL && c->dialogs_opened >= c->dialogs_closed
+			? (int64_t)(c->dialogs_opened - c->dialogs_closed)
+			: -1;
+		e->slot_attempts[i] = att;
+	}
+}
+
+unsigned int
+ctl_engine_tick_ms(
+	struct ctl_engine *e, uint64_t now_ms, struct ctl_directive *out, unsigned int max)
+{
+	uint64_t end = now_ms - now_ms % CTL_POLICY_SLOT_MS, t, base_s;
+	unsigned int n = 0, k, i;
+
+	if (now_ms / 1000 != e->ticked_s)
+		n = ctl_engine_tick(e, now_ms / 1000, out, max);
+	/*
+	 * Totals are history until the state took its baseline and the
+	 * workers' republished counters are in (CTL_STATE_WARMUP_S): a
+	 * control plane attaching to a running dataplane must not read the
+	 * totals so far as one slot's attempts.
+	 */
+	if (ctl_state_baseline(e->st, &base_s) < 0 || now_ms / 1000 <= base_s + CTL_STATE_WARMUP_S)
+		e->next_slot_ms = 0;
+	if (e->next_slot_ms == 0 || end < e->next_slot_ms ||
+		end - e->next_slot_ms > CTL_ENGINE_SLOT_CATCHUP * CTL_POLICY_SLOT_MS) {
+		/* the first slot, a stall or a clock step: totals so far are history */
+		ctl_engine_slot_inputs(e, 0);
+		e->next_slot_ms = end + CTL_POLICY_SLOT_MS;
+		return n;
+	}
+	for (t = e->next_slot_ms; t <= end && n < max; t += CTL_POLICY_SLOT_MS) {
+		/* slots passed at once (a gap in the capture): the first one takes the change */
+		ctl_engine_slot_inputs(e, 1);
+		k = ctl_policy_tick(e->pol, t, e->slot, out + n, max - n);
+		if (e->fleet != NULL) {
+			uint8_t seen[SG_MAX_TRUNKS] = { 0 };
+
+			/* a shared trunk's 100 ms decision, too, is this edge's part */
+			fleet_map(e, out + n, k, seen);
+		}
+		for (i = 0; i < k; i++)
+			keep(e, &out[n + i]);
+		n += k;
+	}
+	e->next_slot_ms = t;
 	return n;
 }
 

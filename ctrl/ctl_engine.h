@@ -18,7 +18,8 @@
 #include "ctl_policy.h"
 #include "ctl_state.h"
 
-#define CTL_ENGINE_RECENT 1024 /* directives kept for the CLI */
+#define CTL_ENGINE_RECENT 1024	   /* directives kept for the CLI */
+#define CTL_ENGINE_SLOT_CATCHUP 50 /* 100 ms slots one call may close */
 
 struct ctl_engine;
 
@@ -44,6 +45,16 @@ void ctl_engine_event(struct ctl_engine *e, const struct sg_event *ev);
  */
 unsigned int ctl_engine_tick(
 	struct ctl_engine *e, uint64_t now_s, struct ctl_directive *out, unsigned int max);
+
+/*
+ * The same at 100 ms: close every second before now_ms / 1000 (as
+ * ctl_engine_tick), then every 100 ms slot ending at or before now_ms
+ * (ctl_policy_tick), with the attempts counted since the previous slot.
+ * Call it with the time up to which publications and events are in:
+ * packet time offline, wall time minus a little grace live.
+ */
+unsigned int ctl_engine_tick_ms(
+	struct ctl_engine *e, uint64_t now_ms, struct ctl_directive *out, unsigned int max);
 
 /* Operator override of a trunk's agreed CPS. 0 ok, -1 unknown trunk. */
 int ctl_engine_set_cps(struct ctl_engine *e, const char *trunk, uint32_t cps, uint64_t now_ms,

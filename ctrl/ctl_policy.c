@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Rate-limit policy: per trunk, a short history of one-second samples and
- * a small state machine that decides when dialers pause, throttle, resume
- * and when a human is alerted (see ctl_policy.h for the states and
- * config/README.md for every parameter). Deterministic by construction:
+ * Rate-limit policy: per trunk, a short history of one-second samples,
+ * 100 ms slots of 503s and attempts, and a small state machine that
+ * decides when dialers pause, throttle, resume and when a human is
+ * alerted (see ctl_policy.h for the states and config/README.md for every
+ * parameter). This file keeps the history and the plumbing; the rules
+ * about 503s and recovery are in ctl_limit.c. Deterministic by construction:
  * integer arithmetic where a threshold is compared, no clock, no
  * randomness, the same samples and events give the same directives.
  */
@@ -13,105 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ctl_policy.h"
+#include "ctl_policy_int.h"
 #include "dp_sip.h"
-
-#define CTL_POLICY_NO_SECOND UINT64_MAX
-#define CTL_POLICY_MAX_LEVEL 30 /* backoff doublings; the cap bites long before */
-
-struct ctl_policy_sample {
-	uint64_t second; /* the second this slot holds, CTL_POLICY_NO_SECOND none */
-	uint64_t attempts;
-	uint64_t finals;
-	uint64_t r503;
-	int64_t concurrent;
-	int32_t retry_after;
-};
-
-struct ctl_policy_trunk {
-	char name[SG_TRUNK_NAME_MAX];
-	uint32_t agreed_cps;
-	uint32_t max_concurrent; /* 0: no limit */
-
-	enum ctl_policy_state state;
-	enum ctl_cause cause;	/* of the last state change */
-	uint32_t limit;		/* throttled: the limit; 0 otherwise */
-	uint32_t pending_limit; /* paused: the throttle that follows */
-	uint64_t pause_until_ms;
-	uint64_t state_from; /* first second under the current state */
-	uint64_t limit_from; /* first second under the current limit */
-	uint64_t last_change_ms;
-	uint64_t normal_since_ms; /* when the trunk last became normal */
-
-	int had_burst;	    /* level below means something */
-	uint32_t level;	    /* backoff doublings so far */
-	uint32_t backoff_s; /* backoff of the last pause */
-	uint64_t bursts;    /* over-limit bursts acted on */
-
-	int alerting;
-	uint32_t quiet_s;	/* seconds without a burst while alerting */
-	uint32_t over_cps_run;	/* seconds in a row above agreed CPS */
-	uint32_t over_conc_run; /* seconds in a row above max concurrency */
-	int64_t concurrent;	/* last known, -1 unknown */
-	uint64_t active_from;	/* first second with attempts; NO_SECOND before */
-
-	/* RFC 7339/7415 overload control from the carrier's top Via */
-	int oc_active;
-	int oc_changed; /* new value since the last closed second */
-	int oc_have_seq;
-	int oc_have_base;
-	int32_t oc;
-	uint8_t oc_algo; /* DP_OC_ALGO_LOSS or DP_OC_ALGO_RATE */
-	int32_t oc_validity_ms;
-	uint64_t oc_until_ms;
-	uint64_t oc_seq;
-	uint32_t oc_base; /* rate the loss percentage applies to */
-	uint32_t oc_limit;
-
-	int32_t pending_ra; /* from events since the last closed second */
-	uint32_t n_call_ids;
-	uint32_t call_id_next; /* ring of the newest 503 Call-IDs */
-	char call_ids[CTL_DIRECTIVE_CALL_IDS][SG_CALL_ID_MAX + 1];
-
-	struct ctl_policy_sample *hist; /* hist_len slots, by second modulo */
-};
-
-struct ctl_policy {
-	struct cfg_policy conf;
-	uint32_t n_trunks;
-	uint32_t hist_len;
-	uint64_t seq;
-	uint64_t first_second;
-	uint64_t last_second; /* CTL_POLICY_NO_SECOND before the first */
-	struct ctl_policy_stats stats;
-	struct ctl_policy_trunk trunks[];
-};
-
-/* What one closed second looks like for one trunk. */
-struct ctl_policy_view {
-	uint64_t second;
-	uint32_t n; /* seconds in the detection window */
-	uint64_t attempts, finals, r503;
-	int32_t retry_after; /* largest in the window, -1 none */
-	int burst;
-	double rate_now;  /* mean attempts of the last few seconds */
-	double rate_prev; /* the same just before them */
-	double peak;	  /* largest one-second rate in the peak window */
-	double early;	  /* mean of the first seconds of the peak window */
-	int rising;
-};
-
-struct ctl_policy_out {
-	struct ctl_directive *out;
-	unsigned int max;
-	unsigned int n;
-};
-
-static uint32_t
-ctl_policy_clamp(uint32_t v, uint32_t lo, uint32_t hi)
-{
-	return v < lo ? lo : v > hi ? hi : v;
-}
 
 /*
  * A zeroed or hand-made struct must not divide by zero or loop forever:
@@ -136,6 +41,10 @@ ctl_policy_sanitize(struct cfg_policy *c)
 	c->clear_after_s = ctl_policy_clamp(c->clear_after_s, 1, 3600);
 	c->proactive = c->proactive != 0;
 	c->honor_oc = c->honor_oc != 0;
+	c->ceiling_halflife_s = ctl_policy_clamp(c->ceiling_halflife_s, 0, 86400);
+	c->probe_interval_s = ctl_policy_clamp(c->probe_interval_s, 5, 3600);
+	c->probe_hold_s = ctl_policy_clamp(c->probe_hold_s, 1, 600);
+	c->ceiling_alert_pct = ctl_policy_clamp(c->ceiling_alert_pct, 1, 100);
 }
 
 static size_t
@@ -189,6 +98,9 @@ ctl_policy_create(const struct cfg_policy *conf, uint32_t n_trunks, const char *
 		tr->pending_ra = -1;
 		tr->oc = -1;
 		tr->oc_validity_ms = -1;
+		tr->slot_concurrent = -1;
+		ctl_cluster_init(&tr->cl);
+		ctl_ceiling_init(&tr->ceil, p->conf.ceiling_halflife_s);
 		tr->hist = calloc(p->hist_len, sizeof(tr->hist[0]));
 		if (tr->hist == NULL) {
 			ctl_policy_free(p);
@@ -256,7 +168,7 @@ ctl_policy_free(struct ctl_policy *p)
 	free(p);
 }
 
-static const struct ctl_policy_sample *
+const struct ctl_policy_sample *
 ctl_policy_sample_at(const struct ctl_policy *p, const struct ctl_policy_trunk *tr, uint64_t second)
 {
 	const struct ctl_policy_sample *sm = &tr->hist[second % p->hist_len];
@@ -281,7 +193,7 @@ ctl_policy_clip(const struct ctl_policy *p, uint64_t *from, uint64_t to)
 }
 
 /* Mean attempts over [from, to]; 0 when the range is empty. */
-static double
+double
 ctl_policy_mean(
 	const struct ctl_policy *p, const struct ctl_policy_trunk *tr, uint64_t from, uint64_t to)
 {
@@ -300,7 +212,7 @@ ctl_policy_mean(
 }
 
 /* Sum the window [from, to] into v; returns the largest one-second rate. */
-static uint64_t
+uint64_t
 ctl_policy_window(const struct ctl_policy *p, const struct ctl_policy_trunk *tr, uint64_t from,
 	uint64_t to, struct ctl_policy_view *v)
 {
@@ -325,19 +237,6 @@ ctl_policy_window(const struct ctl_policy *p, const struct ctl_policy_trunk *tr,
 			top = sm->attempts;
 	}
 	return top;
-}
-
-static uint64_t
-ctl_policy_back(uint64_t s, uint64_t n)
-{
-	return s + 1 >= n ? s + 1 - n : 0;
-}
-
-/* "the last few seconds": half the detection window, at least one */
-static uint32_t
-ctl_policy_recent(const struct ctl_policy *p)
-{
-	return (p->conf.window_s + 1) / 2;
 }
 
 /*
@@ -384,8 +283,12 @@ ctl_policy_view(const struct ctl_policy *p, const struct ctl_policy_trunk *tr, u
 	v->rate_now = ctl_policy_mean(p, tr, from, s);
 	if (avail >= 2ull * r) {
 		v->rate_prev = ctl_policy_mean(p, tr, ctl_policy_back(s, 2ull * r), s - r);
-		/* 10 % and a whole call above: noise on a steady rate is not a ramp */
-		v->rising = v->rate_now >= v->rate_prev * 1.1 && v->rate_now >= v->rate_prev + 1.0;
+		/*
+		 * 10 % and two whole calls above: noise on a steady rate is not a
+		 * ramp (live, a publication late by a few ms moves calls into the
+		 * next second, and a dialer starved of CPU catches up in bursts)
+		 */
+		v->rising = v->rate_now >= v->rate_prev * 1.1 && v->rate_now >= v->rate_prev + 2.0;
 	} else {
 		v->rising = avail > 0;
 	}
@@ -405,7 +308,7 @@ ctl_policy_view(const struct ctl_policy *p, const struct ctl_policy_trunk *tr, u
  * by climbing within the peak window. Otherwise (a low, steady rate):
  * carrier trouble.
  */
-static int
+int
 ctl_policy_over_limit(const struct ctl_policy *p, const struct ctl_policy_trunk *tr,
 	const struct ctl_policy_view *v)
 {
@@ -426,12 +329,19 @@ ctl_policy_over_limit(const struct ctl_policy *p, const struct ctl_policy_trunk 
 }
 
 static void
-ctl_policy_evidence(
-	const struct ctl_policy_trunk *tr, const struct ctl_policy_view *v, struct ctl_evidence *ev)
+ctl_policy_evidence(const struct ctl_policy *p, const struct ctl_policy_trunk *tr,
+	const struct ctl_policy_view *v, uint64_t now_ms, struct ctl_evidence *ev)
 {
 	uint32_t i;
 
 	memset(ev, 0, sizeof(*ev));
+	ev->first_503_ms = tr->first_503_ms;
+	ev->cluster_503 = tr->cluster_503;
+	ev->concurrent = ctl_policy_conc_now(tr);
+	ev->agreed_cps = tr->agreed_cps;
+	ev->ceiling_cps = ctl_ceiling_cps(&tr->ceil, now_ms, tr->agreed_cps);
+	ev->ceiling_concurrent = tr->conc_limit;
+	ev->hold_s = ctl_policy_hold_time(p, tr, v->second, 1);
 	ev->window_s = v->n;
 	ev->attempts = v->attempts;
 	ev->finals = v->finals;
@@ -455,7 +365,7 @@ ctl_policy_evidence(
 	ev->n_call_ids = tr->n_call_ids;
 }
 
-static void
+void
 ctl_policy_emit(struct ctl_policy *p, uint32_t t, const struct ctl_policy_view *v, uint64_t now_ms,
 	enum ctl_action a, enum ctl_cause cause, uint32_t cps_limit, uint32_t duration_s,
 	struct ctl_policy_out *o)
@@ -477,17 +387,23 @@ ctl_policy_emit(struct ctl_policy *p, uint32_t t, const struct ctl_policy_view *
 	d->cps_limit = cps_limit;
 	d->duration_s = duration_s;
 	d->cause = cause;
-	ctl_policy_evidence(tr, v, &d->ev);
+	d->duration_from = a == CTL_ACT_PAUSE ? tr->dur_from : CTL_FROM_NONE;
+	if (a == CTL_ACT_THROTTLE && tr->conc_limit > 0)
+		d->max_concurrent = ctl_policy_conc_cap(tr);
+	else if (a == CTL_ACT_THROTTLE && cause == CTL_CAUSE_PROACTIVE_CONCURRENCY)
+		d->max_concurrent = tr->max_concurrent;
+	ctl_policy_evidence(p, tr, v, now_ms, &d->ev);
 	p->stats.directives++;
 }
 
-static void
+void
 ctl_policy_throttle(struct ctl_policy *p, uint32_t t, const struct ctl_policy_view *v,
 	uint64_t now_ms, uint32_t limit, enum ctl_cause cause, struct ctl_policy_out *o)
 {
 	struct ctl_policy_trunk *tr = &p->trunks[t];
 
 	limit = ctl_policy_clamp(limit, 1, tr->agreed_cps);
+	tr->raised = tr->state == CTL_POLICY_THROTTLED && limit > tr->limit;
 	if (tr->state != CTL_POLICY_THROTTLED)
 		tr->state_from = v->second + 1;
 	tr->state = CTL_POLICY_THROTTLED;
@@ -498,7 +414,7 @@ ctl_policy_throttle(struct ctl_policy *p, uint32_t t, const struct ctl_policy_vi
 	ctl_policy_emit(p, t, v, now_ms, CTL_ACT_THROTTLE, cause, limit, 0, o);
 }
 
-static void
+void
 ctl_policy_resume(struct ctl_policy *p, uint32_t t, const struct ctl_policy_view *v,
 	uint64_t now_ms, enum ctl_cause cause, struct ctl_policy_out *o)
 {
@@ -506,213 +422,14 @@ ctl_policy_resume(struct ctl_policy *p, uint32_t t, const struct ctl_policy_view
 
 	tr->state = CTL_POLICY_NORMAL;
 	tr->limit = 0;
+	tr->raised = 0;
+	tr->probing = 0;
 	tr->state_from = v->second + 1;
 	tr->cause = cause;
 	tr->last_change_ms = now_ms;
 	tr->normal_since_ms = now_ms;
 	tr->over_cps_run = tr->over_conc_run = 0;
 	ctl_policy_emit(p, t, v, now_ms, CTL_ACT_RESUME, cause, tr->agreed_cps, 0, o);
-}
-
-/*
- * An over-limit burst: pause for the backoff (doubling while bursts
- * follow one another, back to the base once the trunk stayed normal for a
- * peak window) or the carrier's Retry-After if longer; the throttle after
- * the pause is beta % of the rate at onset.
- */
-static void
-ctl_policy_burst(struct ctl_policy *p, uint32_t t, const struct ctl_policy_view *v, uint64_t now_ms,
-	struct ctl_policy_out *o)
-{
-	const struct cfg_policy *c = &p->conf;
-	struct ctl_policy_trunk *tr = &p->trunks[t];
-	uint64_t backoff, calm_ms = (uint64_t)c->peak_window_s * 1000;
-	double onset = v->rate_now;
-	uint32_t dur, pending;
-	enum ctl_cause cause = CTL_CAUSE_OVER_LIMIT;
-
-	if (tr->had_burst &&
-		!(tr->state == CTL_POLICY_NORMAL && now_ms - tr->normal_since_ms >= calm_ms)) {
-		if (tr->level < CTL_POLICY_MAX_LEVEL)
-			tr->level++;
-	} else {
-		tr->level = 0;
-	}
-	tr->had_burst = 1;
-	backoff = (uint64_t)c->backoff_base_s << tr->level;
-	if (backoff > c->backoff_max_s)
-		backoff = c->backoff_max_s;
-	dur = (uint32_t)backoff;
-	if (v->retry_after > (int32_t)dur) {
-		dur = (uint32_t)v->retry_after;
-		cause = CTL_CAUSE_RETRY_AFTER;
-	}
-	if (tr->state == CTL_POLICY_THROTTLED) {
-		/* the rate since the throttle began, which is what the carrier refused */
-		uint64_t from = ctl_policy_back(v->second, ctl_policy_recent(p));
-
-		if (from < tr->limit_from)
-			from = tr->limit_from;
-		onset = ctl_policy_mean(p, tr, from, v->second);
-		if (onset > tr->limit)
-			onset = tr->limit;
-	}
-	pending = (uint32_t)floor(onset * c->beta_pct / 100.0);
-	if (tr->state == CTL_POLICY_THROTTLED && pending >= tr->limit)
-		pending = tr->limit > 1 ? tr->limit - 1 : 1;
-	tr->pending_limit = ctl_policy_clamp(pending, 1, tr->agreed_cps);
-	tr->backoff_s = (uint32_t)backoff;
-	tr->bursts++;
-	tr->state = CTL_POLICY_PAUSED;
-	tr->limit = 0;
-	tr->state_from = v->second + 1;
-	tr->pause_until_ms = now_ms + (uint64_t)dur * 1000;
-	tr->cause = cause;
-	tr->last_change_ms = now_ms;
-	ctl_policy_emit(p, t, v, now_ms, CTL_ACT_PAUSE, cause, 0, dur, o);
-}
-
-/* The limit an active oc allows, from the rate it applies to. */
-static void
-ctl_policy_oc_update(struct ctl_policy_trunk *tr, const struct ctl_policy_view *v)
-{
-	uint32_t base, lim;
-
-	if (!tr->oc_active)
-		return;
-	if (!tr->oc_have_base) {
-		/* the rate we would send without the carrier's request */
-		double r = v->rate_now;
-
-		if (tr->state == CTL_POLICY_THROTTLED && r > tr->limit)
-			r = tr->limit;
-		else if (tr->state == CTL_POLICY_PAUSED)
-			r = tr->pending_limit;
-		base = r < 1.0 ? 1 : r > UINT32_MAX ? UINT32_MAX : (uint32_t)ceil(r);
-		tr->oc_base = base;
-		tr->oc_have_base = 1;
-	}
-	if (tr->oc_algo == DP_OC_ALGO_RATE) {
-		lim = (uint32_t)tr->oc;
-	} else {
-		uint32_t loss = tr->oc > 100 ? 100 : (uint32_t)tr->oc;
-
-		lim = (uint32_t)((uint64_t)tr->oc_base * (100 - loss) / 100);
-	}
-	tr->oc_limit = ctl_policy_clamp(lim, 1, tr->agreed_cps);
-}
-
-/*
- * The holding time of a call, by Little's law: concurrency over the
- * attempt rate. Which rate made the concurrency is not known (it lags the
- * rate by the holding time itself), so there are two estimates, over the
- * last few seconds and over the peak window: `longer` picks the longer
- * holding time (to decide whether raising is safe), else the shorter (to
- * decide how far to cut). 0 when unknown.
- */
-static double
-ctl_policy_hold_time(
-	const struct ctl_policy *p, const struct ctl_policy_trunk *tr, uint64_t s, int longer)
-{
-	double slow = ctl_policy_mean(p, tr, ctl_policy_back(s, p->conf.peak_window_s), s);
-	double fast = ctl_policy_mean(p, tr, ctl_policy_back(s, ctl_policy_recent(p)), s);
-	double rate = longer ? (fast < slow ? fast : slow) : (fast > slow ? fast : slow);
-
-	if (tr->concurrent <= 0 || rate <= 0.0)
-		return 0.0;
-	return (double)tr->concurrent / rate;
-}
-
-/* The rate that keeps concurrency at the maximum, at least 1; 0 unknown. */
-static uint32_t
-ctl_policy_conc_rate(const struct ctl_policy *p, const struct ctl_policy_trunk *tr, uint64_t s)
-{
-	double h = ctl_policy_hold_time(p, tr, s, 0);
-	double r;
-
-	if (h <= 0.0 || tr->max_concurrent == 0)
-		return 0;
-	r = floor(tr->max_concurrent / h);
-	return r < 1.0 ? 1 : r > UINT32_MAX ? UINT32_MAX : (uint32_t)r;
-}
-
-/* Raise the limit of a throttled trunk by alpha when the carrier allows. */
-static void
-ctl_policy_increase(struct ctl_policy *p, uint32_t t, const struct ctl_policy_view *v,
-	uint64_t now_ms, struct ctl_policy_out *o)
-{
-	const struct cfg_policy *c = &p->conf;
-	struct ctl_policy_trunk *tr = &p->trunks[t];
-	uint64_t gap = (uint64_t)(c->hold_s > c->increase_interval_s ? c->hold_s
-								     : c->increase_interval_s) *
-		1000;
-	struct ctl_policy_view aw;
-	uint64_t from, top, next;
-
-	if (now_ms - tr->last_change_ms < gap)
-		return;
-	/* the 503 share since the limit last changed: it is the current limit's doing */
-	from = ctl_policy_back(v->second, c->window_s);
-	if (from < tr->limit_from)
-		from = tr->limit_from;
-	top = ctl_policy_window(p, tr, from, v->second, &aw);
-	if (aw.r503 > 0 && aw.r503 * 100 >= (uint64_t)c->abate_share * aw.finals)
-		return;
-	next = (uint64_t)tr->limit + c->alpha_cps;
-	if (tr->oc_active && next > tr->oc_limit)
-		next = tr->oc_limit;
-	/*
-	 * Concurrency follows the rate (Little's law): a step that would
-	 * carry it past the maximum is not taken.
-	 */
-	if (tr->max_concurrent > 0 &&
-		ctl_policy_hold_time(p, tr, v->second, 1) * (double)next > tr->max_concurrent)
-		return;
-	if (next >= tr->agreed_cps) {
-		/*
-		 * Lifting our limit hands the dialer back the agreed rate; a
-		 * dialer still pressing against it would be throttled again by
-		 * the proactive rule, so at the agreed rate hold until it
-		 * falls below.
-		 */
-		if (top < tr->agreed_cps)
-			ctl_policy_resume(p, t, v, now_ms, CTL_CAUSE_RECOVERED, o);
-		else if (tr->limit < tr->agreed_cps)
-			ctl_policy_throttle(
-				p, t, v, now_ms, tr->agreed_cps, CTL_CAUSE_RECOVERED, o);
-		return;
-	}
-	if (next > tr->limit)
-		ctl_policy_throttle(p, t, v, now_ms, (uint32_t)next, CTL_CAUSE_RECOVERED, o);
-}
-
-/*
- * A throttled trunk still above its concurrency: lower the limit to the
- * rate the holding time allows, but not while the concurrency is falling:
- * it lags the rate by the holding time, and cutting again while it drains
- * would cut too deep. Returns 1 when the limit was lowered.
- */
-static int
-ctl_policy_concurrency(struct ctl_policy *p, uint32_t t, const struct ctl_policy_view *v,
-	uint64_t now_ms, struct ctl_policy_out *o)
-{
-	const struct cfg_policy *c = &p->conf;
-	struct ctl_policy_trunk *tr = &p->trunks[t];
-	uint32_t back = c->hold_s > 0 ? c->hold_s : 1;
-	const struct ctl_policy_sample *then;
-	uint32_t next;
-
-	if (!c->proactive || tr->over_conc_run < CTL_POLICY_PROACTIVE_RUN ||
-		now_ms - tr->last_change_ms < (uint64_t)c->hold_s * 1000 || v->second < back)
-		return 0;
-	then = ctl_policy_sample_at(p, tr, v->second - back);
-	if (then == NULL || then->concurrent < 0 || tr->concurrent < then->concurrent)
-		return 0;
-	next = ctl_policy_conc_rate(p, tr, v->second);
-	if (next == 0 || next >= tr->limit)
-		return 0;
-	ctl_policy_throttle(p, t, v, now_ms, next, CTL_CAUSE_PROACTIVE_CONCURRENCY, o);
-	return 1;
 }
 
 static void
@@ -751,7 +468,8 @@ ctl_policy_trunk_second(struct ctl_policy *p, uint32_t t, uint64_t s,
 		in->attempts > tr->agreed_cps + (tr->agreed_cps / 20 > 1 ? tr->agreed_cps / 20 : 1)
 		? tr->over_cps_run + 1
 		: 0;
-	tr->over_conc_run = tr->max_concurrent > 0 && in->concurrent > (int64_t)tr->max_concurrent
+	tr->over_conc_run =
+		ctl_policy_conc_cap(tr) > 0 && in->concurrent > (int64_t)ctl_policy_conc_cap(tr)
 		? tr->over_conc_run + 1
 		: 0;
 
@@ -760,6 +478,8 @@ ctl_policy_trunk_second(struct ctl_policy *p, uint32_t t, uint64_t s,
 		tr->oc_have_base = 0;
 	}
 
+	/* read from the policy section each second, so a reloaded value applies */
+	tr->ceil.halflife_s = p->conf.ceiling_halflife_s;
 	ctl_policy_view(p, tr, s, &v);
 	if (tr->oc_changed)
 		ctl_policy_oc_update(tr, &v);
@@ -769,21 +489,11 @@ ctl_policy_trunk_second(struct ctl_policy *p, uint32_t t, uint64_t s,
 
 	switch (tr->state) {
 	case CTL_POLICY_PAUSED:
-		/* 503s during the pause answer calls placed before it: not a new burst */
-		if (now_ms >= tr->pause_until_ms) {
-			uint32_t lim = tr->pending_limit;
-			enum ctl_cause cause = CTL_CAUSE_OVER_LIMIT;
-
-			if (tr->oc_active && tr->oc_limit < lim) {
-				lim = tr->oc_limit;
-				cause = CTL_CAUSE_OVERLOAD_CONTROL;
-			}
-			ctl_policy_throttle(p, t, &v, now_ms, lim, cause, o);
-		}
+		ctl_policy_pause_over(p, t, &v, now_ms, o);
 		break;
 	case CTL_POLICY_THROTTLED:
-		if (v.burst)
-			ctl_policy_burst(p, t, &v, now_ms, o);
+		if (ctl_policy_503s(p, t, &v, now_ms, v.burst, o))
+			break;
 		else if (tr->oc_changed && tr->oc_active && tr->oc_limit < tr->limit)
 			ctl_policy_throttle(
 				p, t, &v, now_ms, tr->oc_limit, CTL_CAUSE_OVERLOAD_CONTROL, o);
@@ -791,10 +501,8 @@ ctl_policy_trunk_second(struct ctl_policy *p, uint32_t t, uint64_t s,
 			ctl_policy_increase(p, t, &v, now_ms, o);
 		break;
 	case CTL_POLICY_NORMAL:
-		if (v.burst && ctl_policy_over_limit(p, tr, &v)) {
-			ctl_policy_burst(p, t, &v, now_ms, o);
+		if (ctl_policy_503s(p, t, &v, now_ms, v.burst, o))
 			break;
-		}
 		if (v.burst && !tr->alerting) {
 			tr->alerting = 1;
 			tr->quiet_s = 0;
@@ -818,6 +526,7 @@ ctl_policy_trunk_second(struct ctl_policy *p, uint32_t t, uint64_t s,
 		break;
 	}
 	tr->oc_changed = 0;
+	ctl_policy_ceiling_alert(p, t, &v, now_ms, o);
 
 	if (tr->alerting && tr->quiet_s >= c->clear_after_s) {
 		tr->alerting = 0;
@@ -846,6 +555,43 @@ ctl_policy_second(struct ctl_policy *p, uint64_t second, const struct ctl_policy
 	p->stats.seconds++;
 	for (t = 0; t < p->n_trunks; t++)
 		ctl_policy_trunk_second(p, t, second, &in[t], consecutive, &o);
+	return o.n;
+}
+
+unsigned int
+ctl_policy_tick(struct ctl_policy *p, uint64_t now_ms, const struct ctl_policy_slot *in,
+	struct ctl_directive *out, unsigned int max)
+{
+	struct ctl_policy_out o = { .out = out, .max = out != NULL ? max : 0, .n = 0 };
+	struct ctl_policy_view v;
+	uint32_t t;
+
+	if (p == NULL || now_ms >= UINT64_MAX / 2)
+		return 0;
+	now_ms -= now_ms % CTL_POLICY_SLOT_MS;
+	if (now_ms <= p->last_tick_ms) {
+		p->stats.stale_ticks++;
+		return 0;
+	}
+	p->last_tick_ms = now_ms;
+	p->stats.ticks++;
+	for (t = 0; t < p->n_trunks; t++) {
+		struct ctl_policy_trunk *tr = &p->trunks[t];
+
+		if (in != NULL) {
+			ctl_cluster_close(&tr->cl, now_ms - CTL_POLICY_SLOT_MS, in[t].attempts,
+				in[t].concurrent);
+			tr->slot_concurrent = in[t].concurrent;
+		}
+		/* what the closed seconds say, as of the last one */
+		ctl_policy_view(p, tr,
+			p->last_second != CTL_POLICY_NO_SECOND ? p->last_second : now_ms / 1000 - 1,
+			&v);
+		if (tr->state == CTL_POLICY_PAUSED)
+			ctl_policy_pause_over(p, t, &v, now_ms, &o);
+		else
+			ctl_policy_503s(p, t, &v, now_ms, 0, &o);
+	}
 	return o.n;
 }
 
@@ -901,6 +647,9 @@ ctl_policy_event(struct ctl_policy *p, const struct sg_event *e)
 	}
 	p->stats.events++;
 	tr = &p->trunks[e->trunk];
+	if (e->status == 503) {
+		ctl_cluster_503(&tr->cl, e->time_ns / 1000000);
+	}
 	if (e->status == 503) {
 		size_t len = e->call_id_len < SG_CALL_ID_MAX ? e->call_id_len : SG_CALL_ID_MAX;
 		int32_t ra = e->retry_after > CTL_POLICY_RETRY_AFTER_MAX
@@ -1003,6 +752,18 @@ ctl_policy_trunk_json(const struct ctl_policy *p, uint32_t trunk)
 					       : json_null(),
 		&err);
 	ctl_policy_set(o, "bursts", json_integer((json_int_t)tr->bursts), &err);
+	{
+		double e = ctl_ceiling_cps(&tr->ceil, p->last_tick_ms, tr->agreed_cps);
+
+		ctl_policy_set(o, "ceiling_cps",
+			e > 0.0 ? json_real(round(e * 10.0) / 10.0) : json_null(), &err);
+		ctl_policy_set(o, "target_cps",
+			json_integer(ctl_policy_target(p, tr, p->last_tick_ms)), &err);
+	}
+	ctl_policy_set(o, "ceiling_concurrent",
+		tr->conc_limit > 0 ? json_integer(tr->conc_limit) : json_null(), &err);
+	ctl_policy_set(o, "probing", json_boolean(tr->probing), &err);
+	ctl_policy_set(o, "onsets", json_integer((json_int_t)tr->ceil.onsets), &err);
 	ctl_policy_set(o, "backoff_s", json_integer(tr->backoff_s), &err);
 	ctl_policy_set(o, "cause",
 		tr->state != CTL_POLICY_NORMAL || tr->last_change_ms != 0

@@ -1,12 +1,16 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Rate-limit policy: turns what a carrier answers into directives for the
- * dialers behind a trunk. 503 bursts that come with a rising or high
- * attempt rate mean an agreed limit was crossed: pause, then throttle and
- * creep back up. 503s at a low, steady rate mean the carrier is in
- * trouble: alert, leave the rate alone. Retry-After and RFC 7339/7415
- * overload control are honoured; a rate above the agreed CPS or
- * concurrency is throttled before any 503.
+ * dialers behind a trunk. A cluster of 503s that comes with a rising or
+ * high attempt rate means a limit was crossed: it is acted on within the
+ * 100 ms slot its 503s complete (ctl_policy_tick), not when the second
+ * closes: pause, then throttle to just under what the carrier was learned
+ * to take (ctl_ceiling), probing above it rarely. 503s that line up with
+ * the calls up rather than the rate mean a concurrency cap: throttle by
+ * concurrency. 503s at a low, steady rate mean the carrier is in trouble:
+ * alert, leave the rate alone. Retry-After and RFC 7339/7415 overload
+ * control are honoured; a rate above the agreed CPS or concurrency is
+ * throttled before any 503.
  *
  * Pure C: no I/O, no clock, no threads, no randomness. Time is whatever
  * the caller says (packet time in the offline replay, wall time live), so
@@ -16,10 +20,14 @@
  * flag. Every change emits exactly one directive (ctl_directive.h):
  *
  *   normal --over-limit burst--> paused --pause over--> throttled
+ *   normal --concurrency cap--> throttled (no pause)
  *   throttled --additive increase reaches agreed--> normal (resume)
  *   throttled --new burst--> paused (longer backoff, lower limit after)
+ *   throttled --503s answering a raised limit or a probe--> throttled
+ *       (one step back, no pause)
  *   normal --oc / proactive--> throttled
- *   alerting: set by carrier trouble (alert), cleared after quiet (clear)
+ *   alerting: set by carrier trouble (alert), cleared after quiet (clear);
+ *   a ceiling alert while the learned ceiling is well under the contract
  */
 #ifndef CTL_POLICY_H
 #define CTL_POLICY_H
@@ -32,8 +40,11 @@
 #include "ctl_directive.h"
 #include "sg_shared.h"
 
-/* Directives one trunk can emit in one second (a state change and an alert/clear). */
-#define CTL_POLICY_MAX_PER_TRUNK 2
+/*
+ * Directives one trunk can emit in one second or one tick (a state
+ * change, a carrier-trouble alert or clear, a ceiling alert or clear).
+ */
+#define CTL_POLICY_MAX_PER_TRUNK 3
 /* Retry-After values above this (seconds) are taken as this. */
 #define CTL_POLICY_RETRY_AFTER_MAX 3600
 /* oc-validity when the parameter is absent (RFC 7339's default), ms. */
@@ -42,6 +53,15 @@
 #define CTL_POLICY_PROACTIVE_RUN 2
 
 /* One trunk, one closed second. */
+/* The policy also decides between closed seconds, on slots this long. */
+#define CTL_POLICY_SLOT_MS 100
+
+/* One trunk, one closed 100 ms slot. */
+struct ctl_policy_slot {
+	uint64_t attempts;  /* new INVITEs toward the trunk in the slot */
+	int64_t concurrent; /* active dialogs at its end, -1 unknown */
+};
+
 struct ctl_policy_input {
 	uint64_t attempts;   /* new INVITEs toward the trunk that second (CPS) */
 	uint64_t finals;     /* final answers to INVITE that second */
@@ -60,6 +80,8 @@ enum ctl_policy_state {
 struct ctl_policy_stats {
 	uint64_t seconds;	 /* ctl_policy_second() calls taken */
 	uint64_t stale_seconds;	 /* calls for a second not after the last one */
+	uint64_t ticks;		 /* ctl_policy_tick() calls taken */
+	uint64_t stale_ticks;	 /* calls for a slot not after the last one */
 	uint64_t events;	 /* events taken */
 	uint64_t invalid_events; /* trunk out of range */
 	uint64_t stale_oc;	 /* oc with an oc-seq older than the one held */
@@ -92,9 +114,10 @@ struct ctl_policy *ctl_policy_rebuild(const struct ctl_policy *old, const struct
 void ctl_policy_free(struct ctl_policy *p);
 
 /*
- * Take one 5xx/6xx event: Retry-After of a 503 (folded into the next
- * closed second), oc parameters (acted on at the next closed second), the
- * Call-ID of a 503 as evidence. Events of unknown trunks are counted and
+ * Take one 5xx/6xx event: a 503 into its 100 ms slot by packet time (for
+ * ctl_policy_tick), its Retry-After (folded into the next closed second),
+ * oc parameters (acted on at the next closed second), the Call-ID of a
+ * 503 as evidence. Events of unknown trunks are counted and
  * ignored.
  */
 void ctl_policy_event(struct ctl_policy *p, const struct sg_event *e);
@@ -112,6 +135,21 @@ unsigned int ctl_policy_second(struct ctl_policy *p, uint64_t second,
 	const struct ctl_policy_input *in, struct ctl_directive *out, unsigned int max);
 
 /*
+ * Close the 100 ms slot ending at now_ms (epoch ms, rounded down to a
+ * slot boundary) for every trunk: in[] holds n_trunks slots (NULL: not
+ * known; 503s still count, they come as events). Acts on a cluster of
+ * 503s without waiting for the second to close: burst_min_503 503s
+ * within the last second (by their packet time, so live and offline
+ * agree), judged over-limit, carrier trouble or a concurrency cap from
+ * the closed seconds before; and ends pauses on time. Decisions are
+ * timed now_ms. Returns how many directives were written to out (at
+ * most max). A slot not after the previous one is ignored. Call it
+ * after ctl_policy_second() when both fall on a second boundary.
+ */
+unsigned int ctl_policy_tick(struct ctl_policy *p, uint64_t now_ms,
+	const struct ctl_policy_slot *in, struct ctl_directive *out, unsigned int max);
+
+/*
  * An operator sets a trunk's agreed CPS at run time. A throttle above the
  * new value is lowered to it at once, a trunk in normal state is told the
  * new rate with a resume; a paused trunk keeps its pause. Returns 1 when a
@@ -124,9 +162,13 @@ int ctl_policy_set_cps(struct ctl_policy *p, uint32_t trunk, uint32_t cps, uint6
 /*
  * {"state":"normal|paused|throttled|alerting", "alerting":bool,
  *  "limit_cps":N|null, "agreed_cps":N, "max_concurrent":N|null,
- *  "pause_until":epoch|null, "bursts":N, "backoff_s":N, "cause":S|null,
+ *  "pause_until":epoch|null, "bursts":N, "ceiling_cps":F|null,
+ *  "target_cps":N, "ceiling_concurrent":N|null, "probing":bool, "onsets":N,
+ *  "backoff_s":N, "cause":S|null,
  *  "oc":{"oc":N,"algo":"loss"|"rate","limit_cps":N,"valid_until":epoch}|null}
  * "state" is "alerting" only for a normal trunk with the alerting flag.
+ * ceiling_cps: what the carrier was learned to take (null: nothing
+ * learned), target_cps: where the climb after a backoff stops.
  * NULL for a bad trunk or on allocation failure.
  */
 json_t *ctl_policy_trunk_json(const struct ctl_policy *p, uint32_t trunk);

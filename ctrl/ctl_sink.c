@@ -40,6 +40,7 @@ extern char **environ;
 #define CTL_SINK_DGRAM_BURST 64 /* requests served per poll */
 #define CTL_SINK_RPC_BURST 16	/* replies read per poll and adapter */
 #define CTL_SINK_SIPP_CMD_MAX 64
+#define CTL_SINK_SIPP_NO_LIMIT 1000000 /* open calls: a limit that never bites */
 
 struct ctl_sink_count {
 	uint64_t sent;
@@ -112,6 +113,7 @@ struct ctl_sipp_state {
 	bool paused;
 	bool rate_known;
 	uint32_t rate;
+	uint32_t calls; /* SIPp's open-call limit (`-l`), 0: never set by us */
 };
 
 struct ctl_sipp {
@@ -138,6 +140,7 @@ struct ctl_kamailio {
 	char pipe[SG_TRUNK_NAME_MAX];
 	char algo[sizeof(((struct cfg_kamailio *)0)->algorithm)];
 	uint32_t agreed;
+	uint32_t interval; /* the pipelimit's timer_interval, s */
 	int fd;
 	struct ctl_kam_pipe want;
 	struct ctl_kam_pipe have;
@@ -754,6 +757,8 @@ ctl_sink_trunk(const struct sg_config *cfg, const char *name)
 static bool
 ctl_sipp_synced(const struct ctl_sipp *p)
 {
+	if (p->want.calls != p->have.calls)
+		return false;
 	if (p->want.paused)
 		return p->have.paused;
 	if (p->want.rate_known && (!p->have.rate_known || p->have.rate != p->want.rate))
@@ -792,7 +797,12 @@ ctl_sipp_run(struct ctl_sinks *s, struct ctl_sipp *p, uint64_t now_ms)
 			p->tries = 0;
 			return;
 		}
-		if (!p->want.paused && p->want.rate_known &&
+		bool set_calls = false;
+
+		if (p->want.calls != p->have.calls) {
+			snprintf(cmd, sizeof(cmd), "cset limit %" PRIu32, p->want.calls);
+			set_calls = true;
+		} else if (!p->want.paused && p->want.rate_known &&
 			(!p->have.rate_known || p->have.rate != p->want.rate)) {
 			snprintf(cmd, sizeof(cmd), "cset rate %" PRIu32, p->want.rate);
 			set_rate = true;
@@ -812,7 +822,9 @@ ctl_sipp_run(struct ctl_sinks *s, struct ctl_sipp *p, uint64_t now_ms)
 			return;
 		}
 		p->tries = 0;
-		if (set_rate) {
+		if (set_calls) {
+			p->have.calls = p->want.calls;
+		} else if (set_rate) {
 			p->have.rate = p->want.rate;
 			p->have.rate_known = true;
 		} else {
@@ -833,6 +845,14 @@ ctl_sipp_emit(
 		p->want.paused = false;
 		p->want.rate = d->cps_limit;
 		p->want.rate_known = true;
+		/*
+		 * A concurrency cap goes to SIPp's open-call limit; once lifted
+		 * the limit goes up out of the way (SIPp has no "unlimited").
+		 */
+		if (d->max_concurrent > 0)
+			p->want.calls = d->max_concurrent;
+		else if (p->have.calls > 0)
+			p->want.calls = CTL_SINK_SIPP_NO_LIMIT;
 		break;
 	case CTL_ACT_RESUME:
 		/* the directive carries the agreed rate, which `set` may change */
@@ -841,6 +861,8 @@ ctl_sipp_emit(
 		p->want.paused = false;
 		p->want.rate = p->agreed;
 		p->want.rate_known = true;
+		if (p->have.calls > 0)
+			p->want.calls = CTL_SINK_SIPP_NO_LIMIT;
 		break;
 	default:
 		return; /* alerts are for people, not dialers */
@@ -964,10 +986,11 @@ ctl_kam_poll(struct ctl_sinks *s, struct ctl_kamailio *k, uint64_t now_ms)
 
 /*
  * Pause is TAILDROP with limit 0: TAILDROP admits a request while the
- * pipe's count is <= limit * timer_interval, so 0 rejects every one,
- * whatever algorithm the pipe normally uses (RED with limit 0 would stop
- * updating its load and let traffic through). Resume puts back the
- * configured algorithm at the agreed rate.
+ * pipe's count in the current timer interval is <= limit, so 0 rejects
+ * every one, whatever algorithm the pipe normally uses (RED with limit 0
+ * would stop updating its load and let traffic through). Resume puts
+ * back the configured algorithm at the agreed rate. Limits are per timer
+ * interval: a rate of N CPS is N * timer_interval.
  */
 static void
 ctl_kam_emit(
@@ -979,13 +1002,14 @@ ctl_kam_emit(
 		snprintf(k->want.algo, sizeof(k->want.algo), "TAILDROP");
 		break;
 	case CTL_ACT_THROTTLE:
-		k->want.limit = d->cps_limit;
+		/* no concurrency here: pipelimit limits the rate only */
+		k->want.limit = (int64_t)d->cps_limit * k->interval;
 		memcpy(k->want.algo, k->algo, sizeof(k->want.algo));
 		break;
 	case CTL_ACT_RESUME:
 		if (d->cps_limit > 0)
 			k->agreed = d->cps_limit;
-		k->want.limit = k->agreed;
+		k->want.limit = (int64_t)k->agreed * k->interval;
 		memcpy(k->want.algo, k->algo, sizeof(k->want.algo));
 		break;
 	default:
@@ -1095,6 +1119,7 @@ ctl_sinks_create(const struct sg_config *cfg, char *err, size_t errlen)
 		snprintf(k->pipe, sizeof(k->pipe), "%s", c->pipe);
 		snprintf(k->algo, sizeof(k->algo), "%s", c->algorithm);
 		k->agreed = t->cps;
+		k->interval = c->timer_interval > 0 ? c->timer_interval : 1;
 		k->want.limit = -1;
 		k->have.limit = -1;
 		k->fd = ctl_udp_open(
@@ -1267,6 +1292,8 @@ ctl_sinks_stats_json(const struct ctl_sinks *s)
 		json_object_set_new(o, "paused", json_boolean(p->have.paused));
 		json_object_set_new(
 			o, "rate", p->have.rate_known ? json_integer(p->have.rate) : json_null());
+		json_object_set_new(o, "open_calls",
+			p->have.calls > 0 ? json_integer(p->have.calls) : json_null());
 		json_array_append_new(arr, o);
 	}
 	for (i = 0; i < s->n_kam; i++) {
@@ -1278,6 +1305,7 @@ ctl_sinks_stats_json(const struct ctl_sinks *s)
 		json_object_set_new(o, "pipe", json_string(k->pipe));
 		json_object_set_new(
 			o, "limit", k->have.limit >= 0 ? json_integer(k->have.limit) : json_null());
+		json_object_set_new(o, "timer_interval", json_integer(k->interval));
 		json_object_set_new(o, "last_error", json_string(k->last_error));
 		json_array_append_new(arr, o);
 	}

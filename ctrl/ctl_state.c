@@ -42,6 +42,8 @@ struct ctl_state {
 	uint64_t baseline_s;  /* its second */
 	uint64_t last_closed; /* newest second closed by a tick */
 	uint64_t warmup_end;  /* first pubs absorbed until then */
+	/* 1: that worker's republish-all (ctl_state_expect_republish) is not in yet */
+	uint8_t republish_wait[SG_MAX_WORKERS];
 	struct ctl_state_stats stats;
 	uint64_t n_events;
 	struct sg_event events[CTL_STATE_EVENTS];
@@ -192,8 +194,25 @@ ctl_state_counters_move(struct sg_trunk_counters *dst, const struct sg_trunk_cou
 		d[i] += a[i] - s[i];
 }
 
-int
-ctl_state_ingest_pub(struct ctl_state *st, const struct sg_pub *pub)
+void
+ctl_state_expect_republish(struct ctl_state *st, uint32_t n_workers)
+{
+	uint32_t w;
+
+	for (w = 0; w < n_workers && w < SG_MAX_WORKERS; w++)
+		st->republish_wait[w] = 1;
+}
+
+/* A worker's republish-all ends with the last slot: its history is in. */
+static void
+ctl_state_republish_seen(struct ctl_state *st, const struct sg_pub *pub)
+{
+	if (pub->worker < SG_MAX_WORKERS && pub->trunk == SG_TRUNK_SLOTS - 1)
+		st->republish_wait[pub->worker] = 0;
+}
+
+static int
+ctl_state_ingest_pub_one(struct ctl_state *st, const struct sg_pub *pub)
 {
 	struct ctl_state_trunk *tr;
 	struct ctl_state_held *h;
@@ -221,7 +240,8 @@ ctl_state_ingest_pub(struct ctl_state *st, const struct sg_pub *pub)
 		return 1;
 	}
 	tr = &st->trunk[pub->trunk];
-	if (!h->have && st->based && st->last_closed + 1 < st->warmup_end) {
+	if (!h->have && st->based &&
+		(st->last_closed + 1 < st->warmup_end || st->republish_wait[pub->worker])) {
 		/* republished history: into the baseline, not into a second */
 		ctl_state_counters_move(&tr->base, &pub->c, &zero);
 	}
@@ -231,6 +251,15 @@ ctl_state_ingest_pub(struct ctl_state *st, const struct sg_pub *pub)
 	h->have = 1;
 	st->stats.pubs++;
 	return 0;
+}
+
+int
+ctl_state_ingest_pub(struct ctl_state *st, const struct sg_pub *pub)
+{
+	int rc = ctl_state_ingest_pub_one(st, pub);
+
+	ctl_state_republish_seen(st, pub);
+	return rc;
 }
 
 int

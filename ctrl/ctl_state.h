@@ -89,6 +89,16 @@ uint32_t ctl_state_trunk_max_concurrent(const struct ctl_state *st, uint32_t tru
  */
 int ctl_state_ingest_pub(struct ctl_state *st, const struct sg_pub *pub);
 
+/*
+ * A control plane that just asked the n_workers workers to republish all
+ * their trunks (a new ctrl_generation): until a worker's republish-all is
+ * in (its publication of the last slot, SG_TRUNK_SLOTS - 1), that
+ * worker's first publication of each trunk is history, however long after
+ * the warm-up it comes (a starved worker lcore). The offline replay never
+ * calls it: there a first publication after the warm-up is traffic.
+ */
+void ctl_state_expect_republish(struct ctl_state *st, uint32_t n_workers);
+
 /* Take one event (copied). Returns 0, or -1 when its trunk is out of range. */
 int ctl_state_ingest_event(struct ctl_state *st, const struct sg_event *ev);
 

@@ -56,6 +56,12 @@
 #define CTL_EXIT_RUNTIME 1
 #define CTL_DRAIN_BURST 64
 #define CTL_STOP_GRACE_S 2 /* answering after the dataplane stopped */
+/*
+ * The policy decides on 100 ms slots of packet time; a slot is closed
+ * this long after it ended, so the events of its packets (a ring hop
+ * away) are in, as they are in the offline replay.
+ */
+#define CTL_SLOT_GRACE_MS 50
 
 struct ctl_ctx {
 	struct sg_config *cfg;
@@ -714,7 +720,7 @@ main(int argc, char **argv)
 	char err[512], lcores[64], prefix[96], cfile[256], rfile[256];
 	char *eargs[16];
 	struct ctl_server *srv = NULL;
-	uint64_t last_s = 0, stopped_ns = 0;
+	uint64_t last_s = 0, last_slot = 0, fleet_s = 0, stopped_ns = 0;
 	int opt, wait = 0, n = 0, ret = CTL_EXIT_RUNTIME;
 
 	opterr = 0;
@@ -862,6 +868,7 @@ main(int argc, char **argv)
 		metrics_publish(&c);
 	}
 	/* ask every worker to republish all its trunks: we start empty */
+	ctl_state_expect_republish(c.st, c.shm->n_workers);
 	__atomic_fetch_add(&c.shm->ctrl_generation, 1, __ATOMIC_RELEASE);
 	fprintf(stderr, "sipguard-ctrl: attached: %u worker(s), %u trunk(s); API on %s%s%s\n",
 		c.shm->n_workers, c.shm->n_trunks, cfg.ctrl.socket,
@@ -901,14 +908,26 @@ main(int argc, char **argv)
 				ctl_engine_fleet_apply(
 					c.eng, now / 1000000, c.dirs, RTE_DIM(c.dirs)));
 		}
-		if (now / 1000000000ull != last_s) {
-			last_s = now / 1000000000ull;
-			emit(&c, c.dirs, ctl_engine_tick(c.eng, last_s, c.dirs, RTE_DIM(c.dirs)));
-			if (c.fleet != NULL) {
-				/* a busy mailbox skips this second's round, never waits */
-				ctl_fleet_round(c.fleet, last_s, c.round);
+		if ((now / 1000000 - CTL_SLOT_GRACE_MS) / CTL_POLICY_SLOT_MS != last_slot) {
+			uint64_t upto = now / 1000000 - CTL_SLOT_GRACE_MS;
+
+			last_slot = upto / CTL_POLICY_SLOT_MS;
+			drain(&c);
+			emit(&c, c.dirs, ctl_engine_tick_ms(c.eng, upto, c.dirs, RTE_DIM(c.dirs)));
+			/*
+			 * The fleet's round once the engine has closed the
+			 * second before (tick_ms closes seconds with the
+			 * slots' grace): a busy mailbox skips this second's
+			 * round, never waits.
+			 */
+			if (c.fleet != NULL && upto / 1000 != fleet_s) {
+				fleet_s = upto / 1000;
+				ctl_fleet_round(c.fleet, fleet_s, c.round);
 				ctl_redis_submit(c.redis, c.round);
 			}
+		}
+		if (now / 1000000000ull != last_s) {
+			last_s = now / 1000000000ull;
 			rates(&c, now);
 			metrics_publish(&c);
 			if (!rte_eal_primary_proc_alive(cfile)) {

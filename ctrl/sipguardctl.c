@@ -441,6 +441,32 @@ ctl_cli_reload(struct ctl_cli *cli)
 	return rc;
 }
 
+/*
+ * Draw a frame over the previous one, as watch(1) and top(1) do: cursor
+ * home, each line cleared to its end as it is written, whatever is left
+ * below cleared, so the screen never blanks between frames (no flicker).
+ * The first frame clears the screen.
+ */
+static void
+ctl_cli_redraw(const char *frame, int first)
+{
+	const char *p = frame, *nl;
+
+	fputs(first ? "\033[H\033[2J" : "\033[H", stdout);
+	while (*p != '\0') {
+		nl = strchr(p, '\n');
+		if (nl == NULL)
+			nl = p + strlen(p);
+		fwrite(p, 1, (size_t)(nl - p), stdout);
+		fputs("\033[K", stdout);
+		if (*nl == '\0')
+			break;
+		fputc('\n', stdout);
+		p = nl + 1;
+	}
+	fputs("\033[J", stdout);
+}
+
 static int
 ctl_cli_watch(struct ctl_cli *cli)
 {
@@ -471,21 +497,34 @@ ctl_cli_watch(struct ctl_cli *cli)
 		if (cli->json) {
 			rc = ctl_cli_print_json(data, JSON_COMPACT);
 		} else {
+			char *frame = NULL;
+			size_t len = 0;
+			FILE *mf = open_memstream(&frame, &len);
+
+			if (mf == NULL) {
+				json_decref(data);
+				return CTL_CLI_EREACH;
+			}
 			now = time(NULL);
 			localtime_r(&now, &tm);
 			strftime(stamp, sizeof(stamp), "%Y-%m-%d %H:%M:%S", &tm);
-			if (tty)
-				fputs("\033[H\033[2J", stdout); /* home, clear screen */
-			else if (i > 0)
-				fputc('\n', stdout);
-			printf("every %gs: trunks at %s    %s\n\n", cli->interval, cli->socket,
+			fprintf(mf, "every %gs: trunks at %s    %s\n\n", cli->interval, cli->socket,
 				stamp);
-			if (ctl_render_trunks(stdout, data) < 0) {
+			if (ctl_render_trunks(mf, data) < 0) {
 				fprintf(stderr,
 					"%s: unexpected answer to \"trunks\" from sipguard-ctrl\n",
 					CTL_CLI_NAME);
 				rc = CTL_CLI_EREACH;
 			}
+			fclose(mf);
+			if (tty) {
+				ctl_cli_redraw(frame, i == 0);
+			} else {
+				if (i > 0)
+					fputc('\n', stdout);
+				fputs(frame, stdout);
+			}
+			free(frame);
 		}
 		json_decref(data);
 		fflush(stdout);

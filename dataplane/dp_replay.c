@@ -32,7 +32,7 @@ struct dp_replay {
 	FILE *out;
 	int json;
 	unsigned long printed;
-	uint64_t last_second;
+	uint64_t last_ms; /* the last slot closed */
 	struct ctl_directive dirs[DP_REPLAY_MAX_DIRECTIVES];
 };
 
@@ -81,6 +81,16 @@ print_directive(struct dp_replay *r, const struct ctl_directive *d)
 	fprintf(r->out, " %-22s 503 %" PRIu64 "/%" PRIu64 " finals (%.0f%%) at %.1f cps",
 		ctl_cause_name(d->cause), d->ev.r503, d->ev.finals, 100.0 * d->ev.share_503,
 		d->ev.cps);
+	if (d->action == CTL_ACT_PAUSE)
+		fprintf(r->out, ", length from %s", ctl_duration_from_name(d->duration_from));
+	if (d->max_concurrent > 0)
+		fprintf(r->out, ", at most %u calls up", d->max_concurrent);
+	if (d->ev.first_503_ms > 0)
+		fprintf(r->out, ", %.1f s after the first 503",
+			(double)(d->time_ms - d->ev.first_503_ms) / 1000.0);
+	if (d->ev.ceiling_cps > 0.0)
+		fprintf(r->out, ", carrier takes ~%.0f CPS (agreed %u)", d->ev.ceiling_cps,
+			d->ev.agreed_cps);
 	if (d->ev.retry_after >= 0)
 		fprintf(r->out, ", Retry-After %d", d->ev.retry_after);
 	if (d->ev.oc >= 0)
@@ -89,25 +99,25 @@ print_directive(struct dp_replay *r, const struct ctl_directive *d)
 	r->printed++;
 }
 
+/* Everything before slot_ms is in: counters out, then decide as live does. */
 static void
-close_second(struct dp_replay *r, uint64_t second)
+close_slot(struct dp_replay *r, uint64_t slot_ms)
 {
 	unsigned int i, n;
 
-	/* counters up to the end of the last second, then decide */
 	while (dp_worker_publish(r->w, 0) > 0)
 		drain(r);
 	drain(r);
-	n = ctl_engine_tick(r->eng, second, r->dirs, RTE_DIM(r->dirs));
+	n = ctl_engine_tick_ms(r->eng, slot_ms, r->dirs, RTE_DIM(r->dirs));
 	for (i = 0; i < n; i++)
 		print_directive(r, &r->dirs[i]);
-	r->last_second = second;
+	r->last_ms = slot_ms;
 }
 
 static void
-on_second(void *arg, uint64_t second)
+on_tick(void *arg, uint64_t slot_ms)
 {
-	close_second(arg, second);
+	close_slot(arg, slot_ms);
 }
 
 struct dp_replay *
@@ -156,8 +166,8 @@ dp_replay_create(const struct sg_config *cfg, struct dp_worker *w, int json, FIL
 		.stats = &r->stats,
 		.ctrl_generation = &r->generation,
 	};
-	w->on_second = on_second;
-	w->on_second_arg = r;
+	w->on_tick = on_tick;
+	w->on_tick_arg = r;
 	return r;
 fail:
 	dp_replay_free(r);
@@ -167,11 +177,12 @@ fail:
 void
 dp_replay_finish(struct dp_replay *r)
 {
-	if (r->last_second == 0)
+	if (r->last_ms == 0)
 		return;
-	/* the last second of the capture, then one more to settle */
-	close_second(r, r->last_second + 1);
-	close_second(r, r->last_second + 1);
+	/* the last slot and second of the capture, then one more second to settle */
+	close_slot(r, r->last_ms + CTL_POLICY_SLOT_MS);
+	close_slot(r, (r->last_ms / 1000 + 1) * 1000);
+	close_slot(r, (r->last_ms / 1000 + 1) * 1000);
 }
 
 unsigned long
@@ -186,7 +197,7 @@ dp_replay_free(struct dp_replay *r)
 	if (r == NULL)
 		return;
 	if (r->w != NULL) {
-		r->w->on_second = NULL;
+		r->w->on_tick = NULL;
 		memset(&r->w->ln, 0, sizeof(r->w->ln));
 	}
 	ctl_engine_free(r->eng);

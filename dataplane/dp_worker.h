@@ -62,6 +62,9 @@ struct dp_worker_shared {
 	uint8_t sip_port[65536 / 8]; /* bitmap of configured SIP ports */
 };
 
+/* Offline replay: packet time is handed to the policy in slots this long. */
+#define DP_WORKER_TICK_MS 100
+
 #define DP_DIRTY_WORDS ((SG_TRUNK_SLOTS + 63) / 64)
 
 /*
@@ -109,6 +112,8 @@ struct dp_worker {
 	uint64_t tsc_base;
 	uint64_t last_ms;      /* packet time of the last packet */
 	uint64_t wall_base_ms; /* wall clock at tsc_base */
+	uint64_t tsc_start;    /* the first anchor: the TSC rate is measured from it */
+	uint64_t wall_start_ms;
 	struct dp_worker_link ln;
 	/*
 	 * Offline: the capture's own packet times (ms), in file order, read
@@ -118,12 +123,13 @@ struct dp_worker {
 	const uint64_t *pkt_times;
 	uint64_t n_pkt_times;
 	/*
-	 * Offline replay: called when packet time enters a new second,
-	 * before the first packet of that second is counted. NULL live.
+	 * Offline replay: called when packet time enters a new 100 ms slot
+	 * (slot_ms, its start), before the first packet of that slot is
+	 * counted: the policy decides on the same slots live. NULL live.
 	 */
-	void (*on_second)(void *arg, uint64_t second);
-	void *on_second_arg;
-	uint64_t cur_second;
+	void (*on_tick)(void *arg, uint64_t slot_ms);
+	void *on_tick_arg;
+	uint64_t cur_slot; /* packet time / DP_WORKER_TICK_MS of the last tick */
 	uint64_t pub_seq;
 	uint64_t seen_generation;
 	uint64_t next_publish;		  /* TSC */

@@ -23,6 +23,8 @@
 #   trouble  LP_ADDR_TROUBLE  Kamailio, random LP_TROUBLE_PCT % 503s after a start
 #   retry    LP_ADDR_RETRY    Kamailio, 30 CPS, 503 + Retry-After: 10 above
 #   oc       LP_ADDR_OC       sipp (oc-uas.xml), oc=50 loss in the top Via
+#   conc     LP_ADDR_CONC     Kamailio (carrier-conc.cfg.in), at most
+#                             LP_CONC_CALLS calls up (dialog profile), 503 above
 # and the called party behind the Kamailio ones: sipp -sn uas on
 # TB_ADDR_UAS:LP_UAS_PORT.
 #
@@ -42,7 +44,7 @@ LP_CPS=30
 # Case 1's contract says 40 CPS while the carrier takes 30 today: its 503s,
 # not the contract, reveal the limit, so the policy meets a 503 burst as
 # the dialer ramps (over-limit) rather than a rate above the agreed one.
-LP_AGREED_LOOP=40
+LP_AGREED_LOOP=${LOOP_AGREED:-40}
 LP_PORT=5060
 LP_UAS_PORT=5090
 LP_CALL_MS=500
@@ -60,7 +62,15 @@ LP_CP_LOOP=8870
 LP_CP_TROUBLE=8872
 LP_CP_RETRY=8874
 LP_CP_OC=8876
+LP_CP_CONC=8878
 LP_ADDR_OC=198.51.100.40
+LP_ADDR_CONC=198.51.100.41
+# The concurrency case: 4 CPS of 15 s calls would hold 60 calls up; the
+# carrier takes 45 at once (3 CPS at that length). The cap is met 11 s in,
+# after the dialer's start-up, at a steady rate.
+LP_CONC_CALLS=45
+LP_CONC_RATE=4
+LP_CONC_CALL_MS=15000
 
 lp_log() {
 	echo "loop: $*" >&2
@@ -73,6 +83,7 @@ lp_init() {
 	LP_ADDR_RETRY=$TB_ADDR_U4
 	# One more carrier address, on the same veth as the others.
 	ip -n "$TB_NS_C" addr add "$LP_ADDR_OC/24" dev "$TB_IF_C" 2>/dev/null || true
+	ip -n "$TB_NS_C" addr add "$LP_ADDR_CONC/24" dev "$TB_IF_C" 2>/dev/null || true
 	LP_LCORES=${LOOP_LCORES:-0@0,1@1}
 }
 
@@ -90,7 +101,8 @@ lp_conf() {
   { trunk = \"loop\"; address = \"127.0.0.1\"; port = $LP_CP_LOOP; },
   { trunk = \"trouble\"; address = \"127.0.0.1\"; port = $LP_CP_TROUBLE; },
   { trunk = \"retry\"; address = \"127.0.0.1\"; port = $LP_CP_RETRY; },
-  { trunk = \"oc\"; address = \"127.0.0.1\"; port = $LP_CP_OC; }
+  { trunk = \"oc\"; address = \"127.0.0.1\"; port = $LP_CP_OC; },
+  { trunk = \"conc\"; address = \"127.0.0.1\"; port = $LP_CP_CONC; }
 );"
 	fi
 	cat >"$file" <<EOF
@@ -119,7 +131,8 @@ trunks = (
   { name = "loop"; prefixes = [ "$LP_ADDR_LOOP/32" ]; cps = $LP_AGREED_LOOP; max_concurrent = 2000; },
   { name = "trouble"; prefixes = [ "$LP_ADDR_TROUBLE/32" ]; cps = $LP_CPS; max_concurrent = 2000; },
   { name = "retry"; prefixes = [ "$LP_ADDR_RETRY/32" ]; cps = $LP_CPS; max_concurrent = 2000; },
-  { name = "oc"; prefixes = [ "$LP_ADDR_OC/32" ]; cps = $LP_CPS; max_concurrent = 2000; }
+  { name = "oc"; prefixes = [ "$LP_ADDR_OC/32" ]; cps = $LP_CPS; max_concurrent = 2000; },
+  { name = "conc"; prefixes = [ "$LP_ADDR_CONC/32" ]; cps = $LP_CPS; max_concurrent = 2000; }
 );
 EOF
 }
@@ -185,17 +198,29 @@ lp_wait_listening() {
 	return 1
 }
 
-# lp_carriers_up SECONDS: the loop, retry and oc carriers and the UAS,
-# alive for SECONDS (the sipp ones; Kamailio until stopped).
+# lp_kamailio_conc NAME ADDR MAX_CALLS: the carrier capping calls up.
+lp_kamailio_conc() {
+	local name=$1 addr=$2
+	sed -e "s|@NAME@|$name|g" -e "s|@LISTEN_IP@|$addr|g" -e "s|@LISTEN_PORT@|$LP_PORT|g" \
+		-e "s|@MAX_CALLS@|$3|g" -e "s|@UAS_IP@|$TB_ADDR_UAS|g" -e "s|@UAS_PORT@|$LP_UAS_PORT|g" \
+		"$LP_ITEST/carrier-conc.cfg.in" >"$TB_DIR/carrier-$name.cfg"
+	mkdir -p "$TB_DIR/run-$name"
+	tb_spawn c "carrier-$name" kamailio -f "$TB_DIR/carrier-$name.cfg" -DD -E \
+		-m 64 -M 8 -Y "$TB_DIR/run-$name" -P "$TB_DIR/run-$name/kamailio.pid" -w "$TB_DIR"
+}
+
+# lp_carriers_up SECONDS: the loop, retry, oc and conc carriers and the
+# UAS, alive for SECONDS (the sipp ones; Kamailio until stopped).
 lp_carriers_up() {
 	local secs=$1
 	lp_kamailio loop "$LP_ADDR_LOOP" "$LP_CPS" "$LP_RA_LOOP" 0 0 || return 1
 	lp_kamailio retry "$LP_ADDR_RETRY" "$LP_CPS" "$LP_RA_RETRY" 0 0 || return 1
+	lp_kamailio_conc conc "$LP_ADDR_CONC" "$LP_CONC_CALLS" || return 1
 	tb_spawn c uas sipp -sn uas -i "$TB_ADDR_UAS" -p "$LP_UAS_PORT" -nostdin -timeout "$secs"
 	tb_spawn c carrier-oc sipp -sf "$LP_ITEST/oc-uas.xml" -i "$LP_ADDR_OC" -p "$LP_PORT" \
 		-nostdin -timeout "$secs"
-	lp_wait_listening carrier-loop carrier-retry carrier-oc uas \
-		"$LP_ADDR_LOOP" "$LP_ADDR_RETRY" "$LP_ADDR_OC"
+	lp_wait_listening carrier-loop carrier-retry carrier-oc carrier-conc uas \
+		"$LP_ADDR_LOOP" "$LP_ADDR_RETRY" "$LP_ADDR_OC" "$LP_ADDR_CONC"
 }
 
 # lp_trouble_up FROM: the trouble carrier, failing from the epoch second FROM.
@@ -250,16 +275,17 @@ lp_capture_stop() {
 	tb_stop "$1" INT
 }
 
-# lp_dial NAME ADDR LOCAL_PORT CONTROL_PORT RATE SECONDS: a dialer at RATE
-# calls a second toward ADDR, its rate under remote control on
+# lp_dial NAME ADDR LOCAL_PORT CONTROL_PORT RATE SECONDS [CALL_MS]: a
+# dialer at RATE calls a second toward ADDR, each call CALL_MS long
+# (default LP_CALL_MS), its rate under remote control on
 # 127.0.0.1:CONTROL_PORT. It is asked to stop placing calls after SECONDS
 # (lp_dial_stop); -timeout bounds it whatever happens.
 lp_dial() {
-	local name=$1 addr=$2 lport=$3 cp=$4 rate=$5 secs=$6
+	local name=$1 addr=$2 lport=$3 cp=$4 rate=$5 secs=$6 call_ms=${7:-$LP_CALL_MS}
 	tb_spawn d "$name" sipp -sf "$LP_ITEST/uac.xml" -s carrier -nostdin -t u1 \
 		-i "$TB_ADDR_D4" -p "$lport" -ci 127.0.0.1 -cp "$cp" \
-		-r "$rate" -l 5000 -m 1000000 -d "$LP_CALL_MS" \
-		-timeout "$((secs + 20))" -timeout_error \
+		-r "$rate" -l 5000 -m 1000000 -d "$call_ms" \
+		-timeout "$((secs + 20 + call_ms / 1000))" -timeout_error \
 		-trace_stat -stf "$TB_DIR/$name.stat.csv" -fd 1 "$addr:$LP_PORT"
 }
 
@@ -318,18 +344,24 @@ lp_ramp() {
 # from them. T0..T_END (epoch seconds) is the dialing span.
 lp_measure() {
 	local cap=$1 dfile=$2 t0=$3 tend=$4 out=$5
-	tshark -r "$cap" -n -Y 'sip.CSeq.method == "INVITE"' -T fields -E separator=/t \
+	tshark -r "$cap" -n -Y 'sip.CSeq.method == "INVITE" || sip.Method == "BYE"' \
+		-T fields -E separator=/t \
 		-e frame.time_epoch -e ip.src -e ip.dst -e sip.Method -e sip.Status-Code \
 		-e sip.Call-ID >"$out.tsv" 2>"$out.tshark.err" || {
 		lp_log "tshark failed on $cap: $(head -n 2 "$out.tshark.err")"
 		return 1
 	}
-	python3 - "$out.tsv" "$dfile" "$t0" "$tend" "$LP_CPS" "$out" \
+	# the real limit of each carrier: in CPS the pipes' 30 and oc=50
+	# (loss) of the oc dialer's 20; in calls up the conc carrier's cap
+	LP_LIMITS="loop=$LP_CPS retry=$LP_CPS oc=10" LP_CAPS="conc=$LP_CONC_CALLS" \
+		python3 - "$out.tsv" "$dfile" "$t0" "$tend" "$LP_CPS" "$out" \
 		"loop=$LP_ADDR_LOOP" "trouble=$LP_ADDR_TROUBLE" "retry=$LP_ADDR_RETRY" \
-		"oc=$LP_ADDR_OC" <<'PY'
-import json, sys
+		"oc=$LP_ADDR_OC" "conc=$LP_ADDR_CONC" <<'PY'
+import json, os, sys
 
 tsv, dfile, t0, tend, limit, out = sys.argv[1:7]
+limits = {k: float(v) for k, v in (x.split("=") for x in os.environ["LP_LIMITS"].split())}
+caps = {k: float(v) for k, v in (x.split("=") for x in os.environ["LP_CAPS"].split())}
 t0, tend, limit = int(t0), int(tend), int(limit)
 addr = dict(a.split("=", 1) for a in sys.argv[7:])
 by_addr = {v: k for k, v in addr.items()}
@@ -341,7 +373,11 @@ for line in open(tsv):
     if len(f) < 6 or not f[0]:
         continue
     t, src, dst, method, status, cid = float(f[0]), f[1], f[2], f[3], f[4], f[5]
-    if method == "INVITE" and dst in by_addr:
+    if method == "BYE" and dst in by_addr:
+        if (by_addr[dst], cid, "bye") not in seen_fin:
+            seen_fin.add((by_addr[dst], cid, "bye"))
+            ev[by_addr[dst]].append((t, "bye"))
+    elif method == "INVITE" and dst in by_addr:
         trunk = by_addr[dst]
         if (trunk, cid) not in seen_inv:
             seen_inv.add((trunk, cid))
@@ -367,7 +403,7 @@ res = {"t0": t0, "t_end": tend, "limit": limit, "trunks": {}}
 for trunk, evs in ev.items():
     last = max([int(t) for t, _ in evs] + [tend])
     secs = list(range(t0, last + 1))
-    ser = {s: {"inv": 0, "503": 0, "2xx": 0, "oth": 0} for s in secs}
+    ser = {s: {"inv": 0, "503": 0, "2xx": 0, "oth": 0, "bye": 0} for s in secs}
     for t, k in evs:
         s = int(t)
         if s in ser:
@@ -411,6 +447,16 @@ for trunk, evs in ev.items():
         # first 503 of the onset second: what a dialer could have seen
         f503 = min(t for t, k in evs if k == "503" and int(t) == onset)
         tr["first503_to_directive_s"] = round(first["time"] - f503, 3)
+    # From the first 503 on the wire, and from the first 503 of the
+    # cluster the policy acted on (its evidence), to the first directive.
+    if first is not None:
+        w503 = [t for t, k in evs if k == "503" and t <= first["time"]]
+        if w503:
+            tr["wire503_to_directive_s"] = round(first["time"] - min(w503), 3)
+        c503 = first.get("evidence", {}).get("first_503")
+        if c503:
+            tr["cluster503_to_directive_s"] = round(first["time"] - c503, 3)
+    tr["real_limit_cps"] = limits.get(trunk)
     # Steady state: from 20 s after the first directive (the loop's
     # start; the onset in the open loop) to the end of dialing.
     ref = first["time"] if first is not None else onset
@@ -420,11 +466,20 @@ for trunk, evs in ev.items():
         if win:
             w = {k: sum(ser[s][k] for s in win) for k in ("inv", "503", "2xx", "oth")}
             wf = w["503"] + w["2xx"] + w["oth"]
+            # calls up at the end of each second: answered minus hung up
+            up, conc = 0, {}
+            for s in secs:
+                up += ser[s]["2xx"] - ser[s]["bye"]
+                conc[s] = up
+            mean_up = sum(conc[s] for s in win) / len(win)
             tr["steady"] = {"from": a - t0, "to": b - t0, "seconds": len(win),
+                            "mean_calls_up": mean_up,
                             "attempt_cps": w["inv"] / len(win),
                             "share_503": w["503"] / wf if wf else None,
                             "answered_cps": w["2xx"] / len(win),
-                            "used_of_limit": w["2xx"] / len(win) / limit}
+                            "used_of_limit": w["2xx"] / len(win) / limits[trunk]
+                            if trunk in limits else
+                            mean_up / caps[trunk] if trunk in caps else None}
     # The dialer's rate around the first action: the 5 s before it, and
     # 3..12 s after it (past a pause of a few seconds).
     if first is not None:
@@ -530,10 +585,54 @@ for r in rows:
     print("| " + " | ".join(r) + " |")
 print()
 print("Onset: the first second with at least 3 503s making 10 % of its final answers.")
-print("Onset -> directive / pause: the directive's `time` (the end of the second the policy")
-print("closed) minus the start of the onset second; the first directive may be a proactive")
+print("Onset -> directive / pause: the directive's `time` (the end of the 100 ms slot it was")
+print("decided in) minus the start of the onset second; the first directive may be a proactive")
 print("throttle to the agreed CPS, before the burst. Steady window: from 20 s after the first")
 print("directive (run A: the directives it would have applied) to the end of dialing.")
+PY
+}
+
+# lp_cases A.json B.json: one row per case (run A's open loop, then every
+# trunk of run B), as a markdown table.
+lp_cases() {
+	python3 - "$1" "$2" "$LP_AGREED_LOOP" <<'PY'
+import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:3])
+agreed = int(sys.argv[3])
+def pct(v):
+    return "-" if v is None else "%.1f %%" % (100 * v)
+def sec(v):
+    return "-" if v is None else "%.2f s" % v
+cases = [("ramp into 30 CPS, contract %d, open loop" % agreed, a, "loop"),
+         ("ramp into 30 CPS, contract %d" % agreed, b, "loop"),
+         ("carrier trouble (5 CPS, 8 % random 503)", b, "trouble"),
+         ("Retry-After: 10 (40 CPS into 30)", b, "retry"),
+         ("oc=50 loss (20 CPS)", b, "oc"),
+         ("concurrency cap 45 calls (4 CPS of 15 s calls)", b, "conc")]
+hdr = ["case", "first directive", "first 503 -> directive", "cluster's first 503 -> directive",
+       "steady 503 share", "of the real limit used", "directives"]
+print("| " + " | ".join(hdr) + " |")
+print("|" + "|".join("---" for _ in hdr) + "|")
+for name, r, t in cases:
+    tr = r["trunks"].get(t)
+    if tr is None or tr["totals"]["inv"] == 0:
+        continue
+    fa = tr.get("first_action")
+    if fa is None:
+        fa = next((x for x in tr["directives"] if x["action"] == "alert"), None)
+    st = tr.get("steady", {})
+    print("| " + " | ".join([
+        name,
+        "-" if fa is None else "%s %s%s" % (fa["action"], fa["cause"],
+            ", %s from %s" % (fa.get("duration_s"), fa["duration_from"])
+            if fa.get("duration_from") else
+            ", %s cps" % fa["cps_limit"] if fa.get("cps_limit") else "") +
+            (", <= %d calls" % fa["max_concurrent"] if fa.get("max_concurrent") else ""),
+        sec(tr.get("wire503_to_directive_s")),
+        sec(tr.get("cluster503_to_directive_s")),
+        pct(st.get("share_503")),
+        pct(st.get("used_of_limit")),
+        str(len(tr["directives"]))]) + " |")
 PY
 }
 
@@ -597,7 +696,9 @@ lp_run() {
 		lp_dial "dial-trouble-$run" "$LP_ADDR_TROUBLE" 5064 "$LP_CP_TROUBLE" 5 "$dial"
 		lp_dial "dial-retry-$run" "$LP_ADDR_RETRY" 5066 "$LP_CP_RETRY" 40 "$dial"
 		lp_dial "dial-oc-$run" "$LP_ADDR_OC" 5068 "$LP_CP_OC" 20 "$dial"
-		dialers+=("dial-trouble-$run" "dial-retry-$run" "dial-oc-$run")
+		lp_dial "dial-conc-$run" "$LP_ADDR_CONC" 5070 "$LP_CP_CONC" "$LP_CONC_RATE" "$dial" \
+			"$LP_CONC_CALL_MS"
+		dialers+=("dial-trouble-$run" "dial-retry-$run" "dial-oc-$run" "dial-conc-$run")
 	fi
 	lp_log "run $run: ${dial}s of dialing from $t0"
 	lp_sleep_until $((t0 + dial))
@@ -610,7 +711,7 @@ lp_run() {
 		2>/dev/null || true
 	"$LP_CTL" -s "$TB_DIR/ctrl.sock" -j status >"$TB_DIR/$run.status.json" 2>/dev/null || true
 	# The control plane's own 1 s series, to set beside the capture's.
-	for t in loop trouble retry oc; do
+	for t in loop trouble retry oc conc; do
 		"$LP_CTL" -s "$TB_DIR/ctrl.sock" -j trunk "$t" >"$TB_DIR/$run.trunk-$t.json" \
 			2>/dev/null || true
 	done

@@ -239,11 +239,12 @@ test_ramp(void **state)
 	assert_true(s->log[0].ev.r503 >= c.burst_min_503);
 	assert_true(s->log[0].ev.share_503 * 100 >= c.burst_min_share);
 
-	/* then a throttle below the onset rate, once the pause is over */
+	/* then a throttle one step under what the carrier was learned to take */
 	assert_int_equal(s->log[1].action, CTL_ACT_THROTTLE);
 	assert_true(s->log[1].time_ms - s->log[0].time_ms >= s->log[0].duration_s * 1000ull);
 	assert_true(s->log[1].cps_limit <= 50);
-	assert_true(s->log[1].cps_limit <= s->log[0].ev.cps * c.beta_pct / 100 + 1);
+	assert_true(s->log[0].ev.ceiling_cps > 0.0);
+	assert_true(s->log[1].cps_limit + c.alpha_cps <= s->log[1].ev.ceiling_cps + 1e-9);
 	assert_true(s->log[1].cps_limit >= 10);
 
 	/* one pause only; the limit only climbs, alpha at a time, hold_s apart */
@@ -331,7 +332,8 @@ test_retry_after(void **state)
 	}
 	assert_true(s->n >= 2);
 	assert_int_equal(s->log[0].action, CTL_ACT_PAUSE);
-	assert_int_equal(s->log[0].cause, CTL_CAUSE_RETRY_AFTER);
+	assert_int_equal(s->log[0].cause, CTL_CAUSE_OVER_LIMIT);
+	assert_int_equal(s->log[0].duration_from, CTL_FROM_RETRY_AFTER);
 	assert_true(s->log[0].duration_s >= 10);
 	assert_int_equal(s->log[0].ev.retry_after, 10);
 	assert_int_equal(s->log[0].ev.n_call_ids, 3);
@@ -831,9 +833,11 @@ static void
 test_directive_json(void **state)
 {
 	static const char *const top[] = { "seq", "time", "trunk", "action", "cps_limit",
-		"duration_s", "cause", "evidence" };
+		"duration_s", "duration_from", "max_concurrent", "cause", "advice", "evidence" };
 	static const char *const evk[] = { "window_s", "attempts", "finals", "r503", "share_503",
-		"cps", "peak_cps", "retry_after", "oc", "oc_algo", "oc_validity_ms", "call_ids" };
+		"cps", "peak_cps", "retry_after", "oc", "oc_algo", "oc_validity_ms", "first_503",
+		"cluster_503", "concurrent", "agreed_cps", "ceiling_cps", "ceiling_concurrent",
+		"hold_s", "call_ids" };
 	struct ctl_directive d;
 	char line[4096];
 	json_error_t jerr;

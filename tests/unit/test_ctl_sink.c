@@ -772,6 +772,39 @@ test_sipp_commands(void **state)
 	close(peer);
 }
 
+/* A concurrency cap goes to SIPp's open-call limit, before the rate. */
+static void
+test_sipp_concurrency(void **state)
+{
+	struct fx *f = *state;
+	struct ctl_directive d;
+	char got[512];
+	uint16_t port = 0;
+	int peer;
+
+	peer = udp_peer(&port);
+	sipp_cfg(f, port);
+	create_ok(f);
+	d = mk(f, "carrier-a", CTL_ACT_THROTTLE, 2);
+	d.max_concurrent = 38;
+	ctl_sinks_emit(f->s, &d, 100);
+	udp_drain(peer, got, sizeof(got));
+	assert_string_equal(got, "cset limit 38|cset rate 2");
+	/* the same cap, a new rate: only the rate */
+	d = mk(f, "carrier-a", CTL_ACT_THROTTLE, 3);
+	d.max_concurrent = 38;
+	ctl_sinks_emit(f->s, &d, 101);
+	udp_drain(peer, got, sizeof(got));
+	assert_string_equal(got, "cset rate 3");
+	/* lifted: the limit goes out of the way */
+	d = mk(f, "carrier-a", CTL_ACT_RESUME, 0);
+	ctl_sinks_emit(f->s, &d, 102);
+	udp_drain(peer, got, sizeof(got));
+	assert_string_equal(got, "cset limit 1000000|cset rate 30");
+	assert_int_equal(stat_int(f->s, "sipp", "failed"), 0);
+	close(peer);
+}
+
 static void
 test_sipp_retry(void **state)
 {
@@ -1036,6 +1069,45 @@ test_create_errors(void **state)
 	}
 }
 
+/* Pipe limits count requests per timer_interval: N CPS is N * interval. */
+static void
+test_kamailio_interval(void **state)
+{
+	struct fx *f = *state;
+	struct sockaddr_storage from;
+	socklen_t fromlen;
+	struct ctl_directive d;
+	json_int_t id;
+	uint16_t port = 0;
+	int peer;
+
+	peer = udp_peer(&port);
+	kam_cfg(f, port, "TAILDROP");
+	f->cfg.kamailio[0].timer_interval = 10;
+	create_ok(f);
+	d = mk(f, "carrier-a", CTL_ACT_THROTTLE, 11);
+	ctl_sinks_emit(f->s, &d, 1000);
+	id = kam_request(peer, "TAILDROP", 110, &from, &fromlen);
+	kam_reply(peer, &from, fromlen, id, true);
+	ctl_sinks_poll(f->s, 1010);
+	assert_int_equal(stat_int(f->s, "kamailio", "limit"), 110);
+	assert_int_equal(stat_int(f->s, "kamailio", "timer_interval"), 10);
+	/* a pause is 0 whatever the interval */
+	d = mk(f, "carrier-a", CTL_ACT_PAUSE, 0);
+	ctl_sinks_emit(f->s, &d, 1020);
+	id = kam_request(peer, "TAILDROP", 0, &from, &fromlen);
+	kam_reply(peer, &from, fromlen, id, true);
+	ctl_sinks_poll(f->s, 1030);
+	/* resume: the agreed 30 CPS over 10 s */
+	d = mk(f, "carrier-a", CTL_ACT_RESUME, 0);
+	ctl_sinks_emit(f->s, &d, 1040);
+	id = kam_request(peer, "TAILDROP", 300, &from, &fromlen);
+	kam_reply(peer, &from, fromlen, id, true);
+	ctl_sinks_poll(f->s, 1050);
+	assert_int_equal(stat_int(f->s, "kamailio", "limit"), 300);
+	close(peer);
+}
+
 int
 main(void)
 {
@@ -1050,6 +1122,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_exec_queue_bound, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sipp_commands, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sipp_retry, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sipp_concurrency, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_kamailio_interval, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_kamailio, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_create_errors, setup, teardown),
 	};

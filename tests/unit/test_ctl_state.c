@@ -367,6 +367,38 @@ test_first_tick_no_spike(void **state)
 	free(m);
 }
 
+/*
+ * A control plane that asked for a republish-all takes a worker's first
+ * publications as history until that worker's last slot came, even past
+ * the warm-up (a worker lcore starved for seconds).
+ */
+static void
+test_late_republish(void **state)
+{
+	struct ctl_state *st = state_new();
+	struct model *m = model_new();
+	struct sg_pub p;
+
+	(void)state;
+	ctl_state_expect_republish(st, 2);
+	assert_int_equal(ctl_state_tick(st, 1000), 1);
+	assert_int_equal(ctl_state_tick(st, 1005), 5);
+	/* worker 0's history, 5 s after the baseline: still history */
+	traffic(&m->c[0][0], 40000, 500, 20000, 0, 0, 19990);
+	make_pub(&p, m, 0, 0);
+	ctl_state_ingest_pub(st, &p);
+	make_pub(&p, m, 0, SG_TRUNK_SLOTS - 1);
+	ctl_state_ingest_pub(st, &p);
+	/* worker 0 is done; its next counts are traffic */
+	traffic(&m->c[0][0], 6, 1, 2, 0, 0, 0);
+	make_pub(&p, m, 0, 0);
+	ctl_state_ingest_pub(st, &p);
+	assert_int_equal(ctl_state_tick(st, 1006), 1);
+	assert_int_equal(series_at(st, 0, CTL_SF_ATTEMPTS, 1005), 6);
+	ctl_state_free(st);
+	free(m);
+}
+
 static void
 test_samples_add_up(void **state)
 {
@@ -942,6 +974,7 @@ main(void)
 		cmocka_unit_test(test_totals_exact),
 		cmocka_unit_test(test_invalid_input),
 		cmocka_unit_test(test_first_tick_no_spike),
+		cmocka_unit_test(test_late_republish),
 		cmocka_unit_test(test_samples_add_up),
 		cmocka_unit_test(test_catch_up_and_clock_steps),
 		cmocka_unit_test(test_events_rings),
