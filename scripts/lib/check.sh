@@ -7,6 +7,9 @@
 #   skip WHY              say why and exit 77
 #   check WHAT cmd...     run cmd; "ok   WHAT" or "FAIL WHAT"
 #   note TEXT             an indented line of figures
+#   check_watchdog SECS   SIGTERM this shell after SECS s (the caller's
+#                         TERM trap reports the time limit); its pid in
+#                         WATCHDOG, for the caller to kill at exit
 #   live_preflight DIAL   skip unless the live appliance can run here
 #                         (hugepages, CPUs 0 and 1) and DIAL is 8..20 s
 
@@ -32,6 +35,18 @@ check() {
 
 note() {
 	echo "     $*"
+}
+
+check_watchdog() {
+	local me=$$
+	(
+		trap 'kill "$nap" 2>/dev/null; exit 0' TERM
+		sleep "$1" &
+		nap=$!
+		wait "$nap" && kill -TERM "$me" 2>/dev/null
+	) &
+	# shellcheck disable=SC2034 # the caller kills it at exit
+	WATCHDOG=$!
 }
 
 # The live tests' common preconditions: hugepages for the DPDK primary and

@@ -98,13 +98,8 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'echo "FAIL time limit of $time_limit s reached"; failed=$((failed + 1));
 	echo "$passed passed, $failed failed"; exit 1' TERM
-(
-	trap 'kill "$nap" 2>/dev/null; exit 0' TERM
-	sleep "$time_limit" &
-	nap=$!
-	wait "$nap" && kill -TERM $$ 2>/dev/null
-) &
-watchdog=$!
+check_watchdog "$time_limit"
+watchdog=$WATCHDOG
 
 ctl_() {
 	"$ctl" -s "$sock" "$@"
