@@ -464,6 +464,36 @@ ctl_json_codes(const uint64_t *codes, int *err)
 	return o;
 }
 
+/* Final 4xx-6xx answers to INVITE by class, every class (dp_report.c). */
+static json_t *
+ctl_json_diagnosis(const struct sg_trunk_counters *c)
+{
+	json_t *o = json_object();
+	int k, err = o == NULL;
+
+	for (k = 0; k < SG_DIAG_COUNT; k++)
+		ctl_json_set(o, sg_diag_class_names[k], ctl_json_u64(c->diagnosis[k]), &err);
+	return ctl_json_done(o, err);
+}
+
+/*
+ * The class most of a trunk's classified answers fell in since the
+ * dataplane started (ties: the one listed first); NULL when no rule
+ * matched any.
+ */
+static const char *
+ctl_state_leading_class(const struct sg_trunk_counters *c)
+{
+	int k, best = SG_DIAG_UNCLASSIFIED;
+
+	for (k = SG_DIAG_UNCLASSIFIED + 1; k < SG_DIAG_COUNT; k++) {
+		if (c->diagnosis[k] > 0 && (best == SG_DIAG_UNCLASSIFIED ||
+						   c->diagnosis[k] > c->diagnosis[best]))
+			best = k;
+	}
+	return best == SG_DIAG_UNCLASSIFIED ? NULL : sg_diag_class_names[best];
+}
+
 /* The offline report's per-trunk object (dp_report.c), field for field. */
 static json_t *
 ctl_json_counters(const struct sg_trunk_counters *c)
@@ -482,6 +512,7 @@ ctl_json_counters(const struct sg_trunk_counters *c)
 	ctl_json_set(o, "invite_attempts", ctl_json_u64(c->invite_attempts), &err);
 	ctl_json_set(o, "invite_final", ctl_json_codes(c->invite_final, &err), &err);
 	ctl_json_set(o, "malformed", ctl_json_u64(c->malformed), &err);
+	ctl_json_set(o, "diagnosis", ctl_json_diagnosis(c), &err);
 	return ctl_json_done(o, err);
 }
 
@@ -541,6 +572,12 @@ ctl_json_event(const struct ctl_state *st, const struct sg_event *e, int with_tr
 	ctl_json_set(o, "reason", ctl_json_reason(e), &err);
 	ctl_json_set(o, "oc", e->oc >= 0 ? json_integer(e->oc) : json_null(), &err);
 	ctl_json_set(o, "oc_algo", ctl_json_oc_algo(e), &err);
+	ctl_json_set(o, "class",
+		json_string(sg_diag_class_names[e->diag_class < SG_DIAG_COUNT ? e->diag_class
+									    : SG_DIAG_UNCLASSIFIED]),
+		&err);
+	ctl_json_set(o, "rule",
+		e->diag_rule != SG_DIAG_NO_RULE ? json_integer(e->diag_rule) : json_null(), &err);
 	if (with_trunk) {
 		const char *n = ctl_state_trunk_name(st, e->trunk);
 
@@ -602,6 +639,13 @@ ctl_json_row(const struct ctl_state *st, uint32_t t, uint64_t now_s)
 	ctl_json_set(o, "finals_total", ctl_json_u64(ctl_state_finals_total(&tr->total)), &err);
 	ctl_json_set(o, "final_503_total",
 		ctl_json_u64(tr->total.invite_final[503 - SG_STATUS_MIN]), &err);
+	{
+		const char *lead = ctl_state_leading_class(&tr->total);
+
+		ctl_json_set(o, "leading_class", lead != NULL ? json_string(lead) : json_null(),
+			&err);
+	}
+	ctl_json_set(o, "diagnosis", ctl_json_diagnosis(&tr->total), &err);
 	return ctl_json_done(o, err);
 }
 

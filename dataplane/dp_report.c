@@ -59,6 +59,19 @@ codes_json(const uint64_t *codes)
 	return o;
 }
 
+/* Every class, zeros included, so a reader can rely on each key. */
+static json_t *
+diagnosis_json(const struct sg_trunk_counters *c)
+{
+	json_t *o = json_object();
+	int k;
+
+	for (k = 0; k < SG_DIAG_COUNT; k++)
+		json_object_set_new(
+			o, sg_diag_class_names[k], json_integer((json_int_t)c->diagnosis[k]));
+	return o;
+}
+
 static json_t *
 trunk_json(const struct sg_trunk_counters *c)
 {
@@ -70,10 +83,11 @@ trunk_json(const struct sg_trunk_counters *c)
 			json_object_set_new(
 				req, sg_method_names[m], json_integer((json_int_t)c->requests[m]));
 	}
-	return json_pack("{s:o, s:o, s:I, s:I, s:o, s:I}", "requests", req, "responses",
+	return json_pack("{s:o, s:o, s:I, s:I, s:o, s:I, s:o}", "requests", req, "responses",
 		codes_json(c->responses), "retransmissions", (json_int_t)c->retransmissions,
 		"invite_attempts", (json_int_t)c->invite_attempts, "invite_final",
-		codes_json(c->invite_final), "malformed", (json_int_t)c->malformed);
+		codes_json(c->invite_final), "malformed", (json_int_t)c->malformed, "diagnosis",
+		diagnosis_json(c));
 }
 
 json_t *

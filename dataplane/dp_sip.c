@@ -1095,6 +1095,7 @@ dp_sip_msg_init(struct dp_sip_msg *m)
 	m->oc_validity = -1;
 	m->oc_seq_us = 0;
 	m->content_length = -1;
+	m->base = NULL;
 	m->hdr_len = 0;
 	m->msg_len = 0;
 }
@@ -1160,6 +1161,7 @@ dp_sip_finish(const uint8_t *buf, uint32_t len, uint32_t eoh, const struct dp_si
 	/* the walk's spans end at line feeds, the reference engine's trimmed */
 #define DP_SIP_SPAN(id) \
 	(walk ? dp_sip_span_walk(buf, h, (id), &s, &e) : dp_sip_span(buf, h, (id), &s, &e))
+	m->base = buf;
 	m->hdr_len = eoh;
 	if (!DP_SIP_SPAN(DP_SIP_H_CALL_ID) || s == e)
 		return DP_SIP_BAD_CALL_ID;
