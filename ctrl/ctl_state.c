@@ -577,7 +577,7 @@ ctl_json_event(const struct ctl_state *st, const struct sg_event *e, int with_tr
 									    : SG_DIAG_UNCLASSIFIED]),
 		&err);
 	ctl_json_set(o, "rule",
-		e->diag_rule != SG_DIAG_NO_RULE ? json_integer(e->diag_rule) : json_null(), &err);
+		e->diag_rule != 0 ? json_integer(e->diag_rule - 1) : json_null(), &err);
 	if (with_trunk) {
 		const char *n = ctl_state_trunk_name(st, e->trunk);
 

@@ -168,7 +168,7 @@ emit_event(struct dp_worker *w, uint32_t trunk, const struct dp_sip_msg *m, uint
 	e->call_id_len = (uint16_t)RTE_MIN(m->call_id.len, (uint32_t)SG_CALL_ID_MAX);
 	memcpy(e->call_id, m->call_id.p, e->call_id_len);
 	e->diag_class = (uint8_t)cls;
-	e->diag_rule = rule;
+	e->diag_rule = rule == SG_DIAG_NO_RULE ? 0 : (uint16_t)(rule + 1);
 	if (rte_ring_sp_enqueue(w->ln.evt_ring, e) != 0) {
 		rte_mempool_put(w->ln.evt_pool, e);
 		w->ln.stats->evt_ring_full++;

@@ -362,14 +362,15 @@ struct sg_event {
 	char call_id[SG_CALL_ID_MAX];
 	/*
 	 * What the carrier's words say (5xx/6xx answers; an oc-only event
-	 * from a 1xx/2xx is unclassified): enum sg_diag_class, and the
-	 * index of the deciding rule in the config's `diagnosis` list
-	 * (SG_DIAG_NO_RULE when none matched).
+	 * from a 1xx/2xx is unclassified): enum sg_diag_class, and 1 + the
+	 * index of the deciding rule in the config's `diagnosis` list (0
+	 * when none matched, so a zeroed event says "no rule").
 	 */
 	uint8_t diag_class;
 	uint16_t diag_rule;
 };
 
+/* dp_diag_classify's rule index when no rule matched */
 #define SG_DIAG_NO_RULE 0xffff
 
 /* Written by one worker only; read by anyone. */

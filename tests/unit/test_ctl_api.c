@@ -650,6 +650,7 @@ trunks_doc(void)
 	json_object_set_new(ra, "state", json_string("throttled"));
 	json_object_set_new(ra, "limit_cps", json_integer(21));
 	json_object_set_new(ra, "alerting", json_true());
+	json_object_set_new(ra, "leading_class", json_string("cps-limit"));
 	json_array_append_new(a, ra);
 	json_array_append_new(a, trunk_row("b", 0, 5, 0, 10, 0, 0, json_null()));
 	json_array_append_new(a,
@@ -662,7 +663,7 @@ static void
 test_render_trunks_numbers(void **state)
 {
 	char *text, *line, *save = NULL, *tok, *slash;
-	size_t head_end[8], end, col, row = 0;
+	size_t head_end[9], end, col, row = 0;
 	json_t *doc, *tr, *v;
 	int rc;
 
@@ -685,6 +686,8 @@ test_render_trunks_numbers(void **state)
 			head_end[5] = (size_t)(strstr(line, "ANSWER %") - line) + 8;
 			head_end[6] = 0; /* left-aligned */
 			head_end[7] = (size_t)(strstr(line, "LIMIT") - line) + 5;
+			head_end[8] = 0; /* left-aligned */
+			assert_non_null(strstr(line, "CAUSE"));
 			row++;
 			continue;
 		}
@@ -693,7 +696,7 @@ test_render_trunks_numbers(void **state)
 		for (col = 0, tok = strtok_r(p, " ", &lsave); tok != NULL;
 			tok = strtok_r(NULL, " ", &lsave), col++) {
 			end = (size_t)(tok - line) + strlen(tok);
-			if (col > 0 && col != 6) /* numbers right-aligned under their heading */
+			if (col > 0 && col != 6 && col != 8) /* numbers right-aligned */
 				assert_int_equal(end, head_end[col]);
 			switch (col) {
 			case 0:
@@ -746,11 +749,15 @@ test_render_trunks_numbers(void **state)
 				else
 					assert_string_equal(tok, "-");
 				break;
+			case 8:
+				v = json_object_get(tr, "leading_class");
+				assert_string_equal(tok, json_is_string(v) ? json_string_value(v) : "-");
+				break;
 			default:
 				fail_msg("extra column \"%s\"", tok);
 			}
 		}
-		assert_int_equal(col, 8);
+		assert_int_equal(col, 9);
 		row++;
 	}
 	assert_int_equal(row, 1 + json_array_size(json_object_get(doc, "trunks")));
