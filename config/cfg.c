@@ -129,7 +129,7 @@ static int cfg_check_diag(struct cfg_ctx *ctx, const config_setting_t *s, struct
 		.max_n = CFG_DIM(st, field), .help = h                                             \
 	}
 
-#define CFG_TEXT(st, key, field, lo, fl, h)                                                 \
+#define CFG_TEXT(st, key, field, lo, fl, h)                                                \
 	{                                                                                  \
 		.name = key, .type = CFG_T_TEXT, .flags = fl, .min = lo,                   \
 		.max = sizeof(((st *)0)->field) - 1, .off = offsetof(st, field), .help = h \
@@ -739,9 +739,10 @@ cfg_name_check(const char *s, const struct cfg_key *k, size_t *bad)
 	for (i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)s[i];
 
-		if (k->type == CFG_T_TEXT     ? (c < 0x20 || c >= 0x7f)
-			    : k->type == CFG_T_STRING ? (c <= 0x20 || c >= 0x7f || c == '"' || c == '\\')
-						      : !cfg_is_name_char(c)) {
+		if (k->type == CFG_T_TEXT ? (c < 0x20 || c >= 0x7f)
+				: k->type == CFG_T_STRING
+				? (c <= 0x20 || c >= 0x7f || c == '"' || c == '\\')
+				: !cfg_is_name_char(c)) {
 			*bad = i;
 			return 2;
 		}
@@ -926,8 +927,9 @@ cfg_load_key(struct cfg_ctx *ctx, const config_setting_t *s, const struct cfg_ke
 		case 2:
 			c = (unsigned char)str[bad];
 			return cfg_error(ctx, config_setting_source_line(s), label, str,
-				k->type == CFG_T_TEXT ? "bad character 0x%02x at %zu (printable ASCII only)"
-				: k->type == CFG_T_STRING
+				k->type == CFG_T_TEXT
+					? "bad character 0x%02x at %zu (printable ASCII only)"
+					: k->type == CFG_T_STRING
 					? (c > 0x20 && c < 0x7f ? "bad character '%c' at %zu (no "
 								  "blanks or quotes)"
 								: "bad character 0x%02x at %zu (no "

@@ -23,9 +23,9 @@ struct cfg_trunk {
 	char name[SG_TRUNK_NAME_MAX];
 	struct cfg_prefix prefixes[SG_MAX_PREFIXES];
 	uint32_t n_prefixes;
-	uint16_t port;		 /* 0: any port */
-	uint32_t cps;		 /* agreed calls per second */
-	uint32_t max_concurrent; /* agreed concurrent calls */
+	uint16_t port;			   /* 0: any port */
+	uint32_t cps;			   /* agreed calls per second */
+	uint32_t max_concurrent;	   /* agreed concurrent calls */
 	char diagnosis[SG_TRUNK_NAME_MAX]; /* rule set; "": "default" */
 };
 

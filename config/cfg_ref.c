@@ -125,8 +125,8 @@ cfg_ref_range(const struct cfg_key *k, char *cell, size_t len)
 			k->max);
 		break;
 	case CFG_T_TEXT:
-		cfg_ref_put(&b, "%" PRId64 "..%" PRId64 " printable ASCII characters", k->min,
-			k->max);
+		cfg_ref_put(
+			&b, "%" PRId64 "..%" PRId64 " printable ASCII characters", k->min, k->max);
 		break;
 	case CFG_T_ENUM:
 		for (n = 0; k->choices[n] != NULL; n++)

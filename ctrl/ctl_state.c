@@ -487,8 +487,8 @@ ctl_state_leading_class(const struct sg_trunk_counters *c)
 	int k, best = SG_DIAG_UNCLASSIFIED;
 
 	for (k = SG_DIAG_UNCLASSIFIED + 1; k < SG_DIAG_COUNT; k++) {
-		if (c->diagnosis[k] > 0 && (best == SG_DIAG_UNCLASSIFIED ||
-						   c->diagnosis[k] > c->diagnosis[best]))
+		if (c->diagnosis[k] > 0 &&
+			(best == SG_DIAG_UNCLASSIFIED || c->diagnosis[k] > c->diagnosis[best]))
 			best = k;
 	}
 	return best == SG_DIAG_UNCLASSIFIED ? NULL : sg_diag_class_names[best];
@@ -573,11 +573,12 @@ ctl_json_event(const struct ctl_state *st, const struct sg_event *e, int with_tr
 	ctl_json_set(o, "oc", e->oc >= 0 ? json_integer(e->oc) : json_null(), &err);
 	ctl_json_set(o, "oc_algo", ctl_json_oc_algo(e), &err);
 	ctl_json_set(o, "class",
-		json_string(sg_diag_class_names[e->diag_class < SG_DIAG_COUNT ? e->diag_class
-									    : SG_DIAG_UNCLASSIFIED]),
+		json_string(
+			sg_diag_class_names[e->diag_class < SG_DIAG_COUNT ? e->diag_class
+									  : SG_DIAG_UNCLASSIFIED]),
 		&err);
-	ctl_json_set(o, "rule",
-		e->diag_rule != 0 ? json_integer(e->diag_rule - 1) : json_null(), &err);
+	ctl_json_set(
+		o, "rule", e->diag_rule != 0 ? json_integer(e->diag_rule - 1) : json_null(), &err);
 	if (with_trunk) {
 		const char *n = ctl_state_trunk_name(st, e->trunk);
 
@@ -642,8 +643,8 @@ ctl_json_row(const struct ctl_state *st, uint32_t t, uint64_t now_s)
 	{
 		const char *lead = ctl_state_leading_class(&tr->total);
 
-		ctl_json_set(o, "leading_class", lead != NULL ? json_string(lead) : json_null(),
-			&err);
+		ctl_json_set(
+			o, "leading_class", lead != NULL ? json_string(lead) : json_null(), &err);
 	}
 	ctl_json_set(o, "diagnosis", ctl_json_diagnosis(&tr->total), &err);
 	return ctl_json_done(o, err);

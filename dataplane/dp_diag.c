@@ -82,7 +82,8 @@ dp_diag_field_index(struct dp_diag *d, const char *field)
 	if (strcmp(field, CFG_DIAG_STATUS_FIELD) == 0)
 		return 0;
 	for (i = 1; i < d->n_fields; i++) {
-		if (d->field_len[i] == len && dp_diag_ieq(d->field_name[i], (const uint8_t *)field, len))
+		if (d->field_len[i] == len &&
+			dp_diag_ieq(d->field_name[i], (const uint8_t *)field, len))
 			return (int)i;
 	}
 	if (d->n_fields == DP_DIAG_FIELDS || len >= DP_DIAG_NAME_MAX)
@@ -122,7 +123,8 @@ dp_diag_create(const struct sg_config *cfg, const char *name, char *err, size_t 
 		f = dp_diag_field_index(d, r->field);
 		if (f < 0) {
 			snprintf(err, errlen,
-				"%s:%" PRIu32 ": diagnosis[%" PRIu32 "] (%s).field: \"%s\": more than "
+				"%s:%" PRIu32 ": diagnosis[%" PRIu32
+				"] (%s).field: \"%s\": more than "
 				"%d header names in all rules",
 				name, r->line, i, r->name, r->field, DP_DIAG_FIELDS - 1);
 			goto fail;
@@ -316,7 +318,8 @@ dp_diag_fields(
 		for (f = c; f > i && dp_diag_ws(msg[f - 1]); f--)
 			;
 		for (uint32_t k = 1; k < d->n_fields; k++) {
-			if (d->field_len[k] != f - i || !dp_diag_ieq(d->field_name[k], msg + i, f - i))
+			if (d->field_len[k] != f - i ||
+				!dp_diag_ieq(d->field_name[k], msg + i, f - i))
 				continue;
 			if (!dp_diag_open(sc, (uint8_t)k))
 				break;

@@ -61,8 +61,8 @@ struct dp_diag_scan {
  * "FILE:LINE: diagnosis[N] (RULE).pattern: "...": Hyperscan: why" for a
  * pattern the compiler refuses.
  */
-struct dp_diag *dp_diag_create(const struct sg_config *cfg, const char *name, char *err,
-	size_t errlen);
+struct dp_diag *dp_diag_create(
+	const struct sg_config *cfg, const char *name, char *err, size_t errlen);
 void dp_diag_free(struct dp_diag *d);
 
 uint32_t dp_diag_n_rules(const struct dp_diag *d);
@@ -77,8 +77,8 @@ int dp_diag_scratch_alloc(const struct dp_diag *d, hs_scratch_t **scratch);
  * Copy the values the rules look at out of a message's header section
  * (msg[0, hdr_len): start line to the empty line) into sc.
  */
-void dp_diag_fields(const struct dp_diag *d, const uint8_t *msg, uint32_t hdr_len,
-	struct dp_diag_scan *sc);
+void dp_diag_fields(
+	const struct dp_diag *d, const uint8_t *msg, uint32_t hdr_len, struct dp_diag_scan *sc);
 
 /*
  * Classify one answer of trunk `trunk` (0..SG_MAX_TRUNKS-1, or

@@ -208,9 +208,9 @@ count_keyed(struct dp_worker *w, uint32_t trunk, enum dp_dir dir, const struct d
 			if (m->status >= 400) {
 				/* the rare answers that say why a call failed: one scan */
 				uint16_t rule;
-				enum sg_diag_class cls = dp_diag_classify(w->sh->diag,
-					w->diag_scratch, &w->diag_scan, trunk, m->base, m->hdr_len,
-					&rule);
+				enum sg_diag_class cls =
+					dp_diag_classify(w->sh->diag, w->diag_scratch,
+						&w->diag_scan, trunk, m->base, m->hdr_len, &rule);
 
 				tc->diagnosis[cls]++;
 				if (m->status >= 500 && w->ln.evt_ring != NULL) {
@@ -232,8 +232,8 @@ count_keyed(struct dp_worker *w, uint32_t trunk, enum dp_dir dir, const struct d
 
 			if (oc_key != w->last_oc[trunk]) {
 				w->last_oc[trunk] = oc_key;
-				emit_event(w, trunk, m, now_ms, SG_DIAG_UNCLASSIFIED,
-					SG_DIAG_NO_RULE);
+				emit_event(
+					w, trunk, m, now_ms, SG_DIAG_UNCLASSIFIED, SG_DIAG_NO_RULE);
 			}
 		}
 	}

@@ -751,7 +751,8 @@ test_render_trunks_numbers(void **state)
 				break;
 			case 8:
 				v = json_object_get(tr, "leading_class");
-				assert_string_equal(tok, json_is_string(v) ? json_string_value(v) : "-");
+				assert_string_equal(
+					tok, json_is_string(v) ? json_string_value(v) : "-");
 				break;
 			default:
 				fail_msg("extra column \"%s\"", tok);
