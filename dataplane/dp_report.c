@@ -141,6 +141,31 @@ table_row(FILE *f, const char *name, const struct sg_trunk_counters *c)
 		c->requests[SG_M_INVITE], c->malformed);
 }
 
+/* "carrier-a  cps-limit 12, overload 3, unclassified 40": classes with answers. */
+static void
+diag_rows(FILE *f, const struct sg_config *cfg, const struct dp_totals *t)
+{
+	uint32_t i, n = cfg->n_trunks + 1;
+	int k, any;
+
+	fprintf(f, "\ndiagnosis (final 4xx-6xx answers to INVITE, by what the carrier said):\n");
+	for (i = 0; i < n; i++) {
+		uint32_t slot = i < cfg->n_trunks ? i : SG_UNMATCHED;
+		const uint64_t *d = t->trunk[slot].diagnosis;
+
+		fprintf(f, "  %-16s", i < cfg->n_trunks ? cfg->trunks[i].name : "(unmatched)");
+		/* the classes first, unclassified last */
+		for (k = 1, any = 0; k <= SG_DIAG_COUNT; k++) {
+			if (d[k % SG_DIAG_COUNT] == 0)
+				continue;
+			fprintf(f, "%s%s %" PRIu64, any ? ", " : " ",
+				sg_diag_class_names[k % SG_DIAG_COUNT], d[k % SG_DIAG_COUNT]);
+			any = 1;
+		}
+		fprintf(f, "%s\n", any ? "" : " -");
+	}
+}
+
 void
 dp_report_table(FILE *f, const struct sg_config *cfg, const struct dp_totals *t)
 {
@@ -162,6 +187,7 @@ dp_report_table(FILE *f, const struct sg_config *cfg, const struct dp_totals *t)
 	fprintf(f,
 		"\n(attempts: new INVITEs toward the trunk; 2xx..5xx/6xx: final answers to "
 		"them; 503%%: share of finals)\n");
+	diag_rows(f, cfg, t);
 	fprintf(f, "\nnot classified:\n");
 	for (d = 0; d < SG_DROP_COUNT; d++) {
 		/* fragments and TCP segments are shown with reassembly below */
