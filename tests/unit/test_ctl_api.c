@@ -835,6 +835,10 @@ test_render_trunk_detail(void **state)
 		json_pack("{s:o, s:o, s:o}", "cps", series_of(cps, 60), "r503", series_of(r503, 60),
 			"concurrent", series_of(conc, 60)));
 	json_object_set_new(doc, "events", events);
+	json_object_set_new(doc, "leading_class", json_string("concurrency-limit"));
+	json_object_set_new(doc, "diagnosis",
+		json_pack("{s:i, s:i, s:i, s:i}", "unclassified", 40, "cps-limit", 0,
+			"concurrency-limit", 12, "route-down", 3));
 	setenv("TZ", "UTC", 1);
 	tzset();
 	text = render(render_trunk10, doc, &rc);
@@ -855,6 +859,10 @@ test_render_trunk_detail(void **state)
 	assert_non_null(strstr(text, "Q.850;cause=34"));
 	assert_non_null(strstr(text, "def?@host"));
 	assert_true(strstr(text, "abc@10.0.0.1") < strstr(text, "def?@host"));
+	/* the causes: the leading one, then every class with answers, unclassified last */
+	assert_non_null(strstr(text,
+		"cause        concurrency-limit (4xx-6xx finals: "
+		"concurrency-limit 12, route-down 3, unclassified 40)\n"));
 	assert_null(strchr(text, '\x1b'));
 	assert_non_null(strstr(text, "13 now"));
 	assert_non_null(strstr(text, "30 agreed"));
