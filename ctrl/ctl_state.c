@@ -243,6 +243,8 @@ ctl_state_delta(const struct sg_trunk_counters *now, const struct sg_trunk_count
 		else
 			smp->final_2xx += d;
 	}
+	for (code = 0; code < SG_DIAG_COUNT; code++)
+		smp->diag[code] = now->diagnosis[code] - base->diagnosis[code];
 	smp->concurrent = ctl_state_concurrent(now);
 }
 
@@ -317,6 +319,8 @@ ctl_state_tick(struct ctl_state *st, uint64_t now_s)
 			smp.final_4xx = ctl_state_share(all.final_4xx, k, i);
 			smp.final_3xx = ctl_state_share(all.final_3xx, k, i);
 			smp.final_2xx = ctl_state_share(all.final_2xx, k, i);
+			for (int c = 0; c < SG_DIAG_COUNT; c++)
+				smp.diag[c] = ctl_state_share(all.diag[c], k, i);
 			/* only the level at the end is known: hold it */
 			smp.concurrent = all.concurrent;
 			if (i == k - 1)
@@ -477,19 +481,22 @@ ctl_json_diagnosis(const struct sg_trunk_counters *c)
 }
 
 /*
- * The class most of a trunk's classified answers fell in since the
- * dataplane started (ties: the one listed first); NULL when no rule
- * matched any.
+ * The class most of a trunk's classified answers fell in over the series'
+ * ten minutes (ties: the one listed first); NULL when no rule matched any.
  */
 static const char *
-ctl_state_leading_class(const struct sg_trunk_counters *c)
+ctl_state_leading_class(const struct ctl_series *s, uint64_t end)
 {
+	int64_t n, best_n = 0;
 	int k, best = SG_DIAG_UNCLASSIFIED;
 
 	for (k = SG_DIAG_UNCLASSIFIED + 1; k < SG_DIAG_COUNT; k++) {
-		if (c->diagnosis[k] > 0 &&
-			(best == SG_DIAG_UNCLASSIFIED || c->diagnosis[k] > c->diagnosis[best]))
+		n = ctl_series_sum(
+			s, (enum ctl_series_field)(CTL_SF_DIAG + k), end, CTL_SERIES_SLOTS);
+		if (n > best_n) {
 			best = k;
+			best_n = n;
+		}
 	}
 	return best == SG_DIAG_UNCLASSIFIED ? NULL : sg_diag_class_names[best];
 }
@@ -641,7 +648,7 @@ ctl_json_row(const struct ctl_state *st, uint32_t t, uint64_t now_s)
 	ctl_json_set(o, "final_503_total",
 		ctl_json_u64(tr->total.invite_final[503 - SG_STATUS_MIN]), &err);
 	{
-		const char *lead = ctl_state_leading_class(&tr->total);
+		const char *lead = ctl_state_leading_class(s, end);
 
 		ctl_json_set(
 			o, "leading_class", lead != NULL ? json_string(lead) : json_null(), &err);

@@ -128,8 +128,8 @@ void ctl_state_get_stats(const struct ctl_state *st, struct ctl_state_stats *out
  * (2xx..6xx). "(unmatched)" has cps_agreed and max_concurrent 0.
  * diagnosis: final 4xx-6xx answers to INVITE by class (every class of
  * sg_diag_class_names, "unclassified" included) since the dataplane
- * started; leading_class: the class most of them fell in, null when no
- * rule matched any.
+ * started; leading_class: the class most of them fell in over the last
+ * ten minutes (the series), null when no rule matched any there.
  */
 json_t *ctl_state_trunks_json(const struct ctl_state *st, uint64_t now_s);
 

@@ -660,17 +660,22 @@ test_json_shapes(void **state)
 
 	(void)state;
 	traffic(&m->c[0][0], 10, 5, 4, 0, 0, 1);
-	/* what the diagnosis rules said of the 4xx-6xx finals */
+	make_pub(&p, m, 0, 0);
+	ctl_state_ingest_pub(st, &p);
+	ctl_state_tick(st, 100);
+	traffic(&m->c[0][0], 4, 2, 1, 1, 0, 0);
+	/* what the diagnosis rules said of the 4xx-6xx finals (after the baseline) */
 	m->c[0][0].diagnosis[SG_DIAG_OVERLOAD] = 3;
 	m->c[0][0].diagnosis[SG_DIAG_ROUTE_DOWN] = 1;
 	m->c[0][0].diagnosis[SG_DIAG_UNCLASSIFIED] = 4;
 	make_pub(&p, m, 0, 0);
 	ctl_state_ingest_pub(st, &p);
-	ctl_state_tick(st, 100);
-	traffic(&m->c[0][0], 4, 2, 1, 1, 0, 0);
-	make_pub(&p, m, 0, 0);
-	ctl_state_ingest_pub(st, &p);
 	ctl_state_tick(st, 101);
+	/* the classes are series too (the policy reads them per second) */
+	assert_int_equal(series_at(st, 0, CTL_SF_DIAG + SG_DIAG_OVERLOAD, 100), 3);
+	assert_int_equal(series_at(st, 0, CTL_SF_DIAG + SG_DIAG_ROUTE_DOWN, 100), 1);
+	assert_int_equal(series_at(st, 0, CTL_SF_DIAG + SG_DIAG_CPS_LIMIT, 100), 0);
+	assert_int_equal(series_at(st, 0, CTL_SF_DIAG + SG_DIAG_UNCLASSIFIED, 100), 4);
 
 	doc = ctl_state_trunks_json(st, 101);
 	assert_int_equal(json_object_size(doc), 1);
