@@ -830,9 +830,9 @@ static int
 ctl_render_events_table(FILE *f, json_t *events, bool with_trunk, size_t max, const char *indent)
 {
 	static const char *const heads_t[] = { "TIME", "TRUNK", "STATUS", "RETRY-AFTER", "OC",
-		"CALL-ID", "REASON" };
+		"CALL-ID", "REASON", "CAUSE" };
 	static const char *const heads[] = { "TIME", "STATUS", "RETRY-AFTER", "OC", "CALL-ID",
-		"REASON" };
+		"REASON", "CAUSE" };
 	char(*row)[CTL_CELL_MAX];
 	char a[64], b[64];
 	struct ctl_table t;
@@ -841,7 +841,7 @@ ctl_render_events_table(FILE *f, json_t *events, bool with_trunk, size_t max, co
 
 	if (!json_is_array(events))
 		return -1;
-	if (ctl_table_init(&t, with_trunk ? 7 : 6, with_trunk ? "llrrrll" : "lrrrll",
+	if (ctl_table_init(&t, with_trunk ? 8 : 7, with_trunk ? "llrrrlll" : "lrrrlll",
 		    with_trunk ? heads_t : heads) < 0)
 		return -1;
 	json_array_foreach(events, i, ev)
@@ -866,6 +866,8 @@ ctl_render_events_table(FILE *f, json_t *events, bool with_trunk, size_t max, co
 			ctl_fmt_int(row[c++], CTL_CELL_MAX, json_object_get(ev, "oc"));
 		ctl_fmt_str(row[c++], CTL_CELL_MAX, json_object_get(ev, "call_id"));
 		ctl_fmt_str(row[c++], CTL_CELL_MAX, json_object_get(ev, "reason"));
+		/* the diagnosis of the carrier's words */
+		ctl_fmt_str(row[c++], CTL_CELL_MAX, json_object_get(ev, "class"));
 	}
 	ctl_table_print(f, &t, indent);
 	ctl_table_free(&t);

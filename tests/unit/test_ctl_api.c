@@ -830,6 +830,7 @@ test_render_trunk_detail(void **state)
 	events = json_array();
 	json_array_append_new(events,
 		event(1700000000.25, "abc@10.0.0.1", 503, json_integer(30), "Q.850;cause=34"));
+	json_object_set_new(json_array_get(events, 0), "class", json_string("concurrency-limit"));
 	json_array_append_new(events, event(1699999990.0, "def\x1b@host", 503, json_null(), NULL));
 	json_object_set_new(doc, "series",
 		json_pack("{s:o, s:o, s:o}", "cps", series_of(cps, 60), "r503", series_of(r503, 60),
@@ -856,7 +857,7 @@ test_render_trunk_detail(void **state)
 	/* events, newest first, with their fields; hostile text neutralised */
 	assert_non_null(strstr(text, "2023-11-14 22:13:20.250"));
 	assert_non_null(strstr(text, "abc@10.0.0.1"));
-	assert_non_null(strstr(text, "Q.850;cause=34"));
+	assert_non_null(strstr(text, "Q.850;cause=34  concurrency-limit\n"));
 	assert_non_null(strstr(text, "def?@host"));
 	assert_true(strstr(text, "abc@10.0.0.1") < strstr(text, "def?@host"));
 	/* the causes: the leading one, then every class with answers, unclassified last */
