@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <hs.h>
 #include <libconfig.h>
 
 #include "cfg.h"
@@ -81,6 +82,8 @@ enum cfg_prefix_err {
 
 static int cfg_check_trunk(struct cfg_ctx *ctx, const config_setting_t *s, struct sg_config *cfg,
 	uint32_t idx, const char *label);
+static int cfg_check_diag(struct cfg_ctx *ctx, const config_setting_t *s, struct sg_config *cfg,
+	uint32_t idx, const char *label);
 
 /*
  * Row builders. Each checks at compile time that the field has the width
@@ -126,6 +129,12 @@ static int cfg_check_trunk(struct cfg_ctx *ctx, const config_setting_t *s, struc
 			CFG_FIELD_IS(st, field[0], sizeof(struct cfg_prefix)),                     \
 		.count_off = offsetof(st, count) + CFG_FIELD_IS(st, count, 4), .min_n = min_elems, \
 		.max_n = CFG_DIM(st, field), .help = h                                             \
+	}
+
+#define CFG_TEXT(st, key, field, lo, fl, h)                                                \
+	{                                                                                  \
+		.name = key, .type = CFG_T_TEXT, .flags = fl, .min = lo,                   \
+		.max = sizeof(((st *)0)->field) - 1, .off = offsetof(st, field), .help = h \
 	}
 
 #define CFG_ENUM(st, key, field, names, dflt, fl, h)                                       \
@@ -402,6 +411,35 @@ static const struct cfg_key cfg_trunk_keys[] = {
 		"fleet account whose `cps` and `max_concurrent` this trunk shares with the other "
 		"edges (same values on every edge); without `fleet.redis`, or absent, the "
 		"trunk's budget is its own"),
+	CFG_NAME(struct cfg_trunk, "diagnosis", diagnosis, 0,
+		"rule set (a `set` of the `diagnosis` rules) that reads this trunk's answers, "
+		"tried before the `default` set; absent: the `default` set alone"),
+	{ .name = NULL },
+};
+
+static const struct cfg_key cfg_diag_keys[] = {
+	CFG_NAME(struct cfg_diag_rule, "name", name, CFG_F_REQUIRED,
+		"unique across rules: names the rule in errors and events"),
+	CFG_NAME(struct cfg_diag_rule, "set", set, 0,
+		"rule set the rule belongs to; trunks name their set with `diagnosis`; absent: "
+		"`default`, which every trunk uses after its own set"),
+	CFG_ENUM(struct cfg_diag_rule, "class", cls, sg_diag_rule_class_names, 0, CFG_F_REQUIRED,
+		"what a match says: a call-rate ceiling, a concurrent-call ceiling, the far end "
+		"overloaded, no route (or circuit, or network) to the destination, planned "
+		"maintenance, or another cause"),
+	CFG_NAME(struct cfg_diag_rule, "field", field, 0,
+		"where the rule looks: `status`, the status line (`SIP/2.0 503 CPS Limit "
+		"Exceeded`); any other value names a header (caseless: `Reason`, `Warning`, "
+		"`X-Reason`) and the rule reads each of its values, folded lines joined with a "
+		"space; absent: `status`"),
+	CFG_TEXT(struct cfg_diag_rule, "pattern", pattern, 1, CFG_F_REQUIRED,
+		"Hyperscan expression (the PCRE subset Hyperscan takes; no back-references or "
+		"look-arounds) searched in the field's value; `^` and `$` anchor at the value's "
+		"ends, and a match never spans two values. Checked when the config loads"),
+	CFG_U32(struct cfg_diag_rule, "caseless", caseless, 0, 1, 1, 0,
+		"1: letters match in either case (`HS_FLAG_CASELESS`)"),
+	CFG_U32(struct cfg_diag_rule, "dotall", dotall, 0, 1, 0, 0,
+		"1: `.` matches any byte (`HS_FLAG_DOTALL`)"),
 	{ .name = NULL },
 };
 
@@ -505,6 +543,20 @@ const struct cfg_section cfg_sections[] = {
 		.count_off = offsetof(struct sg_config, n_ports),
 		.label_key = "devargs",
 		.help = "live mode's ports; none for offline (--pcap) use",
+	},
+	{
+		.name = "diagnosis",
+		.keys = cfg_diag_keys,
+		.off = offsetof(struct sg_config, diag),
+		.size = sizeof(struct cfg_diag_rule),
+		.max_n = CFG_DIM(struct sg_config, diag),
+		.count_off = offsetof(struct sg_config, n_diag),
+		.label_key = "name",
+		.check = cfg_check_diag,
+		.help = "rules that read the carrier's words in its final 4xx-6xx answers to an "
+			"INVITE (status line, `Reason`, `Warning`, other headers) and say what "
+			"the answer means; a trunk's own `set` first, then `default`; the first "
+			"rule in file order that matches decides",
 	},
 	{
 		.name = "trunks",
@@ -766,8 +818,10 @@ cfg_name_check(const char *s, const struct cfg_key *k, size_t *bad)
 	for (i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)s[i];
 
-		if (k->type == CFG_T_STRING ? (c <= 0x20 || c >= 0x7f || c == '"' || c == '\\')
-					    : !cfg_is_name_char(c)) {
+		if (k->type == CFG_T_TEXT ? (c < 0x20 || c >= 0x7f)
+				: k->type == CFG_T_STRING
+				? (c <= 0x20 || c >= 0x7f || c == '"' || c == '\\')
+				: !cfg_is_name_char(c)) {
 			*bad = i;
 			return 2;
 		}
@@ -942,6 +996,7 @@ cfg_load_key(struct cfg_ctx *ctx, const config_setting_t *s, const struct cfg_ke
 	}
 	case CFG_T_NAME:
 	case CFG_T_STRING:
+	case CFG_T_TEXT:
 		if (config_setting_type(s) != CONFIG_TYPE_STRING)
 			return cfg_type_error(ctx, s, label, "a string");
 		str = config_setting_get_string(s);
@@ -952,7 +1007,9 @@ cfg_load_key(struct cfg_ctx *ctx, const config_setting_t *s, const struct cfg_ke
 		case 2:
 			c = (unsigned char)str[bad];
 			return cfg_error(ctx, config_setting_source_line(s), label, str,
-				k->type == CFG_T_STRING
+				k->type == CFG_T_TEXT
+					? "bad character 0x%02x at %zu (printable ASCII only)"
+					: k->type == CFG_T_STRING
 					? (c > 0x20 && c < 0x7f ? "bad character '%c' at %zu (no "
 								  "blanks or quotes)"
 								: "bad character 0x%02x at %zu (no "
@@ -969,7 +1026,7 @@ cfg_load_key(struct cfg_ctx *ctx, const config_setting_t *s, const struct cfg_ke
 		memcpy(field, str, strlen(str) + 1);
 		return 0;
 	case CFG_T_ENUM: {
-		char list[CFG_VALUE_MAX];
+		char list[160];
 		size_t off = 0;
 
 		if (config_setting_type(s) != CONFIG_TYPE_STRING)
@@ -1049,6 +1106,7 @@ cfg_key_defaults(const struct cfg_key *keys, void *base)
 			snprintf(field, (size_t)k->max + 1, "%s", k->def_str);
 			break;
 		case CFG_T_NAME:
+		case CFG_T_TEXT:
 		case CFG_T_PREFIX_LIST:
 			/* Empty: the caller zeroed the struct. */
 			break;
@@ -1274,6 +1332,97 @@ cfg_check_fleet(struct cfg_ctx *ctx, const config_setting_t *root, struct sg_con
 	return 0;
 }
 
+unsigned int
+cfg_diag_hs_flags(const struct cfg_diag_rule *r)
+{
+	unsigned int f = HS_FLAG_MULTILINE | HS_FLAG_SOM_LEFTMOST;
+
+	if (r->caseless)
+		f |= HS_FLAG_CASELESS;
+	if (r->dotall)
+		f |= HS_FLAG_DOTALL;
+	return f;
+}
+
+/*
+ * A rule's pattern is checked here, with the flags the dataplane compiles
+ * it with, so a bad one is a config error with its file and line; the
+ * dataplane's compile of the whole set names the rule and line too.
+ */
+static int
+cfg_check_diag(struct cfg_ctx *ctx, const config_setting_t *s, struct sg_config *cfg, uint32_t idx,
+	const char *label)
+{
+	struct cfg_diag_rule *r = &cfg->diag[idx];
+	const config_setting_t *m;
+	char klabel[CFG_LABEL_MAX];
+	hs_expr_info_t *info = NULL;
+	hs_compile_error_t *cerr = NULL;
+	unsigned int line;
+	uint32_t j;
+	int bad;
+
+	for (j = 0; j < idx; j++) {
+		if (strcmp(cfg->diag[j].name, r->name) != 0)
+			continue;
+		m = config_setting_get_member(s, "name");
+		cfg_label(klabel, sizeof(klabel), "%s.name", label);
+		return cfg_error(ctx, config_setting_source_line(m), klabel, r->name,
+			"duplicate name, also diagnosis[%" PRIu32 "]", j);
+	}
+	if (r->set[0] == '\0')
+		snprintf(r->set, sizeof(r->set), "%s", CFG_DIAG_DEFAULT_SET);
+	if (r->field[0] == '\0')
+		snprintf(r->field, sizeof(r->field), "%s", CFG_DIAG_STATUS_FIELD);
+	m = config_setting_get_member(s, "pattern");
+	line = config_setting_source_line(m);
+	r->line = line;
+	cfg_label(klabel, sizeof(klabel), "%s.pattern", label);
+	if (hs_expression_info(r->pattern, cfg_diag_hs_flags(r), &info, &cerr) != HS_SUCCESS) {
+		char msg[160];
+
+		snprintf(msg, sizeof(msg), "%s",
+			cerr != NULL && cerr->message != NULL ? cerr->message : "not valid");
+		hs_free_compile_error(cerr);
+		return cfg_error(ctx, line, klabel, r->pattern, "Hyperscan: %s", msg);
+	}
+	bad = info->min_width == 0;
+	free(info);
+	if (bad)
+		return cfg_error(ctx, line, klabel, r->pattern, "matches the empty string");
+	return 0;
+}
+
+/* A trunk's rule set must have rules: a typo would leave it unread. */
+static int
+cfg_check_diag_sets(struct cfg_ctx *ctx, const config_setting_t *root, const struct sg_config *cfg)
+{
+	const config_setting_t *ts, *e, *m;
+	char klabel[CFG_LABEL_MAX];
+	uint32_t i, j;
+
+	for (i = 0; i < cfg->n_trunks; i++) {
+		const char *set = cfg->trunks[i].diagnosis;
+
+		if (set[0] == '\0')
+			continue;
+		for (j = 0; j < cfg->n_diag; j++) {
+			if (strcmp(cfg->diag[j].set, set) == 0)
+				break;
+		}
+		if (j < cfg->n_diag)
+			continue;
+		ts = config_setting_get_member(root, "trunks");
+		e = ts != NULL ? config_setting_get_elem(ts, i) : NULL;
+		m = e != NULL ? config_setting_get_member(e, "diagnosis") : NULL;
+		cfg_label(klabel, sizeof(klabel), "trunks[%" PRIu32 "] (%s).diagnosis", i,
+			cfg->trunks[i].name);
+		return cfg_error(ctx, m != NULL ? config_setting_source_line(m) : 0, klabel, set,
+			"no diagnosis rule has this set");
+	}
+	return 0;
+}
+
 static int
 cfg_load_root(struct cfg_ctx *ctx, const config_setting_t *root, struct sg_config *cfg)
 {
@@ -1294,7 +1443,9 @@ cfg_load_root(struct cfg_ctx *ctx, const config_setting_t *root, struct sg_confi
 		if (cfg_load_section(ctx, s, sec, cfg) < 0)
 			return -1;
 	}
-	return cfg_check_fleet(ctx, root, cfg);
+	if (cfg_check_fleet(ctx, root, cfg) < 0)
+		return -1;
+	return cfg_check_diag_sets(ctx, root, cfg);
 }
 
 void

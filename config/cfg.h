@@ -23,10 +23,30 @@ struct cfg_trunk {
 	char name[SG_TRUNK_NAME_MAX];
 	struct cfg_prefix prefixes[SG_MAX_PREFIXES];
 	uint32_t n_prefixes;
-	uint16_t port;			 /* 0: any port */
-	uint32_t cps;			 /* agreed calls per second */
-	uint32_t max_concurrent;	 /* agreed concurrent calls */
-	char account[SG_TRUNK_NAME_MAX]; /* fleet account sharing the budget, "": own budget */
+	uint16_t port;			   /* 0: any port */
+	uint32_t cps;			   /* agreed calls per second */
+	uint32_t max_concurrent;	   /* agreed concurrent calls */
+	char account[SG_TRUNK_NAME_MAX];   /* fleet account sharing the budget, "": own budget */
+	char diagnosis[SG_TRUNK_NAME_MAX]; /* rule set; "": "default" */
+};
+
+/*
+ * Diagnosis rules (dataplane/dp_diag.h): what a carrier's own words in a
+ * final 4xx-6xx answer to an INVITE say about its cause.
+ */
+#define CFG_MAX_DIAG_RULES 256
+#define CFG_DIAG_DEFAULT_SET "default"
+#define CFG_DIAG_STATUS_FIELD "status"
+
+struct cfg_diag_rule {
+	char name[48];
+	char set[SG_TRUNK_NAME_MAX]; /* rule set the rule belongs to */
+	uint32_t cls;		     /* index in sg_diag_rule_class_names */
+	char field[48];		     /* "" or "status": status line; else a header name */
+	char pattern[256];	     /* Hyperscan (PCRE subset) expression */
+	uint32_t caseless;	     /* HS_FLAG_CASELESS */
+	uint32_t dotall;	     /* HS_FLAG_DOTALL */
+	uint32_t line;		     /* line of `pattern` in the file */
 };
 
 struct cfg_dataplane {
@@ -184,7 +204,17 @@ struct sg_config {
 	uint32_t n_ports;
 	struct cfg_trunk trunks[SG_MAX_TRUNKS];
 	uint32_t n_trunks;
+	struct cfg_diag_rule diag[CFG_MAX_DIAG_RULES];
+	uint32_t n_diag;
 };
+
+/*
+ * Hyperscan flags of a diagnosis rule as the dataplane compiles it: the
+ * rule's own (caseless, dot-all), plus multi-line so `^` and `$` anchor
+ * at the ends of the field's value, and leftmost start of match so a
+ * match is known to lie inside one value.
+ */
+unsigned int cfg_diag_hs_flags(const struct cfg_diag_rule *r);
 
 /* Fill cfg with every default (what an empty file gives). */
 void cfg_defaults(struct sg_config *cfg);
@@ -234,6 +264,7 @@ enum cfg_type {
 	CFG_T_PREFIX_LIST, /* [ "CIDR", ... ], struct cfg_prefix[] */
 	CFG_T_STRING,	   /* string of min..max printable chars, no blanks or quotes */
 	CFG_T_ENUM,	   /* one of the strings in choices, stored as its uint32_t index */
+	CFG_T_TEXT,	   /* string of min..max printable ASCII chars, blanks allowed */
 };
 
 #define CFG_F_REQUIRED 0x1 /* no default: the key must be present */

@@ -88,6 +88,7 @@ cfg_ref_type(const struct cfg_key *k)
 	case CFG_T_NAME:
 	case CFG_T_STRING:
 	case CFG_T_ENUM:
+	case CFG_T_TEXT:
 		return "string";
 	}
 	return "?";
@@ -126,6 +127,10 @@ cfg_ref_range(const struct cfg_key *k, char *cell, size_t len)
 		}
 		cfg_ref_put(&b, "%" PRId64 "..%" PRId64 " characters, no blanks or quotes", k->min,
 			k->max);
+		break;
+	case CFG_T_TEXT:
+		cfg_ref_put(
+			&b, "%" PRId64 "..%" PRId64 " printable ASCII characters", k->min, k->max);
 		break;
 	case CFG_T_ENUM:
 		for (n = 0; k->choices[n] != NULL; n++)
@@ -179,6 +184,7 @@ cfg_ref_default(const struct cfg_key *k, char *cell, size_t len)
 		cfg_ref_put(&b, "`[ ]`");
 		break;
 	case CFG_T_NAME:
+	case CFG_T_TEXT:
 		cfg_ref_put(&b, "`\"\"`");
 		break;
 	case CFG_T_STRING:

@@ -85,6 +85,7 @@ cfg_reload_values(const struct cfg_key *k, const char *a, const char *b, char *b
 		break;
 	case CFG_T_NAME:
 	case CFG_T_STRING:
+	case CFG_T_TEXT:
 		snprintf(buf, len, " (was \"%.*s\", now \"%.*s\")", (int)k->max, a, (int)k->max, b);
 		break;
 	default:
@@ -107,6 +108,7 @@ cfg_reload_key_differs(const struct cfg_key *k, const char *a, const char *b)
 		return memcmp(fa, fb, sizeof(uint32_t)) != 0;
 	case CFG_T_NAME:
 	case CFG_T_STRING:
+	case CFG_T_TEXT:
 		return strncmp(fa, fb, (size_t)k->max + 1) != 0;
 	case CFG_T_U16_LIST:
 	case CFG_T_PREFIX_LIST:

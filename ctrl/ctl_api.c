@@ -779,7 +779,7 @@ int
 ctl_render_trunks(FILE *f, json_t *data)
 {
 	static const char *const heads[] = { "NAME", "CPS/AGREED", "CALLS/MAX", "503/S", "503 %",
-		"ANSWER %", "STATE", "LIMIT" };
+		"ANSWER %", "STATE", "LIMIT", "CAUSE" };
 	char a[32], b[32];
 	char(*row)[CTL_CELL_MAX];
 	struct ctl_table t;
@@ -789,7 +789,7 @@ ctl_render_trunks(FILE *f, json_t *data)
 	trunks = json_object_get(data, "trunks");
 	if (!json_is_array(trunks))
 		return -1;
-	if (ctl_table_init(&t, 8, "lrrrrrlr", heads) < 0)
+	if (ctl_table_init(&t, 9, "lrrrrrlrl", heads) < 0)
 		return -1;
 	json_array_foreach(trunks, i, tr)
 	{
@@ -815,6 +815,11 @@ ctl_render_trunks(FILE *f, json_t *data)
 			ctl_fmt_int(row[7], CTL_CELL_MAX, json_object_get(tr, "limit_cps"));
 		else
 			snprintf(row[7], CTL_CELL_MAX, "-");
+		/* what the carrier's own words said most (diagnosis rules) */
+		if (json_is_string(json_object_get(tr, "leading_class")))
+			ctl_fmt_str(row[8], CTL_CELL_MAX, json_object_get(tr, "leading_class"));
+		else
+			snprintf(row[8], CTL_CELL_MAX, "-");
 	}
 	ctl_table_print(f, &t, "");
 	ctl_table_free(&t);
@@ -825,9 +830,9 @@ static int
 ctl_render_events_table(FILE *f, json_t *events, bool with_trunk, size_t max, const char *indent)
 {
 	static const char *const heads_t[] = { "TIME", "TRUNK", "STATUS", "RETRY-AFTER", "OC",
-		"CALL-ID", "REASON" };
+		"CALL-ID", "REASON", "CAUSE" };
 	static const char *const heads[] = { "TIME", "STATUS", "RETRY-AFTER", "OC", "CALL-ID",
-		"REASON" };
+		"REASON", "CAUSE" };
 	char(*row)[CTL_CELL_MAX];
 	char a[64], b[64];
 	struct ctl_table t;
@@ -836,7 +841,7 @@ ctl_render_events_table(FILE *f, json_t *events, bool with_trunk, size_t max, co
 
 	if (!json_is_array(events))
 		return -1;
-	if (ctl_table_init(&t, with_trunk ? 7 : 6, with_trunk ? "llrrrll" : "lrrrll",
+	if (ctl_table_init(&t, with_trunk ? 8 : 7, with_trunk ? "llrrrlll" : "lrrrlll",
 		    with_trunk ? heads_t : heads) < 0)
 		return -1;
 	json_array_foreach(events, i, ev)
@@ -861,6 +866,8 @@ ctl_render_events_table(FILE *f, json_t *events, bool with_trunk, size_t max, co
 			ctl_fmt_int(row[c++], CTL_CELL_MAX, json_object_get(ev, "oc"));
 		ctl_fmt_str(row[c++], CTL_CELL_MAX, json_object_get(ev, "call_id"));
 		ctl_fmt_str(row[c++], CTL_CELL_MAX, json_object_get(ev, "reason"));
+		/* the diagnosis of the carrier's words */
+		ctl_fmt_str(row[c++], CTL_CELL_MAX, json_object_get(ev, "class"));
 	}
 	ctl_table_print(f, &t, indent);
 	ctl_table_free(&t);
@@ -930,6 +937,34 @@ ctl_render_ceiling(FILE *f, json_t *pol)
 			ctl_fmt_int(a, sizeof(a), conc));
 }
 
+/* "cause  overload (leading): overload 12, route-down 3, unclassified 40" */
+static void
+ctl_render_diagnosis(FILE *f, json_t *data)
+{
+	json_t *d = json_object_get(data, "diagnosis"), *v;
+	char a[64];
+	int k, any = 0;
+
+	if (!json_is_object(d))
+		return;
+	fprintf(f, "  %-12s %s", "cause",
+		json_is_string(json_object_get(data, "leading_class"))
+			? ctl_fmt_str(a, sizeof(a), json_object_get(data, "leading_class"))
+			: "-");
+	/* classes first, unclassified last */
+	for (k = 1; k <= SG_DIAG_COUNT; k++) {
+		const char *name = sg_diag_class_names[k % SG_DIAG_COUNT];
+
+		v = json_object_get(d, name);
+		if (!json_is_integer(v) || json_integer_value(v) == 0)
+			continue;
+		fprintf(f, "%s%s %s", any ? ", " : " (4xx-6xx finals: ", name,
+			ctl_fmt_int(a, sizeof(a), v));
+		any = 1;
+	}
+	fprintf(f, "%s\n", any ? ")" : "");
+}
+
 int
 ctl_render_trunk(FILE *f, json_t *data, size_t max_events)
 {
@@ -955,6 +990,7 @@ ctl_render_trunk(FILE *f, json_t *data, size_t max_events)
 		ctl_fmt_int(a, sizeof(a), json_object_get(data, "attempts_total")),
 		ctl_fmt_int(b, sizeof(b), json_object_get(data, "finals_total")),
 		ctl_fmt_int(c, sizeof(c), json_object_get(data, "final_503_total")));
+	ctl_render_diagnosis(f, data);
 	if (json_is_string(json_object_get(data, "state"))) {
 		/* the rate-limit policy's view of this trunk */
 		int lim = json_is_integer(json_object_get(data, "limit_cps"));

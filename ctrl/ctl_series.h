@@ -12,6 +12,8 @@
 
 #include <stdint.h>
 
+#include "sg_shared.h"
+
 #define CTL_SERIES_SLOTS 600 /* ten minutes */
 
 /* What a slot holds; also the selector for reads. */
@@ -25,7 +27,13 @@ enum ctl_series_field {
 	CTL_SF_3XX,
 	CTL_SF_2XX,
 	CTL_SF_RETRY_AFTER, /* longest Retry-After seen, -1 none */
-	CTL_SF_COUNT
+	/*
+	 * Final 4xx-6xx answers to INVITE by what the diagnosis rules said:
+	 * CTL_SF_DIAG + enum sg_diag_class (CTL_SF_DIAG + SG_DIAG_CPS_LIMIT,
+	 * ...); they add up to the 4xx, 503, other 5xx and 6xx counts.
+	 */
+	CTL_SF_DIAG,
+	CTL_SF_COUNT = CTL_SF_DIAG + SG_DIAG_COUNT
 };
 
 /*
@@ -42,9 +50,10 @@ struct ctl_sample {
 	uint64_t final_4xx;
 	uint64_t final_3xx;
 	uint64_t final_2xx;
-	int64_t concurrent;  /* -1 unknown */
-	int32_t retry_after; /* seconds, -1 none */
-	uint32_t flags;	     /* CTL_SAMPLE_* */
+	uint64_t diag[SG_DIAG_COUNT]; /* 4xx-6xx finals by enum sg_diag_class */
+	int64_t concurrent;	      /* -1 unknown */
+	int32_t retry_after;	      /* seconds, -1 none */
+	uint32_t flags;		      /* CTL_SAMPLE_* */
 };
 
 /* A baseline second: a level (concurrent) but no deltas to show. */

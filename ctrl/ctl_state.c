@@ -319,6 +319,8 @@ ctl_state_delta(const struct sg_trunk_counters *now, const struct sg_trunk_count
 		else
 			smp->final_2xx += d;
 	}
+	for (code = 0; code < SG_DIAG_COUNT; code++)
+		smp->diag[code] = now->diagnosis[code] - base->diagnosis[code];
 	smp->concurrent = ctl_state_concurrent(now);
 }
 
@@ -393,6 +395,8 @@ ctl_state_tick(struct ctl_state *st, uint64_t now_s)
 			smp.final_4xx = ctl_state_share(all.final_4xx, k, i);
 			smp.final_3xx = ctl_state_share(all.final_3xx, k, i);
 			smp.final_2xx = ctl_state_share(all.final_2xx, k, i);
+			for (int c = 0; c < SG_DIAG_COUNT; c++)
+				smp.diag[c] = ctl_state_share(all.diag[c], k, i);
 			/* only the level at the end is known: hold it */
 			smp.concurrent = all.concurrent;
 			if (i == k - 1)
@@ -540,6 +544,39 @@ ctl_json_codes(const uint64_t *codes, int *err)
 	return o;
 }
 
+/* Final 4xx-6xx answers to INVITE by class, every class (dp_report.c). */
+static json_t *
+ctl_json_diagnosis(const struct sg_trunk_counters *c)
+{
+	json_t *o = json_object();
+	int k, err = o == NULL;
+
+	for (k = 0; k < SG_DIAG_COUNT; k++)
+		ctl_json_set(o, sg_diag_class_names[k], ctl_json_u64(c->diagnosis[k]), &err);
+	return ctl_json_done(o, err);
+}
+
+/*
+ * The class most of a trunk's classified answers fell in over the series'
+ * ten minutes (ties: the one listed first); NULL when no rule matched any.
+ */
+static const char *
+ctl_state_leading_class(const struct ctl_series *s, uint64_t end)
+{
+	int64_t n, best_n = 0;
+	int k, best = SG_DIAG_UNCLASSIFIED;
+
+	for (k = SG_DIAG_UNCLASSIFIED + 1; k < SG_DIAG_COUNT; k++) {
+		n = ctl_series_sum(
+			s, (enum ctl_series_field)(CTL_SF_DIAG + k), end, CTL_SERIES_SLOTS);
+		if (n > best_n) {
+			best = k;
+			best_n = n;
+		}
+	}
+	return best == SG_DIAG_UNCLASSIFIED ? NULL : sg_diag_class_names[best];
+}
+
 /* The offline report's per-trunk object (dp_report.c), field for field. */
 static json_t *
 ctl_json_counters(const struct sg_trunk_counters *c)
@@ -558,6 +595,7 @@ ctl_json_counters(const struct sg_trunk_counters *c)
 	ctl_json_set(o, "invite_attempts", ctl_json_u64(c->invite_attempts), &err);
 	ctl_json_set(o, "invite_final", ctl_json_codes(c->invite_final, &err), &err);
 	ctl_json_set(o, "malformed", ctl_json_u64(c->malformed), &err);
+	ctl_json_set(o, "diagnosis", ctl_json_diagnosis(c), &err);
 	return ctl_json_done(o, err);
 }
 
@@ -617,6 +655,13 @@ ctl_json_event(const struct ctl_state *st, const struct sg_event *e, int with_tr
 	ctl_json_set(o, "reason", ctl_json_reason(e), &err);
 	ctl_json_set(o, "oc", e->oc >= 0 ? json_integer(e->oc) : json_null(), &err);
 	ctl_json_set(o, "oc_algo", ctl_json_oc_algo(e), &err);
+	ctl_json_set(o, "class",
+		json_string(
+			sg_diag_class_names[e->diag_class < SG_DIAG_COUNT ? e->diag_class
+									  : SG_DIAG_UNCLASSIFIED]),
+		&err);
+	ctl_json_set(
+		o, "rule", e->diag_rule != 0 ? json_integer(e->diag_rule - 1) : json_null(), &err);
 	if (with_trunk) {
 		const char *n = ctl_state_trunk_name(st, e->trunk);
 
@@ -680,6 +725,13 @@ ctl_json_row(const struct ctl_state *st, uint32_t t, uint64_t now_s)
 	ctl_json_set(o, "finals_total", ctl_json_u64(ctl_state_finals_total(&tr->total)), &err);
 	ctl_json_set(o, "final_503_total",
 		ctl_json_u64(tr->total.invite_final[503 - SG_STATUS_MIN]), &err);
+	{
+		const char *lead = ctl_state_leading_class(s, end);
+
+		ctl_json_set(
+			o, "leading_class", lead != NULL ? json_string(lead) : json_null(), &err);
+	}
+	ctl_json_set(o, "diagnosis", ctl_json_diagnosis(&tr->total), &err);
 	return ctl_json_done(o, err);
 }
 

@@ -145,13 +145,17 @@ void ctl_state_get_stats(const struct ctl_state *st, struct ctl_state_stats *out
  *   {"name":S, "cps":N, "cps_avg10":F, "cps_agreed":N, "concurrent":N,
  *    "max_concurrent":N, "r503_per_s":F, "share_503_pct":F,
  *    "answer_ratio":F|null, "attempts_total":N, "finals_total":N,
- *    "final_503_total":N}
+ *    "final_503_total":N, "leading_class":S|null, "diagnosis":{CLASS:N}}
  * cps: attempts in second now_s - 1. cps_avg10, r503_per_s: per-second
  * averages over the last 10 closed seconds (fewer right after a baseline).
  * share_503_pct: 0..100 over the last 60 s, 0 with no finals.
  * answer_ratio: 2xx / finals over the last 60 s, null with no finals.
  * concurrent: dialogs open now. Finals are final answers to INVITE
  * (2xx..6xx). "(unmatched)" has cps_agreed and max_concurrent 0.
+ * diagnosis: final 4xx-6xx answers to INVITE by class (every class of
+ * sg_diag_class_names, "unclassified" included) since the dataplane
+ * started; leading_class: the class most of them fell in over the last
+ * ten minutes (the series), null when no rule matched any there.
  */
 json_t *ctl_state_trunks_json(const struct ctl_state *st, uint64_t now_s);
 
@@ -161,10 +165,13 @@ json_t *ctl_state_trunks_json(const struct ctl_state *st, uint64_t now_s);
  * trunk's latest 16, newest first, each EVENT]. NULL for an unknown name.
  * COUNTERS: {"requests":{METHOD:N}, "responses":{"CODE":N},
  * "retransmissions":N, "invite_attempts":N, "invite_final":{"CODE":N},
- * "malformed":N}, zero entries of the maps omitted.
+ * "malformed":N, "diagnosis":{CLASS:N}}, zero entries of the maps omitted
+ * (diagnosis lists every class).
  * EVENT: {"time":F (epoch seconds), "call_id":S, "status":N,
  * "retry_after":N|null, "reason":S|null ("Q.850;cause=34", "SIP;cause=503",
- * "other"), "oc":N|null, "oc_algo":"loss"|"rate"|"other"|null}.
+ * "other"), "oc":N|null, "oc_algo":"loss"|"rate"|"other"|null,
+ * "class":S (the diagnosis, "unclassified" when no rule matched),
+ * "rule":N|null (index of the deciding rule in the config's list)}.
  */
 json_t *ctl_state_trunk_json(const struct ctl_state *st, const char *name, uint64_t now_s);
 

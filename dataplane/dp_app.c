@@ -26,6 +26,7 @@
 #include <jansson.h>
 
 #include "dp_app.h"
+#include "dp_diag.h"
 #include "dp_port.h"
 #include "dp_reload.h"
 #include "dp_replay.h"
@@ -42,6 +43,8 @@
 struct dp_app {
 	struct dp_sip_db *db;
 	hs_scratch_t *proto;
+	struct dp_diag *diag;
+	hs_scratch_t *diag_proto;
 	struct dp_trunks *trunks;
 	struct dp_worker_shared *sh;
 	struct rte_mempool *mp;
@@ -68,6 +71,16 @@ app_init(struct dp_app *a, const struct sg_config *cfg, const char *config_path,
 		fprintf(stderr, "sipguard: cannot allocate Hyperscan scratch\n");
 		return SG_EXIT_RUNTIME;
 	}
+	/* a pattern the compiler refuses is the config's fault: exit 2 */
+	a->diag = dp_diag_create(cfg, config_path, err, sizeof(err));
+	if (a->diag == NULL) {
+		fprintf(stderr, "sipguard: %s\n", err);
+		return SG_EXIT_USAGE;
+	}
+	if (dp_diag_scratch_alloc(a->diag, &a->diag_proto) != 0) {
+		fprintf(stderr, "sipguard: cannot allocate the diagnosis scratch\n");
+		return SG_EXIT_RUNTIME;
+	}
 	a->trunks = dp_trunks_create(cfg, "sg_trunks", socket, err, sizeof(err));
 	if (a->trunks == NULL) {
 		fprintf(stderr, "sipguard: %s: %s\n", config_path, err);
@@ -85,6 +98,8 @@ app_init(struct dp_app *a, const struct sg_config *cfg, const char *config_path,
 	dp_worker_shared_init(a->sh, cfg);
 	a->sh->db = a->db;
 	a->sh->trunks = a->trunks;
+	a->sh->diag = a->diag;
+	a->sh->diag_proto = a->diag_proto;
 	return 0;
 }
 
@@ -105,6 +120,9 @@ app_fini(struct dp_app *a)
 		a->trunks = (struct dp_trunks *)(uintptr_t)a->sh->trunks;
 	rte_free(a->sh);
 	dp_trunks_free(a->trunks);
+	if (a->diag_proto != NULL)
+		hs_free_scratch(a->diag_proto);
+	dp_diag_free(a->diag);
 	if (a->proto != NULL)
 		hs_free_scratch(a->proto);
 	dp_sip_db_free(a->db);

@@ -397,6 +397,9 @@ dp_run_bench(const struct sg_config *cfg, const struct dp_offline_opts *o, unsig
 	struct dp_trunks *trunks = NULL;
 	struct dp_sip_db *db = NULL;
 	struct dp_naive *nv = NULL;
+	struct dp_diag *diag = NULL;
+	hs_scratch_t *diag_proto = NULL;
+	uint64_t tot_diag = 0;
 	struct rte_mempool *mp = NULL;
 	hs_scratch_t *proto = NULL;
 	json_t *doc = NULL, *arr, *mem;
@@ -435,6 +438,13 @@ dp_run_bench(const struct sg_config *cfg, const struct dp_offline_opts *o, unsig
 			goto out;
 		}
 	}
+	/* the config's diagnosis rules, as the dataplane runs them */
+	diag = dp_diag_create(cfg, o->config_path, err, sizeof(err));
+	if (diag == NULL || dp_diag_scratch_alloc(diag, &diag_proto) != 0) {
+		fprintf(stderr, "sipguard: %s\n",
+			diag == NULL ? err : "cannot allocate the diagnosis scratch");
+		goto out;
+	}
 	trunks = dp_trunks_create(cfg, "sg_bench_trunks", socket, err, sizeof(err));
 	sh = rte_zmalloc_socket("dp_bench_shared", sizeof(*sh), RTE_CACHE_LINE_SIZE, socket);
 	bws = rte_zmalloc_socket("dp_bench", sizeof(*bws) * nw, RTE_CACHE_LINE_SIZE, socket);
@@ -456,6 +466,8 @@ dp_run_bench(const struct sg_config *cfg, const struct dp_offline_opts *o, unsig
 	sh->db = db;
 	sh->trunks = trunks;
 	sh->link = o->link;
+	sh->diag = diag;
+	sh->diag_proto = diag_proto;
 
 	/*
 	 * The file once per port (net_pcap keeps it in mbufs; a ring port
@@ -557,6 +569,10 @@ dp_run_bench(const struct sg_config *cfg, const struct dp_offline_opts *o, unsig
 		tot_busy += bws[i].busy_cycles;
 		tot_bytes += bws[i].bytes;
 		tot_matches += bws[i].hs_matches;
+		for (int t = 0; bws[i].w != NULL && t < SG_TRUNK_SLOTS; t++) {
+			for (int k = 0; k < SG_DIAG_COUNT; k++)
+				tot_diag += bws[i].w->trunk[t].diagnosis[k];
+		}
 		max_wall = RTE_MAX(max_wall, bws[i].wall_cycles);
 	}
 	mem = json_object();
@@ -583,6 +599,12 @@ dp_run_bench(const struct sg_config *cfg, const struct dp_offline_opts *o, unsig
 		"hs_matches_per_packet", tot_pk > 0 ? (double)tot_matches / (double)tot_pk : 0.0,
 		"mean_frame_bytes", tot_pk > 0 ? (double)tot_bytes / (double)tot_pk : 0.0,
 		"per_worker", arr, "memory", mem);
+	if (doc != NULL) {
+		/* what the diagnosis rules cost is paid per answer they scan */
+		json_object_set_new(doc, "diag_rules", json_integer(dp_diag_n_rules(diag)));
+		json_object_set_new(doc, "diag_answers_per_packet",
+			json_real(tot_pk > 0 ? (double)tot_diag / (double)tot_pk : 0.0));
+	}
 	if (doc == NULL || json_dumpf(doc, stdout, JSON_COMPACT) != 0) {
 		fprintf(stderr, "sipguard: cannot write the bench report\n");
 		goto out;
@@ -616,6 +638,9 @@ out:
 	if (proto != NULL)
 		hs_free_scratch(proto);
 	dp_naive_free(nv);
+	if (diag_proto != NULL)
+		hs_free_scratch(diag_proto);
+	dp_diag_free(diag);
 	dp_sip_db_free(db);
 	return ret;
 }

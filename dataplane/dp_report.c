@@ -59,6 +59,19 @@ codes_json(const uint64_t *codes)
 	return o;
 }
 
+/* Every class, zeros included, so a reader can rely on each key. */
+static json_t *
+diagnosis_json(const struct sg_trunk_counters *c)
+{
+	json_t *o = json_object();
+	int k;
+
+	for (k = 0; k < SG_DIAG_COUNT; k++)
+		json_object_set_new(
+			o, sg_diag_class_names[k], json_integer((json_int_t)c->diagnosis[k]));
+	return o;
+}
+
 static json_t *
 trunk_json(const struct sg_trunk_counters *c)
 {
@@ -70,10 +83,11 @@ trunk_json(const struct sg_trunk_counters *c)
 			json_object_set_new(
 				req, sg_method_names[m], json_integer((json_int_t)c->requests[m]));
 	}
-	return json_pack("{s:o, s:o, s:I, s:I, s:o, s:I}", "requests", req, "responses",
+	return json_pack("{s:o, s:o, s:I, s:I, s:o, s:I, s:o}", "requests", req, "responses",
 		codes_json(c->responses), "retransmissions", (json_int_t)c->retransmissions,
 		"invite_attempts", (json_int_t)c->invite_attempts, "invite_final",
-		codes_json(c->invite_final), "malformed", (json_int_t)c->malformed);
+		codes_json(c->invite_final), "malformed", (json_int_t)c->malformed, "diagnosis",
+		diagnosis_json(c));
 }
 
 json_t *
@@ -127,6 +141,31 @@ table_row(FILE *f, const char *name, const struct sg_trunk_counters *c)
 		c->requests[SG_M_INVITE], c->malformed);
 }
 
+/* "carrier-a  cps-limit 12, overload 3, unclassified 40": classes with answers. */
+static void
+diag_rows(FILE *f, const struct sg_config *cfg, const struct dp_totals *t)
+{
+	uint32_t i, n = cfg->n_trunks + 1;
+	int k, any;
+
+	fprintf(f, "\ndiagnosis (final 4xx-6xx answers to INVITE, by what the carrier said):\n");
+	for (i = 0; i < n; i++) {
+		uint32_t slot = i < cfg->n_trunks ? i : SG_UNMATCHED;
+		const uint64_t *d = t->trunk[slot].diagnosis;
+
+		fprintf(f, "  %-16s", i < cfg->n_trunks ? cfg->trunks[i].name : "(unmatched)");
+		/* the classes first, unclassified last */
+		for (k = 1, any = 0; k <= SG_DIAG_COUNT; k++) {
+			if (d[k % SG_DIAG_COUNT] == 0)
+				continue;
+			fprintf(f, "%s%s %" PRIu64, any ? ", " : " ",
+				sg_diag_class_names[k % SG_DIAG_COUNT], d[k % SG_DIAG_COUNT]);
+			any = 1;
+		}
+		fprintf(f, "%s\n", any ? "" : " -");
+	}
+}
+
 void
 dp_report_table(FILE *f, const struct sg_config *cfg, const struct dp_totals *t)
 {
@@ -148,6 +187,7 @@ dp_report_table(FILE *f, const struct sg_config *cfg, const struct dp_totals *t)
 	fprintf(f,
 		"\n(attempts: new INVITEs toward the trunk; 2xx..5xx/6xx: final answers to "
 		"them; 503%%: share of finals)\n");
+	diag_rows(f, cfg, t);
 	fprintf(f, "\nnot classified:\n");
 	for (d = 0; d < SG_DROP_COUNT; d++) {
 		/* fragments and TCP segments are shown with reassembly below */

@@ -76,6 +76,7 @@ struct dp_sip_msg {
 	int32_t oc_validity;	/* ms, -1 when absent */
 	uint64_t oc_seq_us;	/* oc-seq as integer microseconds, 0 absent */
 	int32_t content_length; /* -1 when absent */
+	const uint8_t *base;	/* the message's first byte (DP_SIP_OK) */
 	uint32_t hdr_len;	/* bytes up to and including empty line */
 	uint32_t msg_len;	/* hdr_len + body (for TCP splitting) */
 };

@@ -423,6 +423,7 @@ dp_sip_finish(const uint8_t *buf, uint32_t len, uint32_t eoh, const struct dp_si
 	/* the walk's spans end at line feeds, the reference engine's trimmed */
 #define DP_SIP_SPAN(id) \
 	(walk ? dp_sip_span_walk(buf, h, (id), &s, &e) : dp_sip_span(buf, h, (id), &s, &e))
+	m->base = buf;
 	m->hdr_len = eoh;
 	if (!DP_SIP_SPAN(DP_SIP_H_CALL_ID) || s == e)
 		return DP_SIP_BAD_CALL_ID;

@@ -383,6 +383,7 @@ dp_sip_msg_init(struct dp_sip_msg *m)
 	m->oc_validity = -1;
 	m->oc_seq_us = 0;
 	m->content_length = -1;
+	m->base = NULL;
 	m->hdr_len = 0;
 	m->msg_len = 0;
 }

@@ -103,6 +103,11 @@ dp_worker_create(const struct dp_worker_shared *sh, const struct sg_config *cfg,
 		snprintf(err, errlen, "worker: cannot clone Hyperscan scratch");
 		goto fail;
 	}
+	if (sh->diag_proto != NULL &&
+		hs_clone_scratch(sh->diag_proto, &w->diag_scratch) != HS_SUCCESS) {
+		snprintf(err, errlen, "worker: cannot clone the diagnosis scratch");
+		goto fail;
+	}
 	w->tsc_hz = rte_get_tsc_hz();
 	w->tsc_base = rte_rdtsc();
 	{
@@ -126,6 +131,8 @@ dp_worker_free(struct dp_worker *w)
 		return;
 	if (w->scratch != NULL)
 		hs_free_scratch(w->scratch);
+	if (w->diag_scratch != NULL)
+		hs_free_scratch(w->diag_scratch);
 	dp_retrans_free(w->rt);
 	dp_dialogs_free(w->dlg);
 	dp_frag_free(w->frag);
@@ -141,7 +148,8 @@ is_sip_port(const struct dp_worker_shared *sh, uint16_t port)
 
 /* Hand a 5xx/6xx answer to an INVITE to the control plane; drops counted. */
 static void
-emit_event(struct dp_worker *w, uint32_t trunk, const struct dp_sip_msg *m, uint64_t now_ms)
+emit_event(struct dp_worker *w, uint32_t trunk, const struct dp_sip_msg *m, uint64_t now_ms,
+	enum sg_diag_class cls, uint16_t rule)
 {
 	struct sg_event *e;
 	void *obj;
@@ -163,6 +171,8 @@ emit_event(struct dp_worker *w, uint32_t trunk, const struct dp_sip_msg *m, uint
 	e->oc_seq_us = m->oc_seq_us;
 	e->call_id_len = (uint16_t)RTE_MIN(m->call_id.len, (uint32_t)SG_CALL_ID_MAX);
 	memcpy(e->call_id, m->call_id.p, e->call_id_len);
+	e->diag_class = (uint8_t)cls;
+	e->diag_rule = rule == SG_DIAG_NO_RULE ? 0 : (uint16_t)(rule + 1);
 	if (rte_ring_sp_enqueue(w->ln.evt_ring, e) != 0) {
 		rte_mempool_put(w->ln.evt_pool, e);
 		w->ln.stats->evt_ring_full++;
@@ -199,9 +209,18 @@ count_keyed(struct dp_worker *w, uint32_t trunk, enum dp_dir dir, const struct d
 		if (!retrans && m->status >= 200 && m->cseq_method == SG_M_INVITE &&
 			(dir == DP_DIR_FROM_TRUNK || trunk == SG_UNMATCHED)) {
 			tc->invite_final[m->status - SG_STATUS_MIN]++;
-			if (m->status >= 500 && w->ln.evt_ring != NULL) {
-				emit_event(w, trunk, m, now_ms);
-				return;
+			if (m->status >= 400) {
+				/* the rare answers that say why a call failed: one scan */
+				uint16_t rule;
+				enum sg_diag_class cls =
+					dp_diag_classify(w->sh->diag, w->diag_scratch,
+						&w->diag_scan, trunk, m->base, m->hdr_len, &rule);
+
+				tc->diagnosis[cls]++;
+				if (m->status >= 500 && w->ln.evt_ring != NULL) {
+					emit_event(w, trunk, m, now_ms, cls, rule);
+					return;
+				}
 			}
 		}
 		/*
@@ -217,7 +236,8 @@ count_keyed(struct dp_worker *w, uint32_t trunk, enum dp_dir dir, const struct d
 
 			if (oc_key != w->last_oc[trunk]) {
 				w->last_oc[trunk] = oc_key;
-				emit_event(w, trunk, m, now_ms);
+				emit_event(
+					w, trunk, m, now_ms, SG_DIAG_UNCLASSIFIED, SG_DIAG_NO_RULE);
 			}
 		}
 	}

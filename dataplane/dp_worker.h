@@ -21,6 +21,7 @@
 
 #include "cfg.h"
 #include "dp_decode.h"
+#include "dp_diag.h"
 #include "dp_dialog.h"
 #include "dp_frag.h"
 #include "dp_hep.h"
@@ -48,6 +49,9 @@
 struct dp_worker_shared {
 	const struct dp_sip_db *db;
 	const struct dp_trunks *trunks;
+	/* diagnosis rules (NULL: none) and the scratch each worker clones */
+	const struct dp_diag *diag;
+	hs_scratch_t *diag_proto;
 	enum sg_parser parser; /* which SIP extractor engine */
 	enum dp_link link;
 	struct dp_decode_cfg dec; /* decapsulation (link is set from `link`) */
@@ -158,6 +162,9 @@ struct dp_worker {
 	const uint8_t *framed_p;
 	uint32_t framed_len;
 	struct dp_sip_msg framed;
+	/* diagnosis of final 4xx-6xx answers to INVITE (dp_diag.h) */
+	hs_scratch_t *diag_scratch;
+	struct dp_diag_scan diag_scan;
 	struct sg_trunk_counters trunk[SG_TRUNK_SLOTS] __rte_cache_aligned;
 	uint8_t bounce[DP_WORKER_BOUNCE] __rte_cache_aligned;
 	/* datagrams rebuilt from fragments (one at a time, counted at once) */

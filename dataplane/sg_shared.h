@@ -84,6 +84,45 @@ static const char *const sg_parser_names[SG_PARSER_COUNT + 1] = {
 	[SG_PARSER_COUNT] = NULL,
 };
 
+/*
+ * What a carrier's final 4xx-6xx answer to an INVITE says about its
+ * cause, from its own words (status line, Reason, Warning, other
+ * headers) as the diagnosis rules read them (dataplane/dp_diag.h). An
+ * answer no rule matches is SG_DIAG_UNCLASSIFIED, which is 0 so a zeroed
+ * event or counter means "no rule said".
+ */
+enum sg_diag_class {
+	SG_DIAG_UNCLASSIFIED,
+	SG_DIAG_CPS_LIMIT,	   /* call rate ceiling */
+	SG_DIAG_CONCURRENCY_LIMIT, /* channel / concurrent call ceiling */
+	SG_DIAG_OVERLOAD,	   /* far end congested */
+	SG_DIAG_ROUTE_DOWN,	   /* no route, circuit or network out of order */
+	SG_DIAG_MAINTENANCE,	   /* planned downtime */
+	SG_DIAG_OTHER,		   /* a rule matched; a cause of its own */
+	SG_DIAG_COUNT
+};
+
+static const char *const sg_diag_class_names[SG_DIAG_COUNT] = {
+	[SG_DIAG_UNCLASSIFIED] = "unclassified",
+	[SG_DIAG_CPS_LIMIT] = "cps-limit",
+	[SG_DIAG_CONCURRENCY_LIMIT] = "concurrency-limit",
+	[SG_DIAG_OVERLOAD] = "overload",
+	[SG_DIAG_ROUTE_DOWN] = "route-down",
+	[SG_DIAG_MAINTENANCE] = "maintenance",
+	[SG_DIAG_OTHER] = "other",
+};
+
+/* A rule's class in config: every class but unclassified (index + 1). */
+static const char *const sg_diag_rule_class_names[SG_DIAG_COUNT] = {
+	"cps-limit",
+	"concurrency-limit",
+	"overload",
+	"route-down",
+	"maintenance",
+	"other",
+	NULL,
+};
+
 /* Map a method token to its enum; unknown tokens are SG_M_OTHER. */
 static inline enum sg_method
 sg_method_from_token(const char *tok, size_t len)
@@ -110,6 +149,8 @@ struct sg_trunk_counters {
 	uint64_t malformed;
 	uint64_t dialogs_opened; /* INVITE answered 2xx */
 	uint64_t dialogs_closed; /* BYE/200, timeout or eviction */
+	/* final 4xx-6xx answers to INVITE by enum sg_diag_class */
+	uint64_t diagnosis[SG_DIAG_COUNT];
 };
 
 /*
@@ -314,7 +355,7 @@ sg_source_counters_add(struct sg_source_counters *dst, const struct sg_source_co
 #define SG_MAX_WORKERS 16
 #define SG_MAX_PORTS 8
 #define SG_SHM_MAGIC 0x53475348u /* "SGSH" */
-#define SG_SHM_VERSION 4
+#define SG_SHM_VERSION 5
 #define SG_CALL_ID_MAX 96 /* Call-ID bytes kept in an event */
 
 /*
@@ -344,7 +385,18 @@ struct sg_event {
 	uint64_t oc_seq_us;
 	uint16_t call_id_len;
 	char call_id[SG_CALL_ID_MAX];
+	/*
+	 * What the carrier's words say (5xx/6xx answers; an oc-only event
+	 * from a 1xx/2xx is unclassified): enum sg_diag_class, and 1 + the
+	 * index of the deciding rule in the config's `diagnosis` list (0
+	 * when none matched, so a zeroed event says "no rule").
+	 */
+	uint8_t diag_class;
+	uint16_t diag_rule;
 };
+
+/* dp_diag_classify's rule index when no rule matched */
+#define SG_DIAG_NO_RULE 0xffff
 
 /* Written by one worker only; read by anyone. */
 struct sg_worker_stats {

@@ -33,6 +33,7 @@ LV_RATE_STEP=2
 LV_ACK_DROP_A=5
 LV_ACK_DROP_B=10
 LV_CALL_MS=1000
+LV_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 
 # shellcheck source=scripts/lib/still.sh
 . "$(dirname "${BASH_SOURCE[0]}")/still.sh"
@@ -63,6 +64,8 @@ trunks = (
   { name = "carrier-b"; prefixes = [ "$TB_ADDR_B4/32", "2001:db8:b::/48" ]; port = $LV_PORT_B; cps = $LV_CPS_B; max_concurrent = 100; }
 );
 EOF
+	# the shipped diagnosis rules: what the carriers' 503s say
+	sed -n '/^diagnosis = (/,/^);/p' "$LV_ROOT/config/sipguard.conf" >>"$file"
 }
 
 lv_fill() {

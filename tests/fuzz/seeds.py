@@ -153,6 +153,14 @@ def main():
         put(out, "pipeline", s)
     for p in payloads + [P.COMPACT, P.FOLDED, P.sip_invite(body=P.SDP)]:
         put(out, "sip", p[:65536])
+    # the diagnosis rules read final answers: the captures' own, and the
+    # saved reproducers (answers with Reason, Warning, folded headers)
+    for p in payloads:
+        if p.startswith(b"SIP/2.0 "):
+            put(out, "diag", p[:65536])
+    for f in sorted(glob.glob(os.path.join(here, "regress", "diag", "*"))):
+        with open(f, "rb") as fh:
+            put(out, "diag", fh.read())
 
     confs = glob.glob(os.path.join(root, "config", "*.conf")) + \
         glob.glob(os.path.join(root, "tests", "integration", "*.conf")) + \
@@ -191,7 +199,7 @@ def main():
         for f in sorted(glob.glob(os.path.join(here, "regress", h, "*"))):
             with open(f, "rb") as fh:
                 put(out, h, fh.read())
-    for h in ("decode", "sip", "cfg", "ctl_api", "pipeline", "hep", "frag", "stream", "fleet"):
+    for h in ("decode", "sip", "cfg", "ctl_api", "pipeline", "hep", "frag", "stream", "fleet", "diag"):
         d = os.path.join(out, h)
         print("seeds: %-8s %d" % (h, len(os.listdir(d)) if os.path.isdir(d) else 0))
 

@@ -313,6 +313,7 @@ want_cols = {
     "ANSWER %": lambda t: r(t["answer_ratio"], 100),
     "STATE": state,
     "LIMIT": limit,
+    "CAUSE": lambda t: t["leading_class"] or "-",
 }
 core = ["NAME", "CPS/AGREED", "CALLS/MAX", "503/S", "503 %", "ANSWER %"]
 if heads[:6] != core:
@@ -342,6 +343,15 @@ sys.exit(1 if bad else 0)
 PY
 }
 check "trunks: the table's numbers are the JSON's" trunks_table
+# carrier-a's 503s carry Q.850 cause 34: the shipped rules call it a
+# concurrency limit; carrier-b's cause 63 no rule reads
+leading() {
+	ctl_ -j trunks >"$TB_DIR/trunks-lead.json" || return 1
+	jq -e '[.trunks[] | {(.name): .leading_class}] | add |
+		.["carrier-a"] == "concurrency-limit" and .["carrier-b"] == null' \
+		"$TB_DIR/trunks-lead.json" >/dev/null
+}
+check "trunks: the leading cause of each carrier's refusals" leading
 agreed() {
 	jq -e '[.trunks[] | select(.name == "carrier-a" or .name == "carrier-b") |
 		[.name, .cps_agreed, .max_concurrent]] ==
@@ -409,17 +419,22 @@ done
 # --- events ---------------------------------------------------------------------
 events_ok() {
 	ctl_ -j events -n 256 >"$TB_DIR/events.json" || return 1
-	python3 - "$TB_DIR/events.json" <<'PY'
-import json, sys
+	python3 - "$TB_DIR/events.json" "$conf" <<'PY'
+import json, re, sys
 ev = json.load(open(sys.argv[1]))["events"]
-want = {"carrier-a": (2, "Q.850;cause=34"), "carrier-b": (5, "Q.850;cause=63")}
+# the shipped diagnosis rules (scripts/lib/live.sh): carrier-a's cause 34
+# is "no circuit/channel available", carrier-b's 63 no rule reads
+want = {"carrier-a": (2, "Q.850;cause=34", "concurrency-limit", "q850-no-circuit"),
+        "carrier-b": (5, "Q.850;cause=63", "unclassified", None)}
+rules = re.findall(r'\{ name = "([^"]+)"', open(sys.argv[2]).read().split("diagnosis = (", 1)[1])
 seen = {k: 0 for k in want}
 bad = 0
 for e in ev:
     if e["status"] != 503 or e["trunk"] not in want:
         continue
-    ra, reason = want[e["trunk"]]
-    if e["retry_after"] != ra or e["reason"] != reason or not e["call_id"]:
+    ra, reason, cls, rule = want[e["trunk"]]
+    if (e["retry_after"] != ra or e["reason"] != reason or not e["call_id"]
+            or e["class"] != cls or e["rule"] != (rules.index(rule) if rule else None)):
         bad += 1
         if bad < 4:
             print("     unexpected event %s" % json.dumps(e))
@@ -428,7 +443,7 @@ print("     %d events; 503 per carrier %s" % (len(ev), seen))
 sys.exit(1 if bad or min(seen.values()) == 0 else 0)
 PY
 }
-check "events: 503s with the carriers' Retry-After and Q.850 Reason" events_ok
+check "events: 503s with the carriers' Retry-After, Q.850 Reason and diagnosis" events_ok
 # Every new 5xx/6xx answer to an INVITE is one event, none lost.
 events_count() {
 	python3 - "$TB_DIR/status-t0.json" "$TB_DIR/status.json" "$TB_DIR/totals-t0.json" \

@@ -650,6 +650,7 @@ trunks_doc(void)
 	json_object_set_new(ra, "state", json_string("throttled"));
 	json_object_set_new(ra, "limit_cps", json_integer(21));
 	json_object_set_new(ra, "alerting", json_true());
+	json_object_set_new(ra, "leading_class", json_string("cps-limit"));
 	json_array_append_new(a, ra);
 	json_array_append_new(a, trunk_row("b", 0, 5, 0, 10, 0, 0, json_null()));
 	json_array_append_new(a,
@@ -662,7 +663,7 @@ static void
 test_render_trunks_numbers(void **state)
 {
 	char *text, *line, *save = NULL, *tok, *slash;
-	size_t head_end[8], end, col, row = 0;
+	size_t head_end[9], end, col, row = 0;
 	json_t *doc, *tr, *v;
 	int rc;
 
@@ -685,6 +686,8 @@ test_render_trunks_numbers(void **state)
 			head_end[5] = (size_t)(strstr(line, "ANSWER %") - line) + 8;
 			head_end[6] = 0; /* left-aligned */
 			head_end[7] = (size_t)(strstr(line, "LIMIT") - line) + 5;
+			head_end[8] = 0; /* left-aligned */
+			assert_non_null(strstr(line, "CAUSE"));
 			row++;
 			continue;
 		}
@@ -693,7 +696,7 @@ test_render_trunks_numbers(void **state)
 		for (col = 0, tok = strtok_r(p, " ", &lsave); tok != NULL;
 			tok = strtok_r(NULL, " ", &lsave), col++) {
 			end = (size_t)(tok - line) + strlen(tok);
-			if (col > 0 && col != 6) /* numbers right-aligned under their heading */
+			if (col > 0 && col != 6 && col != 8) /* numbers right-aligned */
 				assert_int_equal(end, head_end[col]);
 			switch (col) {
 			case 0:
@@ -746,11 +749,16 @@ test_render_trunks_numbers(void **state)
 				else
 					assert_string_equal(tok, "-");
 				break;
+			case 8:
+				v = json_object_get(tr, "leading_class");
+				assert_string_equal(
+					tok, json_is_string(v) ? json_string_value(v) : "-");
+				break;
 			default:
 				fail_msg("extra column \"%s\"", tok);
 			}
 		}
-		assert_int_equal(col, 8);
+		assert_int_equal(col, 9);
 		row++;
 	}
 	assert_int_equal(row, 1 + json_array_size(json_object_get(doc, "trunks")));
@@ -822,11 +830,16 @@ test_render_trunk_detail(void **state)
 	events = json_array();
 	json_array_append_new(events,
 		event(1700000000.25, "abc@10.0.0.1", 503, json_integer(30), "Q.850;cause=34"));
+	json_object_set_new(json_array_get(events, 0), "class", json_string("concurrency-limit"));
 	json_array_append_new(events, event(1699999990.0, "def\x1b@host", 503, json_null(), NULL));
 	json_object_set_new(doc, "series",
 		json_pack("{s:o, s:o, s:o}", "cps", series_of(cps, 60), "r503", series_of(r503, 60),
 			"concurrent", series_of(conc, 60)));
 	json_object_set_new(doc, "events", events);
+	json_object_set_new(doc, "leading_class", json_string("concurrency-limit"));
+	json_object_set_new(doc, "diagnosis",
+		json_pack("{s:i, s:i, s:i, s:i}", "unclassified", 40, "cps-limit", 0,
+			"concurrency-limit", 12, "route-down", 3));
 	setenv("TZ", "UTC", 1);
 	tzset();
 	text = render(render_trunk10, doc, &rc);
@@ -844,9 +857,13 @@ test_render_trunk_detail(void **state)
 	/* events, newest first, with their fields; hostile text neutralised */
 	assert_non_null(strstr(text, "2023-11-14 22:13:20.250"));
 	assert_non_null(strstr(text, "abc@10.0.0.1"));
-	assert_non_null(strstr(text, "Q.850;cause=34"));
+	assert_non_null(strstr(text, "Q.850;cause=34  concurrency-limit\n"));
 	assert_non_null(strstr(text, "def?@host"));
 	assert_true(strstr(text, "abc@10.0.0.1") < strstr(text, "def?@host"));
+	/* the causes: the leading one, then every class with answers, unclassified last */
+	assert_non_null(strstr(text,
+		"cause        concurrency-limit (4xx-6xx finals: "
+		"concurrency-limit 12, route-down 3, unclassified 40)\n"));
 	assert_null(strchr(text, '\x1b'));
 	assert_non_null(strstr(text, "13 now"));
 	assert_non_null(strstr(text, "30 agreed"));

@@ -647,6 +647,8 @@ static const char *const row_keys[] = {
 	"attempts_total",
 	"finals_total",
 	"final_503_total",
+	"leading_class",
+	"diagnosis",
 };
 static const char *const counter_keys[] = {
 	"requests",
@@ -655,6 +657,7 @@ static const char *const counter_keys[] = {
 	"invite_attempts",
 	"invite_final",
 	"malformed",
+	"diagnosis",
 };
 
 static json_int_t
@@ -693,9 +696,18 @@ test_json_shapes(void **state)
 	ctl_state_ingest_pub(st, &p);
 	ctl_state_tick(st, 100);
 	traffic(&m->c[0][0], 4, 2, 1, 1, 0, 0);
+	/* what the diagnosis rules said of the 4xx-6xx finals (after the baseline) */
+	m->c[0][0].diagnosis[SG_DIAG_OVERLOAD] = 3;
+	m->c[0][0].diagnosis[SG_DIAG_ROUTE_DOWN] = 1;
+	m->c[0][0].diagnosis[SG_DIAG_UNCLASSIFIED] = 4;
 	make_pub(&p, m, 0, 0);
 	ctl_state_ingest_pub(st, &p);
 	ctl_state_tick(st, 101);
+	/* the classes are series too (the policy reads them per second) */
+	assert_int_equal(series_at(st, 0, CTL_SF_DIAG + SG_DIAG_OVERLOAD, 100), 3);
+	assert_int_equal(series_at(st, 0, CTL_SF_DIAG + SG_DIAG_ROUTE_DOWN, 100), 1);
+	assert_int_equal(series_at(st, 0, CTL_SF_DIAG + SG_DIAG_CPS_LIMIT, 100), 0);
+	assert_int_equal(series_at(st, 0, CTL_SF_DIAG + SG_DIAG_UNCLASSIFIED, 100), 4);
 
 	doc = ctl_state_trunks_json(st, 101);
 	assert_int_equal(json_object_size(doc), 1);
@@ -717,7 +729,15 @@ test_json_shapes(void **state)
 	assert_int_equal(int_at(row, "attempts_total"), 14);
 	assert_int_equal(int_at(row, "finals_total"), 13);
 	assert_int_equal(int_at(row, "final_503_total"), 7);
+	assert_string_equal(str_at(row, "leading_class"), "overload");
+	assert_int_equal(int_at(json_object_get(row, "diagnosis"), "overload"), 3);
+	assert_int_equal(int_at(json_object_get(row, "diagnosis"), "route-down"), 1);
+	assert_int_equal(int_at(json_object_get(row, "diagnosis"), "unclassified"), 4);
+	assert_int_equal(int_at(json_object_get(row, "diagnosis"), "cps-limit"), 0);
+	assert_int_equal(json_object_size(json_object_get(row, "diagnosis")), SG_DIAG_COUNT);
 	row = row_of(doc, 1);
+	/* no classified answer: no leading class, though some are unclassified */
+	assert_true(json_is_null(json_object_get(row, "leading_class")));
 	assert_true(json_is_null(json_object_get(row, "answer_ratio")));
 	assert_true(real_at(row, "share_503_pct") == 0.0);
 	assert_int_equal(int_at(row, "attempts_total"), 0);
@@ -741,6 +761,8 @@ test_json_shapes(void **state)
 	e.reason_cause = 34;
 	e.oc = 20;
 	e.oc_algo = DP_OC_ALGO_LOSS;
+	e.diag_class = SG_DIAG_CPS_LIMIT;
+	e.diag_rule = 5; /* diagnosis[4] */
 	ctl_state_ingest_event(st, &e);
 	event_fill(&e, 0, 8);
 	e.status = 603;
@@ -781,8 +803,10 @@ test_json_shapes(void **state)
 	ev = json_object_get(doc, "events");
 	assert_int_equal(json_array_size(ev), 2);
 	o = json_array_get(ev, 0); /* newest: the bare 603 */
-	assert_int_equal(json_object_size(o), 7);
+	assert_int_equal(json_object_size(o), 9);
 	assert_int_equal(int_at(o, "status"), 603);
+	assert_string_equal(str_at(o, "class"), "unclassified");
+	assert_true(json_is_null(json_object_get(o, "rule")));
 	assert_true(json_is_null(json_object_get(o, "retry_after")));
 	assert_true(json_is_null(json_object_get(o, "reason")));
 	assert_true(json_is_null(json_object_get(o, "oc")));
@@ -794,6 +818,8 @@ test_json_shapes(void **state)
 	assert_int_equal(int_at(o, "oc"), 20);
 	assert_string_equal(str_at(o, "oc_algo"), "loss");
 	assert_string_equal(str_at(o, "call_id"), "call-7");
+	assert_string_equal(str_at(o, "class"), "cps-limit");
+	assert_int_equal(int_at(o, "rule"), 4);
 	assert_true(real_at(o, "time") > 1700000007.2 && real_at(o, "time") < 1700000007.3);
 	json_decref(doc);
 
