@@ -27,6 +27,7 @@
 
 #include "cfg.h"
 #include "cfg_ref.h"
+#include "sg_test_source.h"
 
 #define T_NAME "t.conf"
 #define T_TEXT_MAX 16384
@@ -1240,36 +1241,6 @@ test_permission_denied(void **state)
 		skip();
 	}
 	assert_string_equal(got, want);
-}
-
-/* The whole of a file under the source root, NUL-terminated; NULL if unreadable. */
-static char *
-read_source(const char *rel)
-{
-	const char *root = getenv("MESON_SOURCE_ROOT");
-	char path[4096];
-	size_t len = 0, cap = 65536, n;
-	char *buf, *p;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", root != NULL ? root : "..", rel);
-	f = fopen(path, "re");
-	if (f == NULL)
-		return NULL;
-	buf = malloc(cap);
-	assert_non_null(buf);
-	while ((n = fread(buf + len, 1, cap - len - 1, f)) > 0) {
-		len += n;
-		if (cap - len - 1 == 0) {
-			cap *= 2;
-			p = realloc(buf, cap);
-			assert_non_null(p);
-			buf = p;
-		}
-	}
-	fclose(f);
-	buf[len] = '\0';
-	return buf;
 }
 
 /* One section's generated block as the renderer writes it now. */

@@ -19,32 +19,10 @@
 #include "cfg.h"
 #include "dp_diag.h"
 #include "dp_sip.h"
+#include "sg_test_source.h"
 
 static struct sg_config cfg;
 static char err[512];
-
-static char *
-read_source(const char *rel)
-{
-	const char *root = getenv("MESON_SOURCE_ROOT");
-	char path[4096];
-	size_t len = 0, cap = 65536, n;
-	char *buf;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", root != NULL ? root : "..", rel);
-	f = fopen(path, "re");
-	if (f == NULL)
-		return NULL;
-	buf = malloc(cap);
-	assert_non_null(buf);
-	while ((n = fread(buf + len, 1, cap - len - 1, f)) > 0)
-		len += n;
-	fclose(f);
-	assert_true(len < cap - 1);
-	buf[len] = '\0';
-	return buf;
-}
 
 /* A final answer to an INVITE with the given reason phrase and headers. */
 static size_t
