@@ -534,7 +534,7 @@ ctl_trace_frame(struct ctl_trace *t, const struct sg_trace_frame *f, const char 
 	}
 	c = call_find(t, f->call);
 	if (f->flags & SG_TRACE_FIRST) {
-		uint64_t sec = f->time_ms / 1000;
+		uint64_t sec = f->failed_ms / 1000; /* the second it failed in */
 
 		if (c == NULL) {
 			/* the oldest call's ladder makes room */

@@ -100,10 +100,12 @@ dp_trace_digest(const struct dp_sip_msg *m)
 
 static void
 fill_frame(const struct dp_trace *t, struct sg_trace_frame *f, const struct dp_trace_slot *s,
-	uint64_t call, uint32_t trunk, const char *call_id, uint16_t call_id_len, uint8_t flags)
+	uint64_t call, uint64_t failed_ms, uint32_t trunk, const char *call_id, uint16_t call_id_len,
+	uint8_t flags)
 {
 	f->call = call;
 	f->time_ms = s->time_ms;
+	f->failed_ms = failed_ms;
 	f->trunk = trunk;
 	f->orig_len = s->orig_len;
 	f->cap_len = s->cap_len;
@@ -127,7 +129,8 @@ hand_linger(struct dp_trace *t, const struct dp_trace_linger *l, const struct dp
 		t->stats->linger_lost++;
 		return;
 	}
-	fill_frame(t, obj, s, l->call, l->trunk, l->call_id, l->call_id_len, SG_TRACE_LINGER);
+	fill_frame(t, obj, s, l->call, l->failed_ms, l->trunk, l->call_id, l->call_id_len,
+		SG_TRACE_LINGER);
 	if (rte_ring_sp_enqueue(t->ring, obj) != 0) {
 		rte_mempool_put(t->pool, obj);
 		t->stats->linger_lost++;
@@ -253,7 +256,7 @@ dp_trace_failed(struct dp_trace *t, const struct dp_sip_msg *m, uint32_t trunk, 
 	t->calls++;
 	cid_len = (uint16_t)RTE_MIN(m->call_id.len, (uint32_t)SG_CALL_ID_MAX);
 	for (i = 0; i < n; i++)
-		fill_frame(t, objs[i], slots[i], ((uint64_t)t->cfg.worker << 48) | t->calls,
+		fill_frame(t, objs[i], slots[i], ((uint64_t)t->cfg.worker << 48) | t->calls, now_ms,
 			trunk, m->call_id.p, cid_len, i == 0 ? SG_TRACE_FIRST : 0);
 	if (rte_ring_sp_enqueue_bulk(t->ring, objs, n, NULL) != n) {
 		rte_mempool_put_bulk(t->pool, objs, n);
@@ -268,6 +271,7 @@ dp_trace_failed(struct dp_trace *t, const struct dp_sip_msg *m, uint32_t trunk, 
 	l->digest = d;
 	l->until_ms = now_ms + (t->cfg.linger_ms > 0 ? t->cfg.linger_ms : 1);
 	l->call = ((uint64_t)t->cfg.worker << 48) | t->calls;
+	l->failed_ms = now_ms;
 	l->trunk = trunk;
 	l->call_id_len = cid_len;
 	memcpy(l->call_id, m->call_id.p, cid_len);

@@ -77,6 +77,7 @@ struct dp_trace_linger {
 	uint64_t digest;
 	uint64_t until_ms; /* 0: free */
 	uint64_t call;
+	uint64_t failed_ms;
 	uint32_t trunk;
 	uint16_t call_id_len;
 	char call_id[SG_CALL_ID_MAX];

@@ -379,7 +379,8 @@ struct sg_trace_meta {
  */
 struct sg_trace_frame {
 	uint64_t call;
-	uint64_t time_ms; /* packet time, wall clock */
+	uint64_t time_ms;   /* packet time, wall clock */
+	uint64_t failed_ms; /* packet time of the failure the call was sampled at */
 	uint32_t trunk;
 	uint32_t orig_len;
 	uint32_t cap_len;
