@@ -77,12 +77,12 @@ ctl_pcapng_shb(uint8_t *buf, size_t len)
 	put32(buf, CTL_PCAPNG_SHB);
 	put32(buf + 4, (uint32_t)n);
 	put32(buf + 8, CTL_PCAPNG_BOM);
-	put16(buf + 12, 1); /* major */
-	put16(buf + 14, 0); /* minor */
+	put16(buf + 12, 1);	   /* major */
+	put16(buf + 14, 0);	   /* minor */
 	memset(buf + 16, 0xff, 8); /* section length unknown */
 	o = 24;
 	o += put_opt(buf + o, 4, app, sizeof(app) - 1); /* shb_userappl */
-	put32(buf + o, 0);				 /* opt_endofopt */
+	put32(buf + o, 0);				/* opt_endofopt */
 	o += 4;
 	put32(buf + o, (uint32_t)n);
 	return n;
@@ -163,14 +163,16 @@ ctl_pcapng_next(struct ctl_pcapng_reader *r, struct ctl_pcapng_pkt *out, char *e
 		r->off += blen;
 		if (type == CTL_PCAPNG_SHB) {
 			if (blen < 28 || get32(b + 8) != CTL_PCAPNG_BOM) {
-				snprintf(err, errlen, "offset %zu: not a little-endian pcapng section",
+				snprintf(err, errlen,
+					"offset %zu: not a little-endian pcapng section",
 					r->off - blen);
 				return -1;
 			}
 			r->n_if = 0; /* interfaces are per section */
 		} else if (type == CTL_PCAPNG_IDB) {
 			if (blen < 20 || r->n_if == CTL_PCAPNG_MAX_IF) {
-				snprintf(err, errlen, "offset %zu: bad interface block", r->off - blen);
+				snprintf(err, errlen, "offset %zu: bad interface block",
+					r->off - blen);
 				return -1;
 			}
 			r->linktype[r->n_if++] = get16(b + 8);
@@ -178,14 +180,15 @@ ctl_pcapng_next(struct ctl_pcapng_reader *r, struct ctl_pcapng_pkt *out, char *e
 			size_t o, end = blen - 4;
 
 			if (blen < 32) {
-				snprintf(err, errlen, "offset %zu: packet block too short", r->off - blen);
+				snprintf(err, errlen, "offset %zu: packet block too short",
+					r->off - blen);
 				return -1;
 			}
 			memset(out, 0, sizeof(*out));
 			out->ifid = get32(b + 8);
 			if (out->ifid >= r->n_if) {
-				snprintf(err, errlen, "offset %zu: unknown interface %u", r->off - blen,
-					out->ifid);
+				snprintf(err, errlen, "offset %zu: unknown interface %u",
+					r->off - blen, out->ifid);
 				return -1;
 			}
 			out->linktype = r->linktype[out->ifid];
@@ -248,7 +251,7 @@ struct ctl_trace_msg {
 };
 
 struct ctl_trace_call {
-	uint64_t call; /* 0: free */
+	uint64_t call;	/* 0: free */
 	uint64_t order; /* when it began: the newest has the highest */
 	uint32_t trunk;
 	uint8_t suppressed;
@@ -582,9 +585,8 @@ ctl_trace_frame(struct ctl_trace *t, const struct sg_trace_frame *f, const char 
 	}
 	ifid = series_ifid(t, s, f->linktype);
 	n = ifid < 0 ? 0
-		     : ctl_pcapng_epb(t->block, sizeof(t->block), (uint32_t)ifid,
-			       f->time_ms * 1000, f->data, cap, f->orig_len,
-			       clen > 0 ? comment : NULL, clen);
+		     : ctl_pcapng_epb(t->block, sizeof(t->block), (uint32_t)ifid, f->time_ms * 1000,
+			       f->data, cap, f->orig_len, clen > 0 ? comment : NULL, clen);
 	if (n == 0 || write_all(t, s, t->block, n) != 0) {
 		t->stats.write_errors += n == 0;
 		return;
@@ -706,15 +708,18 @@ call_json(const struct ctl_trace *t, const struct ctl_trace_call *c)
 		o = json_pack("{s:I, s:s, s:s, s:s, s:b, s:I, s:s, s:I, s:b}", "time_ms",
 			(json_int_t)m->time_ms, "from", from, "to", to, "label", label, "request",
 			mt->is_request != 0, "cseq", (json_int_t)mt->cseq, "cseq_method",
-			sg_method_names[mt->cseq_method < SG_M_COUNT ? mt->cseq_method : SG_M_OTHER],
-			"bytes", (json_int_t)m->orig_len, "late", (m->flags & SG_TRACE_LINGER) != 0);
+			sg_method_names[mt->cseq_method < SG_M_COUNT ? mt->cseq_method
+								     : SG_M_OTHER],
+			"bytes", (json_int_t)m->orig_len, "late",
+			(m->flags & SG_TRACE_LINGER) != 0);
 		if (o == NULL)
 			continue;
 		if (mt->retry_after >= 0)
 			json_object_set_new(o, "retry_after", json_integer(mt->retry_after));
 		if (rp != NULL) {
 			if (mt->reason_cause >= 0)
-				snprintf(reason, sizeof(reason), "%s;cause=%d", rp, mt->reason_cause);
+				snprintf(reason, sizeof(reason), "%s;cause=%d", rp,
+					mt->reason_cause);
 			else
 				snprintf(reason, sizeof(reason), "%s", rp);
 			json_object_set_new(o, "reason", json_string(reason));

@@ -79,8 +79,8 @@ void ctl_pcapng_reader_init(struct ctl_pcapng_reader *r, const uint8_t *buf, siz
  * bytes are not pcapng as this module writes it (a bad length, an unknown
  * interface), with the reason in err. Never reads outside buf.
  */
-int ctl_pcapng_next(struct ctl_pcapng_reader *r, struct ctl_pcapng_pkt *out, char *err,
-	size_t errlen);
+int ctl_pcapng_next(
+	struct ctl_pcapng_reader *r, struct ctl_pcapng_pkt *out, char *err, size_t errlen);
 
 /* ---- the trace writer ---- */
 
@@ -138,7 +138,7 @@ json_t *ctl_trace_call_json(const struct ctl_trace *t, const char *trunk, const 
 json_t *ctl_trace_files_json(const struct ctl_trace *t, const char *call_id);
 
 /* Path of a trunk's file number seq into buf. */
-int ctl_trace_path(const struct ctl_trace *t, const char *trunk, uint64_t seq, char *buf,
-	size_t len);
+int ctl_trace_path(
+	const struct ctl_trace *t, const char *trunk, uint64_t seq, char *buf, size_t len);
 
 #endif /* CTL_TRACE_H */

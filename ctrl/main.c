@@ -241,7 +241,7 @@ cmd_status(void *arg, json_t *args, int *status, char *err, size_t errlen)
 		json_object_set_new(source, sg_source_fields[i].name,
 			json_integer((json_int_t)sg_source_field_get(&src, i)));
 	doc = json_pack("{s:s, s:I, s:I, s:s, s:o, s:o, s:o, s:{s:I, s:I, s:I, s:I}, s:o, s:o, "
-			 "s:{s:I, s:I, s:I}}",
+			"s:{s:I, s:I, s:I}}",
 		"version", SG_VERSION, "uptime_s",
 		(json_int_t)((wall_ns() - shm->start_time_ns) / 1000000000ull), "ctrl_uptime_s",
 		(json_int_t)((wall_ns() - c->start_ns) / 1000000000ull), "dataplane",
@@ -484,8 +484,9 @@ cmd_trace(void *arg, json_t *args, int *status, char *err, size_t errlen)
 	}
 	if (c->trace == NULL || !c->shm->traces) {
 		*status = ENOENT;
-		snprintf(err, errlen, "traces are off (traces.dir, traces.recorder_frames, "
-				      "traces.sample_per_second)");
+		snprintf(err, errlen,
+			"traces are off (traces.dir, traces.recorder_frames, "
+			"traces.sample_per_second)");
 		return NULL;
 	}
 	doc = ctl_trace_call_json(c->trace, trunk, json_string_value(cid));

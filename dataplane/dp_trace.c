@@ -28,8 +28,8 @@ pow2_ceil(uint32_t v)
 static uint32_t
 slot_stride(uint32_t frame_bytes)
 {
-	return RTE_ALIGN_CEIL((uint32_t)sizeof(struct dp_trace_slot) + frame_bytes,
-		RTE_CACHE_LINE_SIZE);
+	return RTE_ALIGN_CEIL(
+		(uint32_t)sizeof(struct dp_trace_slot) + frame_bytes, RTE_CACHE_LINE_SIZE);
 }
 
 uint64_t
@@ -69,9 +69,9 @@ dp_trace_create(const struct dp_trace_cfg *cfg, int socket_id, char *err, size_t
 		goto nomem;
 	return t;
 nomem:
-	snprintf(err, errlen, "trace recorder: cannot allocate %u frames of %u bytes (%" PRIu64
-			      " bytes)",
-		n, cfg->frame_bytes, dp_trace_memory(cfg));
+	snprintf(err, errlen,
+		"trace recorder: cannot allocate %u frames of %u bytes (%" PRIu64 " bytes)", n,
+		cfg->frame_bytes, dp_trace_memory(cfg));
 	dp_trace_free(t);
 	return NULL;
 }
@@ -100,8 +100,8 @@ dp_trace_digest(const struct dp_sip_msg *m)
 
 static void
 fill_frame(const struct dp_trace *t, struct sg_trace_frame *f, const struct dp_trace_slot *s,
-	uint64_t call, uint64_t failed_ms, uint32_t trunk, const char *call_id, uint16_t call_id_len,
-	uint8_t flags)
+	uint64_t call, uint64_t failed_ms, uint32_t trunk, const char *call_id,
+	uint16_t call_id_len, uint8_t flags)
 {
 	f->call = call;
 	f->time_ms = s->time_ms;

@@ -93,7 +93,7 @@ struct dp_trace {
 	uint64_t calls;
 	uint32_t slot_mask;
 	uint32_t bucket_mask;
-	uint32_t stride; /* bytes per slot: header and frame, cache-aligned */
+	uint32_t stride;   /* bytes per slot: header and frame, cache-aligned */
 	uint32_t n_linger; /* entries with until_ms set (some may have expired) */
 	struct dp_trace_cfg cfg;
 	struct {
@@ -112,8 +112,8 @@ uint64_t dp_trace_memory(const struct dp_trace_cfg *cfg);
  * Allocate the recorder on socket_id. ring/pool may be NULL (set later,
  * or never: nothing is handed over). Returns NULL with one line in err.
  */
-struct dp_trace *dp_trace_create(const struct dp_trace_cfg *cfg, int socket_id, char *err,
-	size_t errlen);
+struct dp_trace *dp_trace_create(
+	const struct dp_trace_cfg *cfg, int socket_id, char *err, size_t errlen);
 void dp_trace_free(struct dp_trace *t);
 
 /* The Call-ID digest the recorder is indexed by. */
@@ -132,8 +132,8 @@ uint64_t dp_trace_record(struct dp_trace *t, const uint8_t *frame, uint32_t len,
  * it, and hand over every recorded frame of its Call-ID. Returns 1 when
  * handed over, 0 otherwise (counted by why).
  */
-int dp_trace_failed(struct dp_trace *t, const struct dp_sip_msg *m, uint32_t trunk,
-	uint64_t now_ms);
+int dp_trace_failed(
+	struct dp_trace *t, const struct dp_sip_msg *m, uint32_t trunk, uint64_t now_ms);
 
 /*
  * Frames of digest in the recorder, oldest first, at most max: their

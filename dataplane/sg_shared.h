@@ -360,7 +360,7 @@ struct sg_trace_meta {
 	uint8_t is_request;
 	uint8_t method; /* enum sg_method (requests) */
 	uint8_t cseq_method;
-	uint16_t status; /* responses */
+	uint16_t status;      /* responses */
 	uint8_t reason_proto; /* enum dp_reason_proto */
 	uint8_t pad;
 	uint32_t cseq;
