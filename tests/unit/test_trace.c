@@ -239,6 +239,12 @@ test_bad_sizes(void **state)
 	(void)state;
 	assert_null(dp_trace_create(&cfg, SOCKET_ID_ANY, err, sizeof(err)));
 	assert_non_null(strstr(err, "out of range"));
+	/* the figures config/cfg.c's help gives */
+	assert_int_equal(sizeof(struct dp_trace_slot), 104);
+	assert_int_equal(sizeof(struct dp_trace_bucket), 16);
+	cfg = cfg_of(16384, 1);
+	cfg.frame_bytes = 1536;
+	assert_true(dp_trace_memory(&cfg) - sizeof(struct dp_trace) == 16384ull * (1664 + 32));
 	cfg = cfg_of(1000, 1);
 	/* rounded up to a power of two, with the index at twice that */
 	assert_true(dp_trace_memory(&cfg) >= 1024ull * (256 + sizeof(struct dp_trace_slot)) +
