@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """Check sipguard's pcapng traces against the recording they came from.
 
-usage: trace_check.py RECORDING TRACE_DIR [--expect FILE] [--sample N]
+usage: trace_check.py RECORDING TRACE_DIR [--expect FILE] [--sample N] [--glob G]
+                      [--min-calls N]
 
 tshark (default preferences: an empty configuration directory) must read
 every *.pcapng in TRACE_DIR without an error. tshark names each frame's
@@ -11,7 +12,9 @@ N of them, spread evenly) the frames of the traces must be exactly, byte
 for byte and as many times, the frames of that Call-ID in the recording,
 and the first of them must carry the comment "Call-ID: <id>". With
 --expect, the traced Call-IDs must be exactly those listed (one a line).
-Prints one line per finding; exit 0 when all hold, 1 otherwise.
+--glob picks the files (default *.pcapng); --min-calls fails when fewer
+Call-IDs are traced. Prints one line per finding; exit 0 when all hold, 1
+otherwise.
 """
 import argparse
 import collections
@@ -66,9 +69,11 @@ def main():
     ap.add_argument("dir")
     ap.add_argument("--expect")
     ap.add_argument("--sample", type=int, default=0)
+    ap.add_argument("--glob", default="*.pcapng")
+    ap.add_argument("--min-calls", type=int, default=1)
     a = ap.parse_args()
     bad = 0
-    files = sorted(glob.glob(os.path.join(a.dir, "*.pcapng")))
+    files = sorted(glob.glob(os.path.join(a.dir, a.glob)))
     if not files:
         print("FAIL no trace file in %s" % a.dir)
         return 1
@@ -88,6 +93,9 @@ def main():
                 first_comment[cid] = comment
     print("ok   tshark reads all %d trace file(s): %d Call-ID(s), %d frame(s)"
           % (len(files), len(traced), sum(len(v) for v in traced.values())))
+    if len(traced) < a.min_calls:
+        print("FAIL %d Call-ID(s) traced, fewer than %d" % (len(traced), a.min_calls))
+        bad += 1
     ids = sorted(traced)
     if a.sample and len(ids) > a.sample:
         step = len(ids) / a.sample
