@@ -179,14 +179,16 @@ traces_json(const struct ctl_ctx *c)
 		sum.linger_frames += t->linger_frames;
 		sum.linger_lost += t->linger_lost;
 		sum.empty += t->empty;
+		sum.linger_evicted += t->linger_evicted;
 	}
-	o = json_pack("{s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "on",
+	o = json_pack("{s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "on",
 		c->shm->traces && c->trace != NULL, "recorded", (json_int_t)sum.recorded,
 		"overwritten", (json_int_t)sum.overwritten, "unframed", (json_int_t)sum.unframed,
 		"sampled", (json_int_t)sum.sampled, "suppressed", (json_int_t)sum.suppressed,
 		"ring_full", (json_int_t)sum.ring_full, "frames_out", (json_int_t)sum.frames_out,
 		"linger_frames", (json_int_t)sum.linger_frames, "linger_lost",
-		(json_int_t)sum.linger_lost, "empty", (json_int_t)sum.empty);
+		(json_int_t)sum.linger_lost, "empty", (json_int_t)sum.empty, "linger_evicted",
+		(json_int_t)sum.linger_evicted);
 	if (o != NULL && c->trace != NULL)
 		json_object_set_new(o, "writer", ctl_trace_stats_json(c->trace));
 	return o;

@@ -140,6 +140,53 @@ hand_linger(struct dp_trace *t, const struct dp_trace_linger *l, const struct dp
 	t->stats->linger_frames++;
 }
 
+/*
+ * The lingering call of digest d at now_ms, or NULL. One found past its
+ * deadline is freed on the way.
+ */
+static inline struct dp_trace_linger *
+linger_find(struct dp_trace *t, uint64_t d, uint64_t now_ms)
+{
+	struct dp_trace_lset *ls = &t->lset[d & (DP_TRACE_LINGER_SETS - 1)];
+	unsigned int w;
+
+	for (w = 0; w < DP_TRACE_LINGER_WAYS; w++) {
+		if (ls->digest[w] != d || ls->until_ms[w] == 0)
+			continue;
+		if (now_ms <= ls->until_ms[w])
+			return &t->linger[(d & (DP_TRACE_LINGER_SETS - 1)) * DP_TRACE_LINGER_WAYS +
+				w];
+		ls->until_ms[w] = 0;
+		t->n_linger--;
+		return NULL;
+	}
+	return NULL;
+}
+
+/* A way for a newly sampled call: a free or expired one, else the nearest its end. */
+static struct dp_trace_linger *
+linger_take(struct dp_trace *t, uint64_t d, uint64_t now_ms)
+{
+	struct dp_trace_lset *ls = &t->lset[d & (DP_TRACE_LINGER_SETS - 1)];
+	unsigned int w, best = 0;
+
+	for (w = 0; w < DP_TRACE_LINGER_WAYS; w++) {
+		if (ls->until_ms[w] == 0 || ls->until_ms[w] < now_ms) {
+			best = w;
+			break;
+		}
+		if (ls->until_ms[w] < ls->until_ms[best])
+			best = w;
+	}
+	if (w == DP_TRACE_LINGER_WAYS)
+		t->stats->linger_evicted++;
+	else if (ls->until_ms[best] == 0)
+		t->n_linger++;
+	ls->digest[best] = d;
+	ls->until_ms[best] = now_ms + (t->cfg.linger_ms > 0 ? t->cfg.linger_ms : 1);
+	return &t->linger[(d & (DP_TRACE_LINGER_SETS - 1)) * DP_TRACE_LINGER_WAYS + best];
+}
+
 uint64_t
 dp_trace_record(struct dp_trace *t, const uint8_t *frame, uint32_t len, const struct dp_pkt *pkt,
 	const struct dp_sip_msg *m, uint32_t trunk, uint64_t now_ms)
@@ -177,16 +224,10 @@ dp_trace_record(struct dp_trace *t, const uint8_t *frame, uint32_t len, const st
 	mt->reason_cause = m->reason_cause;
 	t->stats->recorded++;
 	if (unlikely(t->n_linger != 0)) {
-		struct dp_trace_linger *l = &t->linger[d & (DP_TRACE_LINGER - 1)];
+		const struct dp_trace_linger *l = linger_find(t, d, now_ms);
 
-		if (l->until_ms != 0 && l->digest == d) {
-			if (now_ms <= l->until_ms) {
-				hand_linger(t, l, s);
-			} else {
-				l->until_ms = 0;
-				t->n_linger--;
-			}
-		}
+		if (l != NULL)
+			hand_linger(t, l, s);
 	}
 	return d;
 }
@@ -230,9 +271,8 @@ dp_trace_failed(struct dp_trace *t, const struct dp_sip_msg *m, uint32_t trunk, 
 	if (t->ring == NULL)
 		return 0;
 	d = dp_trace_digest(m);
-	l = &t->linger[d & (DP_TRACE_LINGER - 1)];
 	/* sampled already (a second failure of one INVITE): its frames linger */
-	if (l->until_ms != 0 && l->digest == d && now_ms <= l->until_ms)
+	if (linger_find(t, d, now_ms) != NULL)
 		return 0;
 	sec = now_ms / 1000;
 	if (t->rate[trunk].sec != sec) {
@@ -266,10 +306,7 @@ dp_trace_failed(struct dp_trace *t, const struct dp_sip_msg *m, uint32_t trunk, 
 	t->rate[trunk].n++;
 	t->stats->sampled++;
 	t->stats->frames_out += n;
-	if (l->until_ms == 0)
-		t->n_linger++;
-	l->digest = d;
-	l->until_ms = now_ms + (t->cfg.linger_ms > 0 ? t->cfg.linger_ms : 1);
+	l = linger_take(t, d, now_ms);
 	l->call = ((uint64_t)t->cfg.worker << 48) | t->calls;
 	l->failed_ms = now_ms;
 	l->trunk = trunk;

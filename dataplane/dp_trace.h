@@ -42,8 +42,15 @@
 #include "dp_sip.h"
 #include "sg_shared.h"
 
-/* Sampled Call-IDs whose late frames are still handed over. */
-#define DP_TRACE_LINGER 256
+/*
+ * Sampled Call-IDs whose late frames are still handed over: sets of
+ * ways, one cache line of tags and deadlines per set, so the check every
+ * frame makes is one line. A full set gives up its call closest to its
+ * end (counted, `linger_evicted`).
+ */
+#define DP_TRACE_LINGER_SETS 256
+#define DP_TRACE_LINGER_WAYS 4
+#define DP_TRACE_LINGER (DP_TRACE_LINGER_SETS * DP_TRACE_LINGER_WAYS)
 /* Frames of one call handed over at most (the newest kept). */
 #define DP_TRACE_CALL_FRAMES 64
 
@@ -73,9 +80,13 @@ struct dp_trace_bucket {
 	uint64_t seq; /* newest frame of the digest */
 };
 
+struct dp_trace_lset {
+	uint64_t digest[DP_TRACE_LINGER_WAYS];
+	uint64_t until_ms[DP_TRACE_LINGER_WAYS]; /* 0: free */
+} __rte_cache_aligned;
+
+/* What a lingering frame is handed over with: its call. */
 struct dp_trace_linger {
-	uint64_t digest;
-	uint64_t until_ms; /* 0: free */
 	uint64_t call;
 	uint64_t failed_ms;
 	uint32_t trunk;
@@ -100,6 +111,7 @@ struct dp_trace {
 		uint64_t sec;
 		uint32_t n;
 	} rate[SG_TRUNK_SLOTS];
+	struct dp_trace_lset lset[DP_TRACE_LINGER_SETS];
 	struct dp_trace_linger linger[DP_TRACE_LINGER];
 	struct dp_trace_bucket *buckets;
 	uint8_t *arena;

@@ -396,16 +396,17 @@ struct sg_trace_frame {
 
 /* Flight recorder and hand-over counters of one worker. */
 struct sg_trace_stats {
-	uint64_t recorded;	/* frames written into the recorder */
-	uint64_t overwritten;	/* frames pushed out by newer ones */
-	uint64_t unframed;	/* messages not one frame (TCP, reassembled): not recorded */
-	uint64_t sampled;	/* failed calls handed over */
-	uint64_t suppressed;	/* failed calls over the per-trunk sample rate */
-	uint64_t ring_full;	/* failed calls not handed over: ring or pool full */
-	uint64_t frames_out;	/* frames handed over, lingering ones included */
-	uint64_t linger_frames; /* of which seen after the hand-over */
-	uint64_t linger_lost;	/* lingering frames dropped: ring or pool full */
-	uint64_t empty;		/* failed calls with no frame recorded (TCP, wrapped) */
+	uint64_t recorded;	 /* frames written into the recorder */
+	uint64_t overwritten;	 /* frames pushed out by newer ones */
+	uint64_t unframed;	 /* messages not one frame (TCP, reassembled): not recorded */
+	uint64_t sampled;	 /* failed calls handed over */
+	uint64_t suppressed;	 /* failed calls over the per-trunk sample rate */
+	uint64_t ring_full;	 /* failed calls not handed over: ring or pool full */
+	uint64_t frames_out;	 /* frames handed over, lingering ones included */
+	uint64_t linger_frames;	 /* of which seen after the hand-over */
+	uint64_t linger_lost;	 /* lingering frames dropped: ring or pool full */
+	uint64_t linger_evicted; /* sampled calls that stopped lingering early: table full */
+	uint64_t empty;		 /* failed calls with no frame recorded (TCP, wrapped) */
 };
 
 /* Written by one worker only; read by anyone. */

@@ -15,8 +15,9 @@
 #    sipguard-ctrl): the same calls replayed; the same checks on what
 #    sipguard-ctrl wrote, and `sipguardctl trace` as a ladder and as JSON,
 #    its error paths, and the trace files named in `status`.
-# 3. A flood of failed calls at top speed (flood_gen.py) into trunks whose
-#    series keep 3 files of 64 KiB, with a hand-over ring of 64 frames:
+# 3. A flood of failed calls at top speed (flood_gen.py, looped) into
+#    trunks whose series keep 3 files of 64 KiB, 200 traced per trunk per
+#    second:
 #    every trunk's files stay within 3 x 64 KiB, tshark reads them all,
 #    the calls not traced are counted (over the sample rate, ring full),
 #    files are rotated, and the memory of both processes stays flat.
@@ -41,6 +42,7 @@ fgen=$here/flood_gen.py
 check=$here/trace_check.py
 file_size=65536
 files=3
+rate=200
 
 # shellcheck source=scripts/lib/flood.sh
 . "$root/scripts/lib/flood.sh"
@@ -74,7 +76,7 @@ t_start=$SECONDS
 
 calls=$FL_DIR/calls.pcap
 python3 "$gen" write "$calls" || fl_abort "trace_gen.py failed"
-python3 "$fgen" write "$FL_DIR/flood.pcap" "$FL_DIR/flood.json" --trunks 4 --calls 60000 \
+python3 "$fgen" write "$FL_DIR/flood.pcap" "$FL_DIR/flood.json" --trunks 4 --calls 30000 \
 	--ok-every 1000000 --seed 11 >/dev/null || fl_abort "flood_gen.py failed"
 
 # --- 1. offline ---------------------------------------------------------------
@@ -108,7 +110,7 @@ ctrl = { socket = "$FL_SOCK"; cpu = 0; };
 metrics = { listen = "off"; };
 ports = ( { devargs = "net_af_packet0,iface=$FL_IF_RX,qpairs=1,framecnt=16384";
   rx_queues = 1; } );
-traces = { dir = "$tdir"; sample_per_second = 100000; ring = 64;
+traces = { dir = "$tdir"; sample_per_second = $rate; ring = 1024;
   file_size = $file_size; files = $files; };
 trunks = (
 EOF
@@ -127,6 +129,8 @@ fl_wait calls 30 || fl_abort "tcpreplay did not finish"
 fl_quiet 1 20 || fl_note "the link did not fall quiet"
 # the last calls' late frames: the ACK and retransmissions come within 1.3 s
 sleep 2
+fl_ctl -j status >"$FL_DIR/status-a.json"
+jq -c '.traces' "$FL_DIR/status-a.json" | sed 's/^/     /'
 python3 "$check" "$calls" "$tdir" --glob 'trace-*.pcapng' --min-calls 20 | sed 's/^/     /'
 fl_check "live traces: tshark reads them, exactly the recording's frames of each Call-ID" \
 	test "${PIPESTATUS[0]}" = 0
@@ -200,7 +204,7 @@ series_bounded() {
 fl_check "every flooded trunk keeps at most $files files of at most $file_size bytes" series_bounded
 fl_check "the whole trace dir stayed within its bound while flooded ($maxdisk bytes)" \
 	test "$maxdisk" -le $((6 * files * file_size))
-python3 "$check" "$FL_DIR/flood.pcap" "$tdir" --glob 'flood-*.pcapng' --sample 0 --min-calls 100 \
+python3 "$check" "$FL_DIR/flood.pcap" "$tdir" --glob 'flood-*.pcapng' --read-only --min-calls 100 \
 	>"$FL_DIR/flood-check.txt"
 head -n 1 "$FL_DIR/flood-check.txt" | sed 's/^/     /'
 fl_check "tshark reads every flooded trunk's file" grep -q '^ok   tshark reads all' "$FL_DIR/flood-check.txt"
