@@ -12,13 +12,14 @@
 #    must be byte for byte the recording's frames of that Call-ID, the
 #    first carrying the Call-ID as comment (trace_check.py).
 # 2. Live (scripts/lib/flood.sh: tcpreplay into af_packet, sipguard,
-#    sipguard-ctrl): the same calls replayed; the same checks on what
-#    sipguard-ctrl wrote, and `sipguardctl trace` as a ladder and as JSON,
+#    sipguard-ctrl): 160 such calls replayed at 1,000 frames/s, fewer
+#    failures per second than traced: every failed call must be traced,
+#    with exactly its recorded frames, across more than one file; and `sipguardctl trace` as a ladder and as JSON,
 #    its error paths, and the trace files named in `status`.
 # 3. A flood of failed calls at top speed (flood_gen.py, looped) into
-#    trunks whose series keep 3 files of 64 KiB, 200 traced per trunk per
+#    trunks whose series keep 4 files of 64 KiB, 200 traced per trunk per
 #    second:
-#    every trunk's files stay within 3 x 64 KiB, tshark reads them all,
+#    every trunk's files stay within 4 x 64 KiB, tshark reads them all,
 #    the calls not traced are counted (over the sample rate, ring full),
 #    files are rotated, and the memory of both processes stays flat.
 #
@@ -41,7 +42,7 @@ gen=$here/trace_gen.py
 fgen=$here/flood_gen.py
 check=$here/trace_check.py
 file_size=65536
-files=3
+files=4
 rate=200
 
 # shellcheck source=scripts/lib/flood.sh
@@ -75,7 +76,11 @@ fl_watchdog $((flood_s + 170))
 t_start=$SECONDS
 
 calls=$FL_DIR/calls.pcap
+live_calls=$FL_DIR/calls-live.pcap
 python3 "$gen" write "$calls" || fl_abort "trace_gen.py failed"
+# live, fewer: every one is traced, and they fill more than one file but
+# fewer than a trunk keeps
+python3 "$gen" write "$live_calls" --calls 160 --seed 8 || fl_abort "trace_gen.py failed"
 python3 "$fgen" write "$FL_DIR/flood.pcap" "$FL_DIR/flood.json" --trunks 4 --calls 30000 \
 	--ok-every 1000000 --seed 11 >/dev/null || fl_abort "flood_gen.py failed"
 
@@ -124,16 +129,20 @@ fl_ctl_ready 30 || {
 	tail -n 5 "$FL_DIR/ctrl.log"
 	fl_abort "sipguard-ctrl did not answer"
 }
-fl_replay calls 0 --pps=1000 "$calls"
+fl_replay calls 0 --pps=1000 "$live_calls"
 fl_wait calls 30 || fl_abort "tcpreplay did not finish"
 fl_quiet 1 20 || fl_note "the link did not fall quiet"
 # the last calls' late frames: the ACK and retransmissions come within 1.3 s
 sleep 2
 fl_ctl -j status >"$FL_DIR/status-a.json"
 jq -c '.traces' "$FL_DIR/status-a.json" | sed 's/^/     /'
-python3 "$check" "$calls" "$tdir" --glob 'trace-*.pcapng' --min-calls 20 | sed 's/^/     /'
-fl_check "live traces: tshark reads them, exactly the recording's frames of each Call-ID" \
+python3 "$gen" expect "$live_calls" "$rate" --calls 160 --seed 8 >"$FL_DIR/expect-live.txt"
+python3 "$check" "$live_calls" "$tdir" --glob 'trace-*.pcapng' --expect "$FL_DIR/expect-live.txt" |
+	sed 's/^/     /'
+fl_check "live traces: tshark reads them, exactly the recording's frames of each Call-ID, every failed call" \
 	test "${PIPESTATUS[0]}" = 0
+fl_check "the live calls took more than one file of a trunk" \
+	test -f "$tdir/trace-1-000002.pcapng"
 
 fl_ctl -j trace trace-1 >"$FL_DIR/trace.json"
 fl_check "sipguardctl -j trace TRUNK exits 0" test "$?" = 0
