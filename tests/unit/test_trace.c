@@ -230,6 +230,58 @@ test_sample_handover_linger(void **state)
 		free(got[i]);
 }
 
+/*
+ * More sampled calls than the linger table holds: a full set gives up a
+ * call (counted), and exactly the calls still lingering get their late
+ * frames handed over.
+ */
+static void
+test_linger_full(void **state)
+{
+	enum { CALLS = 1300 };
+	struct dp_trace_cfg cfg = cfg_of(8192, 100000);
+	struct dp_trace *t;
+	struct dp_sip_msg m;
+	struct dp_pkt p;
+	uint8_t frame[300];
+	char cid[48], err[128];
+	uint32_t len;
+	unsigned int c;
+	void *obj;
+
+	(void)state;
+	cfg.linger_ms = 60000;
+	ring = rte_ring_create("t_trc2", 64, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
+	pool = rte_mempool_create("t_trc_pool2", 128, dp_trace_elt_size(256), 0, 0, NULL, NULL,
+		NULL, NULL, SOCKET_ID_ANY, 0);
+	t = dp_trace_create(&cfg, SOCKET_ID_ANY, err, sizeof(err));
+	assert_non_null(ring);
+	assert_non_null(pool);
+	assert_non_null(t);
+	t->ring = ring;
+	t->pool = pool;
+	for (c = 0; c < 2 * CALLS; c++) {
+		/* second round: each call's late ACK */
+		msg_of(&m, &p, frame, &len, 0, 0, c < CALLS ? 503 : 0);
+		snprintf(cid, sizeof(cid), "linger-%u@example.net", c % CALLS);
+		m.call_id.p = cid;
+		m.call_id.len = (uint32_t)strlen(cid);
+		dp_trace_record(t, frame, len, &p, &m, 0, 1000 + c);
+		if (c < CALLS)
+			assert_int_equal(dp_trace_failed(t, &m, 0, 1000 + c), 1);
+		while (rte_ring_sc_dequeue(ring, &obj) == 0)
+			rte_mempool_put(pool, obj);
+	}
+	assert_int_equal(t->own.sampled, CALLS);
+	assert_true(t->own.linger_evicted >= CALLS - DP_TRACE_LINGER);
+	assert_int_equal(t->own.linger_frames, CALLS - t->own.linger_evicted);
+	assert_int_equal(t->own.linger_lost, 0);
+	assert_true(t->n_linger <= DP_TRACE_LINGER);
+	dp_trace_free(t);
+	rte_ring_free(ring);
+	rte_mempool_free(pool);
+}
+
 static void
 test_bad_sizes(void **state)
 {
@@ -257,6 +309,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_index_across_wrap),
 		cmocka_unit_test(test_sample_handover_linger),
+		cmocka_unit_test(test_linger_full),
 		cmocka_unit_test(test_bad_sizes),
 	};
 
