@@ -169,6 +169,19 @@ text_ok() {
 		[ "$(grep -c '^[0-9.]* *|' "$FL_DIR/trace.txt")" = "$(jq '.messages | length' "$FL_DIR/trace.json")" ]
 }
 fl_check "the ladder: header, pcapng path, an arrow per message with status and Retry-After/Reason" text_ok
+fl_ctl -j directives >"$FL_DIR/directives.json"
+evidence_files() {
+	local f n=0
+	for f in $(jq -r '[.directives[] | select(.trunk | startswith("trace-")) |
+		.evidence.trace_files // {} | to_entries[] | .value[]] | unique | .[]' \
+		"$FL_DIR/directives.json"); do
+		[ -f "$f" ] || return 1
+		n=$((n + 1))
+	done
+	echo "     $n trace file(s) named in the directives' evidence"
+	[ "$n" -ge 1 ]
+}
+fl_check "a directive's evidence names the trace files of its Call-IDs, and they exist" evidence_files
 fl_ctl trace trace-1 no-such-call@x >/dev/null 2>"$FL_DIR/err1.txt"
 fl_check "an unknown Call-ID: exit 1, one line" test "$?" = 1 -a "$(wc -l <"$FL_DIR/err1.txt")" = 1
 fl_ctl trace no-such-trunk >/dev/null 2>&1
