@@ -12,7 +12,7 @@
 #    must be byte for byte the recording's frames of that Call-ID, the
 #    first carrying the Call-ID as comment (trace_check.py).
 # 2. Live (scripts/lib/flood.sh: tcpreplay into af_packet, sipguard,
-#    sipguard-ctrl): 160 such calls replayed at 1,000 frames/s, fewer
+#    sipguard-ctrl): 160 such calls replayed at their own pace, fewer
 #    failures per second than traced: every failed call must be traced,
 #    with exactly its recorded frames, across more than one file; and `sipguardctl trace` as a ladder and as JSON,
 #    its error paths, and the trace files named in `status`.
@@ -129,7 +129,7 @@ fl_ctl_ready 30 || {
 	tail -n 5 "$FL_DIR/ctrl.log"
 	fl_abort "sipguard-ctrl did not answer"
 }
-fl_replay calls 0 --pps=1000 "$live_calls"
+fl_replay calls 0 "$live_calls"
 fl_wait calls 30 || fl_abort "tcpreplay did not finish"
 fl_quiet 1 20 || fl_note "the link did not fall quiet"
 # the last calls' late frames: the ACK and retransmissions come within 1.3 s
@@ -169,6 +169,10 @@ text_ok() {
 		[ "$(grep -c '^[0-9.]* *|' "$FL_DIR/trace.txt")" = "$(jq '.messages | length' "$FL_DIR/trace.json")" ]
 }
 fl_check "the ladder: header, pcapng path, an arrow per message with status and Retry-After/Reason" text_ok
+fl_ctl status >"$FL_DIR/status-a.txt"
+fl_check "sipguardctl status shows the recorders and the writer" \
+	grep -q "^  written to $tdir:  calls $(jq .traces.writer.calls "$FL_DIR/status-a.json") " \
+	"$FL_DIR/status-a.txt"
 fl_ctl -j directives >"$FL_DIR/directives.json"
 evidence_files() {
 	local f n=0
