@@ -1014,7 +1014,7 @@ ctl_render_traces(FILE *f, json_t *r)
 	static const char *const wr[] = { "calls", "frames", "files_rotated", "bytes",
 		"write_errors" };
 	json_t *w = json_object_get(r, "writer");
-	char a[CTL_CELL_MAX];
+	char a[CTL_CELL_MAX], dir[300];
 	size_t i;
 
 	fprintf(f, "\ntraces");
