@@ -1024,7 +1024,7 @@ ctl_render_traces(FILE *f, json_t *r)
 	fputc('\n', f);
 	if (!json_is_object(w))
 		return;
-	fprintf(f, "  written to %s:", ctl_fmt_str(a, sizeof(a), json_object_get(w, "dir")));
+	fprintf(f, "  written to %s:", ctl_fmt_str(dir, sizeof(dir), json_object_get(w, "dir")));
 	for (i = 0; i < sizeof(wr) / sizeof(wr[0]); i++)
 		fprintf(f, "  %s %s", wr[i], ctl_fmt_int(a, sizeof(a), json_object_get(w, wr[i])));
 	fputc('\n', f);
