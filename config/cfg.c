@@ -443,6 +443,39 @@ static const struct cfg_key cfg_diag_keys[] = {
 	{ .name = NULL },
 };
 
+static const struct cfg_key cfg_traces_keys[] = {
+	CFG_U32(struct cfg_traces, "recorder_frames", recorder_frames, 0, 4194304, 16384, 0,
+		"frames each worker keeps in its flight recorder (a ring of fixed slots indexed "
+		"by Call-ID); the oldest is overwritten (`overwritten`). A failed call is traced "
+		"only while its INVITE is still in it. Memory per worker, the frames rounded up "
+		"to a power of two: each takes `frame_bytes` + 104 rounded up to 64, plus 32 of "
+		"index (26.5 MiB at the defaults); 0: no recorder, no traces"),
+	CFG_U32(struct cfg_traces, "frame_bytes", frame_bytes, 128, 16384, 1536, 0,
+		"bytes kept of each frame (the snap length); longer frames are cut and the "
+		"trace says so (captured shorter than on the wire)"),
+	CFG_U32(struct cfg_traces, "sample_per_second", sample_per_s, 0, 100000, 5, 0,
+		"failed calls (final 5xx/6xx to an INVITE) traced per trunk per second of "
+		"packet time, the first ones of each second, by each worker; the rest are "
+		"counted (`suppressed`). 0: none"),
+	CFG_U32(struct cfg_traces, "linger", linger_ms, 0, 60000, 4000, 0,
+		"milliseconds of packet time after a traced failure during which further "
+		"frames of its Call-ID (the ACK, retransmissions of the failure) still join "
+		"its trace"),
+	CFG_U32(struct cfg_traces, "ring", ring, 64, 1048576, 2048, 0,
+		"frames each worker's hand-over ring to sipguard-ctrl holds (live); a call "
+		"that does not fit is counted (`ring_full`), never waited for"),
+	CFG_STRING(struct cfg_traces, "dir", dir, 0, "", 0,
+		"directory sipguard-ctrl writes the pcapng traces to, one series of files per "
+		"trunk (`TRUNK-NNNNNN.pcapng`, created if missing); empty: no traces (live). "
+		"The offline mode writes to `--traces DIR` instead"),
+	CFG_U32(struct cfg_traces, "file_size", file_size, 65536, 1073741824, 16777216, 0,
+		"bytes a trace file grows to before the next one is started"),
+	CFG_U32(struct cfg_traces, "files", files, 1, 10000, 8, 0,
+		"trace files kept per trunk; the oldest is deleted first, so a trunk's traces "
+		"take at most `files` x `file_size` bytes of disk"),
+	{ .name = NULL },
+};
+
 const struct cfg_section cfg_sections[] = {
 	{
 		.name = "dataplane",
@@ -513,6 +546,13 @@ const struct cfg_section cfg_sections[] = {
 		.off = offsetof(struct sg_config, fleet),
 		.size = sizeof(struct cfg_fleet),
 		.help = "edges that share carrier budgets through Redis",
+	},
+	{
+		.name = "traces",
+		.keys = cfg_traces_keys,
+		.off = offsetof(struct sg_config, traces),
+		.size = sizeof(struct cfg_traces),
+		.help = "pcapng traces of sampled failed calls, from each worker's flight recorder",
 	},
 	{
 		.name = "sipp",

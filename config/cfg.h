@@ -183,6 +183,22 @@ struct cfg_fleet {
 	uint32_t expected_edges;      /* edges assumed before Redis ever answered */
 };
 
+/*
+ * Traces of failed calls: the workers' flight recorders
+ * (dataplane/dp_trace.h) and the pcapng files sipguard-ctrl writes
+ * (ctrl/ctl_trace.h).
+ */
+struct cfg_traces {
+	uint32_t recorder_frames; /* frame slots per worker, 0: off */
+	uint32_t frame_bytes;	  /* bytes kept of a frame */
+	uint32_t sample_per_s;	  /* failed calls traced per trunk per second */
+	uint32_t linger_ms;	  /* late frames (ACK, retransmissions) still join */
+	uint32_t ring;		  /* hand-over ring slots per worker */
+	char dir[256];		  /* "": no trace files (live) */
+	uint32_t file_size;	  /* bytes per file before it rotates */
+	uint32_t files;		  /* files kept per trunk */
+};
+
 #define CFG_MAX_ADAPTERS 16
 
 struct sg_config {
@@ -196,6 +212,7 @@ struct sg_config {
 	struct cfg_policy policy;
 	struct cfg_directives directives;
 	struct cfg_fleet fleet;
+	struct cfg_traces traces;
 	struct cfg_sipp sipp[CFG_MAX_ADAPTERS];
 	uint32_t n_sipp;
 	struct cfg_kamailio kamailio[CFG_MAX_ADAPTERS];

@@ -1041,6 +1041,31 @@ ctl_fmt_uptime(char *buf, size_t len, json_t *v)
 	return buf;
 }
 
+/* `status`: the flight recorders and the trace writer, one line each. */
+static void
+ctl_render_traces(FILE *f, json_t *r)
+{
+	static const char *const rec[] = { "recorded", "overwritten", "sampled", "suppressed",
+		"ring_full", "empty" };
+	static const char *const wr[] = { "calls", "frames", "files_rotated", "bytes",
+		"write_errors" };
+	json_t *w = json_object_get(r, "writer");
+	char a[CTL_CELL_MAX], dir[300];
+	size_t i;
+
+	fprintf(f, "\ntraces");
+	for (i = 0; i < sizeof(rec) / sizeof(rec[0]); i++)
+		fprintf(f, "  %s %s", rec[i],
+			ctl_fmt_int(a, sizeof(a), json_object_get(r, rec[i])));
+	fputc('\n', f);
+	if (!json_is_object(w))
+		return;
+	fprintf(f, "  written to %s:", ctl_fmt_str(dir, sizeof(dir), json_object_get(w, "dir")));
+	for (i = 0; i < sizeof(wr) / sizeof(wr[0]); i++)
+		fprintf(f, "  %s %s", wr[i], ctl_fmt_int(a, sizeof(a), json_object_get(w, wr[i])));
+	fputc('\n', f);
+}
+
 int
 ctl_render_status(FILE *f, json_t *data)
 {
@@ -1113,6 +1138,9 @@ ctl_render_status(FILE *f, json_t *data)
 				ctl_fmt_int(a, sizeof(a), json_object_get(r, rings[i])));
 		fputc('\n', f);
 	}
+	r = json_object_get(data, "traces");
+	if (json_is_true(json_object_get(r, "on")))
+		ctl_render_traces(f, r);
 	return 0;
 }
 

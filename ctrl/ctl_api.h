@@ -126,6 +126,12 @@ int ctl_render_trunk(FILE *f, json_t *data, size_t max_events);
 int ctl_render_events(FILE *f, json_t *data, size_t max_events);
 int ctl_render_totals(FILE *f, json_t *data);
 
+/*
+ * `trace`: one call's ladder (ctl_trace_call_json's shape), like sngrep's
+ * call flow (ctl_ladder.c).
+ */
+int ctl_render_trace(FILE *f, json_t *data);
+
 /* One directive (ctl_directive_json's shape) as one human line. */
 int ctl_render_directive(FILE *f, json_t *d);
 

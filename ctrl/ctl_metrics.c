@@ -380,6 +380,46 @@ static const struct {
 		offsetof(struct sg_worker_stats, dialog_evictions) },
 };
 
+/* The flight recorders' counters (sg_trace_stats), one family each. */
+static const struct {
+	const char *name, *help;
+	size_t off;
+} trace_scalars[] = {
+#define SG_TRACE_METRIC(f, h)                                     \
+	{                                                         \
+		"sipguard_trace_" #f "_total", h,                 \
+			offsetof(struct sg_worker_stats, trace) + \
+			offsetof(struct sg_trace_stats, f)        \
+	}
+	SG_TRACE_METRIC(recorded, "Frames written into the worker's flight recorder."),
+	SG_TRACE_METRIC(overwritten, "Recorded frames pushed out by newer ones."),
+	SG_TRACE_METRIC(unframed, "SIP messages not one frame (TCP, reassembled): not recorded."),
+	SG_TRACE_METRIC(sampled, "Failed calls handed over to be traced."),
+	SG_TRACE_METRIC(suppressed, "Failed calls over the per-trunk sample rate: not traced."),
+	SG_TRACE_METRIC(ring_full, "Failed calls not traced: hand-over ring or pool full."),
+	SG_TRACE_METRIC(frames_out, "Frames handed over for traces, late ones included."),
+	SG_TRACE_METRIC(linger_frames, "Frames of a traced call seen after its failure."),
+	SG_TRACE_METRIC(linger_lost, "Late frames of a traced call lost: ring or pool full."),
+	SG_TRACE_METRIC(
+		linger_evicted, "Traced calls whose late frames stopped early: table full."),
+	SG_TRACE_METRIC(empty, "Failed calls with no frame in the recorder."),
+#undef SG_TRACE_METRIC
+};
+
+static void
+render_traces(const struct sg_shm *shm, unsigned int nw, struct ctl_metrics_buf *b)
+{
+	unsigned int i, k;
+
+	for (k = 0; k < sizeof(trace_scalars) / sizeof(trace_scalars[0]); k++) {
+		family(b, trace_scalars[k].name, "counter", trace_scalars[k].help);
+		for (i = 0; i < nw; i++)
+			put(b, "%s{worker=\"%u\"} %" PRIu64 "\n", trace_scalars[k].name, i,
+				ld((const uint64_t *)((const char *)&shm->workers[i] +
+					trace_scalars[k].off)));
+	}
+}
+
 static void
 render_workers(const struct ctl_metrics_view *v, struct ctl_metrics_buf *b)
 {
@@ -437,6 +477,7 @@ render_workers(const struct ctl_metrics_view *v, struct ctl_metrics_buf *b)
 				ld((const uint64_t *)((const char *)&shm->workers[i] +
 					drops[k].off)));
 	}
+	render_traces(shm, nw, b);
 }
 
 static void

@@ -48,6 +48,7 @@
 #include "ctl_server.h"
 #include "ctl_sink.h"
 #include "ctl_state.h"
+#include "ctl_trace.h"
 #include "sg_notify.h"
 #include "sg_shared.h"
 
@@ -79,6 +80,10 @@ struct ctl_ctx {
 	struct rte_ring *evt[SG_MAX_WORKERS];
 	struct rte_mempool *pub_pool;
 	struct rte_mempool *evt_pool;
+	/* traces of failed calls (ctl_trace.h): NULL rings when the dataplane hands none */
+	struct rte_ring *trc[SG_MAX_WORKERS];
+	struct rte_mempool *trc_pool;
+	struct ctl_trace *trace; /* NULL: traces.dir empty, frames are discarded */
 	uint64_t start_ns;
 	/* rates, refreshed once a second */
 	uint64_t rate_ns;
@@ -149,9 +154,50 @@ runtime_file(const char *prefix, const char *name, char *buf, size_t len)
 
 /* ---- API commands: each returns a new reference or NULL with *status ---- */
 
+/*
+ * The recorders' and the writer's counters: what was recorded, sampled,
+ * suppressed and lost on the way, and what reached the disk.
+ */
+static json_t *
+traces_json(const struct ctl_ctx *c)
+{
+	struct sg_trace_stats sum;
+	json_t *o;
+	unsigned int i;
+
+	memset(&sum, 0, sizeof(sum));
+	for (i = 0; i < c->shm->n_workers; i++) {
+		const struct sg_trace_stats *t = &c->shm->workers[i].trace;
+
+		sum.recorded += t->recorded;
+		sum.overwritten += t->overwritten;
+		sum.unframed += t->unframed;
+		sum.sampled += t->sampled;
+		sum.suppressed += t->suppressed;
+		sum.ring_full += t->ring_full;
+		sum.frames_out += t->frames_out;
+		sum.linger_frames += t->linger_frames;
+		sum.linger_lost += t->linger_lost;
+		sum.empty += t->empty;
+		sum.linger_evicted += t->linger_evicted;
+	}
+	o = json_pack("{s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "on",
+		c->shm->traces && c->trace != NULL, "recorded", (json_int_t)sum.recorded,
+		"overwritten", (json_int_t)sum.overwritten, "unframed", (json_int_t)sum.unframed,
+		"sampled", (json_int_t)sum.sampled, "suppressed", (json_int_t)sum.suppressed,
+		"ring_full", (json_int_t)sum.ring_full, "frames_out", (json_int_t)sum.frames_out,
+		"linger_frames", (json_int_t)sum.linger_frames, "linger_lost",
+		(json_int_t)sum.linger_lost, "empty", (json_int_t)sum.empty, "linger_evicted",
+		(json_int_t)sum.linger_evicted);
+	if (o != NULL && c->trace != NULL)
+		json_object_set_new(o, "writer", ctl_trace_stats_json(c->trace));
+	return o;
+}
+
 static json_t *
 cmd_status(void *arg, json_t *args, int *status, char *err, size_t errlen)
 {
+	json_t *doc;
 	struct ctl_ctx *c = arg;
 	const struct sg_shm *shm = c->shm;
 	json_t *ports = json_array(), *lcores = json_array(), *source = json_object();
@@ -196,8 +242,8 @@ cmd_status(void *arg, json_t *args, int *status, char *err, size_t errlen)
 	for (i = 0; i < SG_SOURCE_FIELDS; i++)
 		json_object_set_new(source, sg_source_fields[i].name,
 			json_integer((json_int_t)sg_source_field_get(&src, i)));
-	return json_pack("{s:s, s:I, s:I, s:s, s:o, s:o, s:o, s:{s:I, s:I, s:I, s:I}, s:o, s:o, "
-			 "s:{s:I, s:I, s:I}}",
+	doc = json_pack("{s:s, s:I, s:I, s:s, s:o, s:o, s:o, s:{s:I, s:I, s:I, s:I}, s:o, s:o, "
+			"s:{s:I, s:I, s:I}}",
 		"version", SG_VERSION, "uptime_s",
 		(json_int_t)((wall_ns() - shm->start_time_ns) / 1000000000ull), "ctrl_uptime_s",
 		(json_int_t)((wall_ns() - c->start_ns) / 1000000000ull), "dataplane",
@@ -207,6 +253,9 @@ cmd_status(void *arg, json_t *args, int *status, char *err, size_t errlen)
 		(json_int_t)evt_empty, "ctrl", ctl_state_stats_json(c->st), "sinks",
 		ctl_sinks_stats_json(c->sinks), "reload", "generation", (json_int_t)shm->trunks_gen,
 		"applied", (json_int_t)c->rl.applied, "refused", (json_int_t)c->rl.refused);
+	if (doc != NULL)
+		json_object_set_new(doc, "traces", traces_json(c));
+	return doc;
 }
 
 /* A trunk row gets the policy's view: state, current limit, alerting. */
@@ -300,10 +349,36 @@ cmd_totals(void *arg, json_t *args, int *status, char *err, size_t errlen)
 	return ctl_state_totals_json(c->st);
 }
 
+/* A directive's evidence names the trace files of its Call-IDs. */
+static void
+add_trace_files(struct ctl_ctx *c, json_t *dirs)
+{
+	json_t *d, *id;
+	size_t i, j;
+
+	json_array_foreach(dirs, i, d)
+	{
+		json_t *ev = json_object_get(d, "evidence"), *files = json_object();
+
+		if (ev == NULL || files == NULL) {
+			json_decref(files);
+			continue;
+		}
+		json_array_foreach(json_object_get(ev, "call_ids"), j, id)
+		{
+			if (json_is_string(id))
+				json_object_set_new(files, json_string_value(id),
+					ctl_trace_files_json(c->trace, json_string_value(id)));
+		}
+		json_object_set_new(ev, "trace_files", files);
+	}
+}
+
 static json_t *
 cmd_directives(void *arg, json_t *args, int *status, char *err, size_t errlen)
 {
 	struct ctl_ctx *c = arg;
+	json_t *doc;
 	json_t *since = json_object_get(args, "since"), *limit = json_object_get(args, "limit");
 
 	if ((since != NULL && (!json_is_integer(since) || json_integer_value(since) < 0)) ||
@@ -315,8 +390,11 @@ cmd_directives(void *arg, json_t *args, int *status, char *err, size_t errlen)
 			CTL_ENGINE_RECENT);
 		return NULL;
 	}
-	return ctl_engine_directives_json(c->eng, since ? (uint64_t)json_integer_value(since) : 0,
+	doc = ctl_engine_directives_json(c->eng, since ? (uint64_t)json_integer_value(since) : 0,
 		limit ? (unsigned int)json_integer_value(limit) : 0);
+	if (doc != NULL && c->trace != NULL)
+		add_trace_files(c, json_object_get(doc, "directives"));
+	return doc;
 }
 
 static void emit(struct ctl_ctx *c, const struct ctl_directive *d, unsigned int n);
@@ -385,6 +463,49 @@ cmd_fleet(void *arg, json_t *args, int *status, char *err, size_t errlen)
 	return doc;
 }
 
+/* `trace`: one sampled failed call's ladder and its pcapng files. */
+static json_t *
+cmd_trace(void *arg, json_t *args, int *status, char *err, size_t errlen)
+{
+	struct ctl_ctx *c = arg;
+	const char *trunk = json_string_value(json_object_get(args, "trunk"));
+	json_t *cid = json_object_get(args, "call_id");
+	char safe[64], safe_cid[SG_CALL_ID_MAX + 1];
+	json_t *doc;
+
+	if (trunk == NULL || (cid != NULL && !json_is_string(cid))) {
+		*status = EINVAL;
+		snprintf(err, errlen, "trace: needs \"trunk\" (and a string \"call_id\")");
+		return NULL;
+	}
+	ctl_api_sanitize(safe, sizeof(safe), trunk, strlen(trunk));
+	if (ctl_state_trunk_index(c->st, trunk) < 0 && strcmp(trunk, "unmatched") != 0) {
+		*status = ENOENT;
+		snprintf(err, errlen, "unknown trunk \"%s\"", safe);
+		return NULL;
+	}
+	if (c->trace == NULL || !c->shm->traces) {
+		*status = ENOENT;
+		snprintf(err, errlen,
+			"traces are off (traces.dir, traces.recorder_frames, "
+			"traces.sample_per_second)");
+		return NULL;
+	}
+	doc = ctl_trace_call_json(c->trace, trunk, json_string_value(cid));
+	if (doc == NULL) {
+		*status = ENOENT;
+		if (cid != NULL) {
+			ctl_api_sanitize(safe_cid, sizeof(safe_cid), json_string_value(cid),
+				json_string_length(cid));
+			snprintf(err, errlen, "no trace of Call-ID \"%s\" on trunk \"%s\" is kept",
+				safe_cid, safe);
+		} else {
+			snprintf(err, errlen, "no trace on trunk \"%s\" yet", safe);
+		}
+	}
+	return doc;
+}
+
 static const struct ctl_cmd ctl_commands[] = {
 	{ "status", cmd_status, "dataplane, ports, lcores and ring health" },
 	{ "trunks", cmd_trunks, "one row per trunk: CPS, concurrent calls, 503s" },
@@ -395,6 +516,7 @@ static const struct ctl_cmd ctl_commands[] = {
 	{ "set", cmd_set, "override a trunk's agreed CPS (args: name, cps)" },
 	{ "reload", cmd_reload, "apply the config file again, without a restart" },
 	{ "fleet", cmd_fleet, "shared accounts: every edge's rate, share, state, age" },
+	{ "trace", cmd_trace, "a traced failed call's ladder and files (args: trunk, call_id)" },
 	{ NULL, NULL, NULL },
 };
 
@@ -405,6 +527,37 @@ static int
 slot_unknown(const struct ctl_ctx *c, uint32_t trunk)
 {
 	return trunk != SG_UNMATCHED && trunk >= ctl_state_n_trunks(c->st);
+}
+
+/*
+ * Frames of sampled failed calls into their trunks' pcapng files; a
+ * bounded number per pass, so a flood of them cannot starve the loop
+ * (the ring fills and the dataplane counts what it could not hand over).
+ */
+static unsigned int
+drain_traces(struct ctl_ctx *c, unsigned int w)
+{
+	void *objs[CTL_DRAIN_BURST];
+	unsigned int i, n, total = 0, rounds;
+
+	if (c->trc[w] == NULL)
+		return 0;
+	for (rounds = 0; rounds < 64; rounds++) {
+		n = rte_ring_sc_dequeue_burst(c->trc[w], objs, CTL_DRAIN_BURST, NULL);
+		if (n == 0)
+			break;
+		for (i = 0; i < n && c->trace != NULL; i++) {
+			const struct sg_trace_frame *f = objs[i];
+			const char *name = f->trunk == SG_UNMATCHED
+				? "unmatched"
+				: ctl_state_trunk_name(c->st, f->trunk);
+
+			ctl_trace_frame(c->trace, f, name);
+		}
+		rte_mempool_put_bulk(c->trc_pool, objs, n);
+		total += n;
+	}
+	return total;
 }
 
 static unsigned int
@@ -435,7 +588,10 @@ drain(struct ctl_ctx *c)
 			rte_mempool_put_bulk(c->evt_pool, objs, n);
 			total += n;
 		}
+		total += drain_traces(c, w);
 	}
+	if (c->trace != NULL)
+		ctl_trace_flush(c->trace);
 	return total;
 }
 
@@ -696,6 +852,17 @@ attach(struct ctl_ctx *c)
 		c->evt[i] = rte_ring_lookup(name);
 		if (c->pub[i] == NULL || c->evt[i] == NULL)
 			break;
+		if (c->shm->traces) {
+			snprintf(name, sizeof(name), SG_RING_TRC_FMT, i);
+			c->trc[i] = rte_ring_lookup(name);
+			if (c->trc[i] == NULL)
+				break;
+		}
+	}
+	if (c->shm->traces) {
+		c->trc_pool = rte_mempool_lookup(SG_POOL_TRC);
+		if (c->trc_pool == NULL)
+			i = 0;
 	}
 	if (c->pub_pool == NULL || c->evt_pool == NULL || i < c->shm->n_workers) {
 		fprintf(stderr,
@@ -832,6 +999,21 @@ main(int argc, char **argv)
 		fprintf(stderr, "sipguard-ctrl: out of memory for the control state\n");
 		goto out;
 	}
+	if (cfg.traces.dir[0] != '\0') {
+		struct ctl_trace_cfg tc = {
+			.dir = cfg.traces.dir,
+			.file_size = cfg.traces.file_size,
+			.files = cfg.traces.files,
+			.sample_per_s = cfg.traces.sample_per_s,
+		};
+
+		c.trace = ctl_trace_create(&tc, err, sizeof(err));
+		if (c.trace == NULL) {
+			fprintf(stderr, "sipguard-ctrl: %s: %s\n", config, err);
+			ret = CTL_EXIT_USAGE;
+			goto out;
+		}
+	}
 	if (fleet_open(&c, err, sizeof(err)) != 0) {
 		fprintf(stderr, "sipguard-ctrl: %s: fleet: %s\n", config, err);
 		ret = CTL_EXIT_USAGE;
@@ -958,6 +1140,7 @@ out:
 	ctl_engine_free(c.eng);
 	ctl_state_free(c.st);
 	ctl_sinks_free(c.sinks);
+	ctl_trace_free(c.trace);
 	rte_eal_cleanup();
 	return ret;
 }

@@ -78,6 +78,7 @@ static int ctl_cli_directives(struct ctl_cli *cli);
 static int ctl_cli_set(struct ctl_cli *cli);
 static int ctl_cli_reload(struct ctl_cli *cli);
 static int ctl_cli_fleet(struct ctl_cli *cli);
+static int ctl_cli_trace(struct ctl_cli *cli);
 static int ctl_cli_help(struct ctl_cli *cli);
 
 static const struct ctl_cli_cmd ctl_cli_cmds[] = {
@@ -99,6 +100,8 @@ static const struct ctl_cli_cmd ctl_cli_cmds[] = {
 		"apply the changed config file (trunks, policy, sinks) without a restart" },
 	{ "fleet", "", "", 0, 0, ctl_cli_fleet,
 		"shared accounts: each edge's rate, share, limit, state and age" },
+	{ "trace", "TRUNK [CALL-ID]", "", 1, 2, ctl_cli_trace,
+		"ladder of a traced failed call (the newest without CALL-ID) and its pcapng" },
 	{ "help", "", "", 0, 0, ctl_cli_help, "show this text" },
 	{ NULL, NULL, NULL, 0, 0, NULL, NULL },
 };
@@ -281,6 +284,18 @@ ctl_cli_trunk(struct ctl_cli *cli)
 	if (args == NULL)
 		return ctl_cli_usage_error(cli->cmd, "NAME must be valid UTF-8");
 	return ctl_cli_simple(cli, "trunk", args, ctl_cli_render_trunk);
+}
+
+static int
+ctl_cli_trace(struct ctl_cli *cli)
+{
+	json_t *args;
+
+	args = cli->npos > 1 ? json_pack("{s:s, s:s}", "trunk", cli->pos[0], "call_id", cli->pos[1])
+			     : json_pack("{s:s}", "trunk", cli->pos[0]);
+	if (args == NULL)
+		return ctl_cli_usage_error(cli->cmd, "TRUNK and CALL-ID must be valid UTF-8");
+	return ctl_cli_simple(cli, "trace", args, ctl_render_trace);
 }
 
 static int

@@ -25,6 +25,7 @@
 
 #include <jansson.h>
 
+#include "ctl_trace.h"
 #include "dp_app.h"
 #include "dp_diag.h"
 #include "dp_port.h"
@@ -146,9 +147,109 @@ app_totals(const struct dp_app *a, struct dp_totals *tot)
 	}
 }
 
+/* The name a trunk slot's trace files carry. */
+static const char *
+trace_trunk_name(const struct sg_config *cfg, uint32_t trunk)
+{
+	return trunk < cfg->n_trunks ? cfg->trunks[trunk].name : "unmatched";
+}
+
+/*
+ * Offline traces (--traces DIR): the worker's recorder hands over to a
+ * ring as it does live, and the ring is drained after every burst into
+ * the writer sipguard-ctrl runs, so both write the same files.
+ */
+struct offline_traces {
+	struct rte_ring *ring;
+	struct rte_mempool *pool;
+	struct ctl_trace *wr;
+};
+
+static int
+offline_traces_start(struct offline_traces *ot, const struct sg_config *cfg, struct dp_worker *w,
+	const char *dir)
+{
+	struct ctl_trace_cfg tc = {
+		.dir = dir,
+		.file_size = cfg->traces.file_size,
+		.files = cfg->traces.files,
+		.sample_per_s = cfg->traces.sample_per_s,
+	};
+	char err[512];
+
+	if (w->trace == NULL) {
+		fprintf(stderr, "sipguard: --traces: traces.recorder_frames is 0: no recorder\n");
+		return SG_EXIT_USAGE;
+	}
+	ot->wr = ctl_trace_create(&tc, err, sizeof(err));
+	if (ot->wr == NULL) {
+		fprintf(stderr, "sipguard: --traces: %s\n", err);
+		return SG_EXIT_USAGE;
+	}
+	ot->ring = rte_ring_create("sg_off_trc", cfg->traces.ring, (int)rte_socket_id(),
+		RING_F_SP_ENQ | RING_F_SC_DEQ | RING_F_EXACT_SZ);
+	ot->pool = rte_mempool_create("sg_off_trc_pool", cfg->traces.ring + 1,
+		dp_trace_elt_size(cfg->traces.frame_bytes), 0, 0, NULL, NULL, NULL, NULL,
+		(int)rte_socket_id(), 0);
+	if (ot->ring == NULL || ot->pool == NULL) {
+		fprintf(stderr, "sipguard: --traces: cannot create the hand-over ring: %s\n",
+			rte_strerror(rte_errno));
+		return SG_EXIT_RUNTIME;
+	}
+	w->trace->ring = ot->ring;
+	w->trace->pool = ot->pool;
+	return 0;
+}
+
+static void
+offline_traces_drain(struct offline_traces *ot, const struct sg_config *cfg)
+{
+	void *objs[64];
+	unsigned int n, i;
+
+	if (ot->ring == NULL)
+		return;
+	while ((n = rte_ring_sc_dequeue_burst(ot->ring, objs, RTE_DIM(objs), NULL)) > 0) {
+		for (i = 0; i < n; i++) {
+			const struct sg_trace_frame *f = objs[i];
+
+			ctl_trace_frame(ot->wr, f, trace_trunk_name(cfg, f->trunk));
+		}
+		rte_mempool_put_bulk(ot->pool, objs, n);
+	}
+}
+
+static void
+offline_traces_stop(struct offline_traces *ot, const struct sg_config *cfg, struct dp_worker *w,
+	const char *dir)
+{
+	if (ot->wr != NULL && ot->ring != NULL) {
+		const struct ctl_trace_stats *s = ctl_trace_stats(ot->wr);
+		const struct sg_trace_stats *r = &w->trace->own;
+
+		offline_traces_drain(ot, cfg);
+		ctl_trace_flush(ot->wr);
+		fprintf(stderr,
+			"sipguard: traces: %" PRIu64 " failed call(s) traced, %" PRIu64
+			" frame(s) in %s (%" PRIu64 " over the sample rate, %" PRIu64
+			" lost to a full ring, %" PRIu64 " with no frame recorded)\n",
+			s->calls, s->frames, dir, r->suppressed + s->suppressed, r->ring_full,
+			r->empty);
+	}
+	if (w != NULL && w->trace != NULL) {
+		w->trace->ring = NULL;
+		w->trace->pool = NULL;
+	}
+	ctl_trace_free(ot->wr);
+	rte_ring_free(ot->ring);
+	rte_mempool_free(ot->pool);
+	memset(ot, 0, sizeof(*ot));
+}
+
 int
 dp_run_offline(const struct sg_config *cfg, const struct dp_offline_opts *o)
 {
+	struct offline_traces ot = { 0 };
 	struct dp_replay *replay = NULL;
 	struct dp_totals *tot = NULL;
 	struct rte_mbuf *pkts[512];
@@ -182,6 +283,12 @@ dp_run_offline(const struct sg_config *cfg, const struct dp_offline_opts *o)
 	w->port_id = (uint16_t)port;
 	w->pkt_times = o->n_pkt_times > 0 ? o->pkt_times : NULL;
 	w->n_pkt_times = o->n_pkt_times;
+	if (o->traces != NULL) {
+		ret = offline_traces_start(&ot, cfg, w, o->traces);
+		if (ret != 0)
+			goto out;
+		ret = SG_EXIT_RUNTIME;
+	}
 	if (o->directives) {
 		replay = dp_replay_create(cfg, w, o->json, stdout, err, sizeof(err));
 		if (replay == NULL) {
@@ -201,9 +308,12 @@ dp_run_offline(const struct sg_config *cfg, const struct dp_offline_opts *o)
 		if (n == 0)
 			break;
 		dp_worker_burst(w, pkts, n, NULL, 0);
+		offline_traces_drain(&ot, cfg);
 	}
 	/* what the streams still hold behind holes is counted now */
 	dp_worker_finish(w);
+	if (o->traces != NULL)
+		offline_traces_stop(&ot, cfg, w, o->traces);
 	if (rte_eth_stats_get((uint16_t)port, &st) == 0 &&
 		(st.imissed || st.ierrors || st.rx_nombuf))
 		fprintf(stderr,
@@ -244,6 +354,7 @@ dp_run_offline(const struct sg_config *cfg, const struct dp_offline_opts *o)
 	}
 	ret = 0;
 out:
+	offline_traces_stop(&ot, cfg, a.n_workers > 0 ? a.workers[0] : NULL, o->traces);
 	dp_replay_free(replay);
 	free(tot);
 	app_fini(&a);
@@ -259,10 +370,22 @@ wall_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+/*
+ * Live, failed calls are handed over only when sipguard-ctrl writes them:
+ * a recorder, a sample rate and a directory. sg_shm.traces says so.
+ */
+static int
+live_traces_on(const struct sg_config *cfg)
+{
+	return cfg->traces.recorder_frames > 0 && cfg->traces.sample_per_s > 0 &&
+		cfg->traces.dir[0] != '\0';
+}
+
 /* Create the shared memzone, rings and pools the control plane attaches to. */
 static struct sg_shm *
 live_shared(const struct sg_config *cfg, struct dp_app *a, struct rte_ring **pub,
-	struct rte_ring **evt, struct rte_mempool **pub_pool, struct rte_mempool **evt_pool)
+	struct rte_ring **evt, struct rte_mempool **pub_pool, struct rte_mempool **evt_pool,
+	struct rte_ring **trc, struct rte_mempool **trc_pool)
 {
 	const struct rte_memzone *mz;
 	struct sg_shm *shm;
@@ -284,6 +407,7 @@ live_shared(const struct sg_config *cfg, struct dp_app *a, struct rte_ring **pub
 	shm->version = SG_SHM_VERSION;
 	shm->start_time_ns = wall_ns();
 	shm->tsc_hz = rte_get_tsc_hz();
+	shm->traces = (uint32_t)live_traces_on(cfg);
 	shm->n_trunks = cfg->n_trunks;
 	for (i = 0; i < cfg->n_trunks; i++) {
 		snprintf(shm->trunk_name[i], SG_TRUNK_NAME_MAX, "%s", cfg->trunks[i].name);
@@ -305,7 +429,29 @@ live_shared(const struct sg_config *cfg, struct dp_app *a, struct rte_ring **pub
 			rte_strerror(rte_errno));
 		return NULL;
 	}
+	if (live_traces_on(cfg)) {
+		/* every ring full at once, and a call in hand per worker */
+		*trc_pool = rte_mempool_create(SG_POOL_TRC,
+			a->n_workers * (cfg->traces.ring + DP_TRACE_CALL_FRAMES) + 1,
+			dp_trace_elt_size(cfg->traces.frame_bytes), 0, 0, NULL, NULL, NULL, NULL,
+			socket, 0);
+		if (*trc_pool == NULL) {
+			fprintf(stderr, "sipguard: cannot create the trace pool: %s\n",
+				rte_strerror(rte_errno));
+			return NULL;
+		}
+	}
 	for (i = 0; i < a->n_workers; i++) {
+		if (*trc_pool != NULL) {
+			snprintf(name, sizeof(name), SG_RING_TRC_FMT, i);
+			trc[i] = rte_ring_create(name, cfg->traces.ring, socket,
+				RING_F_SP_ENQ | RING_F_SC_DEQ | RING_F_EXACT_SZ);
+			if (trc[i] == NULL) {
+				fprintf(stderr, "sipguard: cannot create ring %s: %s\n", name,
+					rte_strerror(rte_errno));
+				return NULL;
+			}
+		}
 		snprintf(name, sizeof(name), SG_RING_PUB_FMT, i);
 		pub[i] = rte_ring_create(name, cfg->dp.ring_size, socket,
 			RING_F_SP_ENQ | RING_F_SC_DEQ | RING_F_EXACT_SZ);
@@ -394,8 +540,9 @@ dp_run_live(
 {
 	struct dp_reload *reload = NULL;
 	struct rte_ring *pub[SG_MAX_WORKERS] = { 0 }, *evt[SG_MAX_WORKERS] = { 0 };
+	struct rte_ring *trc[SG_MAX_WORKERS] = { 0 };
 	struct dp_worker_run runs[SG_MAX_WORKERS];
-	struct rte_mempool *pub_pool = NULL, *evt_pool = NULL;
+	struct rte_mempool *pub_pool = NULL, *evt_pool = NULL, *trc_pool = NULL;
 	struct sg_shm *shm;
 	struct dp_app a;
 	const struct rte_memzone *mz;
@@ -478,7 +625,7 @@ dp_run_live(
 		for (i = 0; i < a.n_workers; i++)
 			a.workers[i]->steer = &a.steer;
 	}
-	shm = live_shared(cfg, &a, pub, evt, &pub_pool, &evt_pool);
+	shm = live_shared(cfg, &a, pub, evt, &pub_pool, &evt_pool, trc, &trc_pool);
 	if (shm == NULL)
 		goto out;
 	reload = dp_reload_create(
@@ -508,6 +655,11 @@ dp_run_live(
 			.publish_cycles = rte_get_tsc_hz() * cfg->dp.publish_ms / 1000,
 			.qsbr = dp_reload_qsbr(reload),
 		};
+		if (w->trace != NULL) {
+			w->trace->cfg.worker = (uint16_t)i;
+			w->trace->ring = trc[i];
+			w->trace->pool = trc_pool;
+		}
 		runs[i] = (struct dp_worker_run){ .w = w, .quit = quit };
 		if (rte_eal_remote_launch(dp_worker_main, &runs[i], w->lcore_id) != 0) {
 			fprintf(stderr, "sipguard: cannot launch worker on lcore %u\n",
@@ -575,9 +727,11 @@ out:
 	for (i = 0; i < SG_MAX_WORKERS; i++) {
 		rte_ring_free(pub[i]);
 		rte_ring_free(evt[i]);
+		rte_ring_free(trc[i]);
 	}
 	rte_mempool_free(pub_pool);
 	rte_mempool_free(evt_pool);
+	rte_mempool_free(trc_pool);
 	mz = rte_memzone_lookup(SG_SHM_NAME);
 	if (mz != NULL)
 		rte_memzone_free(mz);

@@ -17,6 +17,7 @@ struct dp_offline_opts {
 	enum dp_link link;
 	int json;
 	int directives;
+	const char *traces;	   /* write traces of failed calls here (NULL: none) */
 	const uint64_t *pkt_times; /* each frame's capture time, ms */
 	uint64_t n_pkt_times;
 };

@@ -99,6 +99,19 @@ dp_worker_create(const struct dp_worker_shared *sh, const struct sg_config *cfg,
 	}
 	w->dec = sh->dec;
 	w->dec.link = sh->link;
+	if (cfg->traces.recorder_frames > 0) {
+		struct dp_trace_cfg tc = {
+			.frames = cfg->traces.recorder_frames,
+			.frame_bytes = cfg->traces.frame_bytes,
+			.sample_per_s = cfg->traces.sample_per_s,
+			.linger_ms = cfg->traces.linger_ms,
+			.linktype = (uint16_t)sh->link,
+		};
+
+		w->trace = dp_trace_create(&tc, socket_id, err, errlen);
+		if (w->trace == NULL)
+			goto fail;
+	}
 	if (hs_clone_scratch(proto_scratch, &w->scratch) != HS_SUCCESS) {
 		snprintf(err, errlen, "worker: cannot clone Hyperscan scratch");
 		goto fail;
@@ -137,6 +150,7 @@ dp_worker_free(struct dp_worker *w)
 	dp_dialogs_free(w->dlg);
 	dp_frag_free(w->frag);
 	dp_streams_free(w->streams);
+	dp_trace_free(w->trace);
 	rte_free(w);
 }
 
@@ -217,6 +231,8 @@ count_keyed(struct dp_worker *w, uint32_t trunk, enum dp_dir dir, const struct d
 						&w->diag_scan, trunk, m->base, m->hdr_len, &rule);
 
 				tc->diagnosis[cls]++;
+				if (m->status >= 500 && w->trace != NULL)
+					dp_trace_failed(w->trace, m, trunk, now_ms);
 				if (m->status >= 500 && w->ln.evt_ring != NULL) {
 					emit_event(w, trunk, m, now_ms, cls, rule);
 					return;
@@ -317,6 +333,20 @@ worker_parse(struct dp_worker *w, const uint8_t *p, uint32_t len, struct dp_sip_
 }
 
 /*
+ * Into the flight recorder, in arrival order: the frame being worked, if
+ * the message is its own datagram (a rebuilt datagram is not one frame).
+ */
+static inline void
+trace_record(struct dp_worker *w, const struct dp_pkt *pkt, const struct dp_sip_msg *m,
+	uint32_t trunk, uint64_t now_ms)
+{
+	if (likely(pkt->payload >= w->tr_frame && pkt->payload < w->tr_frame + w->tr_len))
+		dp_trace_record(w->trace, w->tr_frame, w->tr_len, pkt, m, trunk, now_ms);
+	else
+		w->trace->own.unframed++;
+}
+
+/*
  * Deferred (the first pass of a burst): the message is parsed into the
  * next pending slot and counted by flush_pending. Malformed and non-SIP
  * datagrams are counted at once: they touch no table, so their order
@@ -344,6 +374,8 @@ classify_udp(struct dp_worker *w, const struct dp_pkt *pkt, uint32_t trunk, enum
 	}
 	/* a datagram is one message: Content-Length does not split it */
 	res = worker_parse(w, pkt->payload + off, pkt->payload_len - off, m);
+	if (res == DP_SIP_OK && w->trace != NULL)
+		trace_record(w, pkt, m, trunk, now_ms);
 	if (res == DP_SIP_OK && defer) {
 		dp_retrans_key(m, dir, trunk, &p->key);
 		dp_retrans_prefetch(w->rt, &p->key);
@@ -386,6 +418,8 @@ dp_worker_message(struct dp_worker *w, const uint8_t *msg, uint32_t len, uint32_
 {
 	struct dp_sip_msg m;
 
+	if (w->trace != NULL)
+		w->trace->own.unframed++; /* a stream's message is not one frame */
 	if (msg == w->framed_p && len == w->framed_len) {
 		/* parsed when the stream framed it (dp_worker_sip_frame) */
 		w->framed_p = NULL;
@@ -506,6 +540,8 @@ worker_frame(struct dp_worker *w, const uint8_t *frame, uint32_t len, uint64_t n
 	w->src.packets++;
 	w->src.bytes += len;
 	w->last_ms = now_ms;
+	w->tr_frame = frame;
+	w->tr_len = len;
 	res = dp_decode_cfg(frame, len, &w->dec, &pkt);
 	dp_worker_decoded(w, frame, res, &pkt, now_ms, defer);
 }
@@ -687,6 +723,8 @@ worker_burst(struct dp_worker *w, struct rte_mbuf **pkts, uint16_t n, struct rte
 		w->src.packets++;
 		w->src.bytes += m->pkt_len;
 		w->last_ms = now;
+		w->tr_frame = data;
+		w->tr_len = m->pkt_len;
 		dp_worker_decoded(w, data, res, &pkt, now, 1);
 		/* the next chained frame reuses the bounce buffer */
 		if (unlikely(data == w->bounce))
@@ -785,6 +823,8 @@ worker_stats_update(struct dp_worker *w)
 	dp_worker_sync_stats(w);
 	st->src = w->src;
 	st->src.retrans_evictions = st->retrans_evictions;
+	if (w->trace != NULL)
+		st->trace = w->trace->own;
 }
 
 /*

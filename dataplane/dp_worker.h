@@ -28,6 +28,7 @@
 #include "dp_retrans.h"
 #include "dp_steer.h"
 #include "dp_stream.h"
+#include "dp_trace.h"
 #include "dp_sip.h"
 #include "dp_trunk.h"
 #include "sg_shared.h"
@@ -155,6 +156,13 @@ struct dp_worker {
 	struct dp_frag *frag;
 	struct dp_streams *streams;
 	uint64_t last_tick_ms; /* packet time of the last reassembly tick */
+	/*
+	 * Flight recorder (dp_trace.h), NULL when off; the frame being
+	 * worked, which a message whose payload lies inside it came from.
+	 */
+	struct dp_trace *trace;
+	const uint8_t *tr_frame;
+	uint32_t tr_len;
 	/*
 	 * The message the stream framer (dp_worker_sip_frame) last parsed:
 	 * handed on right after, it is counted without a second parse.

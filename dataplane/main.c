@@ -39,6 +39,7 @@ struct sg_opts {
 	const char *pcap;
 	int json;
 	int directives;		    /* offline: print the directive timeline */
+	const char *traces;	    /* offline: write traces of failed calls here */
 	unsigned int bench_s;	    /* offline: replay the capture for this long */
 	const char *bench_mode;	    /* full, io, naive */
 	const char *bench_port;	    /* pcap, ring */
@@ -62,6 +63,8 @@ usage(FILE *f)
 		"  -j, --json          print the totals as JSON (schema in README.md)\n"
 		"  -d, --directives    print the rate-limit directives the policy would\n"
 		"                      have emitted, on packet time (JSON lines with -j)\n"
+		"      --traces DIR    write pcapng traces of sampled failed calls to DIR,\n"
+		"                      as sipguard-ctrl does live (config section traces)\n"
 		"      --bench SECONDS replay the capture in a loop through the worker(s)\n"
 		"                      and report cycles per packet (see scripts/bench)\n"
 		"      --bench-mode M  full (default), hyperscan (full with the Hyperscan\n"
@@ -114,6 +117,7 @@ parse_args(int argc, char **argv, struct sg_opts *o)
 		{ "pcap", required_argument, NULL, 'p' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "directives", no_argument, NULL, 'd' },
+		{ "traces", required_argument, NULL, 't' },
 		{ "bench", required_argument, NULL, 'b' },
 		{ "bench-mode", required_argument, NULL, 'm' },
 		{ "bench-workers", required_argument, NULL, 'w' },
@@ -134,6 +138,13 @@ parse_args(int argc, char **argv, struct sg_opts *o)
 		switch (c) {
 		case 'd':
 			o->directives = 1;
+			break;
+		case 't':
+			if (optarg[0] == '\0') {
+				fprintf(stderr, "sipguard: --traces needs a directory\n");
+				return -1;
+			}
+			o->traces = optarg;
 			break;
 		case 'b':
 			errno = 0;
@@ -208,9 +219,9 @@ parse_args(int argc, char **argv, struct sg_opts *o)
 		fprintf(stderr, "sipguard: missing -c CONFIG (try --help)\n");
 		return -1;
 	}
-	if ((o->json || o->directives || o->bench_s) && o->pcap == NULL) {
+	if ((o->json || o->directives || o->bench_s || o->traces) && o->pcap == NULL) {
 		fprintf(stderr,
-			"sipguard: --json, --directives and --bench go with --pcap "
+			"sipguard: --json, --directives, --traces and --bench go with --pcap "
 			"(try --help)\n");
 		return -1;
 	}
@@ -452,6 +463,7 @@ main(int argc, char **argv)
 			.link = link,
 			.json = o.json,
 			.directives = o.directives,
+			.traces = o.traces,
 			.pkt_times = times,
 			.n_pkt_times = n_times,
 		};

@@ -355,7 +355,7 @@ sg_source_counters_add(struct sg_source_counters *dst, const struct sg_source_co
 #define SG_MAX_WORKERS 16
 #define SG_MAX_PORTS 8
 #define SG_SHM_MAGIC 0x53475348u /* "SGSH" */
-#define SG_SHM_VERSION 5
+#define SG_SHM_VERSION 6
 #define SG_CALL_ID_MAX 96 /* Call-ID bytes kept in an event */
 
 /*
@@ -398,6 +398,69 @@ struct sg_event {
 /* dp_diag_classify's rule index when no rule matched */
 #define SG_DIAG_NO_RULE 0xffff
 
+/* ---- traces of failed calls (dataplane/dp_trace.h, ctrl/ctl_trace.h) ---- */
+#define SG_RING_TRC_FMT "sg_trc_%u" /* per worker, SP/SC: struct sg_trace_frame * */
+#define SG_POOL_TRC "sg_trc_pool"   /* mempool of struct sg_trace_frame + frame bytes */
+
+/* What the worker read from a recorded message: the ladder needs no parser. */
+struct sg_trace_meta {
+	uint8_t src[16]; /* network order; IPv4 in the first 4 */
+	uint8_t dst[16];
+	uint16_t sport; /* host order */
+	uint16_t dport;
+	uint8_t family; /* 4 or 6 */
+	uint8_t is_request;
+	uint8_t method; /* enum sg_method (requests) */
+	uint8_t cseq_method;
+	uint16_t status;      /* responses */
+	uint8_t reason_proto; /* enum dp_reason_proto */
+	uint8_t pad;
+	uint32_t cseq;
+	int32_t retry_after;  /* seconds, -1 absent */
+	int32_t reason_cause; /* -1 absent */
+};
+
+#define SG_TRACE_FIRST 0x1  /* the first frame of a call handed over */
+#define SG_TRACE_LINGER 0x2 /* seen after the hand-over (ACK, retransmissions) */
+
+/*
+ * One recorded frame of a sampled failed call, handed to sipguard-ctrl.
+ * `call` names the call across its frames (worker << 48 | number), so
+ * frames that linger after the hand-over join it; cap_len bytes of the
+ * frame follow the struct (the pool's element size bounds them).
+ */
+struct sg_trace_frame {
+	uint64_t call;
+	uint64_t time_ms;   /* packet time, wall clock */
+	uint64_t failed_ms; /* packet time of the failure the call was sampled at */
+	uint32_t trunk;
+	uint32_t orig_len;
+	uint32_t cap_len;
+	uint16_t linktype; /* pcap LINKTYPE_* of data */
+	uint8_t flags;	   /* SG_TRACE_* */
+	uint8_t pad;
+	uint16_t call_id_len;
+	uint16_t pad2;
+	struct sg_trace_meta meta;
+	char call_id[SG_CALL_ID_MAX];
+	uint8_t data[];
+};
+
+/* Flight recorder and hand-over counters of one worker. */
+struct sg_trace_stats {
+	uint64_t recorded;	 /* frames written into the recorder */
+	uint64_t overwritten;	 /* frames pushed out by newer ones */
+	uint64_t unframed;	 /* messages not one frame (TCP, reassembled): not recorded */
+	uint64_t sampled;	 /* failed calls handed over */
+	uint64_t suppressed;	 /* failed calls over the per-trunk sample rate */
+	uint64_t ring_full;	 /* failed calls not handed over: ring or pool full */
+	uint64_t frames_out;	 /* frames handed over, lingering ones included */
+	uint64_t linger_frames;	 /* of which seen after the hand-over */
+	uint64_t linger_lost;	 /* lingering frames dropped: ring or pool full */
+	uint64_t linger_evicted; /* sampled calls that stopped lingering early: table full */
+	uint64_t empty;		 /* failed calls with no frame recorded (TCP, wrapped) */
+};
+
 /* Written by one worker only; read by anyone. */
 struct sg_worker_stats {
 	uint64_t packets;
@@ -420,6 +483,7 @@ struct sg_worker_stats {
 	uint64_t trunks_gen;
 	uint64_t trunks_from_packet;
 	struct sg_source_counters src; /* the worker's source counters */
+	struct sg_trace_stats trace;   /* flight recorder (dp_trace.h) */
 } __attribute__((aligned(64)));
 
 struct sg_port_stats {
@@ -456,6 +520,7 @@ struct sg_shm {
 	uint32_t n_workers;
 	uint32_t n_ports;
 	uint32_t n_trunks; /* counter slots in use (configured and removed) */
+	uint32_t traces;   /* 1: failed calls are handed over (SG_RING_TRC_FMT) */
 	uint32_t worker_lcore[SG_MAX_WORKERS];
 	uint16_t worker_port[SG_MAX_WORKERS];
 	uint16_t worker_queue[SG_MAX_WORKERS];

@@ -195,11 +195,12 @@ def main():
         put(out, "hep", hep3(p[:60000]))
     # saved reproducers of every harness are seeds too (their inputs'
     # formats are each harness's own: frag and stream records, HEP packets)
-    for h in ("hep", "frag", "stream", "fleet"):
+    for h in ("hep", "frag", "stream", "fleet", "pcapng"):
         for f in sorted(glob.glob(os.path.join(here, "regress", h, "*"))):
             with open(f, "rb") as fh:
                 put(out, h, fh.read())
-    for h in ("decode", "sip", "cfg", "ctl_api", "pipeline", "hep", "frag", "stream", "fleet", "diag"):
+    for h in ("decode", "sip", "cfg", "ctl_api", "pipeline", "hep", "frag", "stream", "fleet", "diag",
+              "pcapng"):
         d = os.path.join(out, h)
         print("seeds: %-8s %d" % (h, len(os.listdir(d)) if os.path.isdir(d) else 0))
 

@@ -100,6 +100,8 @@ setup(void **state)
 
 	(void)state;
 	cfg_defaults(&cfg);
+	/* two workers at once in the tests' 256 MiB: a small flight recorder */
+	cfg.traces.recorder_frames = 1024;
 	cfg.n_trunks = 2;
 	snprintf(cfg.trunks[0].name, SG_TRUNK_NAME_MAX, "a");
 	snprintf(cfg.trunks[1].name, SG_TRUNK_NAME_MAX, "b");

@@ -1,0 +1,316 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Flight recorder of a worker (see dp_trace.h): the arena of frame slots,
+ * its Call-ID index, sampling and the hand-over to sipguard-ctrl.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <rte_common.h>
+#include <rte_malloc.h>
+
+/* xxHash's header-only build: the hash is inlined. */
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
+#include "dp_trace.h"
+
+static uint32_t
+pow2_ceil(uint32_t v)
+{
+	uint32_t p = 1;
+
+	while (p < v)
+		p <<= 1;
+	return p;
+}
+
+static uint32_t
+slot_stride(uint32_t frame_bytes)
+{
+	return RTE_ALIGN_CEIL(
+		(uint32_t)sizeof(struct dp_trace_slot) + frame_bytes, RTE_CACHE_LINE_SIZE);
+}
+
+uint64_t
+dp_trace_memory(const struct dp_trace_cfg *cfg)
+{
+	uint64_t n = pow2_ceil(cfg->frames);
+
+	return n * slot_stride(cfg->frame_bytes) + 2 * n * sizeof(struct dp_trace_bucket) +
+		sizeof(struct dp_trace);
+}
+
+struct dp_trace *
+dp_trace_create(const struct dp_trace_cfg *cfg, int socket_id, char *err, size_t errlen)
+{
+	struct dp_trace *t;
+	uint32_t n;
+
+	if (cfg->frames == 0 || cfg->frame_bytes == 0 || cfg->frames > (1u << 24)) {
+		snprintf(err, errlen, "trace recorder: %u frames of %u bytes: out of range",
+			cfg->frames, cfg->frame_bytes);
+		return NULL;
+	}
+	n = pow2_ceil(cfg->frames);
+	t = rte_zmalloc_socket("dp_trace", sizeof(*t), RTE_CACHE_LINE_SIZE, socket_id);
+	if (t == NULL)
+		goto nomem;
+	t->cfg = *cfg;
+	t->stats = &t->own;
+	t->slot_mask = n - 1;
+	t->bucket_mask = 2 * n - 1;
+	t->stride = slot_stride(cfg->frame_bytes);
+	t->arena = rte_zmalloc_socket(
+		"dp_trace_arena", (size_t)n * t->stride, RTE_CACHE_LINE_SIZE, socket_id);
+	t->buckets = rte_zmalloc_socket("dp_trace_index",
+		(size_t)2 * n * sizeof(struct dp_trace_bucket), RTE_CACHE_LINE_SIZE, socket_id);
+	if (t->arena == NULL || t->buckets == NULL)
+		goto nomem;
+	return t;
+nomem:
+	snprintf(err, errlen,
+		"trace recorder: cannot allocate %u frames of %u bytes (%" PRIu64 " bytes)", n,
+		cfg->frame_bytes, dp_trace_memory(cfg));
+	dp_trace_free(t);
+	return NULL;
+}
+
+void
+dp_trace_free(struct dp_trace *t)
+{
+	if (t == NULL)
+		return;
+	rte_free(t->arena);
+	rte_free(t->buckets);
+	rte_free(t);
+}
+
+static inline struct dp_trace_slot *
+slot_of(const struct dp_trace *t, uint64_t seq)
+{
+	return (struct dp_trace_slot *)(t->arena + (size_t)(seq & t->slot_mask) * t->stride);
+}
+
+uint64_t
+dp_trace_digest(const struct dp_sip_msg *m)
+{
+	return XXH3_64bits(m->call_id.p, m->call_id.len);
+}
+
+static void
+fill_frame(const struct dp_trace *t, struct sg_trace_frame *f, const struct dp_trace_slot *s,
+	uint64_t call, uint64_t failed_ms, uint32_t trunk, const char *call_id,
+	uint16_t call_id_len, uint8_t flags)
+{
+	f->call = call;
+	f->time_ms = s->time_ms;
+	f->failed_ms = failed_ms;
+	f->trunk = trunk;
+	f->orig_len = s->orig_len;
+	f->cap_len = s->cap_len;
+	f->linktype = t->cfg.linktype;
+	f->flags = flags;
+	f->pad = 0;
+	f->call_id_len = call_id_len;
+	f->pad2 = 0;
+	f->meta = s->meta;
+	memcpy(f->call_id, call_id, call_id_len);
+	memcpy(f->data, dp_trace_slot_data(s), s->cap_len);
+}
+
+/* A frame of a sampled call seen after its hand-over: on its own. */
+static void
+hand_linger(struct dp_trace *t, const struct dp_trace_linger *l, const struct dp_trace_slot *s)
+{
+	void *obj;
+
+	if (rte_mempool_get(t->pool, &obj) != 0) {
+		t->stats->linger_lost++;
+		return;
+	}
+	fill_frame(t, obj, s, l->call, l->failed_ms, l->trunk, l->call_id, l->call_id_len,
+		SG_TRACE_LINGER);
+	if (rte_ring_sp_enqueue(t->ring, obj) != 0) {
+		rte_mempool_put(t->pool, obj);
+		t->stats->linger_lost++;
+		return;
+	}
+	t->stats->frames_out++;
+	t->stats->linger_frames++;
+}
+
+/*
+ * The lingering call of digest d at now_ms, or NULL. One found past its
+ * deadline is freed on the way.
+ */
+static inline struct dp_trace_linger *
+linger_find(struct dp_trace *t, uint64_t d, uint64_t now_ms)
+{
+	struct dp_trace_lset *ls = &t->lset[d & (DP_TRACE_LINGER_SETS - 1)];
+	unsigned int w;
+
+	for (w = 0; w < DP_TRACE_LINGER_WAYS; w++) {
+		if (ls->digest[w] != d || ls->until_ms[w] == 0)
+			continue;
+		if (now_ms <= ls->until_ms[w])
+			return &t->linger[(d & (DP_TRACE_LINGER_SETS - 1)) * DP_TRACE_LINGER_WAYS +
+				w];
+		ls->until_ms[w] = 0;
+		t->n_linger--;
+		return NULL;
+	}
+	return NULL;
+}
+
+/* A way for a newly sampled call: a free or expired one, else the nearest its end. */
+static struct dp_trace_linger *
+linger_take(struct dp_trace *t, uint64_t d, uint64_t now_ms)
+{
+	struct dp_trace_lset *ls = &t->lset[d & (DP_TRACE_LINGER_SETS - 1)];
+	unsigned int w, best = 0;
+
+	for (w = 0; w < DP_TRACE_LINGER_WAYS; w++) {
+		if (ls->until_ms[w] == 0 || ls->until_ms[w] < now_ms) {
+			best = w;
+			break;
+		}
+		if (ls->until_ms[w] < ls->until_ms[best])
+			best = w;
+	}
+	if (w == DP_TRACE_LINGER_WAYS)
+		t->stats->linger_evicted++;
+	else if (ls->until_ms[best] == 0)
+		t->n_linger++;
+	ls->digest[best] = d;
+	ls->until_ms[best] = now_ms + (t->cfg.linger_ms > 0 ? t->cfg.linger_ms : 1);
+	return &t->linger[(d & (DP_TRACE_LINGER_SETS - 1)) * DP_TRACE_LINGER_WAYS + best];
+}
+
+uint64_t
+dp_trace_record(struct dp_trace *t, const uint8_t *frame, uint32_t len, const struct dp_pkt *pkt,
+	const struct dp_sip_msg *m, uint32_t trunk, uint64_t now_ms)
+{
+	uint64_t d = XXH3_64bits(m->call_id.p, m->call_id.len);
+	uint64_t seq = ++t->seq;
+	struct dp_trace_slot *s = slot_of(t, seq);
+	struct dp_trace_bucket *b = &t->buckets[d & t->bucket_mask];
+	struct sg_trace_meta *mt = &s->meta;
+
+	t->stats->overwritten += s->seq != 0;
+	s->prev = b->digest == d ? b->seq : 0;
+	b->digest = d;
+	b->seq = seq;
+	s->seq = seq;
+	s->digest = d;
+	s->time_ms = now_ms;
+	s->orig_len = len;
+	s->cap_len = RTE_MIN(len, t->cfg.frame_bytes);
+	s->trunk = trunk;
+	memcpy(s + 1, frame, s->cap_len);
+	memcpy(mt->src, pkt->src, sizeof(mt->src));
+	memcpy(mt->dst, pkt->dst, sizeof(mt->dst));
+	mt->sport = pkt->sport;
+	mt->dport = pkt->dport;
+	mt->family = pkt->family;
+	mt->is_request = m->is_request;
+	mt->method = m->method;
+	mt->cseq_method = m->cseq_method;
+	mt->status = m->status;
+	mt->reason_proto = m->reason_proto;
+	mt->pad = 0;
+	mt->cseq = m->cseq;
+	mt->retry_after = m->retry_after;
+	mt->reason_cause = m->reason_cause;
+	t->stats->recorded++;
+	if (unlikely(t->n_linger != 0)) {
+		const struct dp_trace_linger *l = linger_find(t, d, now_ms);
+
+		if (l != NULL)
+			hand_linger(t, l, s);
+	}
+	return d;
+}
+
+unsigned int
+dp_trace_lookup(const struct dp_trace *t, uint64_t digest, const struct dp_trace_slot **out,
+	unsigned int max)
+{
+	const struct dp_trace_bucket *b = &t->buckets[digest & t->bucket_mask];
+	uint64_t seq = b->digest == digest ? b->seq : 0;
+	unsigned int n = 0, i;
+
+	/* newest first along the chain, then reversed */
+	while (seq != 0 && n < max) {
+		const struct dp_trace_slot *s = slot_of(t, seq);
+
+		if (s->seq != seq || s->digest != digest)
+			break; /* overwritten: the chain ends here */
+		out[n++] = s;
+		seq = s->prev;
+	}
+	for (i = 0; i < n / 2; i++) {
+		const struct dp_trace_slot *tmp = out[i];
+
+		out[i] = out[n - 1 - i];
+		out[n - 1 - i] = tmp;
+	}
+	return n;
+}
+
+int
+dp_trace_failed(struct dp_trace *t, const struct dp_sip_msg *m, uint32_t trunk, uint64_t now_ms)
+{
+	const struct dp_trace_slot *slots[DP_TRACE_CALL_FRAMES];
+	void *objs[DP_TRACE_CALL_FRAMES];
+	struct dp_trace_linger *l;
+	uint16_t cid_len;
+	uint64_t d, sec;
+	unsigned int n, i;
+
+	if (t->ring == NULL)
+		return 0;
+	d = dp_trace_digest(m);
+	/* sampled already (a second failure of one INVITE): its frames linger */
+	if (linger_find(t, d, now_ms) != NULL)
+		return 0;
+	sec = now_ms / 1000;
+	if (t->rate[trunk].sec != sec) {
+		t->rate[trunk].sec = sec;
+		t->rate[trunk].n = 0;
+	}
+	if (t->rate[trunk].n >= t->cfg.sample_per_s) {
+		t->stats->suppressed++;
+		return 0;
+	}
+	n = dp_trace_lookup(t, d, slots, DP_TRACE_CALL_FRAMES);
+	if (n == 0) {
+		t->stats->empty++;
+		return 0;
+	}
+	/* all or nothing: a call is never handed over in part */
+	if (rte_mempool_get_bulk(t->pool, objs, n) != 0) {
+		t->stats->ring_full++;
+		return 0;
+	}
+	t->calls++;
+	cid_len = (uint16_t)RTE_MIN(m->call_id.len, (uint32_t)SG_CALL_ID_MAX);
+	for (i = 0; i < n; i++)
+		fill_frame(t, objs[i], slots[i], ((uint64_t)t->cfg.worker << 48) | t->calls, now_ms,
+			trunk, m->call_id.p, cid_len, i == 0 ? SG_TRACE_FIRST : 0);
+	if (rte_ring_sp_enqueue_bulk(t->ring, objs, n, NULL) != n) {
+		rte_mempool_put_bulk(t->pool, objs, n);
+		t->stats->ring_full++;
+		return 0;
+	}
+	t->rate[trunk].n++;
+	t->stats->sampled++;
+	t->stats->frames_out += n;
+	l = linger_take(t, d, now_ms);
+	l->call = ((uint64_t)t->cfg.worker << 48) | t->calls;
+	l->failed_ms = now_ms;
+	l->trunk = trunk;
+	l->call_id_len = cid_len;
+	memcpy(l->call_id, m->call_id.p, cid_len);
+	return 1;
+}
