@@ -115,6 +115,7 @@ struct ctl_fleet_conf {
 	uint32_t ttl_s;
 	uint32_t min_share;
 	uint32_t expected_edges; /* before the first view; the first TTL's even part */
+	uint32_t headroom_pct;	 /* % of the account's CPS no share gives out */
 };
 
 enum ctl_fleet_mode {
@@ -187,10 +188,12 @@ enum ctl_fleet_change ctl_fleet_tick(struct ctl_fleet *f, uint64_t now_s);
 
 /*
  * {"edge":S, "mode":S, "rounds_ok":N, "rounds_failed":N, "last_ok_age_s":N|null,
- *  "accounts":[{"account":S, "trunk":S?, "limit_cps":N, "share_cps":N, "known_edges":N,
+ *  "accounts":[{"account":S, "trunk":S?, "limit_cps":N, "budget_cps":N, "share_cps":N,
+ *    "known_edges":N,
  *    "edges":[{"edge":S, "self":bool, "rate_cps":F, "ask_cps":F, "share_cps":N|null,
  *      "limit_cps":N, "state":"normal|paused|throttled", "age_s":N}]}]}
- * "trunk" is the trunk's index; "rate_cps" the smoothed attempt rate.
+ * "trunk" is the trunk's index; "rate_cps" the smoothed attempt rate;
+ * "budget_cps" what the shares may sum to (ctl_fleet_budget()).
  */
 json_t *ctl_fleet_json(const struct ctl_fleet *f, uint64_t now_s);
 
@@ -200,6 +203,14 @@ json_t *ctl_fleet_json(const struct ctl_fleet *f, uint64_t now_s);
  */
 void ctl_fleet_split(
 	uint32_t limit, uint32_t min_share, uint32_t n, const uint32_t ask_milli[], uint32_t out[]);
+
+/*
+ * What the shares of an account of `limit` CPS may sum to: the limit less
+ * headroom_pct % of it, rounded so that the part held back is at least
+ * that (a 30 CPS account with 3 % gives out 29), yet at least 1 CPS of
+ * an account that has any.
+ */
+uint32_t ctl_fleet_budget(uint32_t limit, uint32_t headroom_pct);
 
 /*
  * The claim, as the store's script makes it: at most `want`, at most what
