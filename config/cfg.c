@@ -356,7 +356,12 @@ static const struct cfg_key cfg_fleet_keys[] = {
 		"starts can ramp (less when the limit cannot give it to every edge)"),
 	CFG_U32(struct cfg_fleet, "expected_edges", expected_edges, 1, 64, 1, 0,
 		"edges assumed before Redis has ever answered: the static share until then is "
-		"the account's limit divided by this"),
+		"the account's budget (its `cps` less `headroom`) divided by this"),
+	CFG_U32(struct cfg_fleet, "headroom", headroom_pct, 0, 50, 5, 0,
+		"percent of an account's CPS the edges' shares leave unused (rounded so that at "
+		"least this much is left, yet at least 1 CPS given out), so that the jitter of "
+		"dialers and of the carrier's counting window does not meet the limit; the same "
+		"on every edge. 0 shares out the whole limit"),
 	{ .name = NULL },
 };
 

@@ -181,6 +181,7 @@ struct cfg_fleet {
 	uint32_t round_timeout_ms;    /* bound of one Redis round */
 	uint32_t min_share;	      /* CPS every live edge keeps */
 	uint32_t expected_edges;      /* edges assumed before Redis ever answered */
+	uint32_t headroom_pct;	      /* % of an account's CPS the shares leave unused */
 };
 
 /*

@@ -1323,9 +1323,11 @@ ctl_render_fleet(FILE *f, json_t *data)
 		ctl_fmt_str(st, sizeof(st), json_object_get(a, "trunk"));
 		fprintf(f,
 			"\naccount %s (trunk %s): limit %" JSON_INTEGER_FORMAT
-			" CPS, this edge's share %" JSON_INTEGER_FORMAT ", %" JSON_INTEGER_FORMAT
+			" CPS, shares up to %" JSON_INTEGER_FORMAT
+			", this edge's share %" JSON_INTEGER_FORMAT ", %" JSON_INTEGER_FORMAT
 			" edge(s)\n",
 			v, st, json_integer_value(json_object_get(a, "limit_cps")),
+			json_integer_value(json_object_get(a, "budget_cps")),
 			json_integer_value(json_object_get(a, "share_cps")),
 			json_integer_value(json_object_get(a, "known_edges")));
 		fprintf(f, "  %-24s %8s %8s %6s %6s %-10s %5s\n", "EDGE", "RATE", "ASK", "SHARE",

@@ -59,7 +59,7 @@ ctl_fleet_create(const struct ctl_fleet_conf *conf, uint32_t n_trunks, const cha
 	uint32_t i;
 
 	if (conf == NULL || n_trunks > SG_MAX_TRUNKS || accounts == NULL || limits == NULL ||
-		conf->edge[0] == '\0' || conf->ttl_s == 0)
+		conf->edge[0] == '\0' || conf->ttl_s == 0 || conf->headroom_pct >= 100)
 		return NULL;
 	f = calloc(1, sizeof(*f));
 	if (f == NULL)
@@ -115,6 +115,24 @@ ctl_fleet_set_limit(struct ctl_fleet *f, uint32_t trunk, uint32_t cps)
 		f->acct[trunk].limit = cps;
 }
 
+uint32_t
+ctl_fleet_budget(uint32_t limit, uint32_t headroom_pct)
+{
+	uint64_t keep;
+
+	if (headroom_pct >= 100)
+		return 0;
+	keep = (uint64_t)limit * (100 - headroom_pct) / 100;
+	return keep > 0 || limit == 0 ? (uint32_t)keep : 1;
+}
+
+/* What the shares of trunk's account sum to at most. */
+static uint32_t
+budget(const struct ctl_fleet *f, const struct ctl_fleet_acct *a)
+{
+	return ctl_fleet_budget(a->limit, f->conf.headroom_pct);
+}
+
 static uint64_t
 age(uint64_t now_s, uint64_t second)
 {
@@ -159,11 +177,11 @@ ctl_fleet_local(struct ctl_fleet *f, uint32_t trunk, uint64_t second,
 		peak = a->recent[i] > peak ? a->recent[i] : peak;
 	held = limit == 0 || (peak > 0 && peak * 10 + 10 >= (uint64_t)limit * 9);
 	if (held)
-		a->self.request_milli = a->limit * 1000;
+		a->self.request_milli = budget(f, a) * 1000;
 	else
 		a->self.request_milli = (uint32_t)(d + d / 4 + 1000);
-	if (a->self.request_milli > a->limit * 1000)
-		a->self.request_milli = a->limit * 1000;
+	if (a->self.request_milli > budget(f, a) * 1000)
+		a->self.request_milli = budget(f, a) * 1000;
 }
 
 static int
@@ -219,11 +237,11 @@ ctl_fleet_sums(struct ctl_fleet *f, uint32_t trunk, uint64_t now_s, struct ctl_f
 }
 
 static uint32_t
-static_share(const struct ctl_fleet_acct *a)
+static_share(const struct ctl_fleet *f, const struct ctl_fleet_acct *a)
 {
-	uint32_t s = a->limit / (a->known_edges ? a->known_edges : 1);
+	uint32_t b = budget(f, a), s = b / (a->known_edges ? a->known_edges : 1);
 
-	return s > 0 ? s : (a->limit > 0 ? 1 : 0);
+	return s > 0 ? s : (b > 0 ? 1 : 0);
 }
 
 uint32_t
@@ -246,9 +264,10 @@ ctl_fleet_share(const struct ctl_fleet *f, uint32_t trunk)
 	 * a TTL none rises to its static share before the others fell to
 	 * theirs.
 	 */
-	if (a->has_grant && f->now_s < f->fallback_s + f->conf.ttl_s && a->grant < static_share(a))
+	if (a->has_grant && f->now_s < f->fallback_s + f->conf.ttl_s &&
+		a->grant < static_share(f, a))
 		return a->grant;
-	return static_share(a);
+	return static_share(f, a);
 }
 
 /* ---- the split ---- */
@@ -361,7 +380,7 @@ want_of(const struct ctl_fleet *f, const struct ctl_fleet_acct *a, uint64_t now_
 		if (live[i] == &a->self)
 			self = i;
 	}
-	ctl_fleet_split(a->limit, f->conf.min_share, n, ask, out);
+	ctl_fleet_split(budget(f, a), f->conf.min_share, n, ask, out);
 	/*
 	 * Edges that start together, or come back after the store was lost,
 	 * do not see each other in their first rounds: for a TTL, ask no
@@ -370,7 +389,7 @@ want_of(const struct ctl_fleet *f, const struct ctl_fleet_acct *a, uint64_t now_
 	 */
 	if (!f->have_ok || f->mode != CTL_FLEET_JOINED || now_s < f->joined_s + f->conf.ttl_s) {
 		uint32_t k = a->join_known > a->known_edges ? a->join_known : a->known_edges;
-		uint32_t even = a->limit / (n > k ? n : k);
+		uint32_t even = budget(f, a) / (n > k ? n : k);
 
 		if (out[self] > even)
 			return even;
@@ -396,7 +415,7 @@ ctl_fleet_round(struct ctl_fleet *f, uint64_t now_s, struct ctl_fleet_round *out
 		k = &out->ask[out->n++];
 		k->trunk = i;
 		snprintf(k->account, sizeof(k->account), "%s", a->account);
-		k->limit = a->limit;
+		k->limit = budget(f, a); /* the claim keeps the grants within it */
 		k->want = want_of(f, a, now_s);
 		k->self = a->self;
 		if (!a->have_local)
@@ -626,10 +645,10 @@ ctl_fleet_json(const struct ctl_fleet *f, uint64_t now_s)
 		for (k = 0; f->have_ok && k < a->view.n; k++)
 			json_array_append_new(edges, edge_json(&a->view.edges[k], 0, now_s));
 		json_array_append_new(accts,
-			json_pack("{s:s, s:i, s:i, s:i, s:i, s:o}", "account", a->account, "trunk",
-				(int)i, "limit_cps", (int)a->limit, "share_cps",
-				(int)ctl_fleet_share(f, i), "known_edges", (int)a->known_edges,
-				"edges", edges));
+			json_pack("{s:s, s:i, s:i, s:i, s:i, s:i, s:o}", "account", a->account,
+				"trunk", (int)i, "limit_cps", (int)a->limit, "budget_cps",
+				(int)budget(f, a), "share_cps", (int)ctl_fleet_share(f, i),
+				"known_edges", (int)a->known_edges, "edges", edges));
 	}
 	return json_pack("{s:s, s:s, s:I, s:I, s:o, s:o}", "edge", f->conf.edge, "mode",
 		mode_name(f->mode), "rounds_ok", (json_int_t)f->rounds_ok, "rounds_failed",

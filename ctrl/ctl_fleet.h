@@ -11,7 +11,7 @@
  * under its limit for CTL_FLEET_HELD_S seconds asks for its smoothed
  * attempt rate plus headroom; one that used its whole limit in that time
  * is held back by it, so its true demand is unseen and it asks for the
- * whole account. The account's limit is then
+ * whole account. The account's budget is then
  * split max-min fair over the asks (water-filling): an edge asking less
  * than an equal part gets what it asks, the rest is split evenly among
  * the others; what nobody asks for is spread evenly. Integer CPS: floors,
@@ -19,10 +19,17 @@
  * keeps `min_share` (less when the limit cannot give it to all), so an
  * edge that starts can ramp.
  *
+ * Budget: the shares sum to the account's limit less `headroom` % of it
+ * (ctl_fleet_budget()), never to the limit itself. Dialers that each keep
+ * to their share still jitter across the carrier's counting window, and
+ * the carrier's window itself is not exactly a second: with the whole
+ * limit given out, every such second is refused calls. The claim, the
+ * static fallback share and the asks all use the budget.
+ *
  * Never above the limit: every edge computes the same split from the
  * view, but views differ by a round, so the split is only what an edge
  * asks for. What it gets is a claim made atomically in the store (a Lua
- * script in Redis, ctl_fleet_claim() here): at most the limit minus the
+ * script in Redis, ctl_fleet_claim() here): at most the budget minus the
  * live grants of the others. An edge that must shrink does so at its own
  * claim, before another can take what it freed.
  *
@@ -33,7 +40,7 @@
  *
  * Store down or slow: after CTL_FLEET_STALE_S, and as many rounds made,
  * without a good round the
- * edge falls back to a static share, the account's limit divided by the
+ * edge falls back to a static share, the account's budget divided by the
  * number of edges it last saw (at least 1 CPS), raises one alert, and
  * clears it at the first good round. Local counts never depend on the
  * store: the policy then judges the local second alone.
@@ -82,7 +89,7 @@ struct ctl_fleet_edge {
 struct ctl_fleet_ask {
 	uint32_t trunk;
 	char account[CTL_FLEET_NAME_MAX];
-	uint32_t limit;		    /* the account's CPS */
+	uint32_t limit;		    /* what the grants may sum to: the account's budget */
 	uint32_t want;		    /* the share this edge asks to hold */
 	struct ctl_fleet_edge self; /* this edge's second */
 };
@@ -115,6 +122,7 @@ struct ctl_fleet_conf {
 	uint32_t ttl_s;
 	uint32_t min_share;
 	uint32_t expected_edges; /* before the first view; the first TTL's even part */
+	uint32_t headroom_pct;	 /* % of the account's CPS no share gives out */
 };
 
 enum ctl_fleet_mode {
@@ -187,10 +195,12 @@ enum ctl_fleet_change ctl_fleet_tick(struct ctl_fleet *f, uint64_t now_s);
 
 /*
  * {"edge":S, "mode":S, "rounds_ok":N, "rounds_failed":N, "last_ok_age_s":N|null,
- *  "accounts":[{"account":S, "trunk":S?, "limit_cps":N, "share_cps":N, "known_edges":N,
+ *  "accounts":[{"account":S, "trunk":S?, "limit_cps":N, "budget_cps":N, "share_cps":N,
+ *    "known_edges":N,
  *    "edges":[{"edge":S, "self":bool, "rate_cps":F, "ask_cps":F, "share_cps":N|null,
  *      "limit_cps":N, "state":"normal|paused|throttled", "age_s":N}]}]}
- * "trunk" is the trunk's index; "rate_cps" the smoothed attempt rate.
+ * "trunk" is the trunk's index; "rate_cps" the smoothed attempt rate;
+ * "budget_cps" what the shares may sum to (ctl_fleet_budget()).
  */
 json_t *ctl_fleet_json(const struct ctl_fleet *f, uint64_t now_s);
 
@@ -200,6 +210,14 @@ json_t *ctl_fleet_json(const struct ctl_fleet *f, uint64_t now_s);
  */
 void ctl_fleet_split(
 	uint32_t limit, uint32_t min_share, uint32_t n, const uint32_t ask_milli[], uint32_t out[]);
+
+/*
+ * What the shares of an account of `limit` CPS may sum to: the limit less
+ * headroom_pct % of it, rounded so that the part held back is at least
+ * that (a 30 CPS account with 3 % gives out 29), yet at least 1 CPS of
+ * an account that has any.
+ */
+uint32_t ctl_fleet_budget(uint32_t limit, uint32_t headroom_pct);
 
 /*
  * The claim, as the store's script makes it: at most `want`, at most what

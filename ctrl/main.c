@@ -772,7 +772,8 @@ fleet_open(struct ctl_ctx *c, char *err, size_t errlen)
 	uint32_t limits[SG_MAX_TRUNKS], i, shared = 0;
 	struct ctl_fleet_conf fc = { .ttl_s = cfg->fleet.ttl_s,
 		.min_share = cfg->fleet.min_share,
-		.expected_edges = cfg->fleet.expected_edges };
+		.expected_edges = cfg->fleet.expected_edges,
+		.headroom_pct = cfg->fleet.headroom_pct };
 	struct ctl_redis_conf rc = { .timeout_ms = cfg->fleet.round_timeout_ms };
 
 	for (i = 0; i < cfg->n_trunks; i++) {

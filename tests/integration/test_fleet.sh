@@ -16,20 +16,31 @@
 # run (A), dialer 3 stops (B), Redis is killed (C) and started again (D).
 #
 # Checked: every edge joins; the sum of the limits the three edges give
-# their dialers (from their directives files) is never above 30; the
+# their dialers (from their directives files) is never above the budget
+# they report (30 less `fleet.headroom`), let alone 30; the
 # shares of edges 1 and 2 grow and edge 3's shrinks after dialer 3 stops
 # (how fast is a figure, not a check);
-# with Redis gone every edge raises exactly one fleet-fallback alert and
-# keeps within its static share (30 / 3), nothing crashes; each edge clears
-# its alert within 5 s of Redis coming back; each edge's count of new
-# INVITEs equals tshark's of the capture (no local count lost). Figures
-# (steady 503 share of the fleet, share of the 30 CPS used, how fast the
-# shares moved) are printed and go to fleet.md in the work directory;
-# they are not checked (a starved box stalls the dialers themselves).
+# with Redis gone every edge raises exactly one fleet-fallback alert (any
+# other, from rounds that overran on a starved box, is reported) and
+# keeps within its static share (budget / 3), nothing crashes; each edge
+# clears its alert within 5 s of Redis coming back; each edge's count of
+# new INVITEs equals tshark's of the capture (no local count lost); the
+# steady 503 share of the three dialers is under 25 % (a fleet that did
+# not share would see two thirds refused; the figure itself is printed).
+# Figures (steady 503 share of the fleet and how its 503s fall per
+# second, share of the 30 CPS used, the dialers' pacing on the wire, how
+# fast the shares moved) are printed and go to fleet.md in the work
+# directory; the use and the exact 503 share are not checked (a starved
+# box stalls the dialers and the carrier's one-second timer themselves).
 #
 # Environment:
 #   SIPGUARD   sipguard binary (default build/dataplane/sipguard);
 #              sipguard-ctrl and sipguardctl from the same build
+#   HEADROOM   fleet.headroom on every edge, to measure another value
+#              (default: the key left out, the product's default)
+#   CARRIER_NICE  run the carrier's Kamailio at this nice value (e.g. -10),
+#              to tell the carrier's own lateness from the fleet's
+#              (default: not reniced)
 #   KEEP=1     keep the work directory (also kept on failure)
 # Exit: 0 pass, 1 fail, 77 skip.
 
@@ -237,7 +248,7 @@ carrier_up() {
 		-e "s|@TROUBLE_FROM@|0|g" -e "s|@UAS_IP@|$UAS|g" -e "s|@UAS_PORT@|5090|g" \
 		"$here/carrier-loop.cfg.in" >"$DIR/carrier.cfg"
 	mkdir -p "$DIR/run-carrier"
-	spawn "$NS_C" carrier kamailio -f "$DIR/carrier.cfg" -DD -E -m 64 -M 8 \
+	spawn "$NS_C" carrier ${CARRIER_NICE:+nice -n "$CARRIER_NICE"} kamailio -f "$DIR/carrier.cfg" -DD -E -m 64 -M 8 \
 		-Y "$DIR/run-carrier" -P "$DIR/run-carrier/kamailio.pid" -w "$DIR"
 	spawn "$NS_C" uas sipp -sn uas -i "$UAS" -p 5090 -nostdin -timeout 400
 	for ((i = 0; i < 50; i++)); do
@@ -272,7 +283,8 @@ fleet = {
   password = "$PW";
   edge = "edge$i";
   ttl = 5;
-  expected_edges = 3;
+  expected_edges = 3;${HEADROOM:+
+  headroom = $HEADROOM;}
 };
 sipp = ( { trunk = "acme-trunk"; address = "127.0.0.1"; port = 8870; } );
 trunks = (
@@ -398,6 +410,7 @@ for line in open(d + "/phases"):
     ph[k] = float(t)
 edge_of = {"192.0.2.%d" % (16 * i + 2): i for i in (1, 2, 3)}
 inv, fin = {}, {}
+r503_ids = set()
 per = {}   # (edge, second) -> [inv, 503, 2xx, other]
 for line in open(d + "/fleet.tsv"):
     f = line.rstrip("\n").split("\t")
@@ -415,6 +428,8 @@ for line in open(d + "/fleet.tsv"):
         if code >= 200 and (e, cid) not in fin:
             fin[(e, cid)] = t
             k = 1 if code == 503 else 2 if code < 300 else 3
+            if code == 503:
+                r503_ids.add(cid)
             per.setdefault((e, int(t)), [0, 0, 0, 0])[k] += 1
 res = {"phases": ph, "limit": limit}
 res["invites"] = {str(e): sum(1 for (x, _) in inv if x == e) for e in (1, 2, 3)}
@@ -434,6 +449,38 @@ def window(a, b, edges=(1, 2, 3)):
             "used_of_limit": tot[2] / n / limit if n else None}
 # steady: from 10 s into phase A to its end
 res["steady_A"] = window(ph["A"] + 10, ph["B"])
+# where the steady 503s fall: seconds that hold any, the most in one
+secs_A = range(int(ph["A"] + 10), int(ph["B"]))
+r503_A = [sum(per.get((e, s), [0, 0])[1] for e in (1, 2, 3)) for s in secs_A]
+res["steady_A_503_seconds"] = sum(1 for x in r503_A if x > 0)
+res["steady_A_503_max_per_s"] = max(r503_A or [0])
+# the dialers' pacing on the wire: the most new INVITEs of the three in
+# any 1 s (sliding), against the sum of their limits
+ts_A = sorted(t for t in inv.values() if ph["A"] + 10 <= t < ph["B"])
+most, j = 0, 0
+for i, t in enumerate(ts_A):
+    while ts_A[j] < t - 1.0:
+        j += 1
+    most = max(most, i - j + 1)
+res["steady_A_most_in_1s"] = most
+# Each steady 503 by what the wire held in the second before it: more
+# new INVITEs of the three than the limit means the dialers overran it;
+# at most the limit means the carrier's one-second window ran long (its
+# timer late on a starved box), which no share can prevent.
+all_inv = sorted(inv.values())
+over = late = 0
+for (e, cid), t in fin.items():
+    if not (ph["A"] + 10 <= t < ph["B"]):
+        continue
+    if cid not in r503_ids:
+        continue
+    n = sum(1 for u in all_inv if t - 1.0 <= u <= t)
+    if n > limit:
+        over += 1
+    else:
+        late += 1
+res["steady_A_503_over_limit_on_wire"] = over
+res["steady_A_503_within_limit_on_wire"] = late
 res["steady_B"] = window(ph["B"] + 6, ph["C"])
 res["answered_A"] = {str(e): window(ph["A"] + 10, ph["B"], (e,))["answered_cps"] for e in (1, 2, 3)}
 
@@ -473,6 +520,11 @@ res["directives"] = {str(e): len(dirs[e]) for e in dirs}
 def fleet_dirs(e, action):
     return [x["time"] for x in dirs[e] if x["action"] == action and x["cause"] == "fleet-fallback"]
 res["alerts"] = {str(e): fleet_dirs(e, "alert") for e in dirs}
+# the outage's: from Redis killed to 5 s after it is back; others are a
+# starved box's rounds overrunning round_timeout, reported
+res["alerts_outage"] = {e: [t for t in a if ph["C"] <= t <= ph["D"] + 5] for e, a in res["alerts"].items()}
+res["alerts_elsewhere"] = {e: [t for t in a if not ph["C"] <= t <= ph["D"] + 5]
+                           for e, a in res["alerts"].items()}
 res["clears"] = {str(e): fleet_dirs(e, "clear") for e in dirs}
 # in fallback: from the second after the last edge's alert to Redis' return
 al = [t for e in dirs for t in fleet_dirs(e, "alert") if ph["C"] <= t < ph["D"]]
@@ -485,6 +537,7 @@ res["clear_after_restart_s"] = {str(e): (min(c) - ph["D"] if c else None)
 
 # the sampler: mode and share per edge over time
 samples = []
+budgets = set()
 for line in open(d + "/sampler.log"):
     p = line.split(" ", 2)
     if len(p) < 3 or not p[2].strip() or p[2].strip() == "null":
@@ -497,6 +550,7 @@ for line in open(d + "/sampler.log"):
         continue
     samples.append((float(p[0]), int(p[1]), j["mode"], j["accounts"][0]["share_cps"],
                     j["accounts"][0]["known_edges"]))
+    budgets.add(j["accounts"][0].get("budget_cps", limit))
 res["joined"] = {str(e): any(m == "joined" and t < ph["B"] for t, x, m, _, _ in samples if x == e)
                  for e in (1, 2, 3)}
 def share_at(e, a, b):
@@ -519,6 +573,13 @@ res["fallback_share_max"] = {
 res["fallback_seen"] = {str(e): any(m == "fallback" for t, x, m, s, _ in samples if x == e) for e in (1, 2, 3)}
 res["joined_after_D"] = {str(e): any(m == "joined" and t > ph["D"] for t, x, m, s, _ in samples if x == e)
                          for e in (1, 2, 3)}
+# the budget every edge reported (one value: the same config everywhere)
+res["budget"] = min(budgets) if budgets else None
+res["budgets_seen"] = sorted(budgets)
+# policy directives besides the shares and the fallback alerts
+res["policy_directives"] = {str(e): [[x["time"], x["action"], x["cause"]] for x in dirs[e]
+                                     if x["cause"] not in ("fleet-share", "fleet-fallback")]
+                            for e in dirs}
 json.dump(res, sys.stdout, indent=1)
 PY
 
@@ -528,6 +589,9 @@ jqb() {
 }
 note "invites (tshark): $(jq -c .invites "$f")"
 note "steady A (3 dialers): $(jq -c .steady_A "$f")"
+note "steady A: 503s in $(jq .steady_A_503_seconds "$f") of $(jq .steady_A.seconds "$f") s, at most $(jq .steady_A_503_max_per_s "$f") in one; at most $(jq .steady_A_most_in_1s "$f") new INVITEs in any 1 s on the wire; budget $(jq -c .budgets_seen "$f") CPS"
+note "steady A 503s with more than $LIMIT new INVITEs on the wire in the second before: $(jq .steady_A_503_over_limit_on_wire "$f"), with at most $LIMIT (the carrier's window ran long): $(jq .steady_A_503_within_limit_on_wire "$f")"
+note "policy directives besides shares and fallback: $(jq -c .policy_directives "$f")"
 note "steady B (dialer 3 stopped): $(jq -c .steady_B "$f")"
 note "fallback C: $(jq -c .fallback_C "$f"), max new INVITEs/s per edge $(jq -c .rate_C_max "$f")"
 note "shares at the end of A $(jq -c .share_A_end "$f"), of B $(jq -c .share_B_end "$f")"
@@ -535,21 +599,33 @@ note "sum of the edges' limits at most $(jq .limit_sum_max "$f"); shares moved i
 note "alerts $(jq -c .alerts "$f"); clears $(jq -c .clears "$f"); clear after restart $(jq -c .clear_after_restart_s "$f") s"
 
 check "every edge joined the fleet" jqb '[.joined[]] | all'
-check "the sum of the limits the three edges gave their dialers was never above 30" \
-	jqb ".limit_sum_max <= $LIMIT"
-# The steady 503 share and the use of the 30 CPS are figures, as in
-# test_closed_loop.sh: on a starved box the dialers themselves stall.
+check "every edge reported one budget, at most $LIMIT CPS" \
+	jqb ".budgets_seen | length == 1 and .[0] <= $LIMIT and .[0] > 0"
+check "the sum of the limits the three edges gave their dialers was never above the budget" \
+	jqb ".limit_sum_max <= .budget"
+# The use of the 30 CPS and the exact 503 share are figures, as in
+# test_closed_loop.sh: on a starved box the dialers and the carrier's
+# timer themselves stall. The bound is what no working fleet comes near:
+# without shares the three dialers would see two thirds refused.
 check "phase A: the carrier answered calls of all three edges" \
 	jqb '.steady_A.answered_cps > 0 and ([.answered_A[] | . > 0] | all)'
+check "phase A: steady 503 share of the three dialers under 25 %" \
+	jqb '.steady_A.share_503 != null and .steady_A.share_503 < 0.25'
 # How fast and how steadily is reported, not held to a time: a starved
 # box stalls the dialers themselves now and then, and the shares follow.
 check "dialer 3 stopped: the shares followed (edges 1 and 2 >= 13 CPS each, edge 3 <= 3)" \
 	jqb '.shares_moved_s != null'
 check "Redis killed: every edge went to fallback" jqb '[.fallback_seen[]] | all'
-check "Redis killed: exactly one fleet-fallback alert per edge" jqb '[.alerts[] | length == 1] | all'
-check "fallback: every edge's share at most 30 / 3" jqb '[.fallback_share_max[] | . <= 10] | all'
-check "fallback: no edge dialed above its static share (+1 call of jitter)" \
-	jqb '[.rate_C_max[] | . <= 11] | all'
+check "Redis killed: exactly one fleet-fallback alert per edge during the outage" \
+	jqb '[.alerts_outage[] | length == 1] | all'
+# $s is jq's, not the shell's
+# shellcheck disable=SC2016
+check "fallback: every edge's share at most the budget / 3" \
+	jqb '(.budget / 3 | floor) as $s | [.fallback_share_max[] | . <= $s] | all'
+# A starved SIPp catching up moves a call or two into the next second.
+# shellcheck disable=SC2016
+check "fallback: no edge dialed above its static share (+2 calls of jitter)" \
+	jqb '(.budget / 3 | floor) as $s | [.rate_C_max[] | . <= $s + 2] | all'
 check "Redis restarted: every edge cleared its alert within 5 s and joined again" \
 	jqb '([.clear_after_restart_s[] | . != null and . <= 5] | all) and ([.joined_after_D[]] | all)'
 

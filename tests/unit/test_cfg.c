@@ -669,9 +669,10 @@ test_fleet_section(void **state)
 	assert_int_equal(cfg.fleet.round_timeout_ms, 300);
 	assert_int_equal(cfg.fleet.min_share, 1);
 	assert_int_equal(cfg.fleet.expected_edges, 1);
+	assert_int_equal(cfg.fleet.headroom_pct, 5);
 	snprintf(text, sizeof(text),
 		"fleet = { redis = \"/run/redis.sock\"; password = \"pw\"; edge = \"e1\";\n"
-		"  name = \"f\"; ttl = 7; };\n%s",
+		"  name = \"f\"; ttl = 7; headroom = 0; };\n%s",
 		trunk);
 	expect_ok(text);
 	assert_string_equal(cfg.fleet.redis, "/run/redis.sock");
@@ -679,6 +680,7 @@ test_fleet_section(void **state)
 	assert_string_equal(cfg.fleet.edge, "e1");
 	assert_string_equal(cfg.fleet.name, "f");
 	assert_int_equal(cfg.fleet.ttl_s, 7);
+	assert_int_equal(cfg.fleet.headroom_pct, 0);
 	assert_string_equal(cfg.trunks[0].account, "acme");
 	/* without Redis the account is kept, and the trunk stays alone */
 	expect_ok(trunk);
@@ -695,6 +697,7 @@ test_fleet_section(void **state)
 		"(a): one trunk per account on an edge");
 	expect_err_at("fleet = { edge = \"has space\"; };", 1, "fleet.edge");
 	expect_err_at("fleet = { ttl = 1; };", 1, "fleet.ttl");
+	expect_err_at("fleet = { headroom = 51; };", 1, "fleet.headroom");
 }
 
 static void

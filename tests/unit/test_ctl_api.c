@@ -967,17 +967,18 @@ test_render_fleet(void **state)
 	int rc;
 
 	(void)state;
-	data = json_loads("{\"edge\":\"paris-1\",\"mode\":\"fallback\",\"rounds_ok\":10,"
-			  "\"rounds_failed\":4,\"last_ok_age_s\":6,\"redis\":{\"address\":"
-			  "\"/run/r.sock\",\"connected\":false,\"connects\":1,"
-			  "\"connect_failures\":3,\"last_round_us\":120,\"last_error\":"
-			  "\"connect: No such file\"},\"accounts\":[{\"account\":\"acme\","
-			  "\"trunk\":\"carrier-a\",\"limit_cps\":30,\"share_cps\":10,"
-			  "\"known_edges\":3,\"edges\":[{\"edge\":\"paris-1\",\"self\":true,"
-			  "\"rate_cps\":9.5,\"ask_cps\":30.0,\"share_cps\":10,\"limit_cps\":10,"
-			  "\"state\":\"normal\",\"age_s\":0},{\"edge\":\"lyon\",\"self\":false,"
-			  "\"rate_cps\":4.0,\"ask_cps\":6.0,\"share_cps\":null,\"limit_cps\":6,"
-			  "\"state\":\"throttled\",\"age_s\":7}]}]}",
+	data = json_loads(
+		"{\"edge\":\"paris-1\",\"mode\":\"fallback\",\"rounds_ok\":10,"
+		"\"rounds_failed\":4,\"last_ok_age_s\":6,\"redis\":{\"address\":"
+		"\"/run/r.sock\",\"connected\":false,\"connects\":1,"
+		"\"connect_failures\":3,\"last_round_us\":120,\"last_error\":"
+		"\"connect: No such file\"},\"accounts\":[{\"account\":\"acme\","
+		"\"trunk\":\"carrier-a\",\"limit_cps\":30,\"budget_cps\":29,\"share_cps\":10,"
+		"\"known_edges\":3,\"edges\":[{\"edge\":\"paris-1\",\"self\":true,"
+		"\"rate_cps\":9.5,\"ask_cps\":30.0,\"share_cps\":10,\"limit_cps\":10,"
+		"\"state\":\"normal\",\"age_s\":0},{\"edge\":\"lyon\",\"self\":false,"
+		"\"rate_cps\":4.0,\"ask_cps\":6.0,\"share_cps\":null,\"limit_cps\":6,"
+		"\"state\":\"throttled\",\"age_s\":7}]}]}",
 		0, NULL);
 	assert_non_null(data);
 	text = render(ctl_render_fleet, data, &rc);
@@ -988,8 +989,8 @@ test_render_fleet(void **state)
 	assert_non_null(strstr(text, "redis /run/r.sock: not connected"));
 	assert_non_null(strstr(text, "last error: connect: No such file"));
 	assert_non_null(strstr(text,
-		"account acme (trunk carrier-a): limit 30 CPS, this edge's "
-		"share 10, 3 edge(s)"));
+		"account acme (trunk carrier-a): limit 30 CPS, shares up to 29, "
+		"this edge's share 10, 3 edge(s)"));
 	assert_non_null(strstr(text, "paris-1 *"));
 	assert_non_null(strstr(text, "throttled"));
 	assert_non_null(strstr(text, "     -      6 throttled"));

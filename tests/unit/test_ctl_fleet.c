@@ -35,6 +35,7 @@ struct sim_store {
 	struct sim_slot s[MAX_SIM];
 	uint32_t n;
 	int down;
+	uint32_t cap; /* what the dialers' limits may sum to; 0: LIMIT */
 };
 
 struct sim_edge {
@@ -109,17 +110,25 @@ sim_round(struct sim_store *st, const struct ctl_fleet_round *r, struct ctl_flee
 }
 
 static struct ctl_fleet *
-new_edge(const char *name, uint32_t expected)
+new_edge_headroom(const char *name, uint32_t expected, uint32_t headroom)
 {
 	static const char *const acct[] = { "acme" };
 	static const uint32_t lim[] = { LIMIT };
-	struct ctl_fleet_conf c = { .ttl_s = TTL, .min_share = 1, .expected_edges = expected };
+	struct ctl_fleet_conf c = {
+		.ttl_s = TTL, .min_share = 1, .expected_edges = expected, .headroom_pct = headroom
+	};
 	struct ctl_fleet *f;
 
 	snprintf(c.edge, sizeof(c.edge), "%s", name);
 	f = ctl_fleet_create(&c, 1, acct, lim);
 	assert_non_null(f);
 	return f;
+}
+
+static struct ctl_fleet *
+new_edge(const char *name, uint32_t expected)
+{
+	return new_edge_headroom(name, expected, 0);
 }
 
 static uint64_t
@@ -147,7 +156,7 @@ sim_second(struct sim_store *st, struct sim_edge *e, uint32_t n, uint64_t now)
 	static struct ctl_fleet_round r;
 	static struct ctl_fleet_result res;
 	uint64_t told = 0;
-	uint32_t i, j;
+	uint32_t i, j, cap = st->cap > 0 ? st->cap : LIMIT;
 
 	for (i = 0; i < n; i++) {
 		struct ctl_fleet_counts c = { .concurrent = 0 };
@@ -175,13 +184,13 @@ sim_second(struct sim_store *st, struct sim_edge *e, uint32_t n, uint64_t now)
 			if (!e[j].dead && !e[j].cut)
 				told += e[j].told;
 		}
-		if (told > LIMIT)
+		if (told > cap)
 			fail_msg("second %" PRIu64
 				 ", after edge %u: the edges' limits sum to %" PRIu64,
 				now, i, told);
 	}
 	if (!st->down)
-		assert_true(store_granted(st, now) <= LIMIT);
+		assert_true(store_granted(st, now) <= cap);
 }
 
 static void
@@ -637,6 +646,110 @@ test_store_down_for_all(void **state)
 	}
 }
 
+/* The budget: the limit less the headroom, never 0 for an account that has CPS. */
+static void
+test_budget(void **state)
+{
+	static const struct {
+		uint32_t limit, pct, budget;
+	} cases[] = {
+		{ 30, 0, 30 },
+		{ 30, 3, 29 },
+		{ 30, 5, 28 },
+		{ 30, 10, 27 },
+		{ 100, 5, 95 },
+		{ 1000, 3, 970 },
+		{ 1, 5, 1 },
+		{ 1, 50, 1 },
+		{ 2, 50, 1 },
+		{ 0, 5, 0 },
+		{ 30, 100, 0 },
+	};
+	unsigned int i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		if (ctl_fleet_budget(cases[i].limit, cases[i].pct) != cases[i].budget)
+			fail_msg("budget(%u, %u) = %u, want %u", cases[i].limit, cases[i].pct,
+				ctl_fleet_budget(cases[i].limit, cases[i].pct), cases[i].budget);
+	}
+}
+
+/*
+ * With headroom the shares sum to the budget, never to the limit: while
+ * three dialers want more than their part, when one stops, through a
+ * whole fallback (static shares of the budget) and a rejoin. sim_second
+ * checks the dialers' limits after every edge's change, and the grants.
+ */
+static void
+test_headroom(void **state)
+{
+	static struct sim_store st;
+	struct sim_edge e[3] = {
+		{ .f = new_edge_headroom("a", 3, 5), .demand = 20 },
+		{ .f = new_edge_headroom("b", 3, 5), .demand = 20 },
+		{ .f = new_edge_headroom("c", 3, 5), .demand = 20 },
+	};
+	static struct ctl_fleet_round r;
+	const uint32_t budget = ctl_fleet_budget(LIMIT, 5);
+	uint64_t now = 5000;
+	uint32_t i, sum;
+	json_t *j;
+
+	(void)state;
+	assert_int_equal(budget, 28);
+	memset(&st, 0, sizeof(st));
+	st.cap = budget;
+	for (; now < 5010; now++)
+		sim_second(&st, e, 3, now);
+	for (i = 0, sum = 0; i < 3; i++) {
+		assert_true(e[i].told >= 9 && e[i].told <= 10);
+		sum += e[i].told;
+	}
+	assert_int_equal(sum, budget);
+	/* the claim itself is capped by the budget, whatever the edge wants */
+	ctl_fleet_round(e[0].f, now, &r);
+	assert_int_equal(r.n, 1);
+	assert_int_equal(r.ask[0].limit, budget);
+	assert_true(r.ask[0].want <= budget);
+	j = ctl_fleet_json(e[0].f, now);
+	assert_int_equal(json_integer_value(json_object_get(
+				 json_array_get(json_object_get(j, "accounts"), 0), "budget_cps")),
+		budget);
+	assert_int_equal(json_integer_value(json_object_get(
+				 json_array_get(json_object_get(j, "accounts"), 0), "limit_cps")),
+		LIMIT);
+	json_decref(j);
+	/* c stops: a and b take its part of the budget, not of the limit */
+	e[2].demand = 0;
+	for (; now < 5020; now++)
+		sim_second(&st, e, 3, now);
+	assert_true(e[2].told <= 2);
+	assert_true(e[0].told >= 13 && e[1].told >= 13);
+	assert_int_equal(e[0].told + e[1].told + e[2].told, budget);
+	/* the store goes for all: static shares of the budget */
+	e[2].demand = 20;
+	st.down = 1;
+	for (; now < 5030; now++)
+		sim_second(&st, e, 3, now);
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(ctl_fleet_mode(e[i].f), CTL_FLEET_FALLBACK);
+		assert_int_equal(e[i].told, budget / 3);
+	}
+	/* back, empty: within the budget all along, then even again */
+	memset(&st, 0, sizeof(st));
+	st.cap = budget;
+	for (; now < 5045; now++)
+		sim_second(&st, e, 3, now);
+	for (i = 0, sum = 0; i < 3; i++) {
+		assert_int_equal(ctl_fleet_mode(e[i].f), CTL_FLEET_JOINED);
+		assert_true(e[i].told >= 9 && e[i].told <= 10);
+		sum += e[i].told;
+		ctl_fleet_free(e[i].f);
+	}
+	assert_int_equal(sum, budget);
+}
+
 static void
 test_json_and_args(void **state)
 {
@@ -649,6 +762,9 @@ test_json_and_args(void **state)
 	(void)state;
 	assert_null(ctl_fleet_create(NULL, 1, acct, lim));
 	assert_null(ctl_fleet_create(&c, SG_MAX_TRUNKS + 1, acct, lim));
+	c.headroom_pct = 100; /* nothing left to share */
+	assert_null(ctl_fleet_create(&c, 2, acct, lim));
+	c.headroom_pct = 0;
 	f = ctl_fleet_create(&c, 2, acct, lim);
 	assert_non_null(f);
 	assert_false(ctl_fleet_shared(f, 0));
@@ -681,6 +797,8 @@ main(void)
 		cmocka_unit_test(test_stalled_loop),
 		cmocka_unit_test(test_lagging_edge_counts),
 		cmocka_unit_test(test_store_down_for_all),
+		cmocka_unit_test(test_budget),
+		cmocka_unit_test(test_headroom),
 		cmocka_unit_test(test_json_and_args),
 	};
 
