@@ -724,7 +724,7 @@ ctl_policy_state_name(const struct ctl_policy_trunk *tr)
 	case CTL_POLICY_THROTTLED:
 		return "throttled";
 	default:
-		return tr->alerting ? "alerting" : "normal";
+		return tr->alerting || tr->dg.alert_class != 0 ? "alerting" : "normal";
 	}
 }
 
@@ -749,7 +749,11 @@ ctl_policy_trunk_json(const struct ctl_policy *p, uint32_t trunk)
 	if (o == NULL)
 		return NULL;
 	ctl_policy_set(o, "state", json_string(ctl_policy_state_name(tr)), &err);
-	ctl_policy_set(o, "alerting", json_boolean(tr->alerting), &err);
+	ctl_policy_set(o, "alerting", json_boolean(tr->alerting || tr->dg.alert_class != 0), &err);
+	ctl_policy_set(o, "diag_alert",
+		tr->dg.alert_class != 0 ? json_string(sg_diag_class_names[tr->dg.alert_class])
+					: json_null(),
+		&err);
 	ctl_policy_set(o, "limit_cps",
 		tr->state == CTL_POLICY_THROTTLED ? json_integer(tr->limit) : json_null(), &err);
 	ctl_policy_set(o, "agreed_cps", json_integer(tr->agreed_cps), &err);
@@ -822,7 +826,8 @@ ctl_policy_trunk_alerting(const struct ctl_policy *p, uint32_t trunk)
 {
 	if (p == NULL || trunk >= p->n_trunks)
 		return 0;
-	return p->trunks[trunk].alerting;
+	/* carrier trouble, or the carrier's words: route down, maintenance */
+	return p->trunks[trunk].alerting || p->trunks[trunk].dg.alert_class != 0;
 }
 
 void

@@ -710,6 +710,7 @@ dead_route(
 	struct cfg_policy c = policy_defaults();
 	struct loop *l = loop_new(&c, 40, CARRIER_RANDOM, 0);
 	const struct ctl_directive *d;
+	json_t *o;
 
 	l->random_pct = pct;
 	l->hold_s = 20;
@@ -730,12 +731,21 @@ dead_route(
 	assert_true(d->ev.first_503_ms > 0 && d->ev.first_503_ms < d->time_ms);
 	/* no carrier-trouble alert beside it */
 	assert_int_equal(count_cause(l, CTL_ACT_ALERT, CTL_CAUSE_CARRIER_TROUBLE), 0);
+	/* the trunk shows the alert and its class */
+	assert_int_equal(ctl_policy_trunk_alerting(l->p, 0), 1);
+	o = ctl_policy_trunk_json(l->p, 0);
+	assert_non_null(o);
+	assert_string_equal(json_string_value(json_object_get(o, "state")), "alerting");
+	assert_string_equal(json_string_value(json_object_get(o, "diag_alert")),
+		cls == SG_DIAG_MAINTENANCE ? "maintenance" : "route-down");
+	json_decref(o);
 	/* the route comes back: one clear after clear_after quiet seconds */
 	l->random_pct = 0;
 	run(l, 120, 120 + c.clear_after_s + c.window_s + 2, offered, 0);
 	assert_int_equal(count(l, CTL_ACT_CLEAR), 1);
 	assert_int_equal(l->log[l->n - 1].action, CTL_ACT_CLEAR);
 	assert_int_equal(l->log[l->n - 1].ev.diag_decided, cls);
+	assert_int_equal(ctl_policy_trunk_alerting(l->p, 0), 0);
 	loop_free(l);
 }
 
