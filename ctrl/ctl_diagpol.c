@@ -169,23 +169,26 @@ ctl_diagpol_first(const struct ctl_diagpol *dg, uint32_t k, uint64_t from_ms, ui
 	return best;
 }
 
-/* What the carrier refused at: the attempts of the last second of slots, else the recent rate. */
+/*
+ * What the carrier took just now: the attempts of the last second of
+ * slots less its 503s (the recent rate less them without slots).
+ */
 static double
-ctl_diagpol_refused(
+ctl_diagpol_taken(
 	const struct ctl_policy_trunk *tr, const struct ctl_policy_view *v, uint64_t now_ms)
 {
 	struct ctl_cluster_sum sum;
+	double rate;
 
 	ctl_cluster_sum(&tr->cl, now_ms >= 1000 ? now_ms - 1000 : 0, now_ms, &sum);
-	if (sum.closed >= 5)
-		return (double)sum.attempts * 10.0 / sum.closed;
-	return v->rate_now;
+	rate = sum.closed >= 5 ? (double)sum.attempts * 10.0 / sum.closed : v->rate_now;
+	return rate > sum.r503 + 1.0 ? rate - sum.r503 : 1.0;
 }
 
 /*
  * The carrier said "CPS limit": throttle, no pause, one step under what
- * it refused (an onset of the learned ceiling). Further 503s step the
- * limit back (it is on trial, as after a pause).
+ * it took while refusing the rest (an onset of the learned ceiling).
+ * Further 503s step the limit back (it is on trial, as after a pause).
  */
 static void
 ctl_diagpol_cps(struct ctl_policy *p, uint32_t t, const struct ctl_policy_view *v, uint64_t now_ms,
@@ -193,15 +196,14 @@ ctl_diagpol_cps(struct ctl_policy *p, uint32_t t, const struct ctl_policy_view *
 {
 	const struct cfg_policy *c = &p->conf;
 	struct ctl_policy_trunk *tr = &p->trunks[t];
-	double refused = ctl_diagpol_refused(tr, v, now_ms);
+	double taken = ctl_diagpol_taken(tr, v, now_ms);
 	uint32_t lim;
 
-	ctl_ceiling_onset(&tr->ceil, now_ms, tr->agreed_cps,
-		refused > c->alpha_cps ? refused - c->alpha_cps : 1.0, ctl_policy_conc_now(tr));
+	ctl_ceiling_onset(&tr->ceil, now_ms, tr->agreed_cps, taken, ctl_policy_conc_now(tr));
 	lim = ctl_policy_target(p, tr, now_ms);
-	/* never at or above what was refused */
-	if (refused >= 1.0 && lim >= refused)
-		lim = refused > c->alpha_cps ? (uint32_t)floor(refused) - c->alpha_cps : 1;
+	/* never above what it took */
+	if (lim > taken)
+		lim = taken > 1.0 ? (uint32_t)floor(taken) : 1;
 	tr->next_probe_ms = now_ms + (uint64_t)c->probe_interval_s * 1000;
 	tr->bursts++;
 	tr->probing = 0;
