@@ -261,8 +261,13 @@ ctl_diagpol_dead(struct ctl_policy *p, uint32_t t, const struct ctl_policy_view 
 	if (w->n[cls] < need || tr->dg.alert_class == cls)
 		return;
 	tr->dg.alert_class = cls;
-	ctl_diagpol_emit_with(
-		tr, cls, ctl_diagpol_first(&tr->dg, cls, now_ms - 1000, now_ms), w->n[cls]);
+	ctl_diagpol_emit_with(tr, cls,
+		ctl_diagpol_first(&tr->dg, cls,
+			now_ms >= CTL_DIAGPOL_SLOTS * CTL_POLICY_SLOT_MS
+				? now_ms - CTL_DIAGPOL_SLOTS * CTL_POLICY_SLOT_MS
+				: 0,
+			now_ms),
+		w->n[cls]);
 	ctl_policy_emit(p, t, v, now_ms, CTL_ACT_ALERT,
 		cls == SG_DIAG_MAINTENANCE ? CTL_CAUSE_MAINTENANCE : CTL_CAUSE_ROUTE_DOWN, 0, 0, o);
 	ctl_diagpol_emit_done(tr);
@@ -277,7 +282,7 @@ ctl_diagpol_503s(struct ctl_policy *p, uint32_t t, const struct ctl_policy_view 
 	struct ctl_diagpol *dg = &tr->dg;
 	uint32_t need =
 		c->burst_min_503 < CTL_DIAGPOL_MIN_503 ? c->burst_min_503 : CTL_DIAGPOL_MIN_503;
-	uint64_t now_s = now_ms / 1000, from;
+	uint64_t now_s = now_ms / 1000, from, back;
 	struct ctl_diagpol_view w, r;
 	uint32_t dead;
 
@@ -298,8 +303,15 @@ ctl_diagpol_503s(struct ctl_policy *p, uint32_t t, const struct ctl_policy_view 
 	}
 	if (tr->state == CTL_POLICY_PAUSED)
 		return 0;
-	/* what answered the current state: from when it was set, within the last second */
-	from = now_ms >= 1000 ? now_ms - 1000 : 0;
+	/*
+	 * What answered the current state: from when it was set (and settled),
+	 * over the detection window at most; 503s count by packet time
+	 * whenever their events arrive.
+	 */
+	back = (uint64_t)(c->window_s < CTL_DIAGPOL_SLOTS / 10 ? c->window_s
+							       : CTL_DIAGPOL_SLOTS / 10) *
+		1000;
+	from = now_ms >= back ? now_ms - back : 0;
 	if (tr->last_change_ms > 0 && from < tr->last_change_ms + CTL_POLICY_SETTLE_MS)
 		from = tr->last_change_ms + CTL_POLICY_SETTLE_MS;
 	if (from >= now_ms)

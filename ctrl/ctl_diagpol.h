@@ -9,8 +9,8 @@
  *    detection window): one `alert` with cause route-down or maintenance,
  *    and no pause or throttle from those 503s: throttling does not fix a
  *    dead route. A `clear` once clear_after seconds passed without them.
- *  - cps-limit 503s: a throttle (no pause) on the first few, to one step
- *    under the rate the carrier refused, without waiting for a cluster.
+ *  - cps-limit 503s: a throttle (no pause) on the first few, to what the
+ *    carrier took, without waiting for a cluster.
  *  - concurrency-limit 503s: the concurrency throttle (max_concurrent one
  *    under the calls up, the rate that keeps under it), no pause, without
  *    waiting for the calls up to be seen climbing.
@@ -19,8 +19,8 @@
  * rate-based rules. Every directive's evidence names the leading class of
  * the trunk's recent 503s and the newest rule that said it.
  *
- * Per trunk: the 503s of each class in 100 ms slots over the last second
- * and in one-second slots over the last minute, by packet time, so the
+ * Per trunk: the 503s of each class in 100 ms slots over ten seconds and
+ * in one-second slots over the last minute, by packet time, so the
  * offline replay and the live control plane decide alike. Fixed memory,
  * pure C, no clock.
  */
@@ -32,8 +32,15 @@
 #include "ctl_directive.h"
 #include "sg_shared.h"
 
-#define CTL_DIAGPOL_SLOTS 10 /* 100 ms slots: the last second */
-#define CTL_DIAGPOL_SECS 64  /* one-second slots: at least the longest detection window */
+/*
+ * 100 ms slots: ten seconds. The limit rules look back over the detection
+ * window (at most this long) since the trunk's state last changed, not
+ * just the last second: live, events reach the control plane late when
+ * the machine is loaded, and a class rule must still see them when they
+ * come.
+ */
+#define CTL_DIAGPOL_SLOTS 100
+#define CTL_DIAGPOL_SECS 64 /* one-second slots: at least the longest detection window */
 /* classified 503s that act (at most burst_min_503) */
 #define CTL_DIAGPOL_MIN_503 2
 
