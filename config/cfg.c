@@ -601,7 +601,8 @@ const struct cfg_section cfg_sections[] = {
 		.help = "rules that read the carrier's words in its final 4xx-6xx answers to an "
 			"INVITE (status line, `Reason`, `Warning`, other headers) and say what "
 			"the answer means; a trunk's own `set` first, then `default`; the first "
-			"rule in file order that matches decides",
+			"rule in file order that matches decides; a reload compiles edited rules "
+			"again",
 	},
 	{
 		.name = "trunks",

@@ -18,6 +18,7 @@ static const char *const cfg_reload_live[] = {
 	"directives",
 	"sipp",
 	"kamailio",
+	"diagnosis",
 	NULL,
 };
 
@@ -221,8 +222,10 @@ cfg_reload_trunk(const struct sg_config *cfg, const char *name)
 static int
 cfg_reload_trunk_changed(const struct cfg_trunk *a, const struct cfg_trunk *b)
 {
+	/* the rule set counts too: the dataplane compiles the rules again for it */
 	return !cfg_reload_same_match(a, b) || a->cps != b->cps ||
-		a->max_concurrent != b->max_concurrent;
+		a->max_concurrent != b->max_concurrent ||
+		strncmp(a->diagnosis, b->diagnosis, SG_TRUNK_NAME_MAX) != 0;
 }
 
 int

@@ -4,10 +4,10 @@
  *
  * A running sipguard applies a new config file without a restart: the
  * trunks (added, removed, renamed, prefixes, port, agreed rates), the
- * policy, the directive sinks and the adapters. Everything else sizes or
- * wires the running processes (ports, lcores, table sizes, the control
- * socket, ...): a new file that changes any of it is refused, naming the
- * key. Both processes use these plain functions (no EAL), so the rules
+ * policy, the diagnosis rules, the directive sinks and the adapters.
+ * Everything else sizes or wires the running processes (ports, lcores,
+ * table sizes, the control socket, ...): a new file that changes any of
+ * it is refused, naming the key. Both processes use these plain functions (no EAL), so the rules
  * are one piece of code, unit-tested.
  *
  * Counters are kept per slot. A trunk keeps its slot across reloads:
@@ -41,7 +41,7 @@ struct cfg_slots {
 /* What a reload does to one trunk of the new file. */
 enum cfg_trunk_change {
 	CFG_TRUNK_SAME,	   /* same slot, nothing changed */
-	CFG_TRUNK_CHANGED, /* same slot, prefixes, port or rates changed */
+	CFG_TRUNK_CHANGED, /* same slot, prefixes, port, rates or rule set changed */
 	CFG_TRUNK_ADDED,   /* a new slot */
 	CFG_TRUNK_RENAMED, /* the slot of a trunk that left under another name */
 	CFG_TRUNK_BACK,	   /* a removed trunk's slot, taken again */

@@ -1266,6 +1266,16 @@ ctl_render_directive(FILE *f, json_t *d)
 	if (json_is_number(json_object_get(ev, "first_503")))
 		fprintf(f, ", %.1f s after the first 503",
 			t - json_number_value(json_object_get(ev, "first_503")));
+	/* the carrier's words: the class that decided, else the 503s' leading one */
+	if (json_is_string(json_object_get(ev, "class")))
+		fprintf(f, ", %s %s%s%s%s",
+			json_is_string(json_object_get(d, "class")) ? "said" : "503s",
+			json_string_value(json_object_get(ev, "class")),
+			json_is_string(json_object_get(ev, "rule")) ? " (rule " : "",
+			json_is_string(json_object_get(ev, "rule"))
+				? json_string_value(json_object_get(ev, "rule"))
+				: "",
+			json_is_string(json_object_get(ev, "rule")) ? ")" : "");
 	if (json_is_number(json_object_get(ev, "ceiling_cps")))
 		fprintf(f, ", carrier takes ~%.0f CPS (agreed %" JSON_INTEGER_FORMAT ")",
 			json_number_value(json_object_get(ev, "ceiling_cps")),

@@ -31,6 +31,8 @@ static const char *const ctl_cause_names[CTL_CAUSE_COUNT] = {
 	[CTL_CAUSE_MANUAL] = "manual",
 	[CTL_CAUSE_FLEET_SHARE] = "fleet-share",
 	[CTL_CAUSE_FLEET_FALLBACK] = "fleet-fallback",
+	[CTL_CAUSE_ROUTE_DOWN] = "route-down",
+	[CTL_CAUSE_MAINTENANCE] = "maintenance",
 };
 
 static const char *const ctl_from_names[CTL_FROM_COUNT] = {
@@ -177,6 +179,20 @@ ctl_directive_evidence(const struct ctl_evidence *ev, int *err)
 	ctl_directive_set(o, "hold_s",
 		ev->hold_s > 0.0 ? json_real(ctl_directive_round(ev->hold_s, 1e1)) : json_null(),
 		err);
+	ctl_directive_set(o, "class",
+		ev->diag_has && ev->diag_class < SG_DIAG_COUNT
+			? json_string(sg_diag_class_names[ev->diag_class])
+			: json_null(),
+		err);
+	ctl_directive_set(o, "rule",
+		ev->diag_has && ev->diag_rule > 0 && ev->diag_rule_name[0] != '\0'
+			? ctl_directive_text(ev->diag_rule_name, sizeof(ev->diag_rule_name))
+			: json_null(),
+		err);
+	ctl_directive_set(o, "rule_index",
+		ev->diag_has && ev->diag_rule > 0 ? json_integer(ev->diag_rule - 1) : json_null(),
+		err);
+	ctl_directive_set(o, "class_503", json_integer(ev->diag_has ? ev->class_503 : 0), err);
 	ctl_directive_set(o, "call_ids", ids, err);
 	return o;
 }
@@ -196,6 +212,12 @@ ctl_directive_advice(const struct ctl_directive *d)
 			d->ev.ceiling_cps, d->ev.agreed_cps);
 		return json_string(buf);
 	}
+	if (d->cause == CTL_CAUSE_ROUTE_DOWN)
+		return json_string("the carrier's 503s say the route is down: throttling will not "
+				   "fix it; ask the carrier, or fail over");
+	if (d->cause == CTL_CAUSE_MAINTENANCE)
+		return json_string("the carrier's 503s say it is in maintenance: route around it "
+				   "until it is over");
 	if (d->cause == CTL_CAUSE_CARRIER_TROUBLE)
 		return json_string("503s at random at a low, steady rate: the carrier is in "
 				   "trouble; ask it, or fail over");
@@ -237,6 +259,12 @@ ctl_directive_json(const struct ctl_directive *d)
 			: json_null(),
 		&err);
 	ctl_directive_set(o, "cause", json_string(ctl_cause_name(d->cause)), &err);
+	/* the diagnosis class that decided this directive; null: the rates did */
+	ctl_directive_set(o, "class",
+		d->ev.diag_decided > 0 && d->ev.diag_decided < SG_DIAG_COUNT
+			? json_string(sg_diag_class_names[d->ev.diag_decided])
+			: json_null(),
+		&err);
 	ctl_directive_set(o, "advice", ctl_directive_advice(d), &err);
 	ctl_directive_set(o, "evidence", ctl_directive_evidence(&d->ev, &err), &err);
 	if (err) {

@@ -32,6 +32,8 @@ enum ctl_cause {
 	CTL_CAUSE_MANUAL,	  /* an operator's `set` */
 	CTL_CAUSE_FLEET_SHARE,	  /* this edge's share of a fleet account moved */
 	CTL_CAUSE_FLEET_FALLBACK, /* the fleet's Redis was lost (alert) or is back (clear) */
+	CTL_CAUSE_ROUTE_DOWN,	  /* the carrier's 503s say no route (diagnosis class) */
+	CTL_CAUSE_MAINTENANCE,	  /* the carrier's 503s say planned maintenance */
 	CTL_CAUSE_COUNT
 };
 
@@ -64,6 +66,19 @@ struct ctl_evidence {
 	double ceiling_cps;	    /* what the carrier takes, learned; 0 none yet */
 	int64_t ceiling_concurrent; /* concurrency the carrier caps at, learned; 0 none */
 	double hold_s;		    /* mean call holding time (Little's law), 0 unknown */
+	/*
+	 * The diagnosis of the carrier's words (dataplane/dp_diag.h): the
+	 * class that decided (diag_decided, 0 none: the rates decided), else
+	 * the leading class of the trunk's 503s over the detection window;
+	 * the newest rule that said it (1 + index in the config's list, 0
+	 * none; its name filled in by the engine) and its 503s in the window.
+	 */
+	uint8_t diag_has; /* 0: no 503 lately, no class */
+	uint8_t diag_class;
+	uint8_t diag_decided;
+	uint16_t diag_rule;
+	uint32_t class_503;
+	char diag_rule_name[48];
 	uint32_t n_call_ids;
 	char call_ids[CTL_DIRECTIVE_CALL_IDS][SG_CALL_ID_MAX + 1]; /* NUL-terminated */
 };

@@ -29,6 +29,9 @@ struct ctl_engine {
 	uint32_t account_cps[SG_MAX_TRUNKS];
 	uint32_t told[SG_MAX_TRUNKS];
 	uint8_t told_set[SG_MAX_TRUNKS];
+	/* the diagnosis rules' names, for the directives' evidence */
+	uint32_t n_rules;
+	char rule_names[CFG_MAX_DIAG_RULES][sizeof(((struct ctl_evidence *)0)->diag_rule_name)];
 };
 
 struct ctl_engine *
@@ -55,7 +58,18 @@ ctl_engine_create(const struct sg_config *cfg, struct ctl_state *st)
 		free(e);
 		return NULL;
 	}
+	ctl_engine_set_rules(e, cfg);
 	return e;
+}
+
+void
+ctl_engine_set_rules(struct ctl_engine *e, const struct sg_config *cfg)
+{
+	uint32_t i;
+
+	e->n_rules = cfg->n_diag < CFG_MAX_DIAG_RULES ? cfg->n_diag : CFG_MAX_DIAG_RULES;
+	for (i = 0; i < e->n_rules; i++)
+		snprintf(e->rule_names[i], sizeof(e->rule_names[i]), "%s", cfg->diag[i].name);
 }
 
 int
@@ -117,6 +131,10 @@ series_at(const struct ctl_series *s, enum ctl_series_field f, uint64_t second)
 static void
 keep(struct ctl_engine *e, struct ctl_directive *d)
 {
+	/* the evidence's rule by name: the policy knows rules by index only */
+	if (d->ev.diag_rule > 0 && d->ev.diag_rule <= e->n_rules)
+		memcpy(d->ev.diag_rule_name, e->rule_names[d->ev.diag_rule - 1],
+			sizeof(d->ev.diag_rule_name));
 	if (e->fleet != NULL)
 		d->seq = ++e->seq;
 	e->recent[e->n_recent % CTL_ENGINE_RECENT] = *d;

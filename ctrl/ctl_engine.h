@@ -35,6 +35,13 @@ void ctl_engine_free(struct ctl_engine *e);
  */
 int ctl_engine_reconfigure(struct ctl_engine *e, const struct cfg_policy *conf);
 
+/*
+ * The diagnosis rules' names (cfg's `diagnosis` list), by which the
+ * directives' evidence names the rule behind a class: at create, and
+ * after a reload that may have edited the rules.
+ */
+void ctl_engine_set_rules(struct ctl_engine *e, const struct sg_config *cfg);
+
 void ctl_engine_pub(struct ctl_engine *e, const struct sg_pub *pub);
 void ctl_engine_event(struct ctl_engine *e, const struct sg_event *ev);
 

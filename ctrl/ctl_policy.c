@@ -100,6 +100,7 @@ ctl_policy_create(const struct cfg_policy *conf, uint32_t n_trunks, const char *
 		tr->oc_validity_ms = -1;
 		tr->slot_concurrent = -1;
 		ctl_cluster_init(&tr->cl);
+		ctl_diagpol_init(&tr->dg);
 		ctl_ceiling_init(&tr->ceil, p->conf.ceiling_halflife_s);
 		tr->hist = calloc(p->hist_len, sizeof(tr->hist[0]));
 		if (tr->hist == NULL) {
@@ -355,6 +356,7 @@ ctl_policy_evidence(const struct ctl_policy *p, const struct ctl_policy_trunk *t
 	ev->oc = tr->oc_active ? tr->oc : -1;
 	ev->oc_algo = tr->oc_active ? tr->oc_algo : DP_OC_ALGO_NONE;
 	ev->oc_validity_ms = tr->oc_active ? tr->oc_validity_ms : -1;
+	ctl_diagpol_evidence(&tr->dg, now_ms, p->conf.window_s, ev);
 	/* newest first */
 	for (i = 0; i < tr->n_call_ids; i++) {
 		uint32_t k = (tr->call_id_next + CTL_DIRECTIVE_CALL_IDS - 1 - i) %
@@ -442,6 +444,7 @@ ctl_policy_trunk_second(struct ctl_policy *p, uint32_t t, uint64_t s,
 	uint64_t now_ms = (s + 1) * 1000;
 	struct ctl_policy_view v;
 	int32_t ra;
+	int held;
 
 	ra = in->retry_after > tr->pending_ra ? in->retry_after : tr->pending_ra;
 	if (ra > CTL_POLICY_RETRY_AFTER_MAX)
@@ -492,7 +495,8 @@ ctl_policy_trunk_second(struct ctl_policy *p, uint32_t t, uint64_t s,
 		ctl_policy_pause_over(p, t, &v, now_ms, o);
 		break;
 	case CTL_POLICY_THROTTLED:
-		if (ctl_policy_503s(p, t, &v, now_ms, v.burst, o))
+		held = ctl_diagpol_503s(p, t, &v, now_ms, o);
+		if (!held && ctl_policy_503s(p, t, &v, now_ms, v.burst, o))
 			break;
 		else if (tr->oc_changed && tr->oc_active && tr->oc_limit < tr->limit)
 			ctl_policy_throttle(
@@ -501,9 +505,12 @@ ctl_policy_trunk_second(struct ctl_policy *p, uint32_t t, uint64_t s,
 			ctl_policy_increase(p, t, &v, now_ms, o);
 		break;
 	case CTL_POLICY_NORMAL:
-		if (ctl_policy_503s(p, t, &v, now_ms, v.burst, o))
+		held = ctl_diagpol_503s(p, t, &v, now_ms, o);
+		if (held && tr->state != CTL_POLICY_NORMAL)
 			break;
-		if (v.burst && !tr->alerting) {
+		if (!held && ctl_policy_503s(p, t, &v, now_ms, v.burst, o))
+			break;
+		if (v.burst && !tr->alerting && !held) {
 			tr->alerting = 1;
 			tr->quiet_s = 0;
 			ctl_policy_emit(p, t, &v, now_ms, CTL_ACT_ALERT, CTL_CAUSE_CARRIER_TROUBLE,
@@ -589,7 +596,7 @@ ctl_policy_tick(struct ctl_policy *p, uint64_t now_ms, const struct ctl_policy_s
 			&v);
 		if (tr->state == CTL_POLICY_PAUSED)
 			ctl_policy_pause_over(p, t, &v, now_ms, &o);
-		else
+		else if (!ctl_diagpol_503s(p, t, &v, now_ms, &o))
 			ctl_policy_503s(p, t, &v, now_ms, 0, &o);
 	}
 	return o.n;
@@ -649,6 +656,7 @@ ctl_policy_event(struct ctl_policy *p, const struct sg_event *e)
 	tr = &p->trunks[e->trunk];
 	if (e->status == 503) {
 		ctl_cluster_503(&tr->cl, e->time_ns / 1000000);
+		ctl_diagpol_event(&tr->dg, e);
 	}
 	if (e->status == 503) {
 		size_t len = e->call_id_len < SG_CALL_ID_MAX ? e->call_id_len : SG_CALL_ID_MAX;
@@ -716,7 +724,7 @@ ctl_policy_state_name(const struct ctl_policy_trunk *tr)
 	case CTL_POLICY_THROTTLED:
 		return "throttled";
 	default:
-		return tr->alerting ? "alerting" : "normal";
+		return tr->alerting || tr->dg.alert_class != 0 ? "alerting" : "normal";
 	}
 }
 
@@ -741,7 +749,11 @@ ctl_policy_trunk_json(const struct ctl_policy *p, uint32_t trunk)
 	if (o == NULL)
 		return NULL;
 	ctl_policy_set(o, "state", json_string(ctl_policy_state_name(tr)), &err);
-	ctl_policy_set(o, "alerting", json_boolean(tr->alerting), &err);
+	ctl_policy_set(o, "alerting", json_boolean(tr->alerting || tr->dg.alert_class != 0), &err);
+	ctl_policy_set(o, "diag_alert",
+		tr->dg.alert_class != 0 ? json_string(sg_diag_class_names[tr->dg.alert_class])
+					: json_null(),
+		&err);
 	ctl_policy_set(o, "limit_cps",
 		tr->state == CTL_POLICY_THROTTLED ? json_integer(tr->limit) : json_null(), &err);
 	ctl_policy_set(o, "agreed_cps", json_integer(tr->agreed_cps), &err);
@@ -814,7 +826,8 @@ ctl_policy_trunk_alerting(const struct ctl_policy *p, uint32_t trunk)
 {
 	if (p == NULL || trunk >= p->n_trunks)
 		return 0;
-	return p->trunks[trunk].alerting;
+	/* carrier trouble, or the carrier's words: route down, maintenance */
+	return p->trunks[trunk].alerting || p->trunks[trunk].dg.alert_class != 0;
 }
 
 void

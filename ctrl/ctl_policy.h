@@ -27,6 +27,7 @@
  *       (one step back, no pause)
  *   normal --oc / proactive--> throttled
  *   alerting: set by carrier trouble (alert), cleared after quiet (clear);
+ *   or by route-down / maintenance 503s (ctl_diagpol.h: alert, no throttle);
  *   a ceiling alert while the learned ceiling is well under the contract
  */
 #ifndef CTL_POLICY_H
@@ -160,13 +161,15 @@ int ctl_policy_set_cps(struct ctl_policy *p, uint32_t trunk, uint32_t cps, uint6
 	struct ctl_directive *out);
 
 /*
- * {"state":"normal|paused|throttled|alerting", "alerting":bool,
+ * {"state":"normal|paused|throttled|alerting", "alerting":bool, "diag_alert":S|null,
  *  "limit_cps":N|null, "agreed_cps":N, "max_concurrent":N|null,
  *  "pause_until":epoch|null, "bursts":N, "ceiling_cps":F|null,
  *  "target_cps":N, "ceiling_concurrent":N|null, "probing":bool, "onsets":N,
  *  "backoff_s":N, "cause":S|null,
  *  "oc":{"oc":N,"algo":"loss"|"rate","limit_cps":N,"valid_until":epoch}|null}
- * "state" is "alerting" only for a normal trunk with the alerting flag.
+ * "state" is "alerting" only for a normal trunk with the alerting flag
+ * (a carrier-trouble alert, or a route-down or maintenance one: then
+ * diag_alert names the class).
  * ceiling_cps: what the carrier was learned to take (null: nothing
  * learned), target_cps: where the climb after a backoff stops.
  * NULL for a bad trunk or on allocation failure.

@@ -12,6 +12,7 @@
 
 #include "ctl_ceiling.h"
 #include "ctl_cluster.h"
+#include "ctl_diagpol.h"
 #include "ctl_policy.h"
 
 #define CTL_POLICY_NO_SECOND UINT64_MAX
@@ -92,6 +93,8 @@ struct ctl_policy_trunk {
 	int raised;		/* the limit last changed upward (a step is a probe too) */
 	uint32_t conc_limit;	/* learned concurrency throttle, 0 none */
 	int ceiling_alert;	/* a `ceiling` alert is out */
+
+	struct ctl_diagpol dg; /* 503s by diagnosis class (ctl_diagpol.c) */
 };
 
 struct ctl_policy {
@@ -195,6 +198,16 @@ int ctl_policy_503s(struct ctl_policy *p, uint32_t t, const struct ctl_policy_vi
 void ctl_policy_ceiling_alert(struct ctl_policy *p, uint32_t t, const struct ctl_policy_view *v,
 	uint64_t now_ms, struct ctl_policy_out *o);
 void ctl_policy_pause_over(struct ctl_policy *p, uint32_t t, const struct ctl_policy_view *v,
+	uint64_t now_ms, struct ctl_policy_out *o);
+
+/*
+ * ctl_diagpol.c: the diagnosis class decides before the rates. Called
+ * where the 503s are judged (every slot, every closed second) for a
+ * trunk not paused. Returns 1 when the class decided (a throttle, or
+ * route-down/maintenance 503s that no throttle fixes: the rate-based
+ * rules must not act on them), 0 to leave it to the rates.
+ */
+int ctl_diagpol_503s(struct ctl_policy *p, uint32_t t, const struct ctl_policy_view *v,
 	uint64_t now_ms, struct ctl_policy_out *o);
 
 #endif /* CTL_POLICY_INT_H */

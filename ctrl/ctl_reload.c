@@ -141,6 +141,7 @@ ctl_reload_follow(struct ctl_reload *r)
 	free(nc);
 	if (ctl_engine_reconfigure(r->eng, &r->cfg->policy) != 0)
 		fprintf(stderr, "sipguard-ctrl: out of memory for the reloaded policy\n");
+	ctl_engine_set_rules(r->eng, r->cfg);
 	r->applied++;
 	return 1;
 }
@@ -263,6 +264,7 @@ ctl_reload_run(struct ctl_reload *r, int *status, char *err, size_t errlen)
 	*r->cfg = *nc;
 	if (ctl_engine_reconfigure(r->eng, &r->cfg->policy) != 0)
 		fprintf(stderr, "sipguard-ctrl: out of memory for the reloaded policy\n");
+	ctl_engine_set_rules(r->eng, r->cfg);
 	r->applied++;
 	out = ctl_reload_summary(
 		nc, &cur, plan, policy, sinks, r->shm->trunks_gen, r->shm->reload_error);

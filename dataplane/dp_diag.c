@@ -31,6 +31,8 @@ struct dp_diag {
 	char set_name[CFG_MAX_DIAG_RULES][SG_TRUNK_NAME_MAX];
 	uint32_t n_sets;
 	struct dp_diag_rule rule[CFG_MAX_DIAG_RULES];
+	uint32_t n_workers;
+	hs_scratch_t *wscratch[DP_DIAG_MAX_WORKERS];
 };
 
 /* What the match callback needs; on the caller's stack. */
@@ -96,6 +98,13 @@ dp_diag_field_index(struct dp_diag *d, const char *field)
 struct dp_diag *
 dp_diag_create(const struct sg_config *cfg, const char *name, char *err, size_t errlen)
 {
+	return dp_diag_create_slots(cfg, NULL, name, err, errlen);
+}
+
+struct dp_diag *
+dp_diag_create_slots(const struct sg_config *cfg, const uint32_t *slot, const char *name, char *err,
+	size_t errlen)
+{
 	const char **exprs = NULL;
 	unsigned int *flags = NULL, *ids = NULL;
 	hs_compile_error_t *cerr = NULL;
@@ -138,10 +147,11 @@ dp_diag_create(const struct sg_config *cfg, const char *name, char *err, size_t 
 	}
 	for (i = 0; i < cfg->n_trunks; i++) {
 		const char *own = cfg->trunks[i].diagnosis;
+		uint32_t s = slot != NULL ? slot[i] : i;
 
-		for (j = 0; own[0] != '\0' && j < d->n_sets; j++) {
+		for (j = 0; own[0] != '\0' && j < d->n_sets && s < SG_TRUNK_SLOTS; j++) {
 			if (strcmp(d->set_name[j], own) == 0)
-				d->trunk_set[i] = (uint16_t)j;
+				d->trunk_set[s] = (uint16_t)j;
 		}
 	}
 
@@ -189,8 +199,14 @@ fail:
 void
 dp_diag_free(struct dp_diag *d)
 {
+	uint32_t i;
+
 	if (d == NULL)
 		return;
+	for (i = 0; i < d->n_workers; i++) {
+		if (d->wscratch[i] != NULL)
+			hs_free_scratch(d->wscratch[i]);
+	}
 	if (d->db != NULL)
 		hs_free_database(d->db);
 	free(d);
@@ -209,6 +225,35 @@ dp_diag_scratch_alloc(const struct dp_diag *d, hs_scratch_t **scratch)
 	if (d == NULL || d->db == NULL)
 		return 0;
 	return hs_alloc_scratch(d->db, scratch) == HS_SUCCESS ? 0 : -1;
+}
+
+int
+dp_diag_workers(struct dp_diag *d, unsigned int n)
+{
+	hs_scratch_t *proto = NULL;
+	unsigned int i;
+
+	if (d == NULL || n > DP_DIAG_MAX_WORKERS)
+		return -1;
+	if (d->db == NULL || n == 0)
+		return 0;
+	if (hs_alloc_scratch(d->db, &proto) != HS_SUCCESS)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (hs_clone_scratch(proto, &d->wscratch[i]) != HS_SUCCESS) {
+			hs_free_scratch(proto);
+			return -1;
+		}
+		d->n_workers = i + 1;
+	}
+	hs_free_scratch(proto);
+	return 0;
+}
+
+hs_scratch_t *
+dp_diag_worker_scratch(const struct dp_diag *d, unsigned int i)
+{
+	return d != NULL && i < d->n_workers ? d->wscratch[i] : NULL;
 }
 
 static inline int

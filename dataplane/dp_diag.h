@@ -32,10 +32,11 @@
 #include "cfg.h"
 #include "sg_shared.h"
 
-#define DP_DIAG_TEXT 2048   /* bytes of field values scanned per answer */
-#define DP_DIAG_SEGS 32	    /* values scanned per answer */
-#define DP_DIAG_FIELDS 16   /* the status line and up to 15 header names */
-#define DP_DIAG_NAME_MAX 48 /* a header name, with the NUL */
+#define DP_DIAG_TEXT 2048	/* bytes of field values scanned per answer */
+#define DP_DIAG_SEGS 32		/* values scanned per answer */
+#define DP_DIAG_FIELDS 16	/* the status line and up to 15 header names */
+#define DP_DIAG_NAME_MAX 48	/* a header name, with the NUL */
+#define DP_DIAG_MAX_WORKERS 128 /* per-worker scratches a reloaded database carries */
 
 struct dp_diag; /* compiled rules, read-only after create */
 
@@ -63,6 +64,15 @@ struct dp_diag_scan {
  */
 struct dp_diag *dp_diag_create(
 	const struct sg_config *cfg, const char *name, char *err, size_t errlen);
+
+/*
+ * The same for a reload: trunk i of cfg reads with its set in counter
+ * slot slot[i] (the reload plan's slots; NULL: slot i). Slots are what
+ * dp_diag_classify is given, and a trunk keeps its slot across reloads
+ * whatever its place in the file.
+ */
+struct dp_diag *dp_diag_create_slots(const struct sg_config *cfg, const uint32_t *slot,
+	const char *name, char *err, size_t errlen);
 void dp_diag_free(struct dp_diag *d);
 
 uint32_t dp_diag_n_rules(const struct dp_diag *d);
@@ -72,6 +82,17 @@ uint32_t dp_diag_n_rules(const struct dp_diag *d);
  * at start-up and clone it per lcore. Returns 0 or -1.
  */
 int dp_diag_scratch_alloc(const struct dp_diag *d, hs_scratch_t **scratch);
+
+/*
+ * A scratch of its own for each of n workers (at most
+ * DP_DIAG_MAX_WORKERS), carried and freed with the database: a database
+ * compiled at reload time is handed to running workers together with
+ * the scratches it needs. Returns 0 (also without rules) or -1.
+ */
+int dp_diag_workers(struct dp_diag *d, unsigned int n);
+
+/* Worker i's scratch from dp_diag_workers; NULL when it has none. */
+hs_scratch_t *dp_diag_worker_scratch(const struct dp_diag *d, unsigned int i);
 
 /*
  * Copy the values the rules look at out of a message's header section

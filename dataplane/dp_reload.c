@@ -24,6 +24,8 @@ struct dp_reload {
 	struct sg_shm *shm;
 	uint64_t gen;
 	int socket_id;
+	unsigned int n_workers;
+	struct dp_diag *diag; /* rules a reload compiled, in use; NULL: the start-up ones */
 	char path[SG_RELOAD_PATH_MAX];
 };
 
@@ -44,6 +46,7 @@ dp_reload_create(const struct sg_config *cfg, const char *config_path, struct dp
 	cfg_slots_init(&r->slots, cfg);
 	r->sh = sh;
 	r->socket_id = socket_id;
+	r->n_workers = n_workers;
 	snprintf(r->path, sizeof(r->path), "%s", config_path);
 	sz = rte_rcu_qsbr_get_memsize(n_workers > 0 ? n_workers : 1);
 	r->qsbr = rte_zmalloc_socket("dp_reload_qsbr", sz, RTE_CACHE_LINE_SIZE, socket_id);
@@ -74,6 +77,7 @@ dp_reload_free(struct dp_reload *r)
 	if (r == NULL)
 		return;
 	dp_trunks_free(r->spare);
+	dp_diag_free(r->diag);
 	rte_free(r->qsbr);
 	free(r->cfg);
 	free(r);
@@ -133,15 +137,39 @@ dp_reload_swap(struct dp_worker_shared *sh, const struct dp_trunks *t, struct rt
 	return old;
 }
 
+/*
+ * New rules are compiled when the rules changed, or when any trunk's
+ * slot or rule set may have: the database maps counter slots to sets.
+ */
+static int
+dp_reload_diag_needed(
+	const struct sg_config *old, const struct sg_config *nc, const struct cfg_reload_plan *plan)
+{
+	uint32_t i;
+
+	if (old->n_diag != nc->n_diag ||
+		memcmp(old->diag, nc->diag, nc->n_diag * sizeof(nc->diag[0])) != 0)
+		return 1;
+	if (nc->n_diag == 0)
+		return 0;
+	for (i = 0; i < nc->n_trunks; i++) {
+		if (plan->change[i] != CFG_TRUNK_SAME)
+			return 1;
+	}
+	return 0;
+}
+
 int
 dp_reload_apply(struct dp_reload *r, const char *path, char *err, size_t errlen)
 {
 	struct cfg_reload_plan *plan = NULL;
 	struct sg_config *nc = NULL;
 	const struct dp_trunks *old;
+	const struct dp_diag *old_diag = NULL;
 	struct dp_trunks *t = r->spare;
-	char why[256];
-	uint64_t t0, t1, t2;
+	struct dp_diag *nd = NULL;
+	char why[256], diag_msg[96] = "";
+	uint64_t t0, t1, t2, td;
 	int ret = EINVAL;
 
 	nc = malloc(sizeof(*nc));
@@ -156,6 +184,27 @@ dp_reload_apply(struct dp_reload *r, const char *path, char *err, size_t errlen)
 	if (cfg_reload_check(r->cfg, nc, path, err, errlen) != 0 ||
 		cfg_reload_plan(&r->slots, r->cfg, nc, path, plan, err, errlen) != 0)
 		goto out;
+	/*
+	 * Diagnosis rules: compiled here, on the main lcore, while the
+	 * workers go on with the old ones. A pattern Hyperscan refuses is
+	 * refused with its file, line and rule, and nothing changes.
+	 */
+	if (dp_reload_diag_needed(r->cfg, nc, plan)) {
+		td = rte_rdtsc();
+		nd = dp_diag_create_slots(nc, plan->slot, path, err, errlen);
+		if (nd == NULL)
+			goto out;
+		if (dp_diag_workers(nd, r->n_workers) != 0) {
+			snprintf(err, errlen,
+				"%s: diagnosis: cannot allocate scratch for %u workers", path,
+				r->n_workers);
+			ret = ENOMEM;
+			goto out;
+		}
+		snprintf(diag_msg, sizeof(diag_msg), "; %u diagnosis rule(s) compiled in %lu us",
+			nc->n_diag,
+			(unsigned long)((rte_rdtsc() - td) * 1000000 / rte_get_tsc_hz()));
+	}
 	t0 = rte_rdtsc();
 	if (dp_trunks_refill(t, nc, plan->slot, r->gen + 1, why, sizeof(why)) != 0) {
 		snprintf(err, errlen, "%s: %s", path, why);
@@ -169,20 +218,33 @@ dp_reload_apply(struct dp_reload *r, const char *path, char *err, size_t errlen)
 	r->slots = plan->next;
 	dp_reload_publish(r, nc, plan->slot);
 	t1 = rte_rdtsc();
+	if (nd != NULL) {
+		/* before the table: a worker that takes the table takes these rules */
+		old_diag = r->sh->diag;
+		__atomic_store_n(&r->sh->diag, nd, __ATOMIC_RELEASE);
+	}
 	old = dp_reload_swap(r->sh, t, r->qsbr);
 	t2 = rte_rdtsc();
 	/* no worker can read it now: the next reload fills it */
 	r->spare = (struct dp_trunks *)(uintptr_t)old;
+	if (nd != NULL) {
+		/* past the grace period too; the start-up rules are the app's to free */
+		if (old_diag == r->diag)
+			dp_diag_free(r->diag);
+		r->diag = nd;
+		nd = NULL;
+	}
 	*r->cfg = *nc;
 	snprintf(err, errlen,
 		"%s: %u trunk(s): %u added, %u removed, %u renamed, %u changed (generation %lu; "
-		"table filled in %lu us, workers past it in %lu us)",
+		"table filled in %lu us, workers past it in %lu us)%s",
 		path, nc->n_trunks, plan->n_added, plan->n_removed, plan->n_renamed,
 		plan->n_changed, (unsigned long)r->gen,
 		(unsigned long)((t1 - t0) * 1000000 / rte_get_tsc_hz()),
-		(unsigned long)((t2 - t1) * 1000000 / rte_get_tsc_hz()));
+		(unsigned long)((t2 - t1) * 1000000 / rte_get_tsc_hz()), diag_msg);
 	ret = 0;
 out:
+	dp_diag_free(nd);
 	free(plan);
 	free(nc);
 	return ret;

@@ -9,7 +9,10 @@
  * table to the control plane (sg_shm), swap the table pointer the
  * workers read, wait with rte_rcu_qsbr until every worker has passed a
  * quiescent state (they report one per burst and per empty poll), then
- * free the old table. Workers never wait, take no lock, and switch
+ * free the old table. Edited diagnosis rules are compiled into a new
+ * Hyperscan database (with a scratch per worker) before the swap, handed
+ * over with the table, and the old database freed after the same grace
+ * period. Workers never wait, take no lock, and switch
  * between two bursts, so every frame is counted with exactly one table.
  *
  * A reload comes from SIGHUP (the dataplane's own config file) or from
@@ -26,6 +29,7 @@
 
 #include "cfg.h"
 #include "cfg_reload.h"
+#include "dp_diag.h"
 #include "dp_trunk.h"
 #include "dp_worker.h"
 #include "sg_shared.h"

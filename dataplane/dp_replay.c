@@ -95,6 +95,11 @@ print_directive(struct dp_replay *r, const struct ctl_directive *d)
 		fprintf(r->out, ", Retry-After %d", d->ev.retry_after);
 	if (d->ev.oc >= 0)
 		fprintf(r->out, ", oc %d", d->ev.oc);
+	if (d->ev.diag_has && d->ev.diag_class < SG_DIAG_COUNT)
+		fprintf(r->out, ", %s %s%s%s%s", d->ev.diag_decided ? "said" : "503s",
+			sg_diag_class_names[d->ev.diag_class],
+			d->ev.diag_rule_name[0] != '\0' ? " (rule " : "", d->ev.diag_rule_name,
+			d->ev.diag_rule_name[0] != '\0' ? ")" : "");
 	fputc('\n', r->out);
 	r->printed++;
 }

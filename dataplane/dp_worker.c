@@ -67,6 +67,7 @@ dp_worker_create(const struct dp_worker_shared *sh, const struct sg_config *cfg,
 	}
 	w->sh = sh;
 	w->trunks = sh->trunks;
+	w->diag = sh->diag;
 	w->rt = dp_retrans_create(
 		cfg->dp.retrans_entries, cfg->dp.retrans_window_s * 1000, socket_id);
 	if (w->rt == NULL) {
@@ -226,9 +227,11 @@ count_keyed(struct dp_worker *w, uint32_t trunk, enum dp_dir dir, const struct d
 			if (m->status >= 400) {
 				/* the rare answers that say why a call failed: one scan */
 				uint16_t rule;
-				enum sg_diag_class cls =
-					dp_diag_classify(w->sh->diag, w->diag_scratch,
-						&w->diag_scan, trunk, m->base, m->hdr_len, &rule);
+				/* rules compiled by a reload bring a scratch per worker */
+				hs_scratch_t *scr = dp_diag_worker_scratch(w->diag, w->index);
+				enum sg_diag_class cls = dp_diag_classify(w->diag,
+					scr != NULL ? scr : w->diag_scratch, &w->diag_scan, trunk,
+					m->base, m->hdr_len, &rule);
 
 				tc->diagnosis[cls]++;
 				if (m->status >= 500 && w->trace != NULL)

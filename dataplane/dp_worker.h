@@ -41,16 +41,21 @@
 #define DP_WORKER_BOUNCE (65536 + 128)
 
 /*
- * Shared by all workers, read-only after start-up, but for `trunks`: a
- * reload swaps in a new table under RCU (dp_reload.h). A worker loads
- * the pointer once per burst (dp_worker_trunks_refresh) and reports a
- * quiescent state after it, so a table is freed only once no worker can
- * still be reading it.
+ * Shared by all workers, read-only after start-up, but for `trunks` and
+ * `diag`: a reload swaps in a new table and new diagnosis rules under
+ * RCU (dp_reload.h). A worker loads the pointers once per burst
+ * (dp_worker_trunks_refresh) and reports a quiescent state after it, so
+ * a table or rule database is freed only once no worker can still be
+ * reading it.
  */
 struct dp_worker_shared {
 	const struct dp_sip_db *db;
 	const struct dp_trunks *trunks;
-	/* diagnosis rules (NULL: none) and the scratch each worker clones */
+	/*
+	 * diagnosis rules (NULL: none) and the scratch each worker clones;
+	 * a reload stores a new `diag` before the new `trunks`, and workers
+	 * take it when they take that table
+	 */
 	const struct dp_diag *diag;
 	hs_scratch_t *diag_proto;
 	enum sg_parser parser; /* which SIP extractor engine */
@@ -113,6 +118,7 @@ struct dp_worker {
 	hs_scratch_t *scratch;
 	const struct dp_worker_shared *sh;
 	const struct dp_trunks *trunks; /* sh->trunks as of this burst */
+	const struct dp_diag *diag;	/* sh->diag, taken with the trunks */
 	uint64_t tsc_hz;
 	uint64_t tsc_base;
 	uint64_t last_ms;      /* packet time of the last packet */
@@ -203,6 +209,11 @@ dp_worker_trunks_refresh(struct dp_worker *w)
 
 	if (unlikely(t != w->trunks)) {
 		w->trunks = t;
+		/*
+		 * stored before the table (release), so seen with it: one
+		 * frame is classified with one config's trunks and rules
+		 */
+		w->diag = __atomic_load_n(&w->sh->diag, __ATOMIC_RELAXED);
 		if (w->ln.stats != NULL) {
 			w->ln.stats->trunks_from_packet = w->src.packets;
 			__atomic_store_n(

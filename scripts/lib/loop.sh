@@ -146,10 +146,13 @@ lp_conf_offline() {
 		"$live" >"$file"
 }
 
-# lp_kamailio NAME ADDR CPS RETRY_AFTER TROUBLE_PCT TROUBLE_FROM
+# lp_kamailio NAME ADDR CPS RETRY_AFTER TROUBLE_PCT TROUBLE_FROM [PHRASE]:
+# PHRASE is the reason phrase of its 503s (default "Service Unavailable"),
+# the words the diagnosis rules read.
 lp_kamailio() {
-	local name=$1 addr=$2
+	local name=$1 addr=$2 phrase=${7:-Service Unavailable}
 	sed -e "s|@NAME@|$name|g" -e "s|@LISTEN_IP@|$addr|g" -e "s|@LISTEN_PORT@|$LP_PORT|g" \
+		-e "s|sl_send_reply(\"503\", \"Service Unavailable\")|sl_send_reply(\"503\", \"$phrase\")|" \
 		-e "s|@CPS@|$3|g" -e "s|@RETRY_AFTER@|$4|g" -e "s|@TROUBLE_PCT@|$5|g" \
 		-e "s|@TROUBLE_FROM@|$6|g" \
 		-e "s|@UAS_IP@|$TB_ADDR_UAS|g" -e "s|@UAS_PORT@|$LP_UAS_PORT|g" \

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """Independent oracle for the `diagnosis` counts of sipguard's offline report.
 
-    diag_oracle.py CONFIG CAPTURE
+    diag_oracle.py [--reload FRAMES:CONFIG ...] CONFIG CAPTURE
 
 Reads the capture with tshark (default preferences, through tshark_counts.py's
 frame reader, trunk mapping, candidate and retransmission rules) and applies
@@ -17,6 +17,11 @@ Prints {"trunks": {NAME: {CLASS: N, ...}}, "unmatched": {...}, "finals_4xx_6xx":
 {NAME: N}} with every class. Rules on other headers cannot be read from
 tshark's fields: the oracle refuses a capture in which such a header appears
 (it would then be guessing).
+
+A live reload (--reload FRAMES:CONFIG, repeatable, in frame order): from
+frame FRAMES+1 on, the trunks (as tshark_counts.py follows them: by name,
+renames, removals) and the diagnosis rules are CONFIG's, as a running
+sipguard switches both at the frame its worker reports.
 
 The rules are read from the sipguard config with a small reader of its own
 (libconfig strings, integers, one group per rule); Python's `re` stands in
@@ -125,20 +130,33 @@ def classify(rules, own_set, msg):
 
 
 def main(argv):
-    if len(argv) != 2:
-        print("usage: diag_oracle.py CONFIG CAPTURE", file=sys.stderr)
+    reloads = []
+    while len(argv) >= 2 and argv[0] == "--reload":
+        frames, _, path = argv[1].partition(":")
+        if not frames.isdigit() or not path:
+            print("diag_oracle: --reload %r: expected FRAMES:CONFIG" % argv[1], file=sys.stderr)
+            return 2
+        reloads.append((int(frames), path))
+        argv = argv[2:]
+    if len(argv) != 2 or [f for f, _ in reloads] != sorted(f for f, _ in reloads):
+        print("usage: diag_oracle.py [--reload FRAMES:CONFIG ...] CONFIG CAPTURE "
+              "(reloads in frame order)", file=sys.stderr)
         return 2
     conf, capture = argv
     cfg = tc.load_config(conf)
     rules, sets = load_rules(conf)
-    other = sorted(set(r["field"] for r in rules) - set(FIELDS))
     counter = tc.Counter(cfg)
-    names = counter.names
-    diag = {n: dict.fromkeys(CLASSES, 0) for n in names}
+    diag = {}  # trunk identity -> {CLASS: N}
+    finals = {}
     diag_unmatched = dict.fromkeys(CLASSES, 0)
-    finals = dict.fromkeys(names, 0)
     options = tc.tshark_options(cfg)
     for layers in tc.tshark_frames("tshark", capture, options):
+        number = int(layers.get("frame", {}).get("frame.number", 0))
+        while reloads and number > reloads[0][0]:
+            path = reloads.pop(0)[1]
+            counter.use(tc.load_config(path)["trunks"])
+            rules, sets = load_rules(path)
+        other = set(r["field"] for r in rules) - set(FIELDS)
         view = tc.frame_view(layers)
         if not view.get("msgs"):
             continue
@@ -146,7 +164,7 @@ def main(argv):
         if cand is None:
             continue
         now = tc.epoch_ms(layers["frame"]["frame.time_epoch"])
-        c, tidx, _ = cand
+        c, ident, _ = cand
         for msg in view["msgs"]:
             fields = tc.sip_fields(msg)
             if fields is None:
@@ -157,17 +175,21 @@ def main(argv):
             # a new final answer to an INVITE from the trunk: counted once
             if code is None or code < 400 or sum(c["invite_final"].values()) == before:
                 continue
-            hit = header_names(msg) & set(other)
+            hit = header_names(msg) & other
             if hit:
                 raise SystemExit("diag_oracle: %s in a final answer: a rule reads it and "
                                  "tshark has no field for it" % ", ".join(sorted(hit)))
-            if tidx is None:
+            if ident is None:
                 diag_unmatched[classify(rules, None, msg)] += 1
             else:
-                name = names[tidx]
-                diag[name][classify(rules, sets.get(name), msg)] += 1
-                finals[name] += 1
-    json.dump({"trunks": diag, "unmatched": diag_unmatched, "finals_4xx_6xx": finals},
+                d = diag.setdefault(ident, dict.fromkeys(CLASSES, 0))
+                d[classify(rules, sets.get(counter.ident_name[ident]), msg)] += 1
+                finals[ident] = finals.get(ident, 0) + 1
+    # every trunk ever held, under its name now (a renamed one under the new)
+    names = {i: counter.ident_name[i] for i in counter.per_ident}
+    json.dump({"trunks": {n: diag.get(i, dict.fromkeys(CLASSES, 0)) for i, n in names.items()},
+               "unmatched": diag_unmatched,
+               "finals_4xx_6xx": {n: finals.get(i, 0) for i, n in names.items()}},
               sys.stdout, indent=1, sort_keys=True)
     print()
     return 0

@@ -16,7 +16,18 @@
 #      (same prefixes and port: its counts go on under the new name);
 #      sipguard-ctrl follows by itself;
 #   5. SIGHUP to sipguard-ctrl: a policy parameter and a directive sink
-#      (a JSON-lines file) added; the trunks as they were.
+#      (a JSON-lines file) added, a rule's class changed; the trunks as
+#      they were.
+#
+# The diagnosis rules change with them: the carriers' "503 Service
+# Unavailable" reads as overload (v1), then as cps-limit, carrier-a's
+# Q.850 cause 34 as concurrency-limit before it (reload 1), then as
+# route-down (reload 2), then as maintenance (reload 3); a rule whose
+# pattern Hyperscan refuses (2b) is refused with file, line and rule, and
+# counting goes on with the rules in force. diag_oracle.py switches rules
+# at the same frames, and the per-trunk diagnosis counts must equal it.
+# When the carriers' 503s begin depends on the machine's speed; at least
+# two rule versions must have read some.
 #
 # At each applied reload the worker says from which frame it counted
 # with the new trunk table (status: lcores[].trunks_from_packet); the
@@ -146,17 +157,41 @@ trunks = (
   { name = "carrier-b"; prefixes = [ "$TB_ADDR_B4/32", "2001:db8:b::/48" ]; port = $LV_PORT_B; cps = $LV_CPS_B; max_concurrent = 100; }
 );
 EOF
+# The diagnosis rules of each version (the base's shipped ones are cut
+# with its trunks): one rule edited and one added at reload 1, the class
+# changed at reload 2.
+rules() {
+	echo "diagnosis = ("
+	[ "$1" = v2 ] && printf '%s\n' '  { name = "q850-34"; class = "concurrency-limit"; field = "Reason"; pattern = "cause\\s*=\\s*34\\b"; },'
+	case $1 in
+	v1) echo '  { name = "svc"; class = "overload"; pattern = "Service Unavailable"; }' ;;
+	v2) echo '  { name = "svc"; class = "cps-limit"; pattern = "Service Unavailable$"; }' ;;
+	v3) echo '  { name = "svc"; class = "route-down"; pattern = "Service Unavailable"; }' ;;
+	bad) echo '  { name = "svc"; class = "cps-limit";'
+		echo '    pattern = "Service (Unavailable"; }' ;;
+	esac
+	echo ");"
+}
+for v in v1 v2 v3; do
+	rules $v >>"$TB_DIR/$v.conf"
+done
 # v4: v3 with one policy parameter changed and a directive file
 {
 	sed '/^trunks = (/,$d' "$TB_DIR/v3.conf"
 	echo 'policy = { window = 7; };'
 	echo "directives = { file = \"$TB_DIR/directives.jsonl\"; };"
-	sed -n '/^trunks = (/,$p' "$TB_DIR/v3.conf"
+	sed -n '/^trunks = (/,$p' "$TB_DIR/v3.conf" |
+		sed 's/class = "route-down"; pattern = "Service Unavailable"/class = "maintenance"; pattern = "Service Unavailable"/'
 } >"$TB_DIR/v4.conf"
+grep -q 'class = "maintenance"' "$TB_DIR/v4.conf" || abort "could not write v4's rules"
 # bad: a syntax error on a known line of v2
 cp "$TB_DIR/v2.conf" "$TB_DIR/bad.conf"
 echo 'policy = { window = ; };' >>"$TB_DIR/bad.conf"
 bad_line=$(wc -l <"$TB_DIR/bad.conf")
+# badre: v2's trunks with a pattern Hyperscan refuses, on a known line
+sed '/^diagnosis = (/,$d' "$TB_DIR/v2.conf" >"$TB_DIR/badre.conf"
+rules bad >>"$TB_DIR/badre.conf"
+badre_line=$(grep -n 'pattern = "Service (Unavailable"' "$TB_DIR/badre.conf" | cut -d: -f1)
 # structural: v2 with the worker on another CPU
 sed 's/lcores = "0@0,1@1"/lcores = "0@0,1@0"/' "$TB_DIR/v2.conf" >"$TB_DIR/lcores.conf"
 cp "$TB_DIR/v1.conf" "$conf"
@@ -209,6 +244,18 @@ wait_gen() {
 attempts() {
 	ctl_ -j totals | jq '[.trunks[].invite_attempts] | add'
 }
+# attempts_after A0: the attempts once they are past A0 (the dialers go
+# on; a worker starved of CPU by a loaded machine may take seconds), at
+# most 10 s; A0 itself if they never were.
+attempts_after() {
+	local a i
+	for ((i = 0; i < 50; i++)); do
+		a=$(attempts)
+		[ "${a:-0}" -gt "$1" ] && break
+		sleep 0.2
+	done
+	echo "${a:-$1}"
+}
 
 # --- reloads while the dialers ramp ------------------------------------------
 echo "reload: ${dial}s of calls"
@@ -250,14 +297,34 @@ bad_refused() {
 		grep -q "$conf:$bad_line: " "$TB_DIR/reload2.err"
 }
 check "a bad file: exit 1, one line naming $(basename "$conf"):$bad_line" bad_refused
-sleep 1.5
-a1=$(attempts)
+a1=$(attempts_after "$a0")
 counting_goes_on() {
 	ctl_ -j status | jq -e '.reload.generation == 1 and .reload.refused == 1' >/dev/null &&
 		[ "$a1" -gt "$a0" ]
 }
 check "after the bad file: generation 1 still, attempts counted on ($a0 -> $a1)" \
 	counting_goes_on
+
+# 2b. a pattern Hyperscan refuses: refused by the dataplane, naming it
+a0=$(attempts)
+cp "$TB_DIR/badre.conf" "$conf"
+ctl_ reload >"$TB_DIR/reload2b.out" 2>"$TB_DIR/reload2b.err"
+rc=$?
+note "$(cat "$TB_DIR/reload2b.err")"
+badre_refused() {
+	[ "$rc" -eq 1 ] && [ "$(wc -l <"$TB_DIR/reload2b.err")" -eq 1 ] &&
+		grep -qF "$conf:$badre_line: diagnosis[0] (svc).pattern: \"Service (Unavailable\": Hyperscan:" \
+			"$TB_DIR/reload2b.err"
+}
+check "a bad pattern: exit 1, one line naming $(basename "$conf"):$badre_line, the rule and Hyperscan's reason" \
+	badre_refused
+a1=$(attempts_after "$a0")
+old_rules_count() {
+	ctl_ -j status | jq -e '.reload.generation == 1 and .reload.refused == 2' >/dev/null &&
+		[ "$a1" -gt "$a0" ]
+}
+check "after the bad pattern: generation 1 still, attempts counted on ($a0 -> $a1)" \
+	old_rules_count
 
 # 3. a structural change
 cp "$TB_DIR/lcores.conf" "$conf"
@@ -329,10 +396,10 @@ check "the worker took the frames dumpcap saw" test "${lc:-x}" = "${frames:-y}"
 clean_run() {
 	jq -e '.rings.pub_ring_full == 0 and .rings.pub_pool_empty == 0 and
 		.rings.evt_ring_full == 0 and ([.ports[].missed] | add) == 0 and
-		.ctrl.invalid_pubs == 0 and .reload.applied == 3 and .reload.refused == 2' \
+		.ctrl.invalid_pubs == 0 and .reload.applied == 3 and .reload.refused == 3' \
 		"$TB_DIR/status.json" >/dev/null
 }
-check "status: no ring drops, no missed frames, no publication refused; 3 applied, 2 refused" \
+check "status: no ring drops, no missed frames, no publication refused; 3 applied, 3 refused" \
 	clean_run
 
 # --- the oracle, switching trunks at the same frames ----------------------------
@@ -359,6 +426,37 @@ if python3 "$here/tshark_counts.py" --reload "$f1:$TB_DIR/v2.conf" \
 		tee "$TB_DIR/compare.txt"
 	check "totals equal the oracle on every trunk (removed and renamed too) and unmatched" \
 		test "${PIPESTATUS[0]}" -eq 0
+	# the diagnosis, rules switched at the same frames
+	python3 "$here/diag_oracle.py" --reload "$f1:$TB_DIR/v2.conf" \
+		--reload "$f2:$TB_DIR/v3.conf" --reload "$f3:$TB_DIR/v4.conf" \
+		"$TB_DIR/v1.conf" "$cap" >"$TB_DIR/diag-expected.json" 2>"$TB_DIR/diag-oracle.err"
+	check "diagnosis oracle ran ($(head -c 200 "$TB_DIR/diag-oracle.err"))" test $? -eq 0
+	python3 "$here/diag_oracle.py" "$TB_DIR/v1.conf" "$cap" >"$TB_DIR/diag-noreload.json"
+	# sipguardctl's diagnosis per trunk, in the oracle's shape
+	jq '{trunks: (.trunks | map_values(.diagnosis)), unmatched: .unmatched.diagnosis}' \
+		"$TB_DIR/totals.json" >"$TB_DIR/diag-actual.json"
+	diag_shape='{trunks, unmatched}'
+	echo "--- diagnosis per trunk: oracle (rules switched at the reload frames) vs totals"
+	jq -c "$diag_shape" "$TB_DIR/diag-expected.json" | tee "$TB_DIR/diag-compare.txt"
+	jq -c '.' "$TB_DIR/diag-actual.json" | tee -a "$TB_DIR/diag-compare.txt"
+	diag_equal() {
+		jq -e --slurpfile a "$TB_DIR/diag-actual.json" "$diag_shape == \$a[0]" \
+			"$TB_DIR/diag-expected.json" >/dev/null
+	}
+	check "diagnosis counts equal the oracle on every trunk and unmatched" diag_equal
+	# when the 503s begin depends on the machine: two versions at least
+	diag_meaningful() {
+		jq -e '[.trunks[] | to_entries[] | select(.value > 0) | .key] | unique |
+			length >= 2' "$TB_DIR/diag-expected.json" >/dev/null
+	}
+	check "503s read by at least two rule versions: $(jq -c '[.trunks[] | to_entries[] |
+		select(.value > 0) | .key] | unique' "$TB_DIR/diag-expected.json")" diag_meaningful
+	diag_differs() {
+		! jq -e --slurpfile a "$TB_DIR/diag-actual.json" "$diag_shape == \$a[0]" \
+			"$TB_DIR/diag-noreload.json" >/dev/null
+	}
+	check "the diagnosis differs from the capture read with the first rules throughout" \
+		diag_differs
 	for t in carrier-alpha carrier-b carrier-b6; do
 		note "$t: $(jq -c --arg t "$t" '.trunks[$t] | {invite_attempts, invite_final,
 			retransmissions}' "$TB_DIR/totals.json")"

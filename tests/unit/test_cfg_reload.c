@@ -64,7 +64,14 @@ test_live_changes_pass(void **state)
 	load_edit("policy = { window = 5; };", "directives = { file = \"/tmp/d.jsonl\"; };",
 		&new_cfg);
 	assert_int_equal(cfg_reload_check(&old_cfg, &new_cfg, "t.conf", err, sizeof(err)), 0);
+	/* diagnosis rules: added, edited; the dataplane compiles them again */
+	load_edit("policy = { window = 5; };",
+		"diagnosis = ( { name = \"r\"; class = \"route-down\"; pattern = \"No route\"; } "
+		");",
+		&new_cfg);
+	assert_int_equal(cfg_reload_check(&old_cfg, &new_cfg, "t.conf", err, sizeof(err)), 0);
 	assert_true(cfg_reload_live_section("trunks"));
+	assert_true(cfg_reload_live_section("diagnosis"));
 	assert_false(cfg_reload_live_section("dataplane"));
 }
 
@@ -141,6 +148,33 @@ change_of(const struct cfg_reload_plan *p, const struct sg_config *c, const char
 			return p->change[i];
 	}
 	return -1;
+}
+
+/* A trunk's rule set is a change of that trunk, not a silent no-op. */
+static void
+test_plan_rule_set_change(void **state)
+{
+	static struct cfg_reload_plan plan;
+	struct cfg_slots cur;
+	char err[512] = "", buf[4096];
+	static const char rules[] =
+		"diagnosis = ( { name = \"r\"; set = \"bset\"; class = \"cps-limit\"; "
+		"pattern = \"Limiting\"; } );\n";
+	const char *at = strstr(base_text, "port = 5080;");
+
+	(void)state;
+	assert_non_null(at);
+	snprintf(buf, sizeof(buf), "%s%s", rules, base_text);
+	load(buf, &old_cfg);
+	cfg_slots_init(&cur, &old_cfg);
+	snprintf(buf, sizeof(buf), "%s%.*sdiagnosis = \"bset\"; %s", rules, (int)(at - base_text),
+		base_text, at);
+	load(buf, &new_cfg);
+	assert_int_equal(
+		cfg_reload_plan(&cur, &old_cfg, &new_cfg, "t.conf", &plan, err, sizeof(err)), 0);
+	assert_int_equal(change_of(&plan, &new_cfg, "b"), CFG_TRUNK_CHANGED);
+	assert_int_equal(change_of(&plan, &new_cfg, "a"), CFG_TRUNK_SAME);
+	assert_int_equal(plan.n_changed, 1);
 }
 
 static void
@@ -291,6 +325,7 @@ main(void)
 		cmocka_unit_test(test_structural_refused),
 		cmocka_unit_test(test_structural_refused_sizes),
 		cmocka_unit_test(test_plan_slots),
+		cmocka_unit_test(test_plan_rule_set_change),
 		cmocka_unit_test(test_plan_ambiguous_rename_is_add),
 		cmocka_unit_test(test_plan_no_slot_left),
 	};

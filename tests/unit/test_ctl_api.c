@@ -1007,6 +1007,39 @@ test_render_fleet(void **state)
 	free(text);
 }
 
+/* A directive decided by class says so, with its rule; advice on its own line. */
+static void
+test_render_directive_class(void **state)
+{
+	json_t *d;
+	char *text;
+	int rc;
+
+	(void)state;
+	d = json_pack("{s:i, s:f, s:s, s:s, s:n, s:n, s:s, s:s, s:s, s:{s:i, s:i, s:f, s:f, s:s, "
+		      "s:s, s:i}}",
+		"seq", 3, "time", 1700000010.4, "trunk", "carrier-nr", "action", "alert",
+		"cps_limit", "duration_s", "cause", "route-down", "class", "route-down", "advice",
+		"ask the carrier", "evidence", "r503", 4, "finals", 50, "share_503", 0.08,
+		"first_503", 1700000009.9, "class", "route-down", "rule", "no-route-status",
+		"class_503", 4);
+	assert_non_null(d);
+	text = render(ctl_render_directive, d, &rc);
+	assert_int_equal(rc, 0);
+	assert_non_null(strstr(text, "route-down"));
+	assert_non_null(strstr(text, ", said route-down (rule no-route-status)"));
+	assert_non_null(strstr(text, "\n         ask the carrier\n"));
+	free(text);
+	/* decided by the rates: the 503s' leading class, no rule */
+	json_object_set_new(d, "class", json_null());
+	json_object_set_new(json_object_get(d, "evidence"), "rule", json_null());
+	text = render(ctl_render_directive, d, &rc);
+	assert_non_null(strstr(text, ", 503s route-down"));
+	assert_null(strstr(text, "(rule"));
+	free(text);
+	json_decref(d);
+}
+
 int
 main(void)
 {
@@ -1032,6 +1065,7 @@ main(void)
 		cmocka_unit_test(test_render_trunks_hostile_names),
 		cmocka_unit_test(test_render_trunk_detail),
 		cmocka_unit_test(test_render_events),
+		cmocka_unit_test(test_render_directive_class),
 		cmocka_unit_test(test_render_status_totals),
 	};
 

@@ -84,6 +84,11 @@ struct loop {
 	uint32_t random_pct;  /* CARRIER_RANDOM: % answered 503 */
 	int32_t retry_after;
 	uint64_t rng;
+	uint32_t event_lag_ms; /* events reach the policy this late (a loaded machine) */
+	struct sg_event lagged[256];
+	unsigned int n_lagged;
+	uint8_t diag_class;	  /* what the carrier's 503s say (enum sg_diag_class) */
+	uint16_t diag_rule;	  /* 1 + the deciding rule's index, 0 none */
 	uint64_t ends[MAX_CALLS]; /* end times of calls up (ms) */
 	uint32_t up;
 	/* the second being built */
@@ -93,6 +98,7 @@ struct loop {
 	struct ctl_directive log[LOG_MAX];
 	unsigned int n;
 	uint64_t first_503_ms;
+	uint64_t r503_before; /* 503s answered before the first directive */
 	uint64_t att_total, r503_total, ok_total;
 	uint64_t att_steady, r503_steady, ok_steady;
 };
@@ -144,6 +150,8 @@ obey(struct loop *l, const struct ctl_directive *out, unsigned int n)
 		const struct ctl_directive *d = &out[i];
 
 		assert_true(l->n < LOG_MAX);
+		if (l->n == 0)
+			l->r503_before = l->r503_total;
 		if (getenv("CTL_POLICY_TRACE") != NULL)
 			fprintf(stderr, "t=%.1f %s %s limit=%u conc=%u dur=%u from=%s ceil=%.1f\n",
 				(double)(d->time_ms - T0_MS) / 1000.0, ctl_action_name(d->action),
@@ -221,11 +229,16 @@ call(struct loop *l, uint64_t at_ms, int steady)
 			.retry_after = l->retry_after,
 			.reason_cause = -1,
 			.oc = -1,
-			.oc_validity = -1 };
+			.oc_validity = -1,
+			.diag_class = l->diag_class,
+			.diag_rule = l->diag_rule };
 
 		e.call_id_len = (uint16_t)snprintf(
 			e.call_id, sizeof(e.call_id), "c%llu@dialer", (unsigned long long)at_ms);
-		ctl_policy_event(l->p, &e);
+		if (l->event_lag_ms > 0 && l->n_lagged < 256)
+			l->lagged[l->n_lagged++] = e;
+		else
+			ctl_policy_event(l->p, &e);
 		l->sec.final_503++;
 		if (l->retry_after >= 0)
 			l->sec.retry_after = l->retry_after;
@@ -265,6 +278,16 @@ run(struct loop *l, uint32_t from, uint32_t to, uint64_t (*offered)(uint32_t), u
 			l->credit = want - calls;
 			for (j = 0; j < calls; j++)
 				call(l, slot + j * 100 / (calls + 1), t >= steady_from);
+			/* lagged events that are due by the end of this slot */
+			for (j = 0; j < l->n_lagged;) {
+				if (l->lagged[j].time_ns / 1000000 + l->event_lag_ms <=
+					slot + 100) {
+					ctl_policy_event(l->p, &l->lagged[j]);
+					l->lagged[j] = l->lagged[--l->n_lagged];
+				} else {
+					j++;
+				}
+			}
 			in.attempts = l->slot_lag ? l->slot_attempts / 4 : l->slot_attempts;
 			in.concurrent = l->up;
 			l->slot_attempts = 0;
@@ -297,6 +320,13 @@ static uint64_t
 ramp(uint32_t t)
 {
 	return t < 28 ? 10 + 5 * (t / 2) : 80;
+}
+
+/* 10 -> 36 CPS, +2 every 2 s, then 36: a ramp that stays under a contract of 40 */
+static uint64_t
+ramp_under(uint32_t t)
+{
+	return t < 26 ? 10 + 2 * (t / 2) : 36;
 }
 
 static uint64_t
@@ -678,6 +708,190 @@ test_cluster_module(void **state)
 	assert_int_equal(s.r503, 0);
 }
 
+static unsigned int
+count_cause(const struct loop *l, enum ctl_action a, enum ctl_cause c)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < l->n; i++)
+		n += l->log[i].action == a && l->log[i].cause == c;
+	return n;
+}
+
+/* A dead route's 503s at random: one alert naming the class and the rule, no throttle. */
+static void
+dead_route(
+	enum sg_diag_class cls, enum ctl_cause cause, uint64_t (*offered)(uint32_t), uint32_t pct)
+{
+	struct cfg_policy c = policy_defaults();
+	struct loop *l = loop_new(&c, 40, CARRIER_RANDOM, 0);
+	const struct ctl_directive *d;
+	json_t *o;
+
+	l->random_pct = pct;
+	l->hold_s = 20;
+	l->diag_class = (uint8_t)cls;
+	l->diag_rule = 5;
+	run(l, 0, 120, offered, 0);
+	assert_true(l->r503_total > 20);
+	assert_int_equal(count(l, CTL_ACT_PAUSE), 0);
+	assert_int_equal(count(l, CTL_ACT_THROTTLE), 0);
+	assert_int_equal(count(l, CTL_ACT_ALERT), 1);
+	d = &l->log[0];
+	assert_int_equal(d->action, CTL_ACT_ALERT);
+	assert_int_equal(d->cause, cause);
+	assert_int_equal(d->ev.diag_decided, cls);
+	assert_int_equal(d->ev.diag_class, cls);
+	assert_int_equal(d->ev.diag_rule, 5);
+	assert_true(d->ev.class_503 >= 2);
+	assert_true(d->ev.first_503_ms > 0 && d->ev.first_503_ms < d->time_ms);
+	/* no carrier-trouble alert beside it */
+	assert_int_equal(count_cause(l, CTL_ACT_ALERT, CTL_CAUSE_CARRIER_TROUBLE), 0);
+	/* the trunk shows the alert and its class */
+	assert_int_equal(ctl_policy_trunk_alerting(l->p, 0), 1);
+	o = ctl_policy_trunk_json(l->p, 0);
+	assert_non_null(o);
+	assert_string_equal(json_string_value(json_object_get(o, "state")), "alerting");
+	assert_string_equal(json_string_value(json_object_get(o, "diag_alert")),
+		cls == SG_DIAG_MAINTENANCE ? "maintenance" : "route-down");
+	json_decref(o);
+	/* the route comes back: one clear after clear_after quiet seconds */
+	l->random_pct = 0;
+	run(l, 120, 120 + c.clear_after_s + c.window_s + 2, offered, 0);
+	assert_int_equal(count(l, CTL_ACT_CLEAR), 1);
+	assert_int_equal(l->log[l->n - 1].action, CTL_ACT_CLEAR);
+	assert_int_equal(l->log[l->n - 1].ev.diag_decided, cls);
+	assert_int_equal(ctl_policy_trunk_alerting(l->p, 0), 0);
+	loop_free(l);
+}
+
+static void
+test_diag_route_down(void **state)
+{
+	struct cfg_policy c = policy_defaults();
+	struct loop *l;
+
+	(void)state;
+	/* low volume, as in the carrier-trouble case */
+	dead_route(SG_DIAG_ROUTE_DOWN, CTL_CAUSE_ROUTE_DOWN, steady5, 8);
+	/*
+	 * On a ramp a third of the calls refused: unclassified, that reads as a
+	 * limit crossed (over-limit, pause); said to be no route, it is not.
+	 */
+	l = loop_new(&c, 40, CARRIER_RANDOM, 0);
+	l->random_pct = 30;
+	run(l, 0, 30, ramp_under, 0);
+	assert_true(count(l, CTL_ACT_PAUSE) >= 1);
+	loop_free(l);
+	dead_route(SG_DIAG_ROUTE_DOWN, CTL_CAUSE_ROUTE_DOWN, ramp_under, 30);
+}
+
+static void
+test_diag_maintenance(void **state)
+{
+	(void)state;
+	dead_route(SG_DIAG_MAINTENANCE, CTL_CAUSE_MAINTENANCE, steady5, 8);
+	dead_route(SG_DIAG_MAINTENANCE, CTL_CAUSE_MAINTENANCE, ramp_under, 30);
+}
+
+/*
+ * A ramp into a carrier that says "CPS limit": a throttle (no pause) on
+ * its first 503s, sooner and after fewer 503s than the same carrier with
+ * words no rule reads.
+ */
+static void
+test_diag_cps_limit(void **state)
+{
+	struct cfg_policy c = policy_defaults();
+	struct loop *u = loop_new(&c, 40, CARRIER_CPS, 30);
+	struct loop *l = loop_new(&c, 40, CARRIER_CPS, 30);
+	const struct ctl_directive *d;
+
+	(void)state;
+	run(u, 0, 60, ramp, 0);
+	l->diag_class = SG_DIAG_CPS_LIMIT;
+	l->diag_rule = 1;
+	run(l, 0, 60, ramp, 0);
+	assert_true(u->n >= 1 && l->n >= 1);
+	assert_int_equal(u->log[0].action, CTL_ACT_PAUSE);
+	assert_true(u->log[0].ev.diag_decided == 0);
+	d = &l->log[0];
+	assert_int_equal(d->action, CTL_ACT_THROTTLE);
+	assert_int_equal(d->cause, CTL_CAUSE_OVER_LIMIT);
+	assert_int_equal(d->ev.diag_decided, SG_DIAG_CPS_LIMIT);
+	assert_int_equal(d->ev.diag_rule, 1);
+	assert_int_equal(d->max_concurrent, 0);
+	/* under what the carrier refused, and no more than the contract */
+	assert_true(d->cps_limit >= 1 && d->cps_limit <= 31);
+	/* on the first few 503s: CTL_DIAGPOL_MIN_503 of them, a slot later */
+	assert_true(l->r503_before >= 2 && l->r503_before <= 4);
+	assert_true(d->time_ms - l->first_503_ms <= 500);
+	assert_true(d->ev.first_503_ms >= l->first_503_ms && d->ev.first_503_ms < d->time_ms);
+	/* the unclassified path waits for a cluster */
+	assert_true(l->r503_before < u->r503_before);
+	assert_true(d->time_ms - l->first_503_ms <= u->log[0].time_ms - u->first_503_ms);
+	if (getenv("CTL_POLICY_TRACE") != NULL)
+		fprintf(stderr, "cps-limit: %.2f s, %llu 503s; unclassified: %.2f s, %llu 503s\n",
+			(double)(d->time_ms - l->first_503_ms) / 1000.0,
+			(unsigned long long)l->r503_before,
+			(double)(u->log[0].time_ms - u->first_503_ms) / 1000.0,
+			(unsigned long long)u->r503_before);
+	/* no pause at all, and fewer 503s over the run */
+	assert_int_equal(count(l, CTL_ACT_PAUSE), 0);
+	assert_true(l->r503_total < u->r503_total);
+	loop_free(u);
+	loop_free(l);
+
+	/*
+	 * Live on a loaded machine the events come late: 1.5 s here, after
+	 * their slots closed. The class still decides when they come.
+	 */
+	l = loop_new(&c, 40, CARRIER_CPS, 30);
+	l->diag_class = SG_DIAG_CPS_LIMIT;
+	l->diag_rule = 1;
+	l->event_lag_ms = 1500;
+	run(l, 0, 60, ramp, 0);
+	assert_true(l->n >= 1);
+	d = &l->log[0];
+	assert_int_equal(d->action, CTL_ACT_THROTTLE);
+	assert_int_equal(d->ev.diag_decided, SG_DIAG_CPS_LIMIT);
+	assert_true(d->time_ms - l->first_503_ms <= 1500 + 200);
+	assert_int_equal(count(l, CTL_ACT_PAUSE), 0);
+	loop_free(l);
+}
+
+/*
+ * A carrier capping 40 calls up that says so: the concurrency throttle
+ * (max_concurrent, the rate that keeps under it), no pause.
+ */
+static void
+test_diag_concurrency_limit(void **state)
+{
+	struct cfg_policy c = policy_defaults();
+	struct loop *l = loop_new(&c, 40, CARRIER_CONC, 40);
+	const struct ctl_directive *d;
+
+	(void)state;
+	l->hold_s = 20;
+	l->diag_class = SG_DIAG_CONCURRENCY_LIMIT;
+	l->diag_rule = 3;
+	run(l, 0, 240, steady4, 90);
+	assert_true(l->n >= 1);
+	d = &l->log[0];
+	assert_int_equal(d->action, CTL_ACT_THROTTLE);
+	assert_int_equal(d->ev.diag_decided, SG_DIAG_CONCURRENCY_LIMIT);
+	assert_true(d->max_concurrent >= 36 && d->max_concurrent <= 40);
+	assert_int_equal(d->ev.ceiling_concurrent, d->max_concurrent);
+	assert_true(d->cps_limit >= 1 && d->cps_limit <= 3);
+	assert_true(l->r503_before <= 3);
+	assert_true(d->time_ms - l->first_503_ms <= 500);
+	assert_int_equal(count(l, CTL_ACT_PAUSE), 0);
+	/* steady: few 503s, the cap used */
+	assert_true(l->r503_steady * 200 < l->att_steady);
+	assert_true(l->ok_steady * 20 >= 150ull * 36 * 95 / 100);
+	loop_free(l);
+}
+
 int
 main(void)
 {
@@ -694,6 +908,10 @@ main(void)
 		cmocka_unit_test(test_random_503s),
 		cmocka_unit_test(test_concurrency_cap),
 		cmocka_unit_test(test_loop_deterministic),
+		cmocka_unit_test(test_diag_route_down),
+		cmocka_unit_test(test_diag_maintenance),
+		cmocka_unit_test(test_diag_cps_limit),
+		cmocka_unit_test(test_diag_concurrency_limit),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -833,11 +833,12 @@ static void
 test_directive_json(void **state)
 {
 	static const char *const top[] = { "seq", "time", "trunk", "action", "cps_limit",
-		"duration_s", "duration_from", "max_concurrent", "cause", "advice", "evidence" };
+		"duration_s", "duration_from", "max_concurrent", "cause", "class", "advice",
+		"evidence" };
 	static const char *const evk[] = { "window_s", "attempts", "finals", "r503", "share_503",
 		"cps", "peak_cps", "retry_after", "oc", "oc_algo", "oc_validity_ms", "first_503",
 		"cluster_503", "concurrent", "agreed_cps", "ceiling_cps", "ceiling_concurrent",
-		"hold_s", "call_ids" };
+		"hold_s", "class", "rule", "rule_index", "class_503", "call_ids" };
 	struct ctl_directive d;
 	char line[4096];
 	json_error_t jerr;
@@ -925,7 +926,42 @@ test_directive_json(void **state)
 	assert_string_equal(json_string_value(json_object_get(ev, "oc_algo")), "loss");
 	assert_int_equal(json_integer_value(json_object_get(ev, "oc_validity_ms")), 20000);
 	assert_int_equal(json_integer_value(json_object_get(ev, "retry_after")), 10);
+	/* no 503 lately: no class, no rule */
+	assert_true(json_is_null(json_object_get(o, "class")));
+	assert_true(json_is_null(json_object_get(ev, "class")));
+	assert_true(json_is_null(json_object_get(ev, "rule")));
 	json_decref(o);
+
+	/* a route-down alert decided by class names the class and the rule */
+	d.action = CTL_ACT_ALERT;
+	d.cause = CTL_CAUSE_ROUTE_DOWN;
+	d.ev.diag_has = 1;
+	d.ev.diag_class = SG_DIAG_ROUTE_DOWN;
+	d.ev.diag_decided = SG_DIAG_ROUTE_DOWN;
+	d.ev.diag_rule = 5;
+	d.ev.class_503 = 3;
+	strcpy(d.ev.diag_rule_name, "no-route-status");
+	o = ctl_directive_json(&d);
+	assert_non_null(o);
+	assert_string_equal(json_string_value(json_object_get(o, "cause")), "route-down");
+	assert_string_equal(json_string_value(json_object_get(o, "class")), "route-down");
+	assert_true(json_is_string(json_object_get(o, "advice")));
+	ev = json_object_get(o, "evidence");
+	assert_string_equal(json_string_value(json_object_get(ev, "class")), "route-down");
+	assert_string_equal(json_string_value(json_object_get(ev, "rule")), "no-route-status");
+	assert_int_equal(json_integer_value(json_object_get(ev, "rule_index")), 4);
+	assert_int_equal(json_integer_value(json_object_get(ev, "class_503")), 3);
+	json_decref(o);
+	/* a rate-decided directive still names the 503s' leading class */
+	d.ev.diag_decided = 0;
+	d.ev.diag_rule_name[0] = '\0';
+	o = ctl_directive_json(&d);
+	assert_true(json_is_null(json_object_get(o, "class")));
+	ev = json_object_get(o, "evidence");
+	assert_string_equal(json_string_value(json_object_get(ev, "class")), "route-down");
+	assert_true(json_is_null(json_object_get(ev, "rule")));
+	json_decref(o);
+	assert_string_equal(ctl_cause_name(CTL_CAUSE_MAINTENANCE), "maintenance");
 
 	for (a = 0; a < CTL_ACT_COUNT; a++)
 		assert_string_not_equal(ctl_action_name((enum ctl_action)a), "unknown");

@@ -7,6 +7,10 @@
  * its trunks in their slots, swaps it in and publishes the slot table
  * (two tables for good, none allocated by a reload); a bad one or a
  * structural change is refused with one line and changes nothing.
+ * Diagnosis rules: an edit is compiled at reload and handed to the
+ * workers with the table (a reader classifying through 40 reloads never
+ * sees a half-swapped database), a bad pattern is refused with its
+ * file, line and rule, and a trunk's rule set follows its slot.
  */
 #include <arpa/inet.h>
 #include <pthread.h>
@@ -26,7 +30,9 @@
 #include <rte_rcu_qsbr.h>
 
 #include "cfg.h"
+#include "dp_diag.h"
 #include "dp_reload.h"
+#include "dp_sip.h"
 #include "dp_trunk.h"
 
 static struct dp_pkt pkt_v4, pkt_v6;
@@ -161,13 +167,19 @@ test_swap_under_readers(void **state)
 	rte_free(sh);
 }
 
+static char file_paths[8][64];
+static unsigned int n_files;
+
+/* A file of its own per call: the returned paths stay valid side by side. */
 static char *
 write_file(const char *text)
 {
-	static char path[64];
+	char *path = file_paths[n_files % 8];
 	FILE *f;
 
-	snprintf(path, sizeof(path), "/tmp/sg_test_reload.%d.conf", (int)getpid());
+	snprintf(path, sizeof(file_paths[0]), "/tmp/sg_test_reload.%d.%u.conf", (int)getpid(),
+		n_files % 8);
+	n_files++;
 	f = fopen(path, "w");
 	assert_non_null(f);
 	fputs(text, f);
@@ -260,22 +272,236 @@ test_apply_files(void **state)
 	rte_free(sh);
 }
 
+/* Classify one 503 with this reason phrase, as the worker does. */
+static enum sg_diag_class
+classify_503(const struct dp_diag *d, hs_scratch_t *s, uint32_t slot, const char *phrase)
+{
+	static __thread struct dp_diag_scan sc;
+	struct dp_sip_msg m;
+	char buf[512];
+	uint16_t rule;
+	int n = snprintf(buf, sizeof(buf),
+		"SIP/2.0 503 %s\r\nVia: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bK-1\r\n"
+		"From: <sip:a@192.0.2.1>;tag=a\r\nTo: <sip:b@10.0.0.1>;tag=b\r\n"
+		"Call-ID: r@192.0.2.1\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n",
+		phrase);
+
+	assert_int_equal(dp_sip_parse((const uint8_t *)buf, (uint32_t)n, &m), DP_SIP_OK);
+	return dp_diag_classify(d, s, &sc, slot, m.base, m.hdr_len, &rule);
+}
+
+static const char diag1[] =
+	"diagnosis = ( { name = \"r1\"; class = \"cps-limit\"; field = \"status\";\n"
+	"  pattern = \"CPS\"; },\n"
+	"  { name = \"b-words\"; set = \"bset\"; class = \"concurrency-limit\"; field = "
+	"\"status\";\n"
+	"  pattern = \"Limiting\"; } );\n"
+	"trunks = (\n"
+	"  { name = \"a\"; prefixes = [ \"10.0.0.0/24\" ]; cps = 10; max_concurrent = 1; },\n"
+	"  { name = \"b\"; prefixes = [ \"10.0.1.0/24\" ]; cps = 20; max_concurrent = 1;\n"
+	"    diagnosis = \"bset\"; }\n"
+	");\n";
+/* r1 edited: now says route-down for "No route"; the trunks in another order */
+static const char diag2[] =
+	"diagnosis = ( { name = \"r1\"; class = \"route-down\"; field = \"status\";\n"
+	"  pattern = \"No route\"; },\n"
+	"  { name = \"b-words\"; set = \"bset\"; class = \"concurrency-limit\"; field = "
+	"\"status\";\n"
+	"  pattern = \"Limiting\"; } );\n"
+	"trunks = (\n"
+	"  { name = \"b\"; prefixes = [ \"10.0.1.0/24\" ]; cps = 20; max_concurrent = 1;\n"
+	"    diagnosis = \"bset\"; },\n"
+	"  { name = \"a\"; prefixes = [ \"10.0.0.0/24\" ]; cps = 10; max_concurrent = 1; }\n"
+	");\n";
+
+/* The same from a thread of its own: a scratch of its own (one scratch, one thread). */
+static enum sg_diag_class
+classify_own(const struct dp_diag *d, uint32_t slot, const char *phrase)
+{
+	hs_scratch_t *s = NULL;
+	enum sg_diag_class c;
+
+	assert_int_equal(dp_diag_scratch_alloc(d, &s), 0);
+	c = classify_503(d, s, slot, phrase);
+	hs_free_scratch(s);
+	return c;
+}
+
+struct diag_reader {
+	struct dp_worker_shared *sh;
+	struct rte_rcu_qsbr *v;
+	volatile int stop;
+	volatile uint64_t scans;
+	volatile uint64_t wrong;
+};
+
+/* A worker's pattern: the rules taken with the table, once per "burst". */
+static void *
+diag_reader_main(void *arg)
+{
+	struct diag_reader *r = arg;
+	hs_scratch_t *own = NULL;
+
+	rte_rcu_qsbr_thread_register(r->v, 0);
+	rte_rcu_qsbr_thread_online(r->v, 0);
+	while (!r->stop) {
+		const struct dp_trunks *t = __atomic_load_n(&r->sh->trunks, __ATOMIC_ACQUIRE);
+		const struct dp_diag *d = __atomic_load_n(&r->sh->diag, __ATOMIC_RELAXED);
+		hs_scratch_t *s = dp_diag_worker_scratch(d, 0);
+		enum sg_diag_class a, b;
+
+		(void)t;
+		if (s == NULL) {
+			/* the start-up rules: the worker's own clone */
+			if (own == NULL && dp_diag_scratch_alloc(d, &own) != 0)
+				r->wrong++;
+			s = own;
+		}
+		/* one database answers both: CPS is cps-limit under diag1, No route under diag2 */
+		a = classify_503(d, s, 0, "CPS limit exceeded");
+		b = classify_503(d, s, 0, "No route");
+		if (!((a == SG_DIAG_CPS_LIMIT && b == SG_DIAG_UNCLASSIFIED) ||
+			    (a == SG_DIAG_UNCLASSIFIED && b == SG_DIAG_ROUTE_DOWN)))
+			r->wrong++;
+		/* b's own set in its slot, whatever the trunk's place in the file */
+		if (classify_503(d, s, 1, "Limiting") != SG_DIAG_CONCURRENCY_LIMIT)
+			r->wrong++;
+		r->scans++;
+		rte_rcu_qsbr_quiescent(r->v, 0);
+	}
+	rte_rcu_qsbr_thread_offline(r->v, 0);
+	rte_rcu_qsbr_thread_unregister(r->v, 0);
+	if (own != NULL)
+		hs_free_scratch(own);
+	return NULL;
+}
+
+static void
+test_apply_diag_rules(void **state)
+{
+	static struct sg_config c1;
+	struct dp_worker_shared *sh = rte_zmalloc("sh", sizeof(*sh), 64);
+	struct diag_reader rd = { 0 };
+	struct dp_diag *d0;
+	const struct dp_diag *before;
+	hs_scratch_t *s0 = NULL;
+	struct dp_reload *r;
+	pthread_t th;
+	char err[512], *p1, *p2, *bad, *unset;
+	int i;
+
+	(void)state;
+	load(diag1, &c1);
+	d0 = dp_diag_create(&c1, "t.conf", err, sizeof(err));
+	assert_non_null(d0);
+	assert_int_equal(dp_diag_scratch_alloc(d0, &s0), 0);
+	assert_int_equal(classify_503(d0, s0, 0, "CPS limit exceeded"), SG_DIAG_CPS_LIMIT);
+	assert_int_equal(classify_503(d0, s0, 0, "No route"), SG_DIAG_UNCLASSIFIED);
+	sh->trunks = dp_trunks_create(&c1, "rd_g0", 0, err, sizeof(err));
+	assert_non_null(sh->trunks);
+	sh->diag = d0;
+	r = dp_reload_create(&c1, "t.conf", sh, 1, 0, err, sizeof(err));
+	assert_non_null(r);
+
+	/* a pattern Hyperscan refuses: file, line and rule; the old rules go on */
+	bad = write_file("diagnosis = ( { name = \"r1\"; class = \"cps-limit\";\n"
+			 "  pattern = \"(unclosed\"; } );\n"
+			 "trunks = ( { name = \"a\"; prefixes = [ \"10.0.0.0/24\" ]; cps = 10; "
+			 "max_concurrent = 1; } );\n");
+	assert_int_equal(dp_reload_apply(r, bad, err, sizeof(err)), EINVAL);
+	if (strstr(err, ":2: diagnosis[0] (r1).pattern: \"(unclosed\": Hyperscan:") == NULL ||
+		strncmp(err, bad, strlen(bad)) != 0)
+		fail_msg("%s", err);
+	assert_ptr_equal(sh->diag, d0);
+	assert_int_equal(dp_trunks_gen(sh->trunks), 0);
+
+	/* 40 reloads between the two rule files under a classifying reader */
+	p1 = write_file(diag1);
+	p2 = write_file(diag2);
+	rd.sh = sh;
+	rd.v = dp_reload_qsbr(r);
+	assert_int_equal(pthread_create(&th, NULL, diag_reader_main, &rd), 0);
+	for (i = 0; i < 40; i++) {
+		before = sh->diag;
+		if (dp_reload_apply(r, i % 2 ? p1 : p2, err, sizeof(err)) != 0)
+			fail_msg("%s", err);
+		assert_ptr_not_equal(sh->diag, before);
+		assert_non_null(strstr(err, "2 diagnosis rule(s) compiled in"));
+		/* each reload's rules answer at once (the reader holds worker 0's scratch) */
+		assert_non_null(dp_diag_worker_scratch(sh->diag, 0));
+		if (i % 2)
+			assert_int_equal(
+				classify_own(sh->diag, 0, "CPS limit exceeded"), SG_DIAG_CPS_LIMIT);
+		else
+			assert_int_equal(classify_own(sh->diag, 0, "No route"), SG_DIAG_ROUTE_DOWN);
+		usleep(2000);
+	}
+	rd.stop = 1;
+	pthread_join(th, NULL);
+	assert_true(rd.scans > 40);
+	assert_int_equal(rd.wrong, 0);
+
+	/* the same rules again: nothing compiled, the database stays */
+	before = sh->diag;
+	assert_int_equal(dp_reload_apply(r, p1, err, sizeof(err)), 0);
+	assert_ptr_equal(sh->diag, before);
+	assert_null(strstr(err, "diagnosis"));
+
+	/* b's rule set taken away: the trunk changed, its slot reads the default set only */
+	unset = write_file("diagnosis = ( { name = \"r1\"; class = \"cps-limit\"; field = "
+			   "\"status\";\n"
+			   "  pattern = \"CPS\"; },\n"
+			   "  { name = \"b-words\"; set = \"bset\"; class = \"concurrency-limit\"; "
+			   "field = \"status\";\n"
+			   "  pattern = \"Limiting\"; } );\n"
+			   "trunks = (\n"
+			   "  { name = \"a\"; prefixes = [ \"10.0.0.0/24\" ]; cps = 10; "
+			   "max_concurrent = 1; },\n"
+			   "  { name = \"b\"; prefixes = [ \"10.0.1.0/24\" ]; cps = 20; "
+			   "max_concurrent = 1; }\n"
+			   ");\n");
+	assert_int_equal(dp_reload_apply(r, unset, err, sizeof(err)), 0);
+	assert_non_null(strstr(err, "1 changed"));
+	assert_ptr_not_equal(sh->diag, before);
+	assert_int_equal(classify_503(sh->diag, dp_diag_worker_scratch(sh->diag, 0), 1, "Limiting"),
+		SG_DIAG_UNCLASSIFIED);
+	assert_int_equal(
+		classify_503(sh->diag, dp_diag_worker_scratch(sh->diag, 0), 1, "CPS limit"),
+		SG_DIAG_CPS_LIMIT);
+	unlink(p1);
+	unlink(p2);
+	unlink(bad);
+	unlink(unset);
+
+	dp_trunks_free((struct dp_trunks *)(uintptr_t)sh->trunks);
+	dp_reload_free(r);
+	hs_free_scratch(s0);
+	dp_diag_free(d0);
+	rte_free(sh);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_swap_under_readers),
 		cmocka_unit_test(test_apply_files),
+		cmocka_unit_test(test_apply_diag_rules),
 	};
 
 	/* sg_test_eal's EAL, with room for two trunk tables (~130 MB each) */
 	char *args[] = { (char *)"sg_test", (char *)"--no-huge", (char *)"-m", (char *)"640",
 		(char *)"--no-shconf", (char *)"--no-pci", (char *)"--no-telemetry", (char *)"-l",
 		(char *)"0", (char *)"--log-level=*:error" };
+	unsigned int i;
+	int rc;
 
 	if (rte_eal_init((int)(sizeof(args) / sizeof(args[0])), args) < 0) {
 		fprintf(stderr, "test_reload: EAL init failed\n");
 		return 1;
 	}
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	rc = cmocka_run_group_tests(tests, NULL, NULL);
+	for (i = 0; i < 8 && i < n_files; i++)
+		unlink(file_paths[i]);
+	return rc;
 }
