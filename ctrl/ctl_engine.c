@@ -295,6 +295,8 @@ ctl_engine_tick(struct ctl_engine *e, uint64_t now_s, struct ctl_directive *out,
 			in->attempts = (uint64_t)series_at(ser, CTL_SF_ATTEMPTS, s);
 			in->final_503 = (uint64_t)series_at(ser, CTL_SF_503, s);
 			in->final_2xx = (uint64_t)series_at(ser, CTL_SF_2XX, s);
+			in->calls_ended = (uint64_t)series_at(ser, CTL_SF_CALLS_ENDED, s);
+			in->call_seconds = (uint64_t)series_at(ser, CTL_SF_CALL_SECONDS, s);
 			in->finals = in->final_503 + in->final_2xx +
 				(uint64_t)series_at(ser, CTL_SF_3XX, s) +
 				(uint64_t)series_at(ser, CTL_SF_4XX, s) +

@@ -453,6 +453,9 @@ ctl_policy_trunk_second(struct ctl_policy *p, uint32_t t, uint64_t s,
 	sm->attempts = in->attempts;
 	sm->finals = in->finals;
 	sm->r503 = in->final_503;
+	sm->ok = in->final_2xx;
+	sm->calls_ended = in->calls_ended;
+	sm->call_seconds = in->call_seconds;
 	sm->retry_after = ra < 0 ? -1 : ra;
 	sm->concurrent = in->concurrent;
 	tr->concurrent = in->concurrent;

@@ -24,7 +24,9 @@ enum ctl_series_field {
 	CTL_SF_4XX,
 	CTL_SF_3XX,
 	CTL_SF_2XX,
-	CTL_SF_RETRY_AFTER, /* longest Retry-After seen, -1 none */
+	CTL_SF_RETRY_AFTER,  /* longest Retry-After seen, -1 none */
+	CTL_SF_CALLS_ENDED,  /* calls ended by a BYE */
+	CTL_SF_CALL_SECONDS, /* their summed length, seconds */
 	CTL_SF_COUNT
 };
 
@@ -42,9 +44,11 @@ struct ctl_sample {
 	uint64_t final_4xx;
 	uint64_t final_3xx;
 	uint64_t final_2xx;
-	int64_t concurrent;  /* -1 unknown */
-	int32_t retry_after; /* seconds, -1 none */
-	uint32_t flags;	     /* CTL_SAMPLE_* */
+	uint64_t calls_ended;  /* calls ended by a BYE */
+	uint64_t call_seconds; /* their summed length */
+	int64_t concurrent;    /* -1 unknown */
+	int32_t retry_after;   /* seconds, -1 none */
+	uint32_t flags;	       /* CTL_SAMPLE_* */
 };
 
 /* A baseline second: a level (concurrent) but no deltas to show. */

@@ -319,6 +319,8 @@ ctl_state_delta(const struct sg_trunk_counters *now, const struct sg_trunk_count
 		else
 			smp->final_2xx += d;
 	}
+	smp->calls_ended = now->calls_ended - base->calls_ended;
+	smp->call_seconds = now->call_seconds - base->call_seconds;
 	smp->concurrent = ctl_state_concurrent(now);
 }
 
@@ -393,6 +395,8 @@ ctl_state_tick(struct ctl_state *st, uint64_t now_s)
 			smp.final_4xx = ctl_state_share(all.final_4xx, k, i);
 			smp.final_3xx = ctl_state_share(all.final_3xx, k, i);
 			smp.final_2xx = ctl_state_share(all.final_2xx, k, i);
+			smp.calls_ended = ctl_state_share(all.calls_ended, k, i);
+			smp.call_seconds = ctl_state_share(all.call_seconds, k, i);
 			/* only the level at the end is known: hold it */
 			smp.concurrent = all.concurrent;
 			if (i == k - 1)

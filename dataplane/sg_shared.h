@@ -110,6 +110,14 @@ struct sg_trunk_counters {
 	uint64_t malformed;
 	uint64_t dialogs_opened; /* INVITE answered 2xx */
 	uint64_t dialogs_closed; /* BYE/200, timeout or eviction */
+	/*
+	 * Calls ended by a BYE and their summed length (packet time, whole
+	 * seconds from the 2xx to the BYE): the holding time the policy keeps
+	 * a concurrency cap with. Timed-out and evicted dialogs have no known
+	 * length and are left out.
+	 */
+	uint64_t calls_ended;
+	uint64_t call_seconds;
 };
 
 /*
@@ -314,7 +322,7 @@ sg_source_counters_add(struct sg_source_counters *dst, const struct sg_source_co
 #define SG_MAX_WORKERS 16
 #define SG_MAX_PORTS 8
 #define SG_SHM_MAGIC 0x53475348u /* "SGSH" */
-#define SG_SHM_VERSION 4
+#define SG_SHM_VERSION 5
 #define SG_CALL_ID_MAX 96 /* Call-ID bytes kept in an event */
 
 /*

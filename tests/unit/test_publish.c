@@ -333,9 +333,14 @@ test_dialogs(void **state)
 	send_msg(w, "192.0.2.1", "198.51.100.10", "BYE sip:1@198.51.100.10 SIP/2.0", "d1@x",
 		"2 BYE", "", 30000);
 	assert_int_equal(c->dialogs_opened - c->dialogs_closed, 1);
-	/* the other one times out (60 s): found by the sweep */
+	/* a BYE ends the call with a known length: 10 s to 30 s of packet time */
+	assert_int_equal(c->calls_ended, 1);
+	assert_int_equal(c->call_seconds, 20);
+	/* the other one times out (60 s): found by the sweep, its length unknown */
 	dp_dialogs_sweep(w->dlg, 1u << 20, 80000, w->trunk);
 	assert_int_equal(c->dialogs_opened - c->dialogs_closed, 0);
+	assert_int_equal(c->calls_ended, 1);
+	assert_int_equal(c->call_seconds, 20);
 	assert_int_equal(dp_dialogs_stats(w->dlg)->timed_out, 1);
 	assert_int_equal(dp_dialogs_active(w->dlg), 0);
 	dp_worker_free(w);
