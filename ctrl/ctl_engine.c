@@ -351,11 +351,13 @@ ctl_engine_tick_ms(
 		n = ctl_engine_tick(e, now_ms / 1000, out, max);
 	/*
 	 * Totals are history until the state took its baseline and the
-	 * workers' republished counters are in (CTL_STATE_WARMUP_S): a
+	 * workers' republished counters are in (ctl_state_warmup): a
 	 * control plane attaching to a running dataplane must not read the
-	 * totals so far as one slot's attempts.
+	 * totals so far as one slot's attempts. The offline replay starts
+	 * from zero: no warm-up, its first slots decide like any other.
 	 */
-	if (ctl_state_baseline(e->st, &base_s) < 0 || now_ms / 1000 <= base_s + CTL_STATE_WARMUP_S)
+	if (ctl_state_baseline(e->st, &base_s) < 0 ||
+		now_ms / 1000 <= base_s + ctl_state_warmup(e->st))
 		e->next_slot_ms = 0;
 	if (e->next_slot_ms == 0 || end < e->next_slot_ms ||
 		end - e->next_slot_ms > CTL_ENGINE_SLOT_CATCHUP * CTL_POLICY_SLOT_MS) {

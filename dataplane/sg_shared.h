@@ -334,7 +334,7 @@ struct sg_pub {
 	uint32_t worker;  /* 0..n_workers-1 */
 	uint32_t trunk;	  /* 0..SG_MAX_TRUNKS (SG_UNMATCHED) */
 	uint64_t seq;	  /* per worker, strictly increasing */
-	uint64_t time_ns; /* wall clock when published */
+	uint64_t time_ns; /* packet time every packet counted came before (wall clock) */
 	struct sg_trunk_counters c;
 };
 
@@ -375,6 +375,12 @@ struct sg_worker_stats {
 	 */
 	uint64_t trunks_gen;
 	uint64_t trunks_from_packet;
+	/*
+	 * The worker's packet-time clock (epoch ms, 0 before the first
+	 * slot): every packet before it is counted, and its publications and
+	 * events are in the rings. Written with release order after them.
+	 */
+	uint64_t clock_ms;
 	struct sg_source_counters src; /* the worker's source counters */
 } __attribute__((aligned(64)));
 

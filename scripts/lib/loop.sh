@@ -710,6 +710,10 @@ lp_run() {
 	"$LP_CTL" -s "$TB_DIR/ctrl.sock" -j directives -n 256 >"$TB_DIR/$run.directives.json" \
 		2>/dev/null || true
 	"$LP_CTL" -s "$TB_DIR/ctrl.sock" -j status >"$TB_DIR/$run.status.json" 2>/dev/null || true
+	# The last 503 events with the dataplane's packet times, to set
+	# beside the capture's timestamps of the same answers.
+	"$LP_CTL" -s "$TB_DIR/ctrl.sock" -j events -n 256 >"$TB_DIR/$run.events.json" \
+		2>/dev/null || true
 	# The control plane's own 1 s series, to set beside the capture's.
 	for t in loop trouble retry oc conc; do
 		"$LP_CTL" -s "$TB_DIR/ctrl.sock" -j trunk "$t" >"$TB_DIR/$run.trunk-$t.json" \

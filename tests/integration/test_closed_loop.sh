@@ -29,7 +29,8 @@
 #   sets the dialer's open-call limit.
 # Then the offline replay of each run's capture (`sipguard --pcap
 # --directives --json`) must give each trunk the same first pause or
-# throttle (action and cause) as the live run; the time apart, the other
+# throttle (action and cause) as the live run, at the same 100 ms slot
+# within what the measured difference of the two clocks allows; the other
 # kinds and the counts are reported.
 #
 # Timings (onset to directive, steady 503 share, capacity used) are
@@ -279,19 +280,49 @@ check "case 4: the SIPp adapter set the dialer's open-call limit (cset limit) un
 
 # --- offline replay of both runs ----------------------------------------------
 # `sipguard --pcap --directives` on each run's capture, with that run's
-# trunks and policy: every trunk's first pause or throttle (action and
-# cause) must be the live one; its time, the other kinds and the counts
-# are reported (live and offline see the same packets with timestamps a
-# little apart, and once the first directive changed the dialer the two
-# histories may part).
+# trunks and policy: every trunk's first pause or throttle must be the
+# live one, in action and cause, and at the same 100 ms slot give or take
+# what the two clocks allow. Live, the dataplane stamps a packet with its
+# worker's clock when it reads it and the control plane closes a slot once
+# every worker's clock has passed it; the replay uses dumpcap's kernel
+# timestamps. The same 503 stamped δ apart can fall in the next slot, so
+# the first directive may move by one slot (0.1 s), and by one more for
+# every further 0.1 s of δ. δ is measured on this run: the live events'
+# packet times (sipguardctl events, the last 256 503s) against the
+# capture's timestamps of the same answers (by Call-ID). The other kinds,
+# the counts and the time apart are reported (once the first directive
+# changed the dialer the two histories may part).
 replay_same() {
-	python3 - "$TB_DIR/$1.jsonl" "$TB_DIR/replay-$1.jsonl" "$TB_DIR/$1.json.tsv" <<'PY'
-import json, sys
+	python3 - "$TB_DIR/$1.jsonl" "$TB_DIR/replay-$1.jsonl" "$TB_DIR/$1.json.tsv" \
+		"$TB_DIR/$1.events.json" <<'PY'
+import json, math, sys
 # The live control plane goes on deciding after the dialing ends (a
 # resume once the dialers stopped), and the replay goes on to the end of
 # the capture (the long calls' BYEs): both are cut at the last INVITE
 # transaction on the wire.
-end = max(float(l.split("\t")[0]) for l in open(sys.argv[3]) if l[:1].isdigit())
+rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[3]) if l[:1].isdigit()]
+end = max(float(r[0]) for r in rows)
+# capture time of each Call-ID's first 503
+cap503 = {}
+for r in rows:
+    if len(r) >= 6 and r[4].split(",")[0] == "503" and r[5] not in cap503:
+        cap503[r[5]] = float(r[0])
+try:
+    evs = json.load(open(sys.argv[4]))["events"]
+except (OSError, ValueError, KeyError):
+    evs = []
+deltas = sorted(e["time"] - cap503[e["call_id"]] for e in evs
+                if e.get("status") == 503 and e.get("call_id") in cap503)
+if not deltas:
+    print("     no live 503 event matched the capture: clock difference unknown")
+    sys.exit(1)
+worst = max(abs(d) for d in deltas)
+slots = max(1, math.ceil(round(worst / 0.1, 6)))
+allowed = 0.1 * slots
+print("     live packet time - capture time over %d 503s: median %+.1f ms, min %+.1f ms, "
+      "max %+.1f ms; first directives may differ by %.1f s"
+      % (len(deltas), 1000 * deltas[len(deltas) // 2], 1000 * deltas[0], 1000 * deltas[-1],
+         allowed))
 def load(p, upto):
     out = {}
     for l in open(p):
@@ -313,10 +344,12 @@ for t in sorted(set(live) | set(rep)):
     fl = (rl[0]["action"], rl[0]["cause"]) if rl else None
     fr = (rr[0]["action"], rr[0]["cause"]) if rr else None
     dt = rr[0]["time"] - rl[0]["time"] if rl and rr else None
-    print("     %-8s live %d %s | replay %d %s | first rate directive %s / %s, "
-          "replay - live %s s" % (t, len(lv), kl, len(rp), kr, fl, fr,
+    same = [(a["action"], a["cause"]) for a in lv] == [(b["action"], b["cause"]) for b in rp]
+    print("     %-8s live %d %s | replay %d %s | %s | first rate directive %s / %s, "
+          "replay - live %s s" % (t, len(lv), kl, len(rp), kr,
+                                  "same list" if same else "lists differ", fl, fr,
                                   "-" if dt is None else "%+.1f" % dt))
-    if fl != fr:
+    if fl != fr or (dt is not None and abs(dt) > allowed + 1e-6):
         bad += 1
 sys.exit(1 if bad or not live else 0)
 PY
@@ -325,7 +358,7 @@ for r in a b; do
 	lp_conf_offline "$TB_DIR/$r.conf" "$TB_DIR/offline-$r.conf"
 	if "$LP_SIPGUARD" -c "$TB_DIR/offline-$r.conf" --pcap "$TB_DIR/$r.pcapng" --directives \
 		--json >"$TB_DIR/replay-$r.jsonl" 2>"$TB_DIR/replay-$r.err"; then
-		check "offline replay of run $r: every trunk's first pause or throttle is the live one" \
+		check "offline replay of run $r: every trunk's first pause or throttle is the live one, to the 100 ms slot and the clocks' difference" \
 			replay_same "$r"
 	else
 		check "offline replay of run $r ran ($(head -n 1 "$TB_DIR/replay-$r.err"))" false
