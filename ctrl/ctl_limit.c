@@ -354,6 +354,9 @@ ctl_policy_conc_follow(struct ctl_policy *p, uint32_t t, const struct ctl_policy
 	want = ctl_policy_clamp(want, 1, tr->agreed_cps);
 	if (want == tr->limit || fabs(exact - (double)tr->limit) < 0.6)
 		return;
+	/* calls up at the cap: a higher rate would only meet the dialer's call limit */
+	if (want > tr->limit && ctl_policy_conc_now(tr) >= (int64_t)tr->conc_limit)
+		return;
 	ctl_policy_throttle(p, t, v, now_ms, want,
 		want > tr->limit ? CTL_CAUSE_RECOVERED : CTL_CAUSE_OVER_LIMIT, o);
 	/* not on trial: at the cap the throttle's own call limit keeps it */

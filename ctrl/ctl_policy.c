@@ -471,8 +471,15 @@ ctl_policy_trunk_second(struct ctl_policy *p, uint32_t t, uint64_t s,
 		in->attempts > tr->agreed_cps + (tr->agreed_cps / 20 > 1 ? tr->agreed_cps / 20 : 1)
 		? tr->over_cps_run + 1
 		: 0;
-	tr->over_conc_run =
-		ctl_policy_conc_cap(tr) > 0 && in->concurrent > (int64_t)ctl_policy_conc_cap(tr)
+	/*
+	 * A learned cap is one call under the calls up the carrier refused
+	 * at: that level itself, the calls placed before the throttle, is
+	 * not over it.
+	 */
+	tr->over_conc_run = ctl_policy_conc_cap(tr) > 0 &&
+			in->concurrent > (int64_t)ctl_policy_conc_cap(tr) +
+					(tr->conc_limit > 0 &&
+						tr->conc_limit == ctl_policy_conc_cap(tr))
 		? tr->over_conc_run + 1
 		: 0;
 
