@@ -54,7 +54,6 @@
 #define CTL_EXIT_USAGE 2
 #define CTL_EXIT_NO_DATAPLANE 3
 #define CTL_EXIT_RUNTIME 1
-#define CTL_DRAIN_BURST 64
 #define CTL_STOP_GRACE_S 2 /* answering after the dataplane stopped */
 /*
  * The policy decides on 100 ms slots of packet time, closed once every
