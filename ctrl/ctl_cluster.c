@@ -2,6 +2,7 @@
 /*
  * 100 ms slots of 503s and attempts (see ctl_cluster.h).
  */
+#include <stdint.h>
 #include <string.h>
 
 #include "ctl_cluster.h"
@@ -61,9 +62,25 @@ ctl_cluster_close(struct ctl_cluster *c, uint64_t slot_ms, uint64_t attempts, in
 	sl->closed = 1;
 }
 
+/* Calls up at the close of absolute slot n, -1 when not known. */
+static int64_t
+ctl_cluster_conc(const struct ctl_cluster *c, uint64_t n)
+{
+	const struct ctl_cluster_slot *sl = &c->s[n % CTL_CLUSTER_SLOTS];
+
+	return sl->slot == n && sl->closed ? sl->concurrent : -1;
+}
+
 void
 ctl_cluster_sum(
 	const struct ctl_cluster *c, uint64_t from_ms, uint64_t to_ms, struct ctl_cluster_sum *out)
+{
+	ctl_cluster_sum_below(c, from_ms, to_ms, INT64_MAX, out);
+}
+
+void
+ctl_cluster_sum_below(const struct ctl_cluster *c, uint64_t from_ms, uint64_t to_ms,
+	int64_t conc_min, struct ctl_cluster_sum *out)
 {
 	uint64_t n, first = from_ms / CTL_CLUSTER_SLOT_MS, last;
 
@@ -81,9 +98,12 @@ ctl_cluster_sum(
 
 		if (sl->slot != n)
 			continue;
-		if (sl->r503 > 0 && (out->r503 == 0 || sl->first_ms < out->first_ms))
-			out->first_ms = sl->first_ms;
-		out->r503 += sl->r503;
+		if (sl->r503 > 0 && ctl_cluster_conc(c, n) < conc_min &&
+			(n == 0 || ctl_cluster_conc(c, n - 1) < conc_min)) {
+			if (out->r503 == 0 || sl->first_ms < out->first_ms)
+				out->first_ms = sl->first_ms;
+			out->r503 += sl->r503;
+		}
 		if (sl->closed) {
 			out->attempts += sl->attempts;
 			out->closed++;

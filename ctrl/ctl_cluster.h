@@ -52,4 +52,12 @@ void ctl_cluster_close(
 void ctl_cluster_sum(
 	const struct ctl_cluster *c, uint64_t from_ms, uint64_t to_ms, struct ctl_cluster_sum *out);
 
+/*
+ * The same, counting only the 503s of slots where the calls up stayed
+ * under conc_min (at the slot's close and the one before; a level not
+ * known counts as under): the 503s a concurrency cap does not explain.
+ */
+void ctl_cluster_sum_below(const struct ctl_cluster *c, uint64_t from_ms, uint64_t to_ms,
+	int64_t conc_min, struct ctl_cluster_sum *out);
+
 #endif /* CTL_CLUSTER_H */

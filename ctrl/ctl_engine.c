@@ -313,6 +313,8 @@ ctl_engine_tick(struct ctl_engine *e, uint64_t now_s, struct ctl_directive *out,
 			in->attempts = (uint64_t)series_at(ser, CTL_SF_ATTEMPTS, s);
 			in->final_503 = (uint64_t)series_at(ser, CTL_SF_503, s);
 			in->final_2xx = (uint64_t)series_at(ser, CTL_SF_2XX, s);
+			in->calls_ended = (uint64_t)series_at(ser, CTL_SF_CALLS_ENDED, s);
+			in->call_seconds = (uint64_t)series_at(ser, CTL_SF_CALL_SECONDS, s);
 			in->finals = in->final_503 + in->final_2xx +
 				(uint64_t)series_at(ser, CTL_SF_3XX, s) +
 				(uint64_t)series_at(ser, CTL_SF_4XX, s) +
@@ -367,11 +369,13 @@ ctl_engine_tick_ms(
 		n = ctl_engine_tick(e, now_ms / 1000, out, max);
 	/*
 	 * Totals are history until the state took its baseline and the
-	 * workers' republished counters are in (CTL_STATE_WARMUP_S): a
+	 * workers' republished counters are in (ctl_state_warmup): a
 	 * control plane attaching to a running dataplane must not read the
-	 * totals so far as one slot's attempts.
+	 * totals so far as one slot's attempts. The offline replay starts
+	 * from zero: no warm-up, its first slots decide like any other.
 	 */
-	if (ctl_state_baseline(e->st, &base_s) < 0 || now_ms / 1000 <= base_s + CTL_STATE_WARMUP_S)
+	if (ctl_state_baseline(e->st, &base_s) < 0 ||
+		now_ms / 1000 <= base_s + ctl_state_warmup(e->st))
 		e->next_slot_ms = 0;
 	if (e->next_slot_ms == 0 || end < e->next_slot_ms ||
 		end - e->next_slot_ms > CTL_ENGINE_SLOT_CATCHUP * CTL_POLICY_SLOT_MS) {

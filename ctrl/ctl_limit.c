@@ -213,24 +213,106 @@ ctl_policy_oc_update(struct ctl_policy_trunk *tr, const struct ctl_policy_view *
 }
 
 /*
- * The holding time of a call, by Little's law: concurrency over the
- * attempt rate. Which rate made the concurrency is not known (it lags the
- * rate by the holding time itself), so there are two estimates, over the
- * last few seconds and over the peak window: `longer` picks the longer
- * holding time (to decide whether raising is safe), else the shorter (to
- * decide how far to cut). 0 when unknown.
+ * The holding time of the calls that ended by a BYE over the history the
+ * policy keeps, from their measured lengths (the dataplane's dialogs,
+ * 2xx to BYE). 0 until CTL_POLICY_HOLD_CALLS have ended: before that only
+ * a lower bound is known.
+ */
+double
+ctl_policy_hold_measured(const struct ctl_policy *p, const struct ctl_policy_trunk *tr, uint64_t s)
+{
+	uint64_t from = ctl_policy_back(s, p->hist_len), t, n = 0, secs = 0;
+
+	for (t = from; t <= s; t++) {
+		const struct ctl_policy_sample *sm = ctl_policy_sample_at(p, tr, t);
+
+		if (sm != NULL) {
+			n += sm->calls_ended;
+			secs += sm->call_seconds;
+		}
+	}
+	if (n < CTL_POLICY_HOLD_CALLS || secs == 0)
+		return 0.0;
+	return (double)secs / (double)n;
+}
+
+/* Mean answered (2xx) calls a second over [from, to]; 0 when none. */
+static double
+ctl_policy_mean_ok(
+	const struct ctl_policy *p, const struct ctl_policy_trunk *tr, uint64_t from, uint64_t to)
+{
+	uint64_t t, n = 0, sum = 0;
+
+	if (p->last_second == CTL_POLICY_NO_SECOND || to < p->first_second)
+		return 0.0;
+	if (from < p->first_second)
+		from = p->first_second;
+	if (to + 1 > p->hist_len && from < to + 1 - p->hist_len)
+		from = to + 1 - p->hist_len;
+	for (t = from; t <= to; t++, n++) {
+		const struct ctl_policy_sample *sm = ctl_policy_sample_at(p, tr, t);
+
+		if (sm != NULL)
+			sum += sm->ok;
+	}
+	return n > 0 ? (double)sum / (double)n : 0.0;
+}
+
+/*
+ * The holding time of a call: measured from the calls that ended
+ * (ctl_policy_hold_measured) once enough have; before that by Little's
+ * law, the calls up over the rate of answered calls (refused attempts
+ * hold no line; the attempt rate when no answer is known). Which rate
+ * made the calls up is not known (they lag the rate by the holding time
+ * itself), so there are two estimates, over the last few seconds and
+ * over the peak window: `longer` picks the longer holding time (to decide
+ * whether raising is safe), else the shorter (to decide how far to cut).
+ * Before the first calls end, Little's law gives at most the time since
+ * calls began: a lower bound. 0 when unknown.
  */
 double
 ctl_policy_hold_time(
 	const struct ctl_policy *p, const struct ctl_policy_trunk *tr, uint64_t s, int longer)
 {
-	double slow = ctl_policy_mean(p, tr, ctl_policy_back(s, p->conf.peak_window_s), s);
-	double fast = ctl_policy_mean(p, tr, ctl_policy_back(s, ctl_policy_recent(p)), s);
-	double rate = longer ? (fast < slow ? fast : slow) : (fast > slow ? fast : slow);
+	double m = ctl_policy_hold_measured(p, tr, s);
+	uint64_t from_slow = ctl_policy_back(s, p->conf.peak_window_s);
+	uint64_t from_fast = ctl_policy_back(s, ctl_policy_recent(p));
+	double slow = ctl_policy_mean_ok(p, tr, from_slow, s);
+	double fast = ctl_policy_mean_ok(p, tr, from_fast, s);
+	double rate;
 
+	if (m > 0.0)
+		return m;
+	if (slow <= 0.0 || fast <= 0.0) {
+		slow = ctl_policy_mean(p, tr, from_slow, s);
+		fast = ctl_policy_mean(p, tr, from_fast, s);
+	}
+	rate = longer ? (fast < slow ? fast : slow) : (fast > slow ? fast : slow);
 	if (tr->concurrent <= 0 || rate <= 0.0)
 		return 0.0;
 	return (double)tr->concurrent / rate;
+}
+
+/*
+ * The rate a learned concurrency cap allows: the cap over the holding
+ * time (Little's law). With a measured holding time, rounded to the
+ * nearest call a second: the throttle carries the cap as a limit of
+ * calls up too, which trims the rest at the dialer, and rounding down
+ * would leave up to a third of a small cap unused (44 calls of 15 s: 2
+ * CPS holds 30, 3 CPS fills it). With only the lower bound, rounded down.
+ * 0 when unknown.
+ */
+static uint32_t
+ctl_policy_conc_cps(const struct ctl_policy *p, const struct ctl_policy_trunk *tr, uint64_t s)
+{
+	double m = ctl_policy_hold_measured(p, tr, s);
+	double h = m > 0.0 ? m : ctl_policy_hold_time(p, tr, s, 1);
+	double r;
+
+	if (h <= 0.0 || tr->conc_limit == 0)
+		return 0;
+	r = m > 0.0 ? floor(tr->conc_limit / h + 0.5) : floor(tr->conc_limit / h);
+	return r < 1.0 ? 1 : r > UINT32_MAX ? UINT32_MAX : (uint32_t)r;
 }
 
 /* The rate that keeps concurrency at the maximum, at least 1; 0 unknown. */
@@ -247,11 +329,47 @@ ctl_policy_conc_rate(const struct ctl_policy *p, const struct ctl_policy_trunk *
 }
 
 /*
+ * A trunk throttled by a learned concurrency cap keeps the rate that
+ * fills the cap at the measured holding time: the first throttle's rate
+ * came from a lower bound of it (no call had ended yet), and the calls'
+ * real length is known once they end. No additive climb and no probes:
+ * the calls up, not the rate, are what the carrier limits. A change needs
+ * the exact rate more than 0.6 of a call a second from the limit, so a
+ * holding time at a rounding edge does not make the limit flap.
+ */
+static void
+ctl_policy_conc_follow(struct ctl_policy *p, uint32_t t, const struct ctl_policy_view *v,
+	uint64_t now_ms, uint64_t gap_ms, struct ctl_policy_out *o)
+{
+	struct ctl_policy_trunk *tr = &p->trunks[t];
+	double m = ctl_policy_hold_measured(p, tr, v->second), exact;
+	uint32_t want;
+
+	if (m <= 0.0 || now_ms - tr->last_change_ms < gap_ms)
+		return;
+	exact = tr->conc_limit / m;
+	want = ctl_policy_conc_cps(p, tr, v->second);
+	if (tr->oc_active && want > tr->oc_limit)
+		want = tr->oc_limit;
+	want = ctl_policy_clamp(want, 1, tr->agreed_cps);
+	if (want == tr->limit || fabs(exact - (double)tr->limit) < 0.6)
+		return;
+	/* calls up at the cap: a higher rate would only meet the dialer's call limit */
+	if (want > tr->limit && ctl_policy_conc_now(tr) >= (int64_t)tr->conc_limit)
+		return;
+	ctl_policy_throttle(p, t, v, now_ms, want,
+		want > tr->limit ? CTL_CAUSE_RECOVERED : CTL_CAUSE_OVER_LIMIT, o);
+	/* not on trial: at the cap the throttle's own call limit keeps it */
+	tr->raised = 0;
+}
+
+/*
  * Raise the limit of a throttled trunk by alpha when the carrier allows,
  * up to one step under the learned ceiling; there, after probe_interval,
  * one step above it (a probe). A probe that holds probe_hold without
  * 503s raises the ceiling; 503s answering it are handled by
- * ctl_policy_raised_503s.
+ * ctl_policy_503s. A learned concurrency cap sets the rate instead
+ * (ctl_policy_conc_follow), and stays: no resume.
  */
 void
 ctl_policy_increase(struct ctl_policy *p, uint32_t t, const struct ctl_policy_view *v,
@@ -278,6 +396,10 @@ ctl_policy_increase(struct ctl_policy *p, uint32_t t, const struct ctl_policy_vi
 	/* a limit that held probe_hold without 503s is proven */
 	if (tr->raised && now_ms - tr->last_change_ms >= (uint64_t)c->probe_hold_s * 1000)
 		tr->raised = 0;
+	if (tr->conc_limit > 0) {
+		ctl_policy_conc_follow(p, t, v, now_ms, gap, o);
+		return;
+	}
 	if (now_ms - tr->last_change_ms < gap)
 		return;
 	/* the 503 share since the limit last changed: it is the current limit's doing */
@@ -297,9 +419,6 @@ ctl_policy_increase(struct ctl_policy *p, uint32_t t, const struct ctl_policy_vi
 	 */
 	if (cap > 0 && ctl_policy_hold_time(p, tr, v->second, 1) * (double)next > cap)
 		return;
-	/* at a learned concurrency cap the calls up are what limits: the rate stays */
-	if (tr->conc_limit > 0 && ctl_policy_conc_now(tr) * 10 >= (int64_t)tr->conc_limit * 9)
-		return;
 	if (next >= tr->agreed_cps) {
 		/*
 		 * One step from the contract. A dialer that no longer presses
@@ -307,10 +426,9 @@ ctl_policy_increase(struct ctl_policy *p, uint32_t t, const struct ctl_policy_vi
 		 * still at it would only be throttled again by the proactive
 		 * rule, or meet the carrier's 503s, so it stays throttled: at the
 		 * contract when nothing was learned under it, else just under the
-		 * learned ceiling with the contract as its rare probe. A learned
-		 * concurrency cap stays: no resume.
+		 * learned ceiling with the contract as its rare probe.
 		 */
-		if (top < tr->limit && tr->conc_limit == 0) {
+		if (top < tr->limit) {
 			ctl_policy_resume(p, t, v, now_ms, CTL_CAUSE_RECOVERED, o);
 			return;
 		}
@@ -414,30 +532,53 @@ ctl_policy_conc_bound(const struct ctl_policy *p, const struct ctl_policy_trunk 
 
 /*
  * The carrier caps concurrent calls at about conc: throttle to one call
- * under it and to the rate that keeps under it at the observed holding
- * time (Little's law). No pause: calls end by themselves, a pause would
- * only lose the ones that fit.
+ * under it and to the rate that keeps under it at the holding time
+ * (Little's law, ctl_policy_conc_cps). No pause: calls end by themselves,
+ * a pause would only lose the ones that fit.
  */
 static void
 ctl_policy_conc_throttle(struct ctl_policy *p, uint32_t t, const struct ctl_policy_view *v,
 	uint64_t now_ms, int64_t conc, struct ctl_policy_out *o)
 {
 	struct ctl_policy_trunk *tr = &p->trunks[t];
-	double h = ctl_policy_hold_time(p, tr, v->second, 1);
 	uint32_t lim;
 
 	ctl_ceiling_note(&tr->ceil, now_ms, v->rate_now, conc);
 	tr->conc_limit = conc > 1 ? (conc - 1 > UINT32_MAX ? UINT32_MAX : (uint32_t)(conc - 1)) : 1;
-	if (h > 0.0)
-		lim = (uint32_t)ctl_policy_clamp(
-			(uint32_t)floor(tr->conc_limit / h), 1, UINT32_MAX);
-	else
+	lim = ctl_policy_conc_cps(p, tr, v->second);
+	if (lim == 0)
 		lim = (uint32_t)floor(v->rate_now * p->conf.beta_pct / 100.0);
 	if (tr->state == CTL_POLICY_THROTTLED && lim > tr->limit)
 		lim = tr->limit;
 	tr->probing = 0;
 	ctl_policy_throttle(p, t, v, now_ms, lim, CTL_CAUSE_OVER_LIMIT, o);
 	tr->raised = 0;
+}
+
+/*
+ * The closed seconds' window of v counting only the 503s of seconds that
+ * ended with the calls up under `near` (and began so: the second before
+ * too): is it still a burst? *r503 gets those 503s.
+ */
+static int
+ctl_policy_unexplained(const struct ctl_policy *p, const struct ctl_policy_trunk *tr,
+	const struct ctl_policy_view *v, int64_t near, uint64_t *r503)
+{
+	const struct cfg_policy *c = &p->conf;
+	uint64_t from = ctl_policy_back(v->second, v->n > 0 ? v->n : 1), s, finals;
+	const struct ctl_policy_sample *sm, *prev;
+
+	*r503 = 0;
+	for (s = from; s <= v->second; s++) {
+		sm = ctl_policy_sample_at(p, tr, s);
+		prev = s > 0 ? ctl_policy_sample_at(p, tr, s - 1) : NULL;
+		if (sm == NULL || sm->r503 == 0 || sm->concurrent >= near ||
+			(prev != NULL && prev->concurrent >= near))
+			continue;
+		*r503 += sm->r503;
+	}
+	finals = v->finals > *r503 ? v->finals : *r503;
+	return *r503 >= c->burst_min_503 && *r503 * 100 >= c->burst_min_share * finals;
 }
 
 /*
@@ -463,8 +604,8 @@ ctl_policy_503s(struct ctl_policy *p, uint32_t t, const struct ctl_policy_view *
 	struct ctl_policy_trunk *tr = &p->trunks[t];
 	const struct ctl_policy_sample *last;
 	struct ctl_cluster_sum since, cl, two;
-	uint64_t from = now_ms >= 1000 ? now_ms - 1000 : 0, ref, need;
-	int64_t conc;
+	uint64_t from = now_ms >= 1000 ? now_ms - 1000 : 0, ref, need, wr503 = v->r503;
+	int64_t conc, near = ctl_policy_conc_near(tr);
 	int cluster, low, share, most, acted = 1;
 
 	if (tr->state == CTL_POLICY_PAUSED)
@@ -484,10 +625,19 @@ ctl_policy_503s(struct ctl_policy *p, uint32_t t, const struct ctl_policy_view *
 	 * set (answers to calls placed before it, and a dataplane a little
 	 * behind, still come in that half second).
 	 */
-	ctl_cluster_sum(&tr->cl, tr->last_change_ms + CTL_POLICY_SETTLE_MS, now_ms, &since);
+	ctl_cluster_sum_below(
+		&tr->cl, tr->last_change_ms + CTL_POLICY_SETTLE_MS, now_ms, near, &since);
 	if (from < tr->last_change_ms)
 		from = tr->last_change_ms;
-	ctl_cluster_sum(&tr->cl, from, now_ms, &cl);
+	ctl_cluster_sum_below(&tr->cl, from, now_ms, near, &cl);
+	/*
+	 * Under a learned concurrency cap, only 503s the cap does not explain
+	 * count (above, near: those answered while the calls up were under
+	 * 80 % of it); the closed seconds' burst likewise. A 503 answered at
+	 * the cap and judged later, once calls have ended, is still the cap's.
+	 */
+	if (tr->conc_limit > 0 && window_burst)
+		window_burst = ctl_policy_unexplained(p, tr, v, near, &wr503);
 	last = p->last_second != CTL_POLICY_NO_SECOND ? ctl_policy_sample_at(p, tr, p->last_second)
 						      : NULL;
 	ref = last != NULL ? last->attempts : 0;
@@ -508,11 +658,11 @@ ctl_policy_503s(struct ctl_policy *p, uint32_t t, const struct ctl_policy_view *
 	 * the attempts), or over the detection window. Random 503s refuse a
 	 * few calls, not most, not for seconds.
 	 */
-	ctl_cluster_sum(&tr->cl, now_ms >= 2000 ? now_ms - 2000 : 0, now_ms, &two);
+	ctl_cluster_sum_below(&tr->cl, now_ms >= 2000 ? now_ms - 2000 : 0, now_ms, near, &two);
 	if (two.closed < 10)
 		two.attempts = 2 * ref;
 	most = (two.r503 >= 4 && two.r503 * 2 >= two.attempts) ||
-		(window_burst && v->r503 >= 4 && v->r503 * 2 >= v->attempts);
+		(window_burst && wr503 >= 4 && wr503 * 2 >= v->attempts);
 	tr->first_503_ms = cl.r503 > 0 ? cl.first_ms : since.first_ms;
 	tr->cluster_503 = low || cluster ? cl.r503 : 0;
 	/*

@@ -456,6 +456,9 @@ ctl_policy_trunk_second(struct ctl_policy *p, uint32_t t, uint64_t s,
 	sm->attempts = in->attempts;
 	sm->finals = in->finals;
 	sm->r503 = in->final_503;
+	sm->ok = in->final_2xx;
+	sm->calls_ended = in->calls_ended;
+	sm->call_seconds = in->call_seconds;
 	sm->retry_after = ra < 0 ? -1 : ra;
 	sm->concurrent = in->concurrent;
 	tr->concurrent = in->concurrent;
@@ -471,8 +474,15 @@ ctl_policy_trunk_second(struct ctl_policy *p, uint32_t t, uint64_t s,
 		in->attempts > tr->agreed_cps + (tr->agreed_cps / 20 > 1 ? tr->agreed_cps / 20 : 1)
 		? tr->over_cps_run + 1
 		: 0;
-	tr->over_conc_run =
-		ctl_policy_conc_cap(tr) > 0 && in->concurrent > (int64_t)ctl_policy_conc_cap(tr)
+	/*
+	 * A learned cap is one call under the calls up the carrier refused
+	 * at: that level itself, the calls placed before the throttle, is
+	 * not over it.
+	 */
+	tr->over_conc_run = ctl_policy_conc_cap(tr) > 0 &&
+			in->concurrent > (int64_t)ctl_policy_conc_cap(tr) +
+					(tr->conc_limit > 0 &&
+						tr->conc_limit == ctl_policy_conc_cap(tr))
 		? tr->over_conc_run + 1
 		: 0;
 

@@ -64,12 +64,14 @@ struct ctl_policy_slot {
 };
 
 struct ctl_policy_input {
-	uint64_t attempts;   /* new INVITEs toward the trunk that second (CPS) */
-	uint64_t finals;     /* final answers to INVITE that second */
-	uint64_t final_503;  /* of which 503 */
-	uint64_t final_2xx;  /* of which 2xx */
-	int64_t concurrent;  /* active dialogs at the end of the second, -1 unknown */
-	int32_t retry_after; /* largest Retry-After in a 503 that second, -1 none */
+	uint64_t attempts;     /* new INVITEs toward the trunk that second (CPS) */
+	uint64_t finals;       /* final answers to INVITE that second */
+	uint64_t final_503;    /* of which 503 */
+	uint64_t final_2xx;    /* of which 2xx */
+	uint64_t calls_ended;  /* calls ended by a BYE that second */
+	uint64_t call_seconds; /* their summed length, seconds */
+	int64_t concurrent;    /* active dialogs at the end of the second, -1 unknown */
+	int32_t retry_after;   /* largest Retry-After in a 503 that second, -1 none */
 };
 
 enum ctl_policy_state {

@@ -19,12 +19,16 @@
 #define CTL_POLICY_MAX_LEVEL 30	 /* backoff doublings; the cap bites long before */
 #define CTL_POLICY_SETTLE_MS 500 /* a new limit's own answers start this much later */
 #define CTL_POLICY_CONC_MIN 5	 /* calls up under which no concurrency cap is inferred */
+#define CTL_POLICY_HOLD_CALLS 5	 /* ended calls a measured holding time needs */
 
 struct ctl_policy_sample {
 	uint64_t second; /* the second this slot holds, CTL_POLICY_NO_SECOND none */
 	uint64_t attempts;
 	uint64_t finals;
 	uint64_t r503;
+	uint64_t ok; /* 2xx finals */
+	uint64_t calls_ended;
+	uint64_t call_seconds;
 	int64_t concurrent;
 	int32_t retry_after;
 };
@@ -155,6 +159,17 @@ ctl_policy_conc_now(const struct ctl_policy_trunk *tr)
 	return tr->slot_concurrent >= 0 ? tr->slot_concurrent : tr->concurrent;
 }
 
+/*
+ * Calls up from which a learned concurrency cap's own 503s are expected:
+ * 80 % of it. The carrier also counts calls being set up or torn down,
+ * more than the confirmed dialogs seen here. INT64_MAX without a cap.
+ */
+static inline int64_t
+ctl_policy_conc_near(const struct ctl_policy_trunk *tr)
+{
+	return tr->conc_limit > 0 ? ((int64_t)tr->conc_limit * 8 + 9) / 10 : INT64_MAX;
+}
+
 /* The concurrency cap in force: the contract's or the learned one, the lower. */
 static inline uint32_t
 ctl_policy_conc_cap(const struct ctl_policy_trunk *tr)
@@ -186,6 +201,8 @@ uint32_t ctl_policy_target(
 	const struct ctl_policy *p, const struct ctl_policy_trunk *tr, uint64_t now_ms);
 double ctl_policy_hold_time(
 	const struct ctl_policy *p, const struct ctl_policy_trunk *tr, uint64_t s, int longer);
+double ctl_policy_hold_measured(
+	const struct ctl_policy *p, const struct ctl_policy_trunk *tr, uint64_t s);
 uint32_t ctl_policy_conc_rate(
 	const struct ctl_policy *p, const struct ctl_policy_trunk *tr, uint64_t s);
 void ctl_policy_oc_update(struct ctl_policy_trunk *tr, const struct ctl_policy_view *v);

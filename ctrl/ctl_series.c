@@ -86,6 +86,8 @@ ctl_series_add_sample(struct ctl_series *s, uint64_t second, const struct ctl_sa
 	sl->v[CTL_SF_2XX] += (int64_t)smp->final_2xx;
 	for (int k = 0; k < SG_DIAG_COUNT; k++)
 		sl->v[CTL_SF_DIAG + k] += (int64_t)smp->diag[k];
+	sl->v[CTL_SF_CALLS_ENDED] += (int64_t)smp->calls_ended;
+	sl->v[CTL_SF_CALL_SECONDS] += (int64_t)smp->call_seconds;
 	if (smp->concurrent >= 0)
 		sl->v[CTL_SF_CONCURRENT] = smp->concurrent;
 	if (smp->retry_after > sl->v[CTL_SF_RETRY_AFTER])

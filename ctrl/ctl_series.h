@@ -26,7 +26,9 @@ enum ctl_series_field {
 	CTL_SF_4XX,
 	CTL_SF_3XX,
 	CTL_SF_2XX,
-	CTL_SF_RETRY_AFTER, /* longest Retry-After seen, -1 none */
+	CTL_SF_RETRY_AFTER,  /* longest Retry-After seen, -1 none */
+	CTL_SF_CALLS_ENDED,  /* calls ended by a BYE */
+	CTL_SF_CALL_SECONDS, /* their summed length, seconds */
 	/*
 	 * Final 4xx-6xx answers to INVITE by what the diagnosis rules said:
 	 * CTL_SF_DIAG + enum sg_diag_class (CTL_SF_DIAG + SG_DIAG_CPS_LIMIT,
@@ -51,6 +53,8 @@ struct ctl_sample {
 	uint64_t final_3xx;
 	uint64_t final_2xx;
 	uint64_t diag[SG_DIAG_COUNT]; /* 4xx-6xx finals by enum sg_diag_class */
+	uint64_t calls_ended;	      /* calls ended by a BYE */
+	uint64_t call_seconds;	      /* their summed length */
 	int64_t concurrent;	      /* -1 unknown */
 	int32_t retry_after;	      /* seconds, -1 none */
 	uint32_t flags;		      /* CTL_SAMPLE_* */

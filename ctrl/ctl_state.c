@@ -42,6 +42,7 @@ struct ctl_state {
 	uint64_t baseline_s;  /* its second */
 	uint64_t last_closed; /* newest second closed by a tick */
 	uint64_t warmup_end;  /* first pubs absorbed until then */
+	uint32_t warmup_s;    /* CTL_STATE_WARMUP_S, 0 from zero */
 	/* 1: that worker's republish-all (ctl_state_expect_republish) is not in yet */
 	uint8_t republish_wait[SG_MAX_WORKERS];
 	struct ctl_state_stats stats;
@@ -98,6 +99,7 @@ ctl_state_create(uint32_t n_trunks, const char *const names[], const uint32_t cp
 	if (st == NULL)
 		return NULL;
 	st->n_trunks = n_trunks;
+	st->warmup_s = CTL_STATE_WARMUP_S;
 	for (t = 0; t < SG_TRUNK_SLOTS; t++) {
 		st->trunk[t].ra_pending = -1;
 		ctl_series_init(&st->trunk[t].series);
@@ -262,6 +264,18 @@ ctl_state_ingest_pub(struct ctl_state *st, const struct sg_pub *pub)
 	return rc;
 }
 
+void
+ctl_state_from_zero(struct ctl_state *st)
+{
+	st->warmup_s = 0;
+}
+
+uint32_t
+ctl_state_warmup(const struct ctl_state *st)
+{
+	return st->warmup_s;
+}
+
 int
 ctl_state_ingest_event(struct ctl_state *st, const struct sg_event *ev)
 {
@@ -321,6 +335,8 @@ ctl_state_delta(const struct sg_trunk_counters *now, const struct sg_trunk_count
 	}
 	for (code = 0; code < SG_DIAG_COUNT; code++)
 		smp->diag[code] = now->diagnosis[code] - base->diagnosis[code];
+	smp->calls_ended = now->calls_ended - base->calls_ended;
+	smp->call_seconds = now->call_seconds - base->call_seconds;
 	smp->concurrent = ctl_state_concurrent(now);
 }
 
@@ -341,7 +357,7 @@ ctl_state_baseline_take(struct ctl_state *st, uint64_t now_s)
 	st->based = 1;
 	st->baseline_s = now_s - 1;
 	st->last_closed = now_s - 1;
-	st->warmup_end = now_s + CTL_STATE_WARMUP_S;
+	st->warmup_end = now_s + st->warmup_s;
 	st->stats.baselines++;
 	for (t = 0; t < SG_TRUNK_SLOTS; t++) {
 		if (!ctl_state_slot_ok(st, t))
@@ -397,6 +413,8 @@ ctl_state_tick(struct ctl_state *st, uint64_t now_s)
 			smp.final_2xx = ctl_state_share(all.final_2xx, k, i);
 			for (int c = 0; c < SG_DIAG_COUNT; c++)
 				smp.diag[c] = ctl_state_share(all.diag[c], k, i);
+			smp.calls_ended = ctl_state_share(all.calls_ended, k, i);
+			smp.call_seconds = ctl_state_share(all.call_seconds, k, i);
 			/* only the level at the end is known: hold it */
 			smp.concurrent = all.concurrent;
 			if (i == k - 1)

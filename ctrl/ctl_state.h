@@ -99,6 +99,16 @@ int ctl_state_ingest_pub(struct ctl_state *st, const struct sg_pub *pub);
  */
 void ctl_state_expect_republish(struct ctl_state *st, uint32_t n_workers);
 
+/*
+ * The counters start at zero with the first packet (the offline replay):
+ * nothing before the baseline is history, so there is no warm-up, and a
+ * first publication is always traffic. Call before the first tick.
+ */
+void ctl_state_from_zero(struct ctl_state *st);
+
+/* Seconds after the baseline during which first publications are history. */
+uint32_t ctl_state_warmup(const struct ctl_state *st);
+
 /* Take one event (copied). Returns 0, or -1 when its trunk is out of range. */
 int ctl_state_ingest_event(struct ctl_state *st, const struct sg_event *ev);
 

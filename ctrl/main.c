@@ -55,14 +55,14 @@
 #define CTL_EXIT_USAGE 2
 #define CTL_EXIT_NO_DATAPLANE 3
 #define CTL_EXIT_RUNTIME 1
-#define CTL_DRAIN_BURST 64
 #define CTL_STOP_GRACE_S 2 /* answering after the dataplane stopped */
 /*
- * The policy decides on 100 ms slots of packet time; a slot is closed
- * this long after it ended, so the events of its packets (a ring hop
- * away) are in, as they are in the offline replay.
+ * The policy decides on 100 ms slots of packet time, closed once every
+ * worker's clock has passed them (packet_clock). A worker clock this far
+ * behind the wall clock holds no slot back.
  */
-#define CTL_SLOT_GRACE_MS 50
+#define CTL_CLOCK_MAX_LAG_MS 1000
+#define CTL_SLOT_CATCHUP 50 /* slots closed one by one after a stall; more are skipped */
 
 struct ctl_ctx {
 	struct sg_config *cfg;
@@ -84,6 +84,13 @@ struct ctl_ctx {
 	struct rte_ring *trc[SG_MAX_WORKERS];
 	struct rte_mempool *trc_pool;
 	struct ctl_trace *trace; /* NULL: traces.dir empty, frames are discarded */
+	/* taken from a worker's ring, stamped after the next slot to close */
+	void *held_pub[SG_MAX_WORKERS];
+	void *held_evt[SG_MAX_WORKERS];
+	uint64_t next_slot_ms;	   /* end of the next slot to close, 0 before the first */
+	uint64_t clock_slots;	   /* slots closed */
+	uint64_t clock_wall;	   /* of which on the wall clock: a worker clock lagged */
+	uint64_t clock_lag_max_ms; /* the most a slot was closed after the wall clock passed it */
 	uint64_t start_ns;
 	/* rates, refreshed once a second */
 	uint64_t rate_ns;
@@ -243,7 +250,7 @@ cmd_status(void *arg, json_t *args, int *status, char *err, size_t errlen)
 		json_object_set_new(source, sg_source_fields[i].name,
 			json_integer((json_int_t)sg_source_field_get(&src, i)));
 	doc = json_pack("{s:s, s:I, s:I, s:s, s:o, s:o, s:o, s:{s:I, s:I, s:I, s:I}, s:o, s:o, "
-			"s:{s:I, s:I, s:I}}",
+			"s:{s:I, s:I, s:I}, s:{s:I, s:I, s:I}}",
 		"version", SG_VERSION, "uptime_s",
 		(json_int_t)((wall_ns() - shm->start_time_ns) / 1000000000ull), "ctrl_uptime_s",
 		(json_int_t)((wall_ns() - c->start_ns) / 1000000000ull), "dataplane",
@@ -252,7 +259,9 @@ cmd_status(void *arg, json_t *args, int *status, char *err, size_t errlen)
 		(json_int_t)pub_empty, "evt_ring_full", (json_int_t)evt_full, "evt_pool_empty",
 		(json_int_t)evt_empty, "ctrl", ctl_state_stats_json(c->st), "sinks",
 		ctl_sinks_stats_json(c->sinks), "reload", "generation", (json_int_t)shm->trunks_gen,
-		"applied", (json_int_t)c->rl.applied, "refused", (json_int_t)c->rl.refused);
+		"applied", (json_int_t)c->rl.applied, "refused", (json_int_t)c->rl.refused, "clock",
+		"slots", (json_int_t)c->clock_slots, "slots_on_wall_clock",
+		(json_int_t)c->clock_wall, "lag_max_ms", (json_int_t)c->clock_lag_max_ms);
 	if (doc != NULL)
 		json_object_set_new(doc, "traces", traces_json(c));
 	return doc;
@@ -534,16 +543,18 @@ slot_unknown(const struct ctl_ctx *c, uint32_t trunk)
  * bounded number per pass, so a flood of them cannot starve the loop
  * (the ring fills and the dataplane counts what it could not hand over).
  */
+#define CTL_TRACE_BURST 32 /* trace frames per dequeue */
+
 static unsigned int
 drain_traces(struct ctl_ctx *c, unsigned int w)
 {
-	void *objs[CTL_DRAIN_BURST];
+	void *objs[CTL_TRACE_BURST];
 	unsigned int i, n, total = 0, rounds;
 
 	if (c->trc[w] == NULL)
 		return 0;
 	for (rounds = 0; rounds < 64; rounds++) {
-		n = rte_ring_sc_dequeue_burst(c->trc[w], objs, CTL_DRAIN_BURST, NULL);
+		n = rte_ring_sc_dequeue_burst(c->trc[w], objs, CTL_TRACE_BURST, NULL);
 		if (n == 0)
 			break;
 		for (i = 0; i < n && c->trace != NULL; i++) {
@@ -560,39 +571,88 @@ drain_traces(struct ctl_ctx *c, unsigned int w)
 	return total;
 }
 
+/*
+ * Publications stamped at or before upto_ms and events of packets before
+ * it, in each worker's order; a later one is held (one per ring) until its
+ * slot is closed, so a slot's counts are exactly its packets'.
+ */
 static unsigned int
-drain(struct ctl_ctx *c)
+drain_upto(struct ctl_ctx *c, uint64_t upto_ms)
 {
-	void *objs[CTL_DRAIN_BURST];
-	unsigned int i, w, n, total = 0;
+	unsigned int w, total = 0;
+	void *obj;
 
 	/* a reload's new slots are known before their first publication */
 	ctl_reload_follow(&c->rl);
 	for (w = 0; w < c->shm->n_workers; w++) {
-		while ((n = rte_ring_sc_dequeue_burst(c->pub[w], objs, CTL_DRAIN_BURST, NULL)) >
-			0) {
-			for (i = 0; i < n; i++) {
-				const struct sg_pub *p = objs[i];
+		for (;;) {
+			const struct sg_pub *p;
 
-				if (slot_unknown(c, p->trunk))
-					ctl_reload_follow(&c->rl);
-				ctl_engine_pub(c->eng, objs[i]);
+			obj = c->held_pub[w];
+			if (obj == NULL && rte_ring_sc_dequeue(c->pub[w], &obj) != 0)
+				break;
+			p = obj;
+			c->held_pub[w] = NULL;
+			if (p->time_ns / 1000000 > upto_ms) {
+				c->held_pub[w] = obj;
+				break;
 			}
-			rte_mempool_put_bulk(c->pub_pool, objs, n);
-			total += n;
+			if (slot_unknown(c, p->trunk))
+				ctl_reload_follow(&c->rl);
+			ctl_engine_pub(c->eng, p);
+			rte_mempool_put(c->pub_pool, obj);
+			total++;
 		}
-		while ((n = rte_ring_sc_dequeue_burst(c->evt[w], objs, CTL_DRAIN_BURST, NULL)) >
-			0) {
-			for (i = 0; i < n; i++)
-				ctl_engine_event(c->eng, objs[i]);
-			rte_mempool_put_bulk(c->evt_pool, objs, n);
-			total += n;
+		for (;;) {
+			const struct sg_event *e;
+
+			obj = c->held_evt[w];
+			if (obj == NULL && rte_ring_sc_dequeue(c->evt[w], &obj) != 0)
+				break;
+			e = obj;
+			c->held_evt[w] = NULL;
+			if (e->time_ns / 1000000 >= upto_ms) {
+				c->held_evt[w] = obj;
+				break;
+			}
+			ctl_engine_event(c->eng, e);
+			rte_mempool_put(c->evt_pool, obj);
+			total++;
 		}
 		total += drain_traces(c, w);
 	}
 	if (c->trace != NULL)
 		ctl_trace_flush(c->trace);
 	return total;
+}
+
+static unsigned int
+drain(struct ctl_ctx *c)
+{
+	return drain_upto(c, UINT64_MAX);
+}
+
+/*
+ * The packet time up to which every worker's counts and events are in
+ * the rings: the lowest worker clock (sg_worker_stats.clock_ms). A worker
+ * that has not stamped a slot yet, or whose clock lags the wall clock by
+ * more than CTL_CLOCK_MAX_LAG_MS (a lcore that stopped running), no
+ * longer holds the others back: then the wall clock less that lag
+ * decides, and what comes late counts in the slot it reaches.
+ */
+static uint64_t
+packet_clock(const struct ctl_ctx *c, uint64_t wall_ms, int *on_wall)
+{
+	uint64_t low = UINT64_MAX, v;
+	unsigned int w;
+
+	for (w = 0; w < c->shm->n_workers; w++) {
+		v = __atomic_load_n(&c->shm->workers[w].clock_ms, __ATOMIC_ACQUIRE);
+		if (v < low)
+			low = v;
+	}
+	*on_wall = low == 0 || low == UINT64_MAX || low + CTL_CLOCK_MAX_LAG_MS < wall_ms;
+	return *on_wall ? wall_ms - CTL_CLOCK_MAX_LAG_MS : low;
 }
 
 static void
@@ -1061,9 +1121,10 @@ main(int argc, char **argv)
 		c.shm->n_trunks, cfg.ctrl.socket);
 
 	while (!ctl_quit) {
-		uint64_t now = wall_ns();
+		uint64_t now = wall_ns(), upto;
+		int on_wall;
 
-		drain(&c);
+		drain_upto(&c, c.next_slot_ms != 0 ? c.next_slot_ms : UINT64_MAX);
 		if (stopped_ns == 0 && __atomic_load_n(&c.shm->stopped, __ATOMIC_ACQUIRE)) {
 			/*
 			 * Its last publications are in: take them, and keep
@@ -1091,20 +1152,31 @@ main(int argc, char **argv)
 				ctl_engine_fleet_apply(
 					c.eng, now / 1000000, c.dirs, RTE_DIM(c.dirs)));
 		}
-		if ((now / 1000000 - CTL_SLOT_GRACE_MS) / CTL_POLICY_SLOT_MS != last_slot) {
-			uint64_t upto = now / 1000000 - CTL_SLOT_GRACE_MS;
+		upto = packet_clock(&c, now / 1000000, &on_wall);
+		if (upto / CTL_POLICY_SLOT_MS != last_slot) {
+			uint64_t end = upto - upto % CTL_POLICY_SLOT_MS, t = c.next_slot_ms;
 
 			last_slot = upto / CTL_POLICY_SLOT_MS;
-			drain(&c);
-			emit(&c, c.dirs, ctl_engine_tick_ms(c.eng, upto, c.dirs, RTE_DIM(c.dirs)));
+			/* the first slot, a clock step or a long stall: the latest only */
+			if (t == 0 || t > end || end - t > CTL_SLOT_CATCHUP * CTL_POLICY_SLOT_MS)
+				t = end;
+			for (; t <= end; t += CTL_POLICY_SLOT_MS) {
+				c.clock_slots++;
+				c.clock_wall += (uint64_t)on_wall;
+				if (now / 1000000 > t && now / 1000000 - t > c.clock_lag_max_ms)
+					c.clock_lag_max_ms = now / 1000000 - t;
+				drain_upto(&c, t);
+				emit(&c, c.dirs,
+					ctl_engine_tick_ms(c.eng, t, c.dirs, RTE_DIM(c.dirs)));
+			}
+			c.next_slot_ms = end + CTL_POLICY_SLOT_MS;
 			/*
 			 * The fleet's round once the engine has closed the
-			 * second before (tick_ms closes seconds with the
-			 * slots' grace): a busy mailbox skips this second's
+			 * second before: a busy mailbox skips this second's
 			 * round, never waits.
 			 */
-			if (c.fleet != NULL && upto / 1000 != fleet_s) {
-				fleet_s = upto / 1000;
+			if (c.fleet != NULL && end / 1000 != fleet_s) {
+				fleet_s = end / 1000;
 				ctl_fleet_round(c.fleet, fleet_s, c.round);
 				ctl_redis_submit(c.redis, c.round);
 			}

@@ -171,6 +171,9 @@ dp_dialogs_message_key(struct dp_dialogs *d, const struct dp_dialog_key *k, uint
 		if (w < 0)
 			dialog_open(d, s, k->tag, trunk, now_s, counters);
 	} else if (w >= 0) {
+		/* a call's length is known only when a BYE ends it */
+		counters[s->trunk[w]].calls_ended++;
+		counters[s->trunk[w]].call_seconds += now_s - s->opened_s[w];
 		way_close(d, s, (unsigned int)w, counters);
 		d->stats.closed++;
 	}

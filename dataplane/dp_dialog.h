@@ -62,7 +62,8 @@ void dp_dialogs_free(struct dp_dialogs *d);
 /*
  * Feed one new (not retransmitted) message of trunk `trunk`. Updates the
  * trunk's dialogs_opened / dialogs_closed in counters[] (indexed by trunk
- * slot), for this trunk or, on eviction or timeout, another one.
+ * slot), for this trunk or, on eviction or timeout, another one; a BYE
+ * also adds the call to calls_ended and its length to call_seconds.
  */
 void dp_dialogs_message(struct dp_dialogs *d, const struct dp_sip_msg *m, uint32_t trunk,
 	uint64_t now_ms, struct sg_trunk_counters *counters);

@@ -158,6 +158,8 @@ dp_replay_create(const struct sg_config *cfg, struct dp_worker *w, int json, FIL
 		maxc[i] = cfg->trunks[i].max_concurrent;
 	}
 	r->st = ctl_state_create(cfg->n_trunks, names, cps, maxc);
+	if (r->st != NULL)
+		ctl_state_from_zero(r->st); /* the capture's first packet is the first count */
 	r->eng = r->st != NULL ? ctl_engine_create(cfg, r->st) : NULL;
 	if (r->eng == NULL) {
 		snprintf(err, errlen, "replay: out of memory for the policy engine");
@@ -171,8 +173,7 @@ dp_replay_create(const struct sg_config *cfg, struct dp_worker *w, int json, FIL
 		.stats = &r->stats,
 		.ctrl_generation = &r->generation,
 	};
-	w->on_tick = on_tick;
-	w->on_tick_arg = r;
+	dp_worker_set_tick(w, on_tick, r, 0);
 	return r;
 fail:
 	dp_replay_free(r);
@@ -202,7 +203,7 @@ dp_replay_free(struct dp_replay *r)
 	if (r == NULL)
 		return;
 	if (r->w != NULL) {
-		r->w->on_tick = NULL;
+		dp_worker_set_tick(r->w, NULL, NULL, 0);
 		memset(&r->w->ln, 0, sizeof(r->w->ln));
 	}
 	ctl_engine_free(r->eng);

@@ -132,6 +132,7 @@ dp_worker_create(const struct dp_worker_shared *sh, const struct sg_config *cfg,
 	}
 	w->tsc_start = w->tsc_base;
 	w->wall_start_ms = w->wall_base_ms;
+	w->next_tick_ms = UINT64_MAX;
 	return w;
 fail:
 	dp_worker_free(w);
@@ -675,6 +676,40 @@ steer_away(
 }
 
 /*
+ * Packet time entered a new 100 ms slot, before any packet of it is
+ * counted: the counts so far are everything before the slot's start.
+ * Offline the replay takes them (on_tick); live they are published
+ * stamped with that start, and once all are out the worker's clock in
+ * its shared stats says so: sipguard-ctrl closes a slot when every
+ * worker's clock has passed it, with exactly the counts of the packets
+ * before it, as the offline replay does. A publication that found the
+ * ring full leaves the clock where it was; its counts go out with the
+ * next slot's.
+ */
+static void
+worker_slot(struct dp_worker *w, uint64_t now)
+{
+	uint64_t start;
+
+	flush_pending(w);
+	w->cur_slot = now / DP_WORKER_TICK_MS;
+	start = w->cur_slot * DP_WORKER_TICK_MS;
+	w->next_tick_ms = start + DP_WORKER_TICK_MS;
+	if (w->on_tick != NULL)
+		w->on_tick(w->on_tick_arg, start);
+	else if (dp_worker_publish_at(w, 0, start) == 0)
+		__atomic_store_n(&w->ln.stats->clock_ms, start, __ATOMIC_RELEASE);
+}
+
+void
+dp_worker_set_tick(struct dp_worker *w, void (*fn)(void *, uint64_t), void *arg, int live)
+{
+	w->on_tick = fn;
+	w->on_tick_arg = arg;
+	w->next_tick_ms = fn != NULL || live ? 0 : UINT64_MAX;
+}
+
+/*
  * The burst's frames, in order; `steered`: they came from the other
  * workers' steering rings (counted as steered in, never steered again).
  * Steered-away mbufs leave the array (NULL): the ring owns them now.
@@ -711,11 +746,8 @@ worker_burst(struct dp_worker *w, struct rte_mbuf **pkts, uint16_t n, struct rte
 		/* contiguous: a pointer into the mbuf; chained: copied once */
 		data = rte_pktmbuf_read(m, 0, m->pkt_len, w->bounce);
 		now = packet_ms(w, m, tsc_ms);
-		if (unlikely(w->on_tick != NULL) && now / DP_WORKER_TICK_MS > w->cur_slot) {
-			flush_pending(w);
-			w->cur_slot = now / DP_WORKER_TICK_MS;
-			w->on_tick(w->on_tick_arg, w->cur_slot * DP_WORKER_TICK_MS);
-		}
+		if (unlikely(now >= w->next_tick_ms))
+			worker_slot(w, now);
 		res = dp_decode_cfg(data, m->pkt_len, &w->dec, &pkt);
 		if (steered)
 			w->src.steered_in++;
@@ -770,6 +802,13 @@ dp_worker_steered(struct dp_worker *w)
 unsigned int
 dp_worker_publish(struct dp_worker *w, int all)
 {
+	return dp_worker_publish_at(
+		w, all, w->wall_base_ms + (rte_rdtsc() - w->tsc_base) * 1000 / w->tsc_hz + 1);
+}
+
+unsigned int
+dp_worker_publish_at(struct dp_worker *w, int all, uint64_t stamp_ms)
+{
 	const struct dp_worker_link *ln = &w->ln;
 	unsigned int waiting = 0;
 	uint64_t gen = *ln->ctrl_generation;
@@ -796,8 +835,7 @@ dp_worker_publish(struct dp_worker *w, int all)
 		p->worker = w->index;
 		p->trunk = t;
 		p->seq = ++w->pub_seq;
-		p->time_ns = (w->wall_base_ms + (rte_rdtsc() - w->tsc_base) * 1000 / w->tsc_hz) *
-			1000000;
+		p->time_ns = stamp_ms * 1000000;
 		p->c = w->trunk[t];
 		if (rte_ring_sp_enqueue(ln->pub_ring, p) != 0) {
 			/* skipped, counted; the next one carries the totals */
@@ -894,6 +932,7 @@ dp_worker_main(void *arg)
 	uint16_t n = 0, n_next;
 
 	w->next_publish = start + w->ln.publish_cycles;
+	dp_worker_set_tick(w, NULL, NULL, 1);
 	if (w->ln.qsbr != NULL) {
 		rte_rcu_qsbr_thread_register(w->ln.qsbr, w->index);
 		rte_rcu_qsbr_thread_online(w->ln.qsbr, w->index);
@@ -929,6 +968,15 @@ dp_worker_main(void *arg)
 			w->ln.stats->busy_cycles += t2 - t1;
 			t1 = t2;
 		}
+		/*
+		 * A slot may begin with no packet (an idle or slow link): its
+		 * start is published all the same, so the control plane's
+		 * slots never wait for traffic. The next burst's packets
+		 * are stamped later than t1.
+		 */
+		if (unlikely(w->wall_base_ms + (t1 - w->tsc_base) * 1000 / w->tsc_hz >=
+			    w->next_tick_ms))
+			worker_slot(w, w->wall_base_ms + (t1 - w->tsc_base) * 1000 / w->tsc_hz);
 		if (unlikely(t1 >= w->next_publish)) {
 			uint64_t now_ms;
 

@@ -72,7 +72,10 @@ struct dp_worker_shared {
 	uint8_t sip_port[65536 / 8]; /* bitmap of configured SIP ports */
 };
 
-/* Offline replay: packet time is handed to the policy in slots this long. */
+/*
+ * Packet time is handed to the policy in slots this long: offline through
+ * on_tick, live as publications stamped at each slot's start.
+ */
 #define DP_WORKER_TICK_MS 100
 
 #define DP_DIRTY_WORDS ((SG_TRUNK_SLOTS + 63) / 64)
@@ -136,11 +139,14 @@ struct dp_worker {
 	/*
 	 * Offline replay: called when packet time enters a new 100 ms slot
 	 * (slot_ms, its start), before the first packet of that slot is
-	 * counted: the policy decides on the same slots live. NULL live.
+	 * counted: the policy decides on the same slots live. NULL live,
+	 * where the worker publishes at that moment instead, stamped with
+	 * slot_ms (dp_worker_main).
 	 */
 	void (*on_tick)(void *arg, uint64_t slot_ms);
 	void *on_tick_arg;
-	uint64_t cur_slot; /* packet time / DP_WORKER_TICK_MS of the last tick */
+	uint64_t cur_slot;     /* packet time / DP_WORKER_TICK_MS of the last tick */
+	uint64_t next_tick_ms; /* packet time of the next slot, UINT64_MAX: no slots */
 	uint64_t pub_seq;
 	uint64_t seen_generation;
 	uint64_t next_publish;		  /* TSC */
@@ -277,9 +283,23 @@ void dp_worker_burst(struct dp_worker *w, struct rte_mbuf **pkts, uint16_t n,
  * Publish the cumulative counters of every trunk that changed (all of
  * them when `all` or when the control plane re-attached). Returns the
  * number of trunks still waiting (ring full or pool empty: retried on the
- * next call, nothing is lost).
+ * next call, nothing is lost). Each publication is stamped (time_ns) with
+ * a packet time that every packet it counts came before: the worker's
+ * clock now, plus a millisecond.
  */
 unsigned int dp_worker_publish(struct dp_worker *w, int all);
+
+/*
+ * The same stamped stamp_ms: the caller knows every packet counted came
+ * before it (a slot's start, reached before that slot's first packet).
+ */
+unsigned int dp_worker_publish_at(struct dp_worker *w, int all, uint64_t stamp_ms);
+
+/*
+ * Slots of packet time from now on: on_tick, or live stamped publications
+ * when fn is NULL and live is set; neither: none (the benchmark).
+ */
+void dp_worker_set_tick(struct dp_worker *w, void (*fn)(void *, uint64_t), void *arg, int live);
 
 /*
  * Poll-mode loop of a live worker lcore (rte_eal_remote_launch entry):

@@ -151,6 +151,14 @@ struct sg_trunk_counters {
 	uint64_t dialogs_closed; /* BYE/200, timeout or eviction */
 	/* final 4xx-6xx answers to INVITE by enum sg_diag_class */
 	uint64_t diagnosis[SG_DIAG_COUNT];
+	/*
+	 * Calls ended by a BYE and their summed length (packet time, whole
+	 * seconds from the 2xx to the BYE): the holding time the policy keeps
+	 * a concurrency cap with. Timed-out and evicted dialogs have no known
+	 * length and are left out.
+	 */
+	uint64_t calls_ended;
+	uint64_t call_seconds;
 };
 
 /*
@@ -355,7 +363,7 @@ sg_source_counters_add(struct sg_source_counters *dst, const struct sg_source_co
 #define SG_MAX_WORKERS 16
 #define SG_MAX_PORTS 8
 #define SG_SHM_MAGIC 0x53475348u /* "SGSH" */
-#define SG_SHM_VERSION 6
+#define SG_SHM_VERSION 7
 #define SG_CALL_ID_MAX 96 /* Call-ID bytes kept in an event */
 
 /*
@@ -367,7 +375,7 @@ struct sg_pub {
 	uint32_t worker;  /* 0..n_workers-1 */
 	uint32_t trunk;	  /* 0..SG_MAX_TRUNKS (SG_UNMATCHED) */
 	uint64_t seq;	  /* per worker, strictly increasing */
-	uint64_t time_ns; /* wall clock when published */
+	uint64_t time_ns; /* packet time every packet counted came before (wall clock) */
 	struct sg_trunk_counters c;
 };
 
@@ -482,6 +490,12 @@ struct sg_worker_stats {
 	 */
 	uint64_t trunks_gen;
 	uint64_t trunks_from_packet;
+	/*
+	 * The worker's packet-time clock (epoch ms, 0 before the first
+	 * slot): every packet before it is counted, and its publications and
+	 * events are in the rings. Written with release order after them.
+	 */
+	uint64_t clock_ms;
 	struct sg_source_counters src; /* the worker's source counters */
 	struct sg_trace_stats trace;   /* flight recorder (dp_trace.h) */
 } __attribute__((aligned(64)));

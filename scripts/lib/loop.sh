@@ -671,6 +671,20 @@ lp_dialers_stop() {
 	done
 }
 
+# lp_ctl_json OUT CMD...: sipguardctl -j CMD into OUT; a control plane
+# starved of CPU may miss the client's deadline, so up to 5 tries.
+lp_ctl_json() {
+	local out=$1 i
+	shift
+	for ((i = 0; i < 5; i++)); do
+		"$LP_CTL" -s "$TB_DIR/ctrl.sock" -j "$@" >"$out" 2>"$out.err" &&
+			jq -e . "$out" >/dev/null 2>&1 && return 0
+		sleep 0.5
+	done
+	lp_log "sipguardctl $*: $(head -n 1 "$out.err")"
+	return 0
+}
+
 # lp_run RUN CONF DIAL CASES: one run of case 1 with sipguard-ctrl on CONF
 # (RUN a: open loop, the ramp never yields; RUN b: closed loop, the ramp
 # yields to the first directive), captured to $TB_DIR/RUN.pcapng with
@@ -710,13 +724,14 @@ lp_run() {
 	lp_dialers_stop "${dialers[@]}"
 	sleep 1
 	lp_capture_stop "capture-$run"
-	"$LP_CTL" -s "$TB_DIR/ctrl.sock" -j directives -n 256 >"$TB_DIR/$run.directives.json" \
-		2>/dev/null || true
-	"$LP_CTL" -s "$TB_DIR/ctrl.sock" -j status >"$TB_DIR/$run.status.json" 2>/dev/null || true
+	lp_ctl_json "$TB_DIR/$run.directives.json" directives -n 256
+	lp_ctl_json "$TB_DIR/$run.status.json" status
+	# The last 503 events with the dataplane's packet times, to set
+	# beside the capture's timestamps of the same answers.
+	lp_ctl_json "$TB_DIR/$run.events.json" events -n 256
 	# The control plane's own 1 s series, to set beside the capture's.
 	for t in loop trouble retry oc conc; do
-		"$LP_CTL" -s "$TB_DIR/ctrl.sock" -j trunk "$t" >"$TB_DIR/$run.trunk-$t.json" \
-			2>/dev/null || true
+		lp_ctl_json "$TB_DIR/$run.trunk-$t.json" trunk "$t"
 	done
 	tb_stop "ctrl-$run"
 	[ "$cases" = 1 ] && tb_stop carrier-trouble

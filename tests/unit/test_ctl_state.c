@@ -368,6 +368,48 @@ test_first_tick_no_spike(void **state)
 }
 
 /*
+ * The offline replay starts from zero: a trunk's first publication right
+ * after the baseline is traffic, and so are the calls it ended and their
+ * length.
+ */
+static void
+test_from_zero(void **state)
+{
+	struct ctl_state *st = state_new();
+	struct model *m = model_new();
+	struct sg_pub p;
+
+	(void)state;
+	ctl_state_from_zero(st);
+	assert_int_equal(ctl_state_warmup(st), 0);
+	assert_int_equal(ctl_state_tick(st, 1000), 1);
+	traffic(&m->c[0][0], 9, 1, 4, 0, 0, 2);
+	m->c[0][0].calls_ended += 2;
+	m->c[0][0].call_seconds += 31;
+	make_pub(&p, m, 0, 0);
+	ctl_state_ingest_pub(st, &p);
+	assert_int_equal(ctl_state_tick(st, 1001), 1);
+	assert_int_equal(series_at(st, 0, CTL_SF_ATTEMPTS, 1000), 9);
+	assert_int_equal(series_at(st, 0, CTL_SF_CALLS_ENDED, 1000), 2);
+	assert_int_equal(series_at(st, 0, CTL_SF_CALL_SECONDS, 1000), 31);
+	ctl_state_free(st);
+	free(m);
+
+	/* attached to a running dataplane, the same publication is history */
+	st = state_new();
+	m = model_new();
+	assert_int_equal(ctl_state_warmup(st), CTL_STATE_WARMUP_S);
+	assert_int_equal(ctl_state_tick(st, 1000), 1);
+	traffic(&m->c[0][0], 9, 1, 4, 0, 0, 2);
+	make_pub(&p, m, 0, 0);
+	ctl_state_ingest_pub(st, &p);
+	assert_int_equal(ctl_state_tick(st, 1001), 1);
+	assert_int_equal(series_at(st, 0, CTL_SF_ATTEMPTS, 1000), 0);
+	ctl_state_free(st);
+	free(m);
+}
+
+/*
  * A control plane that asked for a republish-all takes a worker's first
  * publications as history until that worker's last slot came, even past
  * the warm-up (a worker lcore starved for seconds).
@@ -1001,6 +1043,7 @@ main(void)
 		cmocka_unit_test(test_invalid_input),
 		cmocka_unit_test(test_first_tick_no_spike),
 		cmocka_unit_test(test_late_republish),
+		cmocka_unit_test(test_from_zero),
 		cmocka_unit_test(test_samples_add_up),
 		cmocka_unit_test(test_catch_up_and_clock_steps),
 		cmocka_unit_test(test_events_rings),

@@ -335,9 +335,14 @@ test_dialogs(void **state)
 	send_msg(w, "192.0.2.1", "198.51.100.10", "BYE sip:1@198.51.100.10 SIP/2.0", "d1@x",
 		"2 BYE", "", 30000);
 	assert_int_equal(c->dialogs_opened - c->dialogs_closed, 1);
-	/* the other one times out (60 s): found by the sweep */
+	/* a BYE ends the call with a known length: 10 s to 30 s of packet time */
+	assert_int_equal(c->calls_ended, 1);
+	assert_int_equal(c->call_seconds, 20);
+	/* the other one times out (60 s): found by the sweep, its length unknown */
 	dp_dialogs_sweep(w->dlg, 1u << 20, 80000, w->trunk);
 	assert_int_equal(c->dialogs_opened - c->dialogs_closed, 0);
+	assert_int_equal(c->calls_ended, 1);
+	assert_int_equal(c->call_seconds, 20);
 	assert_int_equal(dp_dialogs_stats(w->dlg)->timed_out, 1);
 	assert_int_equal(dp_dialogs_active(w->dlg), 0);
 	dp_worker_free(w);
@@ -456,6 +461,79 @@ test_burst_ahead(void **state)
 	rte_mempool_free(pool);
 }
 
+/*
+ * Live, the worker publishes when its packet time enters a new 100 ms
+ * slot, before counting that slot's first packet, stamped with the
+ * slot's start, and then moves its clock there: the control plane closes
+ * a slot with exactly the packets before it, as the offline replay does.
+ * (Packet times come from pkt_times here, so the slots are exact.)
+ */
+static void
+test_live_slots(void **state)
+{
+	static const uint64_t times[] = { 10050, 10080, 10130, 10250, 10260 };
+	struct rte_mempool *pool =
+		rte_pktmbuf_pool_create("slots_pool", 64, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0);
+	struct rte_ring *pub, *evt;
+	struct rte_mempool *pp, *ep;
+	struct dp_worker *w = worker("p5", 256, &pub, &evt, &pp, &ep);
+	struct rte_mbuf *pkts[5];
+	const struct sg_pub *p;
+	const struct sg_event *e;
+	char id[32];
+	void *obj = NULL;
+	unsigned int i;
+
+	(void)state;
+	assert_non_null(pool);
+	for (i = 0; i < 4; i++) {
+		snprintf(id, sizeof(id), "slot-%u", i);
+		pkts[i] = mbuf_msg(pool, "192.0.2.1", "198.51.100.10",
+			"INVITE sip:1@198.51.100.10 SIP/2.0", id, "1 INVITE");
+	}
+	pkts[4] =
+		mbuf_msg(pool, "198.51.100.10", "192.0.2.1", "SIP/2.0 503 X", "slot-3", "1 INVITE");
+	w->pkt_times = times;
+	w->n_pkt_times = RTE_DIM(times);
+	dp_worker_set_tick(w, NULL, NULL, 1);
+	/* the control plane has its first (republish-all) publication */
+	dp_worker_publish(w, 1);
+	while (rte_ring_sc_dequeue(pub, &obj) == 0)
+		rte_mempool_put(pp, obj);
+	dp_worker_burst(w, pkts, 5, NULL, 0);
+	/* 10000: nothing counted yet, nothing to send, the clock moves */
+	assert_int_equal(rte_ring_sc_dequeue(pub, &obj), 0);
+	p = obj;
+	assert_int_equal(p->trunk, 0);
+	assert_int_equal(p->time_ns, 10100ull * 1000000);
+	assert_int_equal(p->c.invite_attempts, 2);
+	rte_mempool_put(pp, obj);
+	assert_int_equal(rte_ring_sc_dequeue(pub, &obj), 0);
+	p = obj;
+	assert_int_equal(p->time_ns, 10200ull * 1000000);
+	assert_int_equal(p->c.invite_attempts, 3);
+	rte_mempool_put(pp, obj);
+	assert_int_not_equal(rte_ring_sc_dequeue(pub, &obj), 0);
+	assert_int_equal(shm.workers[0].clock_ms, 10200);
+	/* the 503 of the slot not closed yet: an event at its packet time */
+	assert_int_equal(rte_ring_sc_dequeue(evt, &obj), 0);
+	e = obj;
+	assert_int_equal(e->time_ns, 10260ull * 1000000);
+	rte_mempool_put(ep, obj);
+	/* the counts since go out with the next publication, stamped after them */
+	assert_int_equal(dp_worker_publish(w, 0), 0);
+	assert_int_equal(rte_ring_sc_dequeue(pub, &obj), 0);
+	p = obj;
+	assert_int_equal(p->c.invite_attempts, 4);
+	rte_mempool_put(pp, obj);
+	dp_worker_free(w);
+	rte_ring_free(pub);
+	rte_ring_free(evt);
+	rte_mempool_free(pp);
+	rte_mempool_free(ep);
+	rte_mempool_free(pool);
+}
+
 int
 main(void)
 {
@@ -465,6 +543,7 @@ main(void)
 		cmocka_unit_test(test_oc_events),
 		cmocka_unit_test(test_dialogs),
 		cmocka_unit_test(test_dialog_table_bounded),
+		cmocka_unit_test(test_live_slots),
 		cmocka_unit_test(test_burst_ahead),
 	};
 
