@@ -465,9 +465,7 @@ ctl_policy_trunk_second(struct ctl_policy *p, uint32_t t, uint64_t s,
 	 * call) of slack keeps that from reading as "above agreed".
 	 */
 	tr->over_cps_run =
-		in->attempts > tr->agreed_cps + (tr->agreed_cps / 20 > 1 ? tr->agreed_cps / 20 : 1)
-		? tr->over_cps_run + 1
-		: 0;
+		ctl_policy_fleet_over_cps(p, tr, s, in->attempts) ? tr->over_cps_run + 1 : 0;
 	tr->over_conc_run =
 		ctl_policy_conc_cap(tr) > 0 && in->concurrent > (int64_t)ctl_policy_conc_cap(tr)
 		? tr->over_conc_run + 1

@@ -92,6 +92,10 @@ struct ctl_policy_trunk {
 	int raised;		/* the limit last changed upward (a step is a probe too) */
 	uint32_t conc_limit;	/* learned concurrency throttle, 0 none */
 	int ceiling_alert;	/* a `ceiling` alert is out */
+
+	/* a shared account (ctl_policy_fleet.c) */
+	struct ctl_policy_fleet fleet;
+	int fleet_spared; /* the pause running is for a burst no ceiling was learned from */
 };
 
 struct ctl_policy {
@@ -196,5 +200,13 @@ void ctl_policy_ceiling_alert(struct ctl_policy *p, uint32_t t, const struct ctl
 	uint64_t now_ms, struct ctl_policy_out *o);
 void ctl_policy_pause_over(struct ctl_policy *p, uint32_t t, const struct ctl_policy_view *v,
 	uint64_t now_ms, struct ctl_policy_out *o);
+
+/* ctl_policy_fleet.c */
+double ctl_policy_fleet_others(const struct ctl_policy_trunk *tr);
+int ctl_policy_fleet_over_cps(const struct ctl_policy *p, const struct ctl_policy_trunk *tr,
+	uint64_t s, uint64_t attempts);
+int ctl_policy_fleet_spared(const struct ctl_policy *p, struct ctl_policy_trunk *tr,
+	uint64_t now_ms, double account_cps);
+void ctl_policy_fleet_pause_over(struct ctl_policy_trunk *tr);
 
 #endif /* CTL_POLICY_INT_H */
