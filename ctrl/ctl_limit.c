@@ -33,9 +33,10 @@ ctl_policy_target(const struct ctl_policy *p, const struct ctl_policy_trunk *tr,
 /*
  * What the carrier refused at: the attempt rate of the last second of
  * 100 ms slots (for a shared account, this edge's slots plus the other
- * edges' rate: the carrier counts the account). Without slots (a policy fed closed seconds only), one
- * step above what the carrier took in the last closed second with 503s
- * (attempts minus 503s), else the recent rate.
+ * edges' rate: the carrier counts the account). Without slots (a policy
+ * fed closed seconds only), one step above what the carrier took in the
+ * last closed second with 503s (attempts minus 503s), else the recent
+ * rate.
  */
 static double
 ctl_policy_refused_rate(const struct ctl_policy *p, const struct ctl_policy_trunk *tr,
