@@ -462,8 +462,9 @@ ctl_policy_trunk_second(struct ctl_policy *p, uint32_t t, uint64_t s,
 	/*
 	 * A dialer at exactly the agreed rate counts one call more in some
 	 * seconds (calls straddle the second boundary): 5 % (at least one
-	 * call) of slack keeps that from reading as "above agreed". A shared
-	 * account's detection window must be above it too (ctl_policy_fleet.c).
+	 * call) of slack keeps that from reading as "above agreed". For a shared
+	 * account most of the detection window must be above it too
+	 * (ctl_policy_fleet.c).
 	 */
 	tr->over_cps_run =
 		ctl_policy_fleet_over_cps(p, tr, s, in->attempts) ? tr->over_cps_run + 1 : 0;

@@ -174,9 +174,9 @@ int ctl_policy_set_cps(struct ctl_policy *p, uint32_t trunk, uint32_t cps, uint6
  *    follows before the trunk was calm for a peak window is learned from
  *    as usual, at the account's rate;
  *  - counts a second above the agreed CPS toward a proactive throttle
- *    only when the detection window's seconds are above it on the whole
- *    too: counts that reach the control plane late move calls between
- *    seconds, they do not add any.
+ *    only when most of the detection window's seconds are above it too:
+ *    counts that reach the control plane late pile calls of several
+ *    seconds into one, a fleet really above the limit is so every second.
  */
 struct ctl_policy_fleet {
 	int member;	   /* 0: the trunk has its own budget, none of the above */

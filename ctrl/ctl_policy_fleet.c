@@ -50,25 +50,33 @@ slack(uint64_t cps)
 /*
  * Second s (already in the history) counts toward a proactive CPS
  * throttle: its attempts are above the agreed CPS. For a shared account,
- * also the detection window's on the whole: a second that reached the
- * control plane late on one edge reads as two seconds' calls there, and
- * summed with the others' as more than the account's limit, while the
- * calls over the window are what the fleet really placed.
+ * so must be most of the detection window's seconds: a second that
+ * reached the control plane late on one edge reads as two seconds' calls
+ * there, and summed with the others' as more than the account's limit
+ * (and a control plane that stalled reads many seconds' calls as one),
+ * while a fleet really above the limit is so second after second.
  */
 int
 ctl_policy_fleet_over_cps(const struct ctl_policy *p, const struct ctl_policy_trunk *tr, uint64_t s,
 	uint64_t attempts)
 {
 	uint64_t lim = (uint64_t)tr->agreed_cps + slack(tr->agreed_cps);
-	struct ctl_policy_view w;
+	uint64_t from = ctl_policy_back(s, p->conf.window_s), t;
+	uint32_t n = 0, over = 0;
 
 	if (attempts <= lim)
 		return 0;
 	if (!tr->fleet.member)
 		return 1;
-	memset(&w, 0, sizeof(w));
-	ctl_policy_window(p, tr, ctl_policy_back(s, p->conf.window_s), s, &w);
-	return w.n > 0 && w.attempts > lim * w.n;
+	if (from < p->first_second)
+		from = p->first_second;
+	for (t = from; t <= s; t++) {
+		const struct ctl_policy_sample *sm = ctl_policy_sample_at(p, tr, t);
+
+		n++;
+		over += sm != NULL && sm->attempts > lim;
+	}
+	return over * 2 > n;
 }
 
 /*

@@ -360,15 +360,17 @@ test_refused_rate_is_the_account(void **state)
  * Counts that reach the control plane a second late: one edge's second
  * holds two seconds' calls, the next that edge's none, in turn over the
  * edges, while the fleet places 28 a second. Summed, seconds of 37 and 38
- * follow one another. Not a proactive throttle for the fleet; a real
- * overrun (36 a second) still is.
+ * follow one another. Then the dataplanes' publications stall for 15 s
+ * and their calls come in as one second of 393 and the next of 99 (as
+ * measured live, at a load average of 28). Not a proactive throttle for
+ * the fleet; a real overrun (36 a second) still is.
  */
 static void
 test_late_counts_no_proactive(void **state)
 {
 	/* the account's seconds: 28 a second, then late counts moving calls */
 	static const uint64_t late[] = { 28, 28, 28, 28, 28, 28, 37, 38, 18, 19, 28, 28, 38, 37, 19,
-		18, 28, 28, 28, 28 };
+		18, 28, 28, 28, 28, 393, 99, 28, 28, 28, 28, 28, 28 };
 	struct ctl_directive out[8];
 	unsigned int h, n, i, proactive[2] = { 0, 0 }, over = 0, t;
 
