@@ -4,8 +4,10 @@
  * dialers get this edge's share (static before the store answered, the
  * claimed grant after), the policy judges the account's fleet-wide sums,
  * its throttles are cut to this edge's part, losing the store raises one
- * alert and regaining it one clear, and a trunk with its own budget is
- * left alone.
+ * alert and regaining it one clear, a trunk with its own budget is left
+ * alone, and a refusal burst of an account within its limit teaches no
+ * ceiling (the policy is told the other edges' rates and this edge's
+ * share).
  */
 #include <setjmp.h>
 #include <stdarg.h>
