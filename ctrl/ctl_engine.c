@@ -32,6 +32,7 @@ struct ctl_engine {
 	/* the diagnosis rules' names, for the directives' evidence */
 	uint32_t n_rules;
 	char rule_names[CFG_MAX_DIAG_RULES][sizeof(((struct ctl_evidence *)0)->diag_rule_name)];
+	double self_cps[SG_MAX_TRUNKS]; /* this edge's own attempts, last closed second */
 };
 
 struct ctl_engine *
@@ -179,6 +180,25 @@ fleet_directive(struct ctl_engine *e, uint32_t t, uint64_t time_ms, enum ctl_act
 }
 
 /*
+ * What the policy needs to judge shared trunk t's account now (struct
+ * ctl_policy_fleet): this edge's share, the budget, the other edges'
+ * rate that its own 100 ms slots lack.
+ */
+static void
+fleet_policy(struct ctl_engine *e, uint32_t t, uint64_t now_s)
+{
+	struct ctl_policy_fleet pf = {
+		.member = 1,
+		.share = ctl_fleet_share(e->fleet, t),
+		.budget = ctl_fleet_account_budget(e->fleet, t),
+		.others_cps = ctl_fleet_others_cps(e->fleet, t, now_s),
+		.self_cps = e->self_cps[t],
+	};
+
+	ctl_policy_set_fleet(e->pol, t, &pf);
+}
+
+/*
  * Second s of the shared trunks: this edge's counts to the fleet, the
  * account's sums to the policy.
  */
@@ -197,6 +217,7 @@ fleet_input(struct ctl_engine *e, uint64_t s)
 		c.finals = in->finals;
 		c.r503 = in->final_503;
 		c.concurrent = in->concurrent;
+		e->self_cps[i] = (double)in->attempts;
 		ctl_fleet_local(e->fleet, i, s, &c, e->told_set[i] ? e->told[i] : 0,
 			(uint32_t)ctl_policy_trunk_state(e->pol, i));
 		ctl_fleet_sums(e->fleet, i, s, &c);
@@ -204,6 +225,7 @@ fleet_input(struct ctl_engine *e, uint64_t s)
 		in->finals = c.finals;
 		in->final_503 = c.r503;
 		in->concurrent = c.concurrent;
+		fleet_policy(e, i, s);
 	}
 }
 
@@ -387,6 +409,10 @@ ctl_engine_tick_ms(
 	for (t = e->next_slot_ms; t <= end && n < max; t += CTL_POLICY_SLOT_MS) {
 		/* slots passed at once (a gap in the capture): the first one takes the change */
 		ctl_engine_slot_inputs(e, 1);
+		for (i = 0; e->fleet != NULL && i < e->n_trunks; i++) {
+			if (ctl_fleet_shared(e->fleet, i))
+				fleet_policy(e, i, t / 1000);
+		}
 		k = ctl_policy_tick(e->pol, t, e->slot, out + n, max - n);
 		if (e->fleet != NULL) {
 			uint8_t seen[SG_MAX_TRUNKS] = { 0 };

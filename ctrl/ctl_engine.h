@@ -76,7 +76,9 @@ struct ctl_policy *ctl_engine_policy(const struct ctl_engine *e);
  * Share trunks' budgets with a fleet (ctl_fleet.h; borrowed, attach
  * before the first tick). Each closed second of a shared trunk then goes
  * to the fleet, and the policy judges the account's fleet-wide sums
- * against the account's limit; what the policy emits for the trunk is cut
+ * against the account's limit (and is told, each second and 100 ms slot,
+ * this edge's share, the budget and the other edges' rate: struct
+ * ctl_policy_fleet); what the policy emits for the trunk is cut
  * to this edge's part: a throttle to share * limit / account limit, a
  * resume to the share, and a change of share alone is a throttle of its
  * own (cause fleet-share; a share of 0 is a 1 s pause). Losing and

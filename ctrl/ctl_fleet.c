@@ -270,6 +270,34 @@ ctl_fleet_share(const struct ctl_fleet *f, uint32_t trunk)
 	return static_share(f, a);
 }
 
+uint32_t
+ctl_fleet_account_budget(const struct ctl_fleet *f, uint32_t trunk)
+{
+	if (f == NULL || trunk >= f->n_trunks)
+		return 0;
+	return budget(f, &f->acct[trunk]);
+}
+
+double
+ctl_fleet_others_cps(const struct ctl_fleet *f, uint32_t trunk, uint64_t now_s)
+{
+	const struct ctl_fleet_acct *a;
+	uint64_t milli = 0;
+	uint32_t i;
+
+	if (!ctl_fleet_shared(f, trunk) || f->mode != CTL_FLEET_JOINED)
+		return 0.0;
+	a = &f->acct[trunk];
+	for (i = 0; i < a->view.n; i++) {
+		const struct ctl_fleet_edge *e = &a->view.edges[i];
+
+		/* smoothed: a second counted late on that edge is halved, not doubled */
+		if (age(now_s, e->second) <= CTL_FLEET_SUM_AGE_S && e->second <= now_s)
+			milli += e->demand_milli;
+	}
+	return (double)milli / 1000.0;
+}
+
 /* ---- the split ---- */
 
 void

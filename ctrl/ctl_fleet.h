@@ -173,6 +173,17 @@ uint32_t ctl_fleet_sums(
 /* This edge's share of trunk's account now, CPS; the limit itself for a trunk not shared. */
 uint32_t ctl_fleet_share(const struct ctl_fleet *f, uint32_t trunk);
 
+/* What the shares of trunk's account sum to at most (ctl_fleet_budget()), CPS. */
+uint32_t ctl_fleet_account_budget(const struct ctl_fleet *f, uint32_t trunk);
+
+/*
+ * The other edges' attempt rate on trunk's account now, CPS: their
+ * smoothed rates (as they published them) summed over every edge whose
+ * latest second is at most CTL_FLEET_SUM_AGE_S old and not after now_s.
+ * 0 unless joined: in fallback the edge judges its own counts alone.
+ */
+double ctl_fleet_others_cps(const struct ctl_fleet *f, uint32_t trunk, uint64_t now_s);
+
 enum ctl_fleet_mode ctl_fleet_mode(const struct ctl_fleet *f);
 
 /*

@@ -32,9 +32,11 @@ ctl_policy_target(const struct ctl_policy *p, const struct ctl_policy_trunk *tr,
 
 /*
  * What the carrier refused at: the attempt rate of the last second of
- * 100 ms slots. Without slots (a policy fed closed seconds only), one
- * step above what the carrier took in the last closed second with 503s
- * (attempts minus 503s), else the recent rate.
+ * 100 ms slots (for a shared account, this edge's slots plus the other
+ * edges' rate: the carrier counts the account). Without slots (a policy
+ * fed closed seconds only), one step above what the carrier took in the
+ * last closed second with 503s (attempts minus 503s), else the recent
+ * rate.
  */
 static double
 ctl_policy_refused_rate(const struct ctl_policy *p, const struct ctl_policy_trunk *tr,
@@ -45,7 +47,7 @@ ctl_policy_refused_rate(const struct ctl_policy *p, const struct ctl_policy_trun
 
 	ctl_cluster_sum(&tr->cl, now_ms >= 1000 ? now_ms - 1000 : 0, now_ms, &sum);
 	if (sum.closed >= 5)
-		return (double)sum.attempts * 10.0 / sum.closed;
+		return (double)sum.attempts * 10.0 / sum.closed + ctl_policy_fleet_others(tr);
 	sm = ctl_policy_sample_at(p, tr, v->second);
 	if (sm != NULL && sm->r503 > 0 && sm->attempts > sm->r503)
 		return (double)(sm->attempts - sm->r503 + p->conf.alpha_cps);
@@ -68,6 +70,7 @@ ctl_policy_burst(struct ctl_policy *p, uint32_t t, const struct ctl_policy_view 
 	uint64_t backoff, calm_ms = (uint64_t)c->peak_window_s * 1000;
 	double onset = v->rate_now, refused = ctl_policy_refused_rate(p, tr, v, now_ms), prev;
 	uint32_t dur, pending, target;
+	int spared;
 
 	if (tr->had_burst &&
 		!(tr->state == CTL_POLICY_NORMAL && now_ms - tr->normal_since_ms >= calm_ms)) {
@@ -122,9 +125,15 @@ ctl_policy_burst(struct ctl_policy *p, uint32_t t, const struct ctl_policy_view 
 	prev = ctl_ceiling_cps(&tr->ceil, now_ms, tr->agreed_cps);
 	if (prev > 0.0 && refused < prev * c->beta_pct / 100.0 + c->alpha_cps)
 		refused = prev * c->beta_pct / 100.0 + c->alpha_cps;
-	ctl_ceiling_onset(&tr->ceil, now_ms, tr->agreed_cps,
-		refused > c->alpha_cps ? refused - c->alpha_cps : 1.0,
-		tr->slot_concurrent >= 0 ? tr->slot_concurrent : tr->concurrent);
+	/* a shared account's refusals under its limit are no ceiling (ctl_policy_fleet.c) */
+	spared = ctl_policy_fleet_spared(p, tr, now_ms, refused);
+	if (spared)
+		ctl_ceiling_note(&tr->ceil, now_ms, refused,
+			tr->slot_concurrent >= 0 ? tr->slot_concurrent : tr->concurrent);
+	else
+		ctl_ceiling_onset(&tr->ceil, now_ms, tr->agreed_cps,
+			refused > c->alpha_cps ? refused - c->alpha_cps : 1.0,
+			tr->slot_concurrent >= 0 ? tr->slot_concurrent : tr->concurrent);
 	target = ctl_policy_target(p, tr, now_ms);
 	/*
 	 * Back to just under what the carrier takes; beta % of the onset rate
@@ -136,6 +145,8 @@ ctl_policy_burst(struct ctl_policy *p, uint32_t t, const struct ctl_policy_view 
 		: (uint32_t)floor(onset * c->beta_pct / 100.0);
 	if (tr->state == CTL_POLICY_THROTTLED && pending >= tr->limit)
 		pending = tr->limit > 1 ? tr->limit - 1 : 1;
+	if (spared)
+		pending = tr->agreed_cps; /* back to the shares */
 	tr->pending_limit = ctl_policy_clamp(pending, 1, tr->agreed_cps);
 	/* the estimate is fresh: no probe above it for a while */
 	tr->next_probe_ms = now_ms + (uint64_t)c->probe_interval_s * 1000;
@@ -730,4 +741,5 @@ ctl_policy_pause_over(struct ctl_policy *p, uint32_t t, const struct ctl_policy_
 	ctl_policy_throttle(p, t, v, now_ms, lim, cause, o);
 	/* the first rate after a pause tries the estimate: its 503s step it back */
 	tr->raised = 1;
+	ctl_policy_fleet_pause_over(tr);
 }

@@ -468,12 +468,12 @@ ctl_policy_trunk_second(struct ctl_policy *p, uint32_t t, uint64_t s,
 	/*
 	 * A dialer at exactly the agreed rate counts one call more in some
 	 * seconds (calls straddle the second boundary): 5 % (at least one
-	 * call) of slack keeps that from reading as "above agreed".
+	 * call) of slack keeps that from reading as "above agreed". For a shared
+	 * account most of the detection window must be above it too
+	 * (ctl_policy_fleet.c).
 	 */
 	tr->over_cps_run =
-		in->attempts > tr->agreed_cps + (tr->agreed_cps / 20 > 1 ? tr->agreed_cps / 20 : 1)
-		? tr->over_cps_run + 1
-		: 0;
+		ctl_policy_fleet_over_cps(p, tr, s, in->attempts) ? tr->over_cps_run + 1 : 0;
 	/*
 	 * A learned cap is one call under the calls up the carrier refused
 	 * at: that level itself, the calls placed before the throttle, is

@@ -163,6 +163,36 @@ int ctl_policy_set_cps(struct ctl_policy *p, uint32_t trunk, uint32_t cps, uint6
 	struct ctl_directive *out);
 
 /*
+ * A trunk whose carrier account several edges share (ctl_fleet.h): its
+ * agreed CPS and closed seconds are the account's, while its 100 ms
+ * slots and 503 events are this edge's own. What the policy needs to
+ * judge the account from those, as the engine last said it. For such a
+ * trunk the policy (ctl_policy_fleet.c):
+ *  - takes the carrier's refused rate of a 100 ms cluster as this edge's
+ *    attempts plus the other edges' rate;
+ *  - learns no ceiling from a first refusal burst while this edge kept
+ *    to its share and the account to its limit (the carrier's counting
+ *    window, not a lower ceiling: the shares sum to less than the
+ *    limit), and comes back at the share after the pause; a burst that
+ *    follows before the trunk was calm for a peak window is learned from
+ *    as usual, at the account's rate;
+ *  - counts a second above the agreed CPS toward a proactive throttle
+ *    only when most of the detection window's seconds are above it too:
+ *    counts that reach the control plane late pile calls of several
+ *    seconds into one, a fleet really above the limit is so every second.
+ */
+struct ctl_policy_fleet {
+	int member;	   /* 0: the trunk has its own budget, none of the above */
+	uint32_t share;	   /* this edge's share of the account, CPS */
+	uint32_t budget;   /* what the edges' shares sum to, CPS */
+	double others_cps; /* the other edges' attempt rates, summed */
+	double self_cps;   /* this edge's own attempts in its last closed second */
+};
+
+/* Say what trunk's account looks like now; a NULL f (or member 0) ends it. */
+void ctl_policy_set_fleet(struct ctl_policy *p, uint32_t trunk, const struct ctl_policy_fleet *f);
+
+/*
  * {"state":"normal|paused|throttled|alerting", "alerting":bool, "diag_alert":S|null,
  *  "limit_cps":N|null, "agreed_cps":N, "max_concurrent":N|null,
  *  "pause_until":epoch|null, "bursts":N, "ceiling_cps":F|null,

@@ -99,6 +99,9 @@ struct ctl_policy_trunk {
 	int ceiling_alert;	/* a `ceiling` alert is out */
 
 	struct ctl_diagpol dg; /* 503s by diagnosis class (ctl_diagpol.c) */
+	/* a shared account (ctl_policy_fleet.c) */
+	struct ctl_policy_fleet fleet;
+	int fleet_spared; /* the pause running is for a burst no ceiling was learned from */
 };
 
 struct ctl_policy {
@@ -226,5 +229,13 @@ void ctl_policy_pause_over(struct ctl_policy *p, uint32_t t, const struct ctl_po
  */
 int ctl_diagpol_503s(struct ctl_policy *p, uint32_t t, const struct ctl_policy_view *v,
 	uint64_t now_ms, struct ctl_policy_out *o);
+
+/* ctl_policy_fleet.c */
+double ctl_policy_fleet_others(const struct ctl_policy_trunk *tr);
+int ctl_policy_fleet_over_cps(const struct ctl_policy *p, const struct ctl_policy_trunk *tr,
+	uint64_t s, uint64_t attempts);
+int ctl_policy_fleet_spared(const struct ctl_policy *p, struct ctl_policy_trunk *tr,
+	uint64_t now_ms, double account_cps);
+void ctl_policy_fleet_pause_over(struct ctl_policy_trunk *tr);
 
 #endif /* CTL_POLICY_INT_H */

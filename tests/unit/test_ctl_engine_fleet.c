@@ -4,8 +4,10 @@
  * dialers get this edge's share (static before the store answered, the
  * claimed grant after), the policy judges the account's fleet-wide sums,
  * its throttles are cut to this edge's part, losing the store raises one
- * alert and regaining it one clear, and a trunk with its own budget is
- * left alone.
+ * alert and regaining it one clear, a trunk with its own budget is left
+ * alone, and a refusal burst of an account within its limit teaches no
+ * ceiling (the policy is told the other edges' rates and this edge's
+ * share).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -73,18 +75,25 @@ bed_free(struct bed *b)
 	free(b);
 }
 
-/* One second of local traffic on trunk t: attempts INVITEs, all answered 200. */
+/* One second of local traffic on trunk t: attempts INVITEs, r503 refused, the rest answered. */
 static void
-traffic(struct bed *b, uint32_t t, uint64_t second, uint64_t attempts)
+traffic_503(struct bed *b, uint32_t t, uint64_t second, uint64_t attempts, uint64_t r503)
 {
 	struct sg_pub p = { .worker = 0, .trunk = t };
 
 	b->tot[t].invite_attempts += attempts;
-	b->tot[t].invite_final[200 - 100] += attempts;
+	b->tot[t].invite_final[200 - 100] += attempts - r503;
+	b->tot[t].invite_final[503 - 100] += r503;
 	p.seq = ++b->pub_seq;
 	p.time_ns = second * 1000000000ull + 500000000ull;
 	p.c = b->tot[t];
 	ctl_engine_pub(b->eng, &p);
+}
+
+static void
+traffic(struct bed *b, uint32_t t, uint64_t second, uint64_t attempts)
+{
+	traffic_503(b, t, second, attempts, 0);
 }
 
 /* Tick at now; every directive is checked for a rising seq. */
@@ -112,9 +121,12 @@ find(const struct bed *b, unsigned int n, uint32_t trunk, enum ctl_action a, enu
 	return NULL;
 }
 
-/* The store's answer: two other edges, each with `each` attempts last second, and a grant. */
+/*
+ * The store's answer: two other edges, each with `each` attempts last
+ * second (r503 of them refused, `each` CPS its smoothed rate), and a grant.
+ */
 static void
-answer(struct bed *b, uint64_t now, uint32_t grant, uint64_t each)
+answer_503(struct bed *b, uint64_t now, uint32_t grant, uint64_t each, uint64_t r503)
 {
 	static struct ctl_fleet_round r;
 	static struct ctl_fleet_result res;
@@ -137,11 +149,19 @@ answer(struct bed *b, uint64_t now, uint32_t grant, uint64_t each)
 		e->second = now - 1;
 		e->c.attempts = each;
 		e->c.finals = each;
+		e->c.r503 = r503;
+		e->demand_milli = (uint32_t)(each * 1000);
 		e->c.concurrent = 5;
 		e->request_milli = 30000;
 		e->limit = 10;
 	}
 	ctl_fleet_result(b->fleet, &res);
+}
+
+static void
+answer(struct bed *b, uint64_t now, uint32_t grant, uint64_t each)
+{
+	answer_503(b, now, grant, each, 0);
 }
 
 static void
@@ -277,6 +297,78 @@ test_fallback_alert_and_clear(void **state)
 	bed_free(b);
 }
 
+/* The learned ceiling of trunk t, 0 when none. */
+static double
+ceiling(const struct bed *b, uint32_t t)
+{
+	json_t *j = ctl_policy_trunk_json(ctl_engine_policy(b->eng), t);
+	json_t *c;
+	double v;
+
+	assert_non_null(j);
+	c = json_object_get(j, "ceiling_cps");
+	v = json_is_number(c) ? json_number_value(c) : 0.0;
+	json_decref(j);
+	return v;
+}
+
+/*
+ * The three edges at their shares (9 each) and two seconds in which the
+ * carrier refused 6 calls of each: the account's burst pauses this edge,
+ * no ceiling is learned under the budget (the account stayed under its
+ * limit, this edge at its share), and the dialers get their share back
+ * when the pause is over. The policy hears the other edges' rate.
+ */
+static void
+test_refusal_burst_keeps_the_share(void **state)
+{
+	struct bed *b = bed_new();
+	const struct ctl_directive *d;
+	uint64_t now = T0, paused_at = 0, back_at = 0;
+	unsigned int n, i;
+
+	(void)state;
+	tick(b, now++);
+	for (i = 0; i < 5; i++) {
+		answer(b, now - 1, 9, 9);
+		traffic(b, 0, now - 1, 9);
+		n = tick(b, now++);
+		assert_null(find(b, n, 0, CTL_ACT_PAUSE, CTL_CAUSE_OVER_LIMIT));
+	}
+	assert_int_equal(ctl_engine_fleet_limit(b->eng, 0), 9);
+	/* the other edges' smoothed rates, as they published them */
+	assert_true(ctl_fleet_others_cps(b->fleet, 0, now - 1) > 17.9);
+	assert_true(ctl_fleet_others_cps(b->fleet, 0, now - 1) < 18.1);
+	assert_true(ctl_fleet_others_cps(b->fleet, 1, now - 1) == 0.0);
+	assert_int_equal(ctl_fleet_account_budget(b->fleet, 0), 30);
+	/* two seconds in which the carrier refused 6 of each edge's 9 */
+	answer_503(b, now - 1, 9, 9, 6);
+	traffic_503(b, 0, now - 1, 9, 6);
+	n = tick(b, now++);
+	assert_null(find(b, n, 0, CTL_ACT_PAUSE, CTL_CAUSE_OVER_LIMIT));
+	answer_503(b, now - 1, 9, 9, 6);
+	traffic_503(b, 0, now - 1, 9, 6);
+	n = tick(b, now++);
+	d = find(b, n, 0, CTL_ACT_PAUSE, CTL_CAUSE_OVER_LIMIT);
+	assert_non_null(d);
+	paused_at = now - 1;
+	assert_true(ceiling(b, 0) == 0.0);
+	for (i = 0; i < 8 && back_at == 0; i++) {
+		answer(b, now - 1, 9, 9);
+		traffic(b, 0, now - 1, ctl_engine_fleet_limit(b->eng, 0));
+		n = tick(b, now++);
+		if (ctl_engine_fleet_limit(b->eng, 0) == 9)
+			back_at = now - 1;
+	}
+	print_message("paused at +%llu s, back at the share +%llu s later, ceiling %.1f\n",
+		(unsigned long long)(paused_at - T0), (unsigned long long)(back_at - paused_at),
+		ceiling(b, 0));
+	assert_true(back_at != 0);
+	assert_true(back_at - paused_at <= 4);
+	assert_true(ceiling(b, 0) == 0.0 || ceiling(b, 0) >= 30.0);
+	bed_free(b);
+}
+
 int
 main(void)
 {
@@ -284,6 +376,7 @@ main(void)
 		cmocka_unit_test(test_static_then_claimed_share),
 		cmocka_unit_test(test_policy_judges_the_account),
 		cmocka_unit_test(test_fallback_alert_and_clear),
+		cmocka_unit_test(test_refusal_burst_keeps_the_share),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
