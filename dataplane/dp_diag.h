@@ -30,6 +30,7 @@
 #include <hs.h>
 
 #include "cfg.h"
+#include "dp_hsbuf.h"
 #include "sg_shared.h"
 
 #define DP_DIAG_TEXT 2048	/* bytes of field values scanned per answer */
@@ -54,6 +55,7 @@ struct dp_diag_scan {
 	uint32_t truncated; /* values cut or left out: over DP_DIAG_TEXT/SEGS */
 	struct dp_diag_seg seg[DP_DIAG_SEGS];
 	char text[DP_DIAG_TEXT];
+	char slack[DP_HSBUF_SLACK]; /* what a scan of text may read past it (dp_hsbuf.h) */
 };
 
 /*

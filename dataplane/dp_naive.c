@@ -15,6 +15,7 @@
 #include <rte_cycles.h>
 #include <rte_mbuf.h>
 
+#include "dp_hsbuf.h"
 #include "dp_naive.h"
 #include "dp_sip.h"
 
@@ -173,6 +174,7 @@ dp_naive_parse(const struct dp_naive *nv, hs_scratch_t *scratch, const uint8_t *
 	struct dp_sip_msg *m, uint64_t *matches)
 {
 	struct dp_naive_scan st;
+	const char *scan;
 	uint32_t eoh, s, e, p;
 	uint64_t total;
 
@@ -183,8 +185,9 @@ dp_naive_parse(const struct dp_naive *nv, hs_scratch_t *scratch, const uint8_t *
 	m->oc_validity = -1;
 	m->content_length = -1;
 	memset(&st, 0, sizeof(st));
-	if (hs_scan(nv->hs, (const char *)buf, len, 0, scratch, dp_naive_on_match, &st) !=
-		HS_SUCCESS)
+	scan = dp_hsbuf_safe(buf, len);
+	if (scan == NULL ||
+		hs_scan(nv->hs, scan, len, 0, scratch, dp_naive_on_match, &st) != HS_SUCCESS)
 		return DP_SIP_SCAN_ERROR;
 	*matches += st.matches;
 	if (st.f[DP_NAIVE_STATUS].set && st.f[DP_NAIVE_STATUS].from == 0) {

@@ -22,6 +22,7 @@
 
 #include <hs.h>
 
+#include "dp_hsbuf.h"
 #include "dp_sip.h"
 #include "dp_sip_impl.h"
 
@@ -242,6 +243,7 @@ dp_sip_parse_hs(const struct dp_sip_db *db, hs_scratch_t *scratch, const uint8_t
 {
 	struct dp_sip_hdrs h;
 	struct dp_sip_scan st;
+	const char *scan;
 	unsigned int id;
 	hs_error_t rc;
 
@@ -259,7 +261,11 @@ dp_sip_parse_hs(const struct dp_sip_db *db, hs_scratch_t *scratch, const uint8_t
 		return DP_SIP_TRUNCATED;
 	st.buf = buf;
 	st.len = st.eoh;
-	rc = hs_scan(db->hs, (const char *)buf, st.eoh, 0, scratch, dp_sip_on_match, &st);
+	/* a body behind the headers is the slack a scan may read into */
+	scan = len - st.eoh >= DP_HSBUF_SLACK ? (const char *)buf : dp_hsbuf_safe(buf, st.eoh);
+	if (scan == NULL)
+		return DP_SIP_SCAN_ERROR;
+	rc = hs_scan(db->hs, scan, st.eoh, 0, scratch, dp_sip_on_match, &st);
 	dp_sip_matches += st.matches;
 	if (rc != HS_SUCCESS)
 		return DP_SIP_SCAN_ERROR;

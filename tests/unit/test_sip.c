@@ -14,9 +14,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "dp_hsbuf.h"
 #include "dp_sip.h"
 
 static struct dp_sip_db *test_db;
@@ -802,6 +805,50 @@ test_names(void **state)
 	assert_int_equal(dp_sip_scratch_alloc(NULL, &test_scratch), -EINVAL);
 }
 
+/*
+ * A message that ends where the mapping ends: Hyperscan's vector engines
+ * may read past a buffer (dp_hsbuf.h), so the scan must not touch the
+ * unmapped page behind it. Each length ends the message on the page's
+ * last byte; the engines must agree, and the copy is taken only there.
+ */
+static void
+test_buffer_at_page_end(void **state)
+{
+	static const char *const msgs[] = {
+		/* what a fuzzer found reading past the end (AVX512VBMI) */
+		"SIP/2.0 503 Service ,Unavailable\r\nVia: SIP/2.0/U9hG4bK;oc=Retry-"
+		"After:\r\nCall-ID:\r\n\xe5 folded-1\n\r\n",
+		"SIP/2.0 503 Service Unavailable\r\nVia: SIP/2.0/UDP 10.0.0.1;branch=z9hG4bK1\r\n"
+		"Call-ID: a@b\r\nCSeq: 1 INVITE\r\nRetry-After: 5\r\n\r\n",
+	};
+	long page = sysconf(_SC_PAGESIZE);
+	uint8_t *map;
+	unsigned int i;
+
+	(void)state;
+	assert_true(page >= (long)DP_HSBUF_PAGE);
+	map = mmap(
+		NULL, (size_t)page * 2, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	assert_true(map != MAP_FAILED);
+	assert_int_equal(mprotect(map + page, (size_t)page, PROT_NONE), 0);
+	for (i = 0; i < sizeof(msgs) / sizeof(msgs[0]); i++) {
+		uint32_t len = (uint32_t)strlen(msgs[i]);
+		uint8_t *at = map + page - len;
+		struct dp_sip_msg m;
+		uint64_t copies = dp_hsbuf_copies();
+
+		memcpy(at, msgs[i], len);
+		assert_false(dp_hsbuf_tail_ok(at, len));
+		(void)test_parse_both(at, len, &m);
+		assert_true(dp_hsbuf_copies() > copies);
+		/* one page earlier there is room behind it: no copy */
+		assert_true(dp_hsbuf_tail_ok(map, 64));
+		assert_ptr_equal(dp_hsbuf_safe(map, 64), map);
+	}
+	assert_null(dp_hsbuf_safe(map + page - 1, DP_HSBUF_COPY + 1));
+	munmap(map, (size_t)page * 2);
+}
+
 int
 main(void)
 {
@@ -816,6 +863,7 @@ main(void)
 		cmocka_unit_test(test_whitespace_and_folding),
 		cmocka_unit_test(test_missing_and_duplicate),
 		cmocka_unit_test(test_garbage),
+		cmocka_unit_test(test_buffer_at_page_end),
 		cmocka_unit_test(test_methods),
 		cmocka_unit_test(test_via_shapes),
 		cmocka_unit_test(test_back_to_back),
