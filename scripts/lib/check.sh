@@ -12,6 +12,11 @@
 #                         WATCHDOG, for the caller to kill at exit
 #   live_preflight DIAL   skip unless the live appliance can run here
 #                         (hugepages, CPUs 0 and 1) and DIAL is 8..20 s
+#   check_run NAME SECS   for a test with a `cleanup` function and t_start
+#                         set: cleanup on exit, 130 on INT, a time limit
+#                         of SECS s (the watchdog's pid in `watchdog`)
+#   finish                "NAME: N s", the verdict line; exit 0 or 1
+#   abort WHY             a failed check that ends the test: finish
 
 passed=0
 failed=0
@@ -65,4 +70,29 @@ live_preflight() {
 	if [ "$dial" -lt 8 ] || [ "$dial" -gt 20 ]; then
 		skip "LIVE_DIAL_SECONDS must be 8..20"
 	fi
+}
+
+check_run() {
+	CHECK_NAME=$1
+	CHECK_LIMIT=$2
+	trap cleanup EXIT
+	trap 'exit 130' INT
+	trap 'echo "FAIL time limit of $CHECK_LIMIT s reached"; failed=$((failed + 1));
+		echo "$passed passed, $failed failed"; exit 1' TERM
+	check_watchdog "$CHECK_LIMIT"
+	# shellcheck disable=SC2034 # the caller's cleanup kills it
+	watchdog=$WATCHDOG
+}
+
+finish() {
+	echo "$CHECK_NAME: $((SECONDS - ${t_start:-0})) s"
+	echo "$passed passed, $failed failed"
+	[ "$failed" -eq 0 ] && exit 0
+	exit 1
+}
+
+abort() {
+	echo "FAIL $*"
+	failed=$((failed + 1))
+	finish
 }

@@ -111,28 +111,7 @@ cleanup() {
 	fi
 	exit "$rc"
 }
-finish() {
-	echo "loop: $((SECONDS - t_start)) s"
-	echo "$passed passed, $failed failed"
-	[ "$failed" -eq 0 ] && exit 0
-	exit 1
-}
-abort() {
-	echo "FAIL $*"
-	failed=$((failed + 1))
-	finish
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'echo "FAIL time limit of $time_limit s reached"; failed=$((failed + 1));
-	echo "$passed passed, $failed failed"; exit 1' TERM
-(
-	trap 'kill "$nap" 2>/dev/null; exit 0' TERM
-	sleep "$time_limit" &
-	nap=$!
-	wait "$nap" && kill -TERM $$ 2>/dev/null
-) &
-watchdog=$!
+check_run loop "$time_limit"
 
 # --- test bed, carriers, dataplane -------------------------------------------
 tb_up || abort "test bed did not come up"

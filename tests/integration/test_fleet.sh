@@ -167,28 +167,7 @@ cleanup() {
 	fi
 	exit "$rc"
 }
-finish() {
-	echo "fleet: $((SECONDS - t_start)) s"
-	echo "$passed passed, $failed failed"
-	[ "$failed" -eq 0 ] && exit 0
-	exit 1
-}
-abort() {
-	echo "FAIL $*"
-	failed=$((failed + 1))
-	finish
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'echo "FAIL time limit of $time_limit s reached"; failed=$((failed + 1));
-	echo "$passed passed, $failed failed"; exit 1' TERM
-(
-	trap 'kill "$nap" 2>/dev/null; exit 0' TERM
-	sleep "$time_limit" &
-	nap=$!
-	wait "$nap" && kill -TERM $$ 2>/dev/null
-) &
-watchdog=$!
+check_run fleet "$time_limit"
 
 # --- namespaces: edge i on 192.0.2.(16i+2)/28, the carrier's end .(16i+1) ---
 bed_up() {

@@ -75,23 +75,7 @@ cleanup() {
 	fi
 	exit "$rc"
 }
-finish() {
-	echo "telemetry: $((SECONDS - t_start)) s"
-	echo "$passed passed, $failed failed"
-	[ "$failed" -eq 0 ] && exit 0
-	exit 1
-}
-abort() {
-	echo "FAIL $*"
-	failed=$((failed + 1))
-	finish
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'echo "FAIL time limit of $time_limit s reached"; failed=$((failed + 1));
-	echo "$passed passed, $failed failed"; exit 1' TERM
-check_watchdog "$time_limit"
-watchdog=$WATCHDOG
+check_run telemetry "$time_limit"
 
 ctl_() {
 	"$ctl" -s "$sock" "$@"
