@@ -271,7 +271,9 @@ test_cap_and_ladder(void **state)
 		"0.410      |---------------- ACK ----------------->|\n");
 	free(text);
 	/* not a trace document */
-	assert_int_equal(ctl_render_trace(stdout, json_pack("{s:i}", "x", 1)), -1);
+	json_decref(doc);
+	doc = json_pack("{s:i}", "x", 1);
+	assert_int_equal(ctl_render_trace(stdout, doc), -1);
 	json_decref(doc);
 	ctl_trace_free(t);
 }
