@@ -109,7 +109,7 @@ eb_spawn_x() {
 eb_up() {
 	local n
 	tb_up || return 1
-	tb_exec c ip -6 addr add "$EB_ADDR_A6/64" dev "$TB_IF_C" nodad || return 1
+	tb_exec c ip -6 addr add "$EB_ADDR_A6/64" dev "$TB_IF_C" nodad && tb_neigh_pin || return 1
 	# Every route between the two sides advertises a small MSS: each side
 	# sends the other segments of at most EB_MSS bytes.
 	tb_exec d ip route replace 198.51.100.0/24 dev "$TB_IF_D" advmss "$EB_MSS" &&

@@ -121,6 +121,10 @@ tb_up() {
 	for n in 1 2 3 4 5 6 7 8 9 10; do
 		if ip netns exec "$TB_NS_D" ping -c1 -W1 "$TB_ADDR_A4" >/dev/null 2>&1 &&
 			ip netns exec "$TB_NS_D" ping -6 -c1 -W1 "$TB_ADDR_B6" >/dev/null 2>&1; then
+			tb_neigh_pin || {
+				tb_log "could not pin the neighbours of $TB_NS_D and $TB_NS_C"
+				return 1
+			}
 			tb_log "up: $TB_NS_D <-> $TB_NS_C (work dir $TB_DIR)"
 			return 0
 		fi
@@ -128,6 +132,28 @@ tb_up() {
 	done
 	tb_log "link between $TB_NS_D and $TB_NS_C does not pass traffic"
 	return 1
+}
+
+# tb_neigh_pin: every address of each side (the veth's and the carrier's
+# loopback ones) as a permanent neighbour of the other side. The link then
+# carries the test's traffic and nothing the kernel would send on its own
+# (ARP, neighbour solicitations, the probes of a stale entry after the
+# traffic), so a port's frame count can be compared with a capture's.
+tb_neigh_pin() {
+	local from to ifn peer mac a
+	for from in d c; do
+		if [ "$from" = d ]; then
+			to=$TB_NS_C ifn=$TB_IF_D peer=$TB_IF_C
+		else
+			to=$TB_NS_D ifn=$TB_IF_C peer=$TB_IF_D
+		fi
+		mac=$(ip -n "$to" -o link show dev "$peer" | sed -n 's/.*link\/ether \([0-9a-f:]*\).*/\1/p')
+		[ -n "$mac" ] || return 1
+		for a in $(ip -n "$to" -o addr show scope global | awk '{sub("/.*", "", $4); print $4}'); do
+			ip -n "$(tb_ns "$from")" neigh replace "$a" lladdr "$mac" dev "$ifn" nud permanent ||
+				return 1
+		done
+	done
 }
 
 # tb_spawn d|c NAME cmd...: start cmd in the background inside a namespace,

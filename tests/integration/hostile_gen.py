@@ -9,7 +9,10 @@ an address of no trunk, so none of it may ever become a counted message:
   * full-size IPv4 first fragments that never complete;
   * overlapping IPv4 fragments: a first fragment and a second whose offset
     reaches back into it;
-  * tiny IPv6 first fragments that never complete;
+  * tiny IPv6 first fragments that never complete, and overlapping IPv6
+    fragments (af_packet's fanout hands IPv4 fragments to the kernel's
+    reassembly, which drops overlaps itself: only IPv6 ones reach
+    sipguard's own);
   * TCP to port 5060 from ever new source ports: one segment each holding
     the start of a SIP request whose header section never ends, so each
     flow takes a stream buffer and keeps it;
@@ -79,7 +82,7 @@ IPV4_FRAGMENTS = ("tiny4", "big4", "overlap4")
 def build(nframes, seq):
     """The frames of the file; with seq a list, their kinds are appended."""
     frames = []
-    kinds = {"tiny4": 0, "big4": 0, "overlap4": 0, "tiny6": 0, "tcp_flow": 0, "tcp_ahead": 0}
+    kinds = {"tiny4": 0, "big4": 0, "overlap4": 0, "tiny6": 0, "overlap6": 0, "tcp_flow": 0, "tcp_ahead": 0}
     i = 0
 
     def add(kind, frame):
@@ -106,6 +109,17 @@ def build(nframes, seq):
             add("tiny6", P.ether(P.ipv6("2001:db8:bad::%x" % (1 + i % 4000), VICTIM6, 17,
                                         b"\x13\xc4\x13\xc4\x00\x40\x00\x00", ext=fh,
                                         ext_proto=44), v6=True))
+            if (i // 6) % 4 == 0:
+                # a first fragment and a last one whose offset reaches back into it
+                ident6 = (0x80000000 | i) & 0xFFFFFFFF
+                src6 = "2001:db8:bad::%x" % (1 + i % 4000)
+                first = bytes([17, 0, 0, 1]) + ident6.to_bytes(4, "big")
+                last = bytes([17, 0]) + ((504 // 8) << 3).to_bytes(2, "big") + \
+                    ident6.to_bytes(4, "big")
+                add("overlap6", P.ether(P.ipv6(src6, VICTIM6, 17, b"\x13\xc4\x13\xc4\x04\x00\x00\x00"
+                                               + b"o" * 1000, ext=first, ext_proto=44), v6=True))
+                add("overlap6", P.ether(P.ipv6(src6, VICTIM6, 17, b"p" * 600, ext=last,
+                                               ext_proto=44), v6=True))
         elif k == 4:
             sport = 1024 + (i // 6) % 60000
             add("tcp_flow", P.ether(P.ip(src4(i), VICTIM4, 6,
