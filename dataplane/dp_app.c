@@ -265,6 +265,7 @@ dp_run_offline(const struct sg_config *cfg, const struct dp_offline_opts *o)
 		goto out;
 	ret = SG_EXIT_RUNTIME;
 	a.sh->link = o->link;
+	a.sh->record = o->traces != NULL;
 	snprintf(devargs, sizeof(devargs), "net_pcap_sg0,rx_pcap=%s", o->pcap);
 	pc = (struct dp_port_conf){ .devargs = devargs, .n_rxq = 1, .rx_desc = 1024 };
 	port = dp_port_start(&pc, a.mp, &a.sh->ts_dynfield, &a.sh->ts_dynflag, err, sizeof(err));
@@ -571,6 +572,7 @@ dp_run_live(
 		goto out;
 	ret = SG_EXIT_RUNTIME;
 	a.sh->link = DP_LINK_ETHER;
+	a.sh->record = live_traces_on(cfg);
 	if (rte_pdump_init() != 0)
 		fprintf(stderr, "sipguard: warning: packet capture (pdump) unavailable: %s\n",
 			rte_strerror(rte_errno));

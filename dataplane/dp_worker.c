@@ -100,7 +100,7 @@ dp_worker_create(const struct dp_worker_shared *sh, const struct sg_config *cfg,
 	}
 	w->dec = sh->dec;
 	w->dec.link = sh->link;
-	if (cfg->traces.recorder_frames > 0) {
+	if (sh->record && cfg->traces.recorder_frames > 0) {
 		struct dp_trace_cfg tc = {
 			.frames = cfg->traces.recorder_frames,
 			.frame_bytes = cfg->traces.frame_bytes,

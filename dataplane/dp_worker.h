@@ -59,6 +59,12 @@ struct dp_worker_shared {
 	const struct dp_diag *diag;
 	hs_scratch_t *diag_proto;
 	enum sg_parser parser; /* which SIP extractor engine */
+	/*
+	 * keep a flight recorder (traces.recorder_frames): only where traces
+	 * are written (live with traces.dir, offline with --traces), so a
+	 * box that writes none pays nothing per packet for it
+	 */
+	int record;
 	enum dp_link link;
 	struct dp_decode_cfg dec; /* decapsulation (link is set from `link`) */
 	/* HEP collector: port (0 off), agents allowed, the key required */
