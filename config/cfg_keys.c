@@ -381,7 +381,7 @@ static const struct cfg_key cfg_traces_keys[] = {
 		"frames each worker keeps in its flight recorder (a ring of fixed slots indexed "
 		"by Call-ID); the oldest is overwritten (`overwritten`). A failed call is traced "
 		"only while its INVITE is still in it. Memory per worker, the frames rounded up "
-		"to a power of two: each takes `frame_bytes` + 104 rounded up to 64, plus 32 of "
+		"to a power of two: each takes `frame_bytes` + 120 rounded up to 64, plus 32 of "
 		"index (26.5 MiB at the defaults); 0: no recorder, no traces"),
 	CFG_U32(struct cfg_traces, "frame_bytes", frame_bytes, 128, 16384, 1536, 0,
 		"bytes kept of each frame (the snap length); longer frames are cut and the "

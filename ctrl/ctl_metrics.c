@@ -393,7 +393,12 @@ static const struct {
 	}
 	SG_TRACE_METRIC(recorded, "Frames written into the worker's flight recorder."),
 	SG_TRACE_METRIC(overwritten, "Recorded frames pushed out by newer ones."),
-	SG_TRACE_METRIC(unframed, "SIP messages not one frame (TCP, reassembled): not recorded."),
+	SG_TRACE_METRIC(unframed,
+		"SIP messages whose frames were not held (TCP in IP fragments): not recorded."),
+	SG_TRACE_METRIC(held, "Fragments and TCP segments recorded for the message they carry."),
+	SG_TRACE_METRIC(claimed, "Held frames claimed by the message they carry."),
+	SG_TRACE_METRIC(copied, "Held frames that end one message and start the next: copied."),
+	SG_TRACE_METRIC(unclaimed, "Held frames overwritten before any message claimed them."),
 	SG_TRACE_METRIC(sampled, "Failed calls handed over to be traced."),
 	SG_TRACE_METRIC(suppressed, "Failed calls over the per-trunk sample rate: not traced."),
 	SG_TRACE_METRIC(ring_full, "Failed calls not traced: hand-over ring or pool full."),

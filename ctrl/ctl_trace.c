@@ -595,6 +595,8 @@ ctl_trace_frame(struct ctl_trace *t, const struct sg_trace_frame *f, const char 
 	if (c == NULL)
 		return;
 	call_add_file(c, s->seq);
+	if (f->flags & SG_TRACE_PART)
+		return; /* in the file for tshark; the ladder draws its message once */
 	if (c->n_msgs < CTL_TRACE_CALL_MSGS) {
 		struct ctl_trace_msg *m = &c->msgs[c->n_msgs++];
 

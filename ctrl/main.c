@@ -187,6 +187,10 @@ traces_json(const struct ctl_ctx *c)
 		sum.linger_lost += t->linger_lost;
 		sum.empty += t->empty;
 		sum.linger_evicted += t->linger_evicted;
+		sum.held += t->held;
+		sum.claimed += t->claimed;
+		sum.copied += t->copied;
+		sum.unclaimed += t->unclaimed;
 	}
 	o = json_pack("{s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "on",
 		c->shm->traces && c->trace != NULL, "recorded", (json_int_t)sum.recorded,
@@ -196,6 +200,11 @@ traces_json(const struct ctl_ctx *c)
 		"linger_frames", (json_int_t)sum.linger_frames, "linger_lost",
 		(json_int_t)sum.linger_lost, "empty", (json_int_t)sum.empty, "linger_evicted",
 		(json_int_t)sum.linger_evicted);
+	if (o != NULL)
+		json_object_update_new(o,
+			json_pack("{s:I, s:I, s:I, s:I}", "held", (json_int_t)sum.held, "claimed",
+				(json_int_t)sum.claimed, "copied", (json_int_t)sum.copied,
+				"unclaimed", (json_int_t)sum.unclaimed));
 	if (o != NULL && c->trace != NULL)
 		json_object_set_new(o, "writer", ctl_trace_stats_json(c->trace));
 	return o;

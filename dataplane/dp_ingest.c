@@ -109,9 +109,10 @@ worker_hep(struct dp_worker *w, uint8_t family, const uint8_t *agent, const uint
  */
 void
 dp_ingest_deliver(void *arg, const struct dp_stream_tuple *t, const uint8_t *msg, uint32_t len,
-	uint64_t now_ms)
+	uint32_t seq, uint64_t now_ms)
 {
 	struct dp_worker *w = arg;
+	struct dp_trace_span span;
 	struct dp_pkt pkt;
 	enum dp_dir dir;
 	uint32_t trunk;
@@ -134,7 +135,13 @@ dp_ingest_deliver(void *arg, const struct dp_stream_tuple *t, const uint8_t *msg
 	pkt.sport = t->sport;
 	pkt.dport = t->dport;
 	trunk = dp_trunks_lookup(w->trunks, &pkt, &dir);
-	dp_worker_message(w, msg, len, trunk, dir, now_ms);
+	span.flow = w->trace != NULL
+		? dp_trace_flow_tcp(t->family, t->src, t->dst, t->sport, t->dport)
+		: 0;
+	span.lo = seq;
+	span.hi = seq + len;
+	span.all = 0;
+	dp_worker_message(w, &pkt, msg, len, trunk, dir, &span, now_ms);
 }
 
 /*
@@ -158,6 +165,19 @@ dp_ingest_tcp(
 		w->src.drops[SG_DROP_NO_PAYLOAD]++;
 	else
 		w->src.drops[SG_DROP_TCP_STREAMED]++;
+	/*
+	 * A segment with SIP bytes is held for the messages it carries
+	 * (the stream's sequence numbers say which); one rebuilt from
+	 * fragments is not a frame of its own.
+	 */
+	if (w->trace != NULL && kind == DP_STREAM_SIP && pkt->payload_len != 0 &&
+		pkt->payload >= w->tr_frame && pkt->payload < w->tr_frame + w->tr_len) {
+		uint32_t lo = pkt->tcp_seq + ((pkt->tcp_flags & DP_TCP_SYN) ? 1 : 0);
+
+		dp_trace_hold(w->trace, w->tr_frame, w->tr_len,
+			dp_trace_flow_tcp(t.family, t.src, t.dst, t.sport, t.dport), lo,
+			lo + pkt->payload_len, now_ms);
+	}
 	dp_streams_segment(w->streams, &t, pkt->tcp_seq, pkt->tcp_flags, pkt->payload,
 		pkt->payload_len, kind, now_ms, dp_ingest_deliver, w);
 }
@@ -172,18 +192,27 @@ void
 dp_ingest_fragment(
 	struct dp_worker *w, const uint8_t *buf, const struct dp_pkt *pkt, uint64_t now_ms)
 {
+	struct dp_trace_span span = { .all = 1 };
 	enum dp_decode_res res;
 	struct dp_pkt in;
 	uint32_t n;
 
 	w->src.drops[SG_DROP_FRAGMENT]++;
 	dp_worker_flush(w);
+	/* every fragment is held, under its datagram's key, for its message */
+	if (w->trace != NULL && buf == w->tr_frame) {
+		span.flow = dp_trace_flow_frag(
+			buf + pkt->l3_off, pkt->l3_len, pkt->family, pkt->v6_frag_off);
+		dp_trace_hold(w->trace, w->tr_frame, w->tr_len, span.flow, 0, 0, now_ms);
+	}
 	n = dp_frag_input(w->frag, buf + pkt->l3_off, pkt->l3_len, pkt->family, pkt->l3_hlen,
 		pkt->v6_frag_off, now_ms, w->frag_buf, sizeof(w->frag_buf));
 	if (n == 0)
 		return;
 	res = dp_decode_ip(w->frag_buf, n, &w->dec, pkt->depth, &in);
+	w->tr_span = span.flow != 0 ? &span : NULL;
 	dp_worker_decoded(w, w->frag_buf, res, &in, now_ms, 0);
+	w->tr_span = NULL;
 }
 
 /*

@@ -35,6 +35,6 @@ void dp_ingest_hep(struct dp_worker *w, const struct dp_pkt *pkt, uint64_t now_m
 
 /* The stream reassembler's callback: one whole message (arg: the worker). */
 void dp_ingest_deliver(void *arg, const struct dp_stream_tuple *t, const uint8_t *msg, uint32_t len,
-	uint64_t now_ms);
+	uint32_t seq, uint64_t now_ms);
 
 #endif /* DP_INGEST_H */

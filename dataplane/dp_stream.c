@@ -252,7 +252,8 @@ dp_stream_frame_run(struct dp_stream_ctx *c, struct dp_stream_dir *d, const uint
 			}
 			if (n <= avail) {
 				s->stats.messages++;
-				c->fn(c->arg, &c->t, p + pos, n, c->now);
+				/* p[0] is the stream's byte at base (see the layout) */
+				c->fn(c->arg, &c->t, p + pos, n, d->base + pos, c->now);
 				pos += n;
 				continue;
 			}

@@ -83,10 +83,12 @@ struct dp_streams_stats {
 /*
  * Called for every whole message in stream order. `t` is the sender's
  * view (src is the side that sent it); msg is valid only during the call.
- * now_ms is the packet time of the segment that completed the message.
+ * seq is the TCP sequence number of its first byte, so the segments that
+ * carried it can be told (the flight recorder, dp_trace.h). now_ms is the
+ * packet time of the segment that completed the message.
  */
 typedef void (*dp_stream_deliver_fn)(void *arg, const struct dp_stream_tuple *t, const uint8_t *msg,
-	uint32_t len, uint64_t now_ms);
+	uint32_t len, uint32_t seq, uint64_t now_ms);
 
 struct dp_streams;
 

@@ -110,7 +110,7 @@ fill_frame(const struct dp_trace *t, struct sg_trace_frame *f, const struct dp_t
 	f->orig_len = s->orig_len;
 	f->cap_len = s->cap_len;
 	f->linktype = t->cfg.linktype;
-	f->flags = flags;
+	f->flags = flags | s->flags;
 	f->pad = 0;
 	f->call_id_len = call_id_len;
 	f->pad2 = 0;
@@ -187,27 +187,38 @@ linger_take(struct dp_trace *t, uint64_t d, uint64_t now_ms)
 	return &t->linger[(d & (DP_TRACE_LINGER_SETS - 1)) * DP_TRACE_LINGER_WAYS + best];
 }
 
-uint64_t
-dp_trace_record(struct dp_trace *t, const uint8_t *frame, uint32_t len, const struct dp_pkt *pkt,
-	const struct dp_sip_msg *m, uint32_t trunk, uint64_t now_ms)
+/* Write a frame into the next slot, chained under digest d. */
+static struct dp_trace_slot *
+slot_put(struct dp_trace *t, const uint8_t *frame, uint32_t len, uint64_t d, uint64_t now_ms)
 {
-	uint64_t d = XXH3_64bits(m->call_id.p, m->call_id.len);
 	uint64_t seq = ++t->seq;
 	struct dp_trace_slot *s = slot_of(t, seq);
 	struct dp_trace_bucket *b = &t->buckets[d & t->bucket_mask];
-	struct sg_trace_meta *mt = &s->meta;
 
 	t->stats->overwritten += s->seq != 0;
+	t->stats->unclaimed += s->held;
 	s->prev = b->digest == d ? b->seq : 0;
 	b->digest = d;
 	b->seq = seq;
 	s->seq = seq;
+	s->order = seq;
 	s->digest = d;
 	s->time_ms = now_ms;
 	s->orig_len = len;
 	s->cap_len = RTE_MIN(len, t->cfg.frame_bytes);
-	s->trunk = trunk;
+	s->held = 0;
+	s->flags = 0;
 	memcpy(s + 1, frame, s->cap_len);
+	t->stats->recorded++;
+	return s;
+}
+
+/* What the ladder shows of a frame: its message's addresses and lines. */
+static void
+slot_meta(struct dp_trace_slot *s, const struct dp_pkt *pkt, const struct dp_sip_msg *m)
+{
+	struct sg_trace_meta *mt = &s->meta;
+
 	memcpy(mt->src, pkt->src, sizeof(mt->src));
 	memcpy(mt->dst, pkt->dst, sizeof(mt->dst));
 	mt->sport = pkt->sport;
@@ -222,7 +233,17 @@ dp_trace_record(struct dp_trace *t, const uint8_t *frame, uint32_t len, const st
 	mt->cseq = m->cseq;
 	mt->retry_after = m->retry_after;
 	mt->reason_cause = m->reason_cause;
-	t->stats->recorded++;
+}
+
+uint64_t
+dp_trace_record(struct dp_trace *t, const uint8_t *frame, uint32_t len, const struct dp_pkt *pkt,
+	const struct dp_sip_msg *m, uint32_t trunk, uint64_t now_ms)
+{
+	uint64_t d = XXH3_64bits(m->call_id.p, m->call_id.len);
+	struct dp_trace_slot *s = slot_put(t, frame, len, d, now_ms);
+
+	s->trunk = trunk;
+	slot_meta(s, pkt, m);
 	if (unlikely(t->n_linger != 0)) {
 		const struct dp_trace_linger *l = linger_find(t, d, now_ms);
 
@@ -240,20 +261,180 @@ dp_trace_lookup(const struct dp_trace *t, uint64_t digest, const struct dp_trace
 	uint64_t seq = b->digest == digest ? b->seq : 0;
 	unsigned int n = 0, i;
 
-	/* newest first along the chain, then reversed */
+	/* newest first along the chain */
 	while (seq != 0 && n < max) {
 		const struct dp_trace_slot *s = slot_of(t, seq);
 
-		if (s->seq != seq || s->digest != digest)
+		if (s->seq != seq || s->digest != digest || s->held)
 			break; /* overwritten: the chain ends here */
 		out[n++] = s;
 		seq = s->prev;
 	}
-	for (i = 0; i < n / 2; i++) {
-		const struct dp_trace_slot *tmp = out[i];
+	/*
+	 * Then in arrival order: a message made whole joins its call when
+	 * it completes, so frames claimed from a flow may be older than
+	 * frames already in the chain. A copy keeps its original's place.
+	 */
+	for (i = 1; i < n; i++) {
+		const struct dp_trace_slot *x = out[i];
+		unsigned int j = i;
 
-		out[i] = out[n - 1 - i];
-		out[n - 1 - i] = tmp;
+		while (j > 0 && out[j - 1]->order > x->order) {
+			out[j] = out[j - 1];
+			j--;
+		}
+		out[j] = x;
+	}
+	return n;
+}
+
+/* ---- messages of several frames ---- */
+
+/* The digests' tags: a flow's never equals a Call-ID's by construction. */
+#define DP_TRACE_SEED_TCP 0x7463702d666c6f77ull
+#define DP_TRACE_SEED_FRAG 0x667261672d6b6579ull
+
+uint64_t
+dp_trace_flow_tcp(
+	uint8_t family, const uint8_t *src, const uint8_t *dst, uint16_t sport, uint16_t dport)
+{
+	uint8_t k[37];
+
+	/* packed by hand: a struct's padding would make the digest vary */
+	k[0] = family;
+	memcpy(k + 1, src, 16);
+	memcpy(k + 17, dst, 16);
+	memcpy(k + 33, &sport, 2);
+	memcpy(k + 35, &dport, 2);
+	return XXH3_64bits_withSeed(k, sizeof(k), DP_TRACE_SEED_TCP);
+}
+
+uint64_t
+dp_trace_flow_frag(const uint8_t *l3, uint32_t l3_len, uint8_t family, uint16_t v6_frag_off)
+{
+	uint8_t k[1 + 32 + 4 + 1];
+
+	memset(k, 0, sizeof(k));
+	k[0] = family;
+	if (family == 4 && l3_len >= 20) {
+		/* RFC 791: source, destination, protocol and identification */
+		memcpy(k + 1, l3 + 12, 8);
+		memcpy(k + 33, l3 + 4, 2);
+		k[37] = l3[9];
+	} else if (family == 6 && l3_len >= 40 && (uint32_t)v6_frag_off + 8 <= l3_len) {
+		/* RFC 8200: source, destination and the fragment header's id */
+		memcpy(k + 1, l3 + 8, 32);
+		memcpy(k + 33, l3 + v6_frag_off + 4, 4);
+	}
+	return XXH3_64bits_withSeed(k, sizeof(k), DP_TRACE_SEED_FRAG);
+}
+
+void
+dp_trace_hold(struct dp_trace *t, const uint8_t *frame, uint32_t len, uint64_t flow, uint32_t lo,
+	uint32_t hi, uint64_t now_ms)
+{
+	struct dp_trace_slot *s = slot_put(t, frame, len, flow, now_ms);
+
+	s->held = 1;
+	s->lo = lo;
+	s->hi = hi;
+	s->trunk = SG_UNMATCHED;
+	memset(&s->meta, 0, sizeof(s->meta));
+	t->stats->held++;
+}
+
+/* Does a held slot carry bytes of the span? (serial arithmetic: seq wraps) */
+static inline int
+span_has(const struct dp_trace_span *sp, const struct dp_trace_slot *s)
+{
+	return sp->all || ((int32_t)(s->lo - sp->hi) < 0 && (int32_t)(s->hi - sp->lo) > 0);
+}
+
+/* Held slot s, claimed: a frame of message m on trunk. */
+static void
+slot_finish(struct dp_trace *t, struct dp_trace_slot *s, uint64_t d, const struct dp_pkt *pkt,
+	const struct dp_sip_msg *m, uint32_t trunk, uint8_t flags, uint64_t now_ms)
+{
+	s->held = 0;
+	s->flags = flags;
+	s->trunk = trunk;
+	slot_meta(s, pkt, m);
+	if (unlikely(t->n_linger != 0)) {
+		const struct dp_trace_linger *l = linger_find(t, d, now_ms);
+
+		if (l != NULL)
+			hand_linger(t, l, s);
+	}
+}
+
+unsigned int
+dp_trace_claim(struct dp_trace *t, const struct dp_trace_span *sp, const struct dp_pkt *pkt,
+	const struct dp_sip_msg *m, uint32_t trunk, uint64_t now_ms)
+{
+	struct dp_trace_slot *got[DP_TRACE_CALL_FRAMES];
+	const struct dp_trace_bucket *b = &t->buckets[sp->flow & t->bucket_mask];
+	uint64_t seq = b->digest == sp->flow ? b->seq : 0, d, newest = 0;
+	unsigned int n = 0, steps = 0, i, j;
+
+	/*
+	 * Newest first along the flow's chain, which holds only frames no
+	 * message has claimed whole (a claimed one ends it). Bounded: a
+	 * frame that carries none of these bytes (a retransmission of
+	 * bytes already claimed) is stepped over, at most a call's worth.
+	 */
+	while (seq != 0 && n < DP_TRACE_CALL_FRAMES && steps++ < 2 * DP_TRACE_CALL_FRAMES) {
+		struct dp_trace_slot *s = slot_of(t, seq);
+
+		if (s->seq != seq || s->digest != sp->flow || !s->held)
+			break;
+		if (span_has(sp, s))
+			got[n++] = s;
+		seq = s->prev;
+	}
+	if (n == 0) {
+		t->stats->unframed++;
+		return 0;
+	}
+	d = dp_trace_digest(m);
+	for (i = 0; i < n; i++)
+		newest = RTE_MAX(newest, got[i]->seq);
+	/* oldest first, so the call's chain keeps arrival order */
+	for (i = n; i-- > 0;) {
+		struct dp_trace_slot *s = got[i], *c;
+		uint8_t flags;
+
+		if (s == NULL)
+			continue; /* overwritten by a copy below */
+		flags = s->seq == newest ? 0 : SG_TRACE_PART;
+		t->stats->claimed++;
+		if (sp->all || (int32_t)(s->hi - sp->hi) <= 0) {
+			/* relinked in place: the flow's chain ends at it */
+			struct dp_trace_bucket *cb = &t->buckets[d & t->bucket_mask];
+
+			s->prev = cb->digest == d ? cb->seq : 0;
+			cb->digest = d;
+			cb->seq = s->seq;
+			s->digest = d;
+			slot_finish(t, s, d, pkt, m, trunk, flags, now_ms);
+			continue;
+		}
+		/*
+		 * It also carries the next message's first bytes: that one
+		 * claims it later, so this message gets a copy. The copy
+		 * takes the oldest slot, which may be a frame still to be
+		 * claimed here (a recorder this full of one flow): then that
+		 * frame is lost, as the recorder loses its oldest anyway.
+		 */
+		c = slot_of(t, t->seq + 1);
+		if (c == s)
+			continue; /* still held, for the next message */
+		for (j = 0; j < i; j++)
+			if (got[j] == c)
+				got[j] = NULL;
+		c = slot_put(t, dp_trace_slot_data(s), s->orig_len, d, s->time_ms);
+		c->order = s->order;
+		t->stats->copied++;
+		slot_finish(t, c, d, pkt, m, trunk, flags, now_ms);
 	}
 	return n;
 }

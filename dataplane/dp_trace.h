@@ -26,6 +26,19 @@
  * `linger_ms` of packet time; frames of it recorded meanwhile are handed
  * over one by one, flagged SG_TRACE_LINGER, and join the same call.
  *
+ * Messages of more than one frame (IP fragments, TCP segments): each
+ * frame is held in its slot as it comes, indexed by the digest of what it
+ * belongs to (its datagram's fragment key, its TCP direction) with the
+ * stream bytes it carries. When a message is made whole, the frames held
+ * that carry any of its bytes are claimed: relinked in place to the
+ * message's Call-ID, or copied when the frame also starts the next
+ * message (a segment that ends one message and starts another belongs to
+ * both, as in tshark's reassembly). Every frame but the one that
+ * completed the message is flagged SG_TRACE_PART: it is in the trace, so
+ * tshark reassembles the message from it, but the ladder draws the
+ * message once. A held frame no message claims (bytes skipped, a
+ * datagram never whole) is counted when it is overwritten.
+ *
  * Per packet: one 64-bit XXH3 of the Call-ID, one copy of the frame into
  * its slot, one index bucket and one linger entry touched. No lock,
  * syscall or allocation; written by its worker only.
@@ -65,14 +78,31 @@ struct dp_trace_cfg {
 
 /* The slot header; the frame's bytes follow it in the arena. */
 struct dp_trace_slot {
-	uint64_t seq;  /* 1.. when written, 0 never */
-	uint64_t prev; /* seq of the previous frame of this Call-ID, 0 none */
-	uint64_t digest;
+	uint64_t seq;	 /* 1.. when written, 0 never */
+	uint64_t prev;	 /* seq of the previous frame of this digest, 0 none */
+	uint64_t digest; /* its Call-ID's, or (held) its flow's */
+	uint64_t order;	 /* arrival: seq, or the original's for a copy */
 	uint64_t time_ms;
 	uint32_t orig_len;
 	uint32_t cap_len;
 	uint32_t trunk;
+	uint32_t lo; /* held: the stream bytes [lo, hi) it carries */
+	uint32_t hi;
+	uint8_t held;  /* a frame of a message not yet whole */
+	uint8_t flags; /* SG_TRACE_PART once claimed as part of a message */
 	struct sg_trace_meta meta;
+};
+
+/*
+ * Where a message made whole from several frames came from: the frames
+ * held under `flow` that carry any of stream bytes [lo, hi) (TCP), or
+ * every frame held under it (`all`: the fragments of one datagram).
+ */
+struct dp_trace_span {
+	uint64_t flow;
+	uint32_t lo;
+	uint32_t hi;
+	uint8_t all;
 };
 
 struct dp_trace_bucket {
@@ -140,6 +170,35 @@ uint64_t dp_trace_record(struct dp_trace *t, const uint8_t *frame, uint32_t len,
 	const struct dp_pkt *pkt, const struct dp_sip_msg *m, uint32_t trunk, uint64_t now_ms);
 
 /*
+ * The flow digests frames are held under: one direction of a TCP
+ * connection (addresses network order, ports host order), and the
+ * fragments of one IP datagram (from a fragment's own IP header; l3_len
+ * bytes of it, v6_frag_off as dp_pkt gives it). Tagged so that neither
+ * meets a Call-ID's digest.
+ */
+uint64_t dp_trace_flow_tcp(
+	uint8_t family, const uint8_t *src, const uint8_t *dst, uint16_t sport, uint16_t dport);
+uint64_t dp_trace_flow_frag(
+	const uint8_t *l3, uint32_t l3_len, uint8_t family, uint16_t v6_frag_off);
+
+/*
+ * Hold one frame of a message not yet whole (a fragment, a TCP segment
+ * carrying stream bytes [lo, hi)), seen at now_ms, under flow.
+ */
+void dp_trace_hold(struct dp_trace *t, const uint8_t *frame, uint32_t len, uint64_t flow,
+	uint32_t lo, uint32_t hi, uint64_t now_ms);
+
+/*
+ * Message m (pkt: its addresses) was made whole from the frames span
+ * names: they become frames of its Call-ID, the newest the message's own
+ * and the others SG_TRACE_PART. A lingering sampled call's frames are
+ * handed over too. Returns how many frames were claimed (0: none held,
+ * counted unframed).
+ */
+unsigned int dp_trace_claim(struct dp_trace *t, const struct dp_trace_span *span,
+	const struct dp_pkt *pkt, const struct dp_sip_msg *m, uint32_t trunk, uint64_t now_ms);
+
+/*
  * A final 5xx/6xx to an INVITE (not a retransmission) on trunk: sample
  * it, and hand over every recorded frame of its Call-ID. Returns 1 when
  * handed over, 0 otherwise (counted by why).
@@ -148,8 +207,8 @@ int dp_trace_failed(
 	struct dp_trace *t, const struct dp_sip_msg *m, uint32_t trunk, uint64_t now_ms);
 
 /*
- * Frames of digest in the recorder, oldest first, at most max: their
- * slots. For the hand-over and the tests. Returns how many.
+ * Frames of digest in the recorder, oldest first (by arrival), at most
+ * max: their slots. For the hand-over and the tests. Returns how many.
  */
 unsigned int dp_trace_lookup(const struct dp_trace *t, uint64_t digest,
 	const struct dp_trace_slot **out, unsigned int max);

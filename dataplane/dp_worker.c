@@ -338,7 +338,8 @@ worker_parse(struct dp_worker *w, const uint8_t *p, uint32_t len, struct dp_sip_
 
 /*
  * Into the flight recorder, in arrival order: the frame being worked, if
- * the message is its own datagram (a rebuilt datagram is not one frame).
+ * the message is its own datagram; a datagram rebuilt from fragments
+ * claims the fragments held for it.
  */
 static inline void
 trace_record(struct dp_worker *w, const struct dp_pkt *pkt, const struct dp_sip_msg *m,
@@ -346,8 +347,10 @@ trace_record(struct dp_worker *w, const struct dp_pkt *pkt, const struct dp_sip_
 {
 	if (likely(pkt->payload >= w->tr_frame && pkt->payload < w->tr_frame + w->tr_len))
 		dp_trace_record(w->trace, w->tr_frame, w->tr_len, pkt, m, trunk, now_ms);
+	else if (w->tr_span != NULL)
+		dp_trace_claim(w->trace, w->tr_span, pkt, m, trunk, now_ms);
 	else
-		w->trace->own.unframed++;
+		w->trace->stats->unframed++;
 }
 
 /*
@@ -417,21 +420,25 @@ dp_worker_datagram(struct dp_worker *w, const struct dp_pkt *pkt, uint32_t trunk
 }
 
 void
-dp_worker_message(struct dp_worker *w, const uint8_t *msg, uint32_t len, uint32_t trunk,
-	enum dp_dir dir, uint64_t now_ms)
+dp_worker_message(struct dp_worker *w, const struct dp_pkt *pkt, const uint8_t *msg, uint32_t len,
+	uint32_t trunk, enum dp_dir dir, const struct dp_trace_span *span, uint64_t now_ms)
 {
-	struct dp_sip_msg m;
+	const struct dp_sip_msg *m = &w->framed;
+	struct dp_sip_msg one;
 
-	if (w->trace != NULL)
-		w->trace->own.unframed++; /* a stream's message is not one frame */
 	if (msg == w->framed_p && len == w->framed_len) {
 		/* parsed when the stream framed it (dp_worker_sip_frame) */
 		w->framed_p = NULL;
-		count_message(w, trunk, dir, &w->framed, now_ms);
-	} else if (worker_parse(w, msg, len, &m) == DP_SIP_OK)
-		count_message(w, trunk, dir, &m, now_ms);
-	else
+	} else if (worker_parse(w, msg, len, &one) == DP_SIP_OK) {
+		m = &one;
+	} else {
 		count_malformed(w, trunk);
+		return;
+	}
+	/* the segments it came in join its call before it is counted */
+	if (w->trace != NULL)
+		dp_trace_claim(w->trace, span, pkt, m, trunk, now_ms);
+	count_message(w, trunk, dir, m, now_ms);
 }
 
 /*

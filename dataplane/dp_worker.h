@@ -181,6 +181,8 @@ struct dp_worker {
 	struct dp_trace *trace;
 	const uint8_t *tr_frame;
 	uint32_t tr_len;
+	/* a datagram rebuilt from fragments: where its frames are held */
+	const struct dp_trace_span *tr_span;
 	/*
 	 * The message the stream framer (dp_worker_sip_frame) last parsed:
 	 * handed on right after, it is counted without a second parse.
@@ -254,8 +256,9 @@ void dp_worker_decoded(struct dp_worker *w, const uint8_t *buf, enum dp_decode_r
 void dp_worker_flush(struct dp_worker *w);
 void dp_worker_datagram(struct dp_worker *w, const struct dp_pkt *pkt, uint32_t trunk,
 	enum dp_dir dir, int on_sip_port, uint64_t now_ms);
-void dp_worker_message(struct dp_worker *w, const uint8_t *msg, uint32_t len, uint32_t trunk,
-	enum dp_dir dir, uint64_t now_ms);
+void dp_worker_message(struct dp_worker *w, const struct dp_pkt *pkt, const uint8_t *msg,
+	uint32_t len, uint32_t trunk, enum dp_dir dir, const struct dp_trace_span *span,
+	uint64_t now_ms);
 int dp_worker_sip_port(const struct dp_worker *w, uint16_t port);
 
 /*

@@ -363,7 +363,7 @@ sg_source_counters_add(struct sg_source_counters *dst, const struct sg_source_co
 #define SG_MAX_WORKERS 16
 #define SG_MAX_PORTS 8
 #define SG_SHM_MAGIC 0x53475348u /* "SGSH" */
-#define SG_SHM_VERSION 7
+#define SG_SHM_VERSION 8
 #define SG_CALL_ID_MAX 96 /* Call-ID bytes kept in an event */
 
 /*
@@ -430,6 +430,12 @@ struct sg_trace_meta {
 
 #define SG_TRACE_FIRST 0x1  /* the first frame of a call handed over */
 #define SG_TRACE_LINGER 0x2 /* seen after the hand-over (ACK, retransmissions) */
+/*
+ * A fragment or TCP segment carrying part of a message that another frame
+ * completed: written to the trace (tshark reassembles from it) but not
+ * drawn on the ladder, which shows the message at the frame completing it.
+ */
+#define SG_TRACE_PART 0x4
 
 /*
  * One recorded frame of a sampled failed call, handed to sipguard-ctrl.
@@ -456,17 +462,21 @@ struct sg_trace_frame {
 
 /* Flight recorder and hand-over counters of one worker. */
 struct sg_trace_stats {
-	uint64_t recorded;	 /* frames written into the recorder */
-	uint64_t overwritten;	 /* frames pushed out by newer ones */
-	uint64_t unframed;	 /* messages not one frame (TCP, reassembled): not recorded */
-	uint64_t sampled;	 /* failed calls handed over */
-	uint64_t suppressed;	 /* failed calls over the per-trunk sample rate */
-	uint64_t ring_full;	 /* failed calls not handed over: ring or pool full */
-	uint64_t frames_out;	 /* frames handed over, lingering ones included */
+	uint64_t recorded;    /* frames written into the recorder */
+	uint64_t overwritten; /* frames pushed out by newer ones */
+	uint64_t unframed;    /* messages whose frames are not held (a TCP segment in fragments) */
+	uint64_t sampled;     /* failed calls handed over */
+	uint64_t suppressed;  /* failed calls over the per-trunk sample rate */
+	uint64_t ring_full;   /* failed calls not handed over: ring or pool full */
+	uint64_t frames_out;  /* frames handed over, lingering ones included */
 	uint64_t linger_frames;	 /* of which seen after the hand-over */
 	uint64_t linger_lost;	 /* lingering frames dropped: ring or pool full */
 	uint64_t linger_evicted; /* sampled calls that stopped lingering early: table full */
-	uint64_t empty;		 /* failed calls with no frame recorded (TCP, wrapped) */
+	uint64_t empty;		 /* failed calls with no frame recorded (wrapped) */
+	uint64_t held;		 /* fragments and TCP segments recorded for their message */
+	uint64_t claimed;	 /* of which claimed by the message they carry */
+	uint64_t copied; /* frames ending one message and starting the next: copied for the first */
+	uint64_t unclaimed; /* held frames overwritten before any message claimed them */
 };
 
 /* Written by one worker only; read by anyone. */

@@ -74,6 +74,7 @@ static uint32_t fuzz_bsize;
 /* The segment being handed in, and what came out. */
 static const uint8_t *fuzz_seg;
 static uint32_t fuzz_seg_len;
+static uint32_t fuzz_seg_seq; /* of the segment's first payload byte */
 static struct dp_streams *fuzz_cur;
 static int fuzz_hep;
 static uint64_t fuzz_calls;
@@ -142,7 +143,7 @@ fuzz_streams(uint8_t setup)
 
 static void
 fuzz_deliver(void *arg, const struct dp_stream_tuple *t, const uint8_t *msg, uint32_t len,
-	uint64_t now_ms)
+	uint32_t seq, uint64_t now_ms)
 {
 	uint32_t n = 0, i;
 	int r, flow, dir;
@@ -151,6 +152,9 @@ fuzz_deliver(void *arg, const struct dp_stream_tuple *t, const uint8_t *msg, uin
 	(void)now_ms;
 	fuzz_calls++;
 	FUZZ_CHECK(len > 0 && len <= fuzz_bsize);
+	/* handed on from the segment: seq names its place in the segment */
+	if (fuzz_seg != NULL && fuzz_inside(fuzz_seg, fuzz_seg_len, msg, len))
+		FUZZ_CHECK(seq == fuzz_seg_seq + (uint32_t)(msg - fuzz_seg));
 	FUZZ_CHECK((fuzz_seg != NULL && fuzz_inside(fuzz_seg, fuzz_seg_len, msg, len)) ||
 		dp_streams_owns(fuzz_cur, msg, len));
 	r = fuzz_hep ? dp_hep_frame(msg, len, &n) : dp_sipframe_len(msg, len, &n);
@@ -258,6 +262,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		t.dport = (uint16_t)(dir ? 5000 + flow : 5060);
 		fuzz_seg = copy;
 		fuzz_seg_len = len;
+		fuzz_seg_seq = seq + ((flags & DP_TCP_SYN) ? 1 : 0);
 		dp_streams_segment(s, &t, seq, flags, len ? copy : NULL, len,
 			fuzz_hep ? DP_STREAM_HEP : DP_STREAM_SIP, now, fuzz_deliver, NULL);
 		fuzz_seg = NULL;

@@ -35,7 +35,8 @@ struct t_rec {
 		uint32_t len;
 		struct dp_stream_tuple t;
 		uint64_t now;
-		int in_pool; /* handed on from a buffer, not from the segment */
+		uint32_t seq; /* of the message's first byte */
+		int in_pool;  /* handed on from a buffer, not from the segment */
 	} m[T_MAX_MSGS];
 };
 
@@ -44,7 +45,7 @@ static struct dp_streams *t_cur;
 
 static void
 t_deliver(void *arg, const struct dp_stream_tuple *t, const uint8_t *msg, uint32_t len,
-	uint64_t now_ms)
+	uint32_t seq, uint64_t now_ms)
 {
 	struct t_rec *r = arg;
 
@@ -54,6 +55,7 @@ t_deliver(void *arg, const struct dp_stream_tuple *t, const uint8_t *msg, uint32
 	r->m[r->n].len = len;
 	r->m[r->n].t = *t;
 	r->m[r->n].now = now_ms;
+	r->m[r->n].seq = seq;
 	r->m[r->n].in_pool = dp_streams_owns(t_cur, msg, len);
 	r->n++;
 }
@@ -337,6 +339,10 @@ test_one_segment_each(void **state)
 	assert_memory_equal(&t_rec.m[0].t, &a, sizeof(a));
 	assert_memory_equal(&t_rec.m[1].t, &b, sizeof(b));
 	assert_int_equal(t_rec.m[2].now, 5);
+	/* each message's first byte, past the SYN */
+	assert_int_equal(t_rec.m[0].seq, 1001);
+	assert_int_equal(t_rec.m[1].seq, 5001);
+	assert_int_equal(t_rec.m[2].seq, 5001 + t_ok_len);
 	/* whole messages come straight from the segment */
 	assert_false(t_rec.m[0].in_pool || t_rec.m[1].in_pool || t_rec.m[2].in_pool);
 	assert_int_equal(dp_streams_buffers_in_use(s), 0);
@@ -369,6 +375,9 @@ test_many_in_one_with_keepalives(void **state)
 #undef T_PUT
 	t_seg(s, 0, 40000, 7, DP_TCP_ACK, buf, n, 1);
 	t_expect3();
+	/* keep-alives before a message are not part of it */
+	assert_int_equal(t_rec.m[0].seq, 7 + 4);
+	assert_int_equal(t_rec.m[1].seq, 7 + 4 + t_invite_len + 2);
 	/* a keep-alive alone */
 	t_seg(s, 0, 40000, 7 + n, DP_TCP_ACK, "\r\n\r\n", 4, 2);
 	t_seg(s, 0, 40000, 11 + n, DP_TCP_ACK, t_503, t_503_len, 3);
@@ -394,6 +403,10 @@ test_split_every_offset(void **state)
 		t_seg(s, 0, 40000, seq, DP_TCP_ACK, t_stream, k, 2);
 		t_seg(s, 0, 40000, seq + k, DP_TCP_ACK, t_stream + k, t_stream_len - k, 3);
 		t_expect3();
+		/* from the buffer or from the segment, across the wrap at 2^32 */
+		assert_int_equal(t_rec.m[0].seq, seq);
+		assert_int_equal(t_rec.m[1].seq, seq + t_invite_len);
+		assert_int_equal(t_rec.m[2].seq, (uint32_t)(seq + t_invite_len + t_ok_len));
 		assert_int_equal(dp_streams_buffers_in_use(s), 0);
 		t_expect_stats(s,
 			&(struct dp_streams_stats){

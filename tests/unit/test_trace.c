@@ -2,8 +2,10 @@
 /*
  * Flight recorder: the Call-ID index across a wrapping arena (every frame
  * of a Call-ID, oldest first, none of another, none overwritten), the
- * per-trunk sample rate, the all-or-nothing hand-over to a full ring, and
- * late frames of a sampled call lingering into the same call.
+ * per-trunk sample rate, the all-or-nothing hand-over to a full ring,
+ * late frames of a sampled call lingering into the same call, and the
+ * frames of messages made whole from TCP segments and IP fragments
+ * claimed by the messages they carry.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -282,6 +284,152 @@ test_linger_full(void **state)
 	rte_mempool_free(pool);
 }
 
+/* A segment's frame: its name, so a lookup says which frames it found. */
+static uint32_t
+seg_frame(uint8_t *frame, const char *name)
+{
+	return (uint32_t)snprintf((char *)frame, 300, "segment %s", name) + 1;
+}
+
+/* The frames of call c, oldest first, as "name[*]" ('*': SG_TRACE_PART). */
+static void
+expect_frames(const struct dp_trace *t, unsigned int c, const char *want)
+{
+	const struct dp_trace_slot *out[DP_TRACE_CALL_FRAMES];
+	struct dp_sip_msg m;
+	struct dp_pkt p;
+	uint8_t frame[300];
+	uint32_t len;
+	char got[256] = "";
+	unsigned int i, n;
+
+	msg_of(&m, &p, frame, &len, c, 0, 0);
+	n = dp_trace_lookup(t, dp_trace_digest(&m), out, DP_TRACE_CALL_FRAMES);
+	for (i = 0; i < n; i++) {
+		const char *d = (const char *)dp_trace_slot_data(out[i]);
+
+		snprintf(got + strlen(got), sizeof(got) - strlen(got), "%s%s%s", i ? " " : "",
+			d + strlen("segment "), (out[i]->flags & SG_TRACE_PART) ? "*" : "");
+		assert_false(out[i]->held);
+	}
+	assert_string_equal(got, want);
+}
+
+static void
+claim(struct dp_trace *t, uint64_t flow, uint32_t lo, uint32_t hi, int all, unsigned int c,
+	uint64_t now, unsigned int want)
+{
+	struct dp_trace_span sp = { .flow = flow, .lo = lo, .hi = hi, .all = (uint8_t)all };
+	struct dp_sip_msg m;
+	struct dp_pkt p;
+	uint8_t frame[300];
+	uint32_t len;
+
+	msg_of(&m, &p, frame, &len, c, 0, 0);
+	assert_int_equal(dp_trace_claim(t, &sp, &p, &m, 1, now), want);
+}
+
+static void
+test_tcp_segments_claimed(void **state)
+{
+	static const uint8_t a[16] = { 192, 0, 2, 10 }, b[16] = { 198, 51, 100, 31 };
+	struct dp_trace_cfg cfg = cfg_of(64, 5);
+	uint64_t fwd = dp_trace_flow_tcp(4, a, b, 40000, 5060);
+	uint64_t rev = dp_trace_flow_tcp(4, b, a, 5060, 40000);
+	uint32_t base = 0xfffffe00u; /* the stream's numbers wrap at 2^32 */
+	struct dp_trace *t;
+	uint8_t frame[300];
+	char err[128];
+
+	(void)state;
+	assert_true(fwd != rev);
+	t = dp_trace_create(&cfg, SOCKET_ID_ANY, err, sizeof(err));
+	assert_non_null(t);
+	/*
+	 * Messages 1 [0, 600), 2 [600, 900), 3 [900, 1500) of one direction:
+	 * s1 [0, 400); s2 [400, 1000) ends 1, holds 2 whole, starts 3; a
+	 * retransmission of s1 after 1 is whole; s3 [1000, 1500) ends 3.
+	 */
+	dp_trace_hold(t, frame, seg_frame(frame, "s1"), fwd, base, base + 400, 10);
+	/* a segment of the other direction in between: not these messages' */
+	dp_trace_hold(t, frame, seg_frame(frame, "r1"), rev, 7000, 7300, 11);
+	dp_trace_hold(t, frame, seg_frame(frame, "s2"), fwd, base + 400, base + 1000, 12);
+	claim(t, fwd, base, base + 600, 0, 1, 12, 2);
+	claim(t, fwd, base + 600, base + 900, 0, 2, 12, 1);
+	dp_trace_hold(t, frame, seg_frame(frame, "s1-again"), fwd, base, base + 400, 13);
+	dp_trace_hold(t, frame, seg_frame(frame, "s3"), fwd, base + 1000, base + 1500, 14);
+	claim(t, fwd, base + 900, base + 1500, 0, 3, 14, 2);
+	/* the other direction's message, whole in its one segment */
+	claim(t, rev, 7000, 7300, 0, 4, 14, 1);
+	expect_frames(t, 1, "s1* s2");
+	expect_frames(t, 2, "s2");
+	expect_frames(t, 3, "s2* s3");
+	expect_frames(t, 4, "r1");
+	assert_int_equal(t->own.held, 5);
+	assert_int_equal(t->own.claimed, 6); /* s2 three times, once in place */
+	assert_int_equal(t->own.copied, 2);
+	assert_int_equal(t->own.unframed, 0);
+	/* nothing held for these bytes: counted, nothing claimed */
+	claim(t, fwd, base + 1500, base + 1600, 0, 5, 15, 0);
+	assert_int_equal(t->own.unframed, 1);
+	/* the retransmission no message claimed is counted when it goes */
+	assert_int_equal(t->own.unclaimed, 0);
+	for (unsigned int i = 0; i < 64; i++) {
+		struct dp_sip_msg m;
+		struct dp_pkt p;
+		uint32_t len;
+
+		msg_of(&m, &p, frame, &len, 9, i, 0);
+		dp_trace_record(t, frame, len, &p, &m, 0, 20 + i);
+	}
+	assert_int_equal(t->own.unclaimed, 1);
+	dp_trace_free(t);
+}
+
+static void
+test_fragments_claimed(void **state)
+{
+	struct dp_trace_cfg cfg = cfg_of(64, 5);
+	uint8_t ip[2][40], frame[300];
+	uint64_t k1, k2;
+	struct dp_trace *t;
+	char err[128];
+
+	(void)state;
+	/* two IPv4 datagrams between the same hosts: only the ident differs */
+	memset(ip, 0, sizeof(ip));
+	ip[0][0] = ip[1][0] = 0x45;
+	ip[0][9] = ip[1][9] = 17;
+	ip[0][12] = ip[1][12] = 192;
+	ip[0][16] = ip[1][16] = 198;
+	ip[0][5] = 1;
+	ip[1][5] = 2;
+	k1 = dp_trace_flow_frag(ip[0], 20, 4, 0);
+	k2 = dp_trace_flow_frag(ip[1], 20, 4, 0);
+	assert_true(k1 != k2);
+	/* the fragment offset is not part of the key */
+	ip[0][7] = 0xb9;
+	assert_true(dp_trace_flow_frag(ip[0], 20, 4, 0) == k1);
+	t = dp_trace_create(&cfg, SOCKET_ID_ANY, err, sizeof(err));
+	assert_non_null(t);
+	/* interleaved and out of order, as fragments arrive */
+	dp_trace_hold(t, frame, seg_frame(frame, "b2"), k2, 0, 0, 10);
+	dp_trace_hold(t, frame, seg_frame(frame, "a2"), k1, 0, 0, 10);
+	dp_trace_hold(t, frame, seg_frame(frame, "b1"), k2, 0, 0, 11);
+	dp_trace_hold(t, frame, seg_frame(frame, "a1"), k1, 0, 0, 11);
+	dp_trace_hold(t, frame, seg_frame(frame, "a3"), k1, 0, 0, 12);
+	claim(t, k1, 0, 0, 1, 1, 12, 3);
+	claim(t, k2, 0, 0, 1, 2, 12, 2);
+	expect_frames(t, 1, "a2* a1* a3");
+	expect_frames(t, 2, "b2* b1");
+	/* the ident used again later: the old datagram's frames are gone */
+	dp_trace_hold(t, frame, seg_frame(frame, "a1-next"), k1, 0, 0, 13);
+	claim(t, k1, 0, 0, 1, 3, 13, 1);
+	expect_frames(t, 3, "a1-next");
+	assert_int_equal(t->own.copied, 0);
+	dp_trace_free(t);
+}
+
 static void
 test_bad_sizes(void **state)
 {
@@ -292,7 +440,7 @@ test_bad_sizes(void **state)
 	assert_null(dp_trace_create(&cfg, SOCKET_ID_ANY, err, sizeof(err)));
 	assert_non_null(strstr(err, "out of range"));
 	/* the figures config/cfg.c's help gives */
-	assert_int_equal(sizeof(struct dp_trace_slot), 104);
+	assert_int_equal(sizeof(struct dp_trace_slot), 120);
 	assert_int_equal(sizeof(struct dp_trace_bucket), 16);
 	cfg = cfg_of(16384, 1);
 	cfg.frame_bytes = 1536;
@@ -310,6 +458,8 @@ main(void)
 		cmocka_unit_test(test_index_across_wrap),
 		cmocka_unit_test(test_sample_handover_linger),
 		cmocka_unit_test(test_linger_full),
+		cmocka_unit_test(test_tcp_segments_claimed),
+		cmocka_unit_test(test_fragments_claimed),
 		cmocka_unit_test(test_bad_sizes),
 	};
 
