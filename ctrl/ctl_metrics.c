@@ -399,6 +399,7 @@ static const struct {
 	SG_TRACE_METRIC(claimed, "Held frames claimed by the message they carry."),
 	SG_TRACE_METRIC(copied, "Held frames that end one message and start the next: copied."),
 	SG_TRACE_METRIC(unclaimed, "Held frames overwritten before any message claimed them."),
+	SG_TRACE_METRIC(index_evicted, "Chains dropped from a full set of the Call-ID index."),
 	SG_TRACE_METRIC(sampled, "Failed calls handed over to be traced."),
 	SG_TRACE_METRIC(suppressed, "Failed calls over the per-trunk sample rate: not traced."),
 	SG_TRACE_METRIC(ring_full, "Failed calls not traced: hand-over ring or pool full."),

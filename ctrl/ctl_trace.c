@@ -573,6 +573,16 @@ ctl_trace_frame(struct ctl_trace *t, const struct sg_trace_frame *f, const char 
 	} else if (c->suppressed) {
 		return;
 	}
+	/*
+	 * Every frame names its call: a call's frames are written together
+	 * when it fails, between other calls' frames, and a TCP segment or
+	 * fragment may carry another call's bytes too (tshark reading the
+	 * file alone cannot always frame such a segment), so the comment is
+	 * what says which call a frame is in the file for.
+	 */
+	if (clen == 0)
+		clen = comment_text(comment, sizeof(comment), f->call_id,
+			f->call_id_len < SG_CALL_ID_MAX ? f->call_id_len : SG_CALL_ID_MAX);
 	if (cap > 65535)
 		cap = 65535;
 	if (s->f == NULL || s->size + 28 + pad4(cap) + 4 + pad4(clen) + 8 + 20 > t->file_size) {

@@ -5,9 +5,9 @@
  * `DIR/TRUNK-NNNNNN.pcapng`. A file is rotated when the next block would
  * take it past file_size, and at most `files` are kept per trunk, the
  * oldest deleted first, so a trunk's traces never take more than
- * file_size x files bytes. The first packet of each call carries its
- * Call-ID in an opt_comment, so `tshark -Y 'frame.comment contains ...'`
- * finds it.
+ * file_size x files bytes. Every packet of a call carries its Call-ID
+ * in an opt_comment, so `tshark -Y 'frame.comment contains ...'` finds
+ * the call's frames, the fragments and TCP segments it came in included.
  *
  * Why a writer of its own: libpcap 1.10 (Debian 12) writes only the old
  * pcap format (no comments), and no other packaged C library writes

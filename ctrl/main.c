@@ -191,6 +191,7 @@ traces_json(const struct ctl_ctx *c)
 		sum.claimed += t->claimed;
 		sum.copied += t->copied;
 		sum.unclaimed += t->unclaimed;
+		sum.index_evicted += t->index_evicted;
 	}
 	o = json_pack("{s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "on",
 		c->shm->traces && c->trace != NULL, "recorded", (json_int_t)sum.recorded,
@@ -202,9 +203,10 @@ traces_json(const struct ctl_ctx *c)
 		(json_int_t)sum.linger_evicted);
 	if (o != NULL)
 		json_object_update_new(o,
-			json_pack("{s:I, s:I, s:I, s:I}", "held", (json_int_t)sum.held, "claimed",
-				(json_int_t)sum.claimed, "copied", (json_int_t)sum.copied,
-				"unclaimed", (json_int_t)sum.unclaimed));
+			json_pack("{s:I, s:I, s:I, s:I, s:I}", "held", (json_int_t)sum.held,
+				"claimed", (json_int_t)sum.claimed, "copied",
+				(json_int_t)sum.copied, "unclaimed", (json_int_t)sum.unclaimed,
+				"index_evicted", (json_int_t)sum.index_evicted));
 	if (o != NULL && c->trace != NULL)
 		json_object_set_new(o, "writer", ctl_trace_stats_json(c->trace));
 	return o;

@@ -32,13 +32,60 @@ slot_stride(uint32_t frame_bytes)
 		(uint32_t)sizeof(struct dp_trace_slot) + frame_bytes, RTE_CACHE_LINE_SIZE);
 }
 
+/* Twice as many index entries as slots, in whole sets. */
+static uint64_t
+index_buckets(uint32_t slots)
+{
+	return RTE_MAX(2ull * slots, (uint64_t)DP_TRACE_WAYS);
+}
+
+/* The newest slot of digest d, 0 when the index has none. */
+static inline uint64_t
+index_head(const struct dp_trace *t, uint64_t d)
+{
+	const struct dp_trace_bucket *b = &t->buckets[(d & t->set_mask) * DP_TRACE_WAYS];
+	unsigned int w;
+
+	for (w = 0; w < DP_TRACE_WAYS; w++)
+		if (b[w].digest == d && b[w].seq != 0)
+			return b[w].seq;
+	return 0;
+}
+
+/*
+ * Make seq the newest slot of d; returns the one it follows (0: none).
+ * A digest new to its set takes a free way, else the way touched
+ * longest ago (its head the oldest), whose chain is lost.
+ */
+static inline uint64_t
+index_push(struct dp_trace *t, uint64_t d, uint64_t seq)
+{
+	struct dp_trace_bucket *b = &t->buckets[(d & t->set_mask) * DP_TRACE_WAYS];
+	unsigned int w, victim = 0;
+	uint64_t prev;
+
+	for (w = 0; w < DP_TRACE_WAYS; w++) {
+		if (b[w].digest == d && b[w].seq != 0) {
+			prev = b[w].seq;
+			b[w].seq = seq;
+			return prev;
+		}
+		if (b[w].seq < b[victim].seq)
+			victim = w;
+	}
+	t->stats->index_evicted += b[victim].seq != 0;
+	b[victim].digest = d;
+	b[victim].seq = seq;
+	return 0;
+}
+
 uint64_t
 dp_trace_memory(const struct dp_trace_cfg *cfg)
 {
 	uint64_t n = pow2_ceil(cfg->frames);
 
-	return n * slot_stride(cfg->frame_bytes) + 2 * n * sizeof(struct dp_trace_bucket) +
-		sizeof(struct dp_trace);
+	return n * slot_stride(cfg->frame_bytes) +
+		index_buckets(n) * sizeof(struct dp_trace_bucket) + sizeof(struct dp_trace);
 }
 
 struct dp_trace *
@@ -59,12 +106,14 @@ dp_trace_create(const struct dp_trace_cfg *cfg, int socket_id, char *err, size_t
 	t->cfg = *cfg;
 	t->stats = &t->own;
 	t->slot_mask = n - 1;
-	t->bucket_mask = 2 * n - 1;
+	/* n >= 1: at least one set of DP_TRACE_WAYS */
+	t->set_mask = RTE_MAX(2 * n / DP_TRACE_WAYS, 1u) - 1;
 	t->stride = slot_stride(cfg->frame_bytes);
 	t->arena = rte_zmalloc_socket(
 		"dp_trace_arena", (size_t)n * t->stride, RTE_CACHE_LINE_SIZE, socket_id);
 	t->buckets = rte_zmalloc_socket("dp_trace_index",
-		(size_t)2 * n * sizeof(struct dp_trace_bucket), RTE_CACHE_LINE_SIZE, socket_id);
+		(size_t)index_buckets(n) * sizeof(struct dp_trace_bucket), RTE_CACHE_LINE_SIZE,
+		socket_id);
 	if (t->arena == NULL || t->buckets == NULL)
 		goto nomem;
 	return t;
@@ -193,13 +242,10 @@ slot_put(struct dp_trace *t, const uint8_t *frame, uint32_t len, uint64_t d, uin
 {
 	uint64_t seq = ++t->seq;
 	struct dp_trace_slot *s = slot_of(t, seq);
-	struct dp_trace_bucket *b = &t->buckets[d & t->bucket_mask];
 
 	t->stats->overwritten += s->seq != 0;
 	t->stats->unclaimed += s->held;
-	s->prev = b->digest == d ? b->seq : 0;
-	b->digest = d;
-	b->seq = seq;
+	s->prev = index_push(t, d, seq);
 	s->seq = seq;
 	s->order = seq;
 	s->digest = d;
@@ -257,8 +303,7 @@ unsigned int
 dp_trace_lookup(const struct dp_trace *t, uint64_t digest, const struct dp_trace_slot **out,
 	unsigned int max)
 {
-	const struct dp_trace_bucket *b = &t->buckets[digest & t->bucket_mask];
-	uint64_t seq = b->digest == digest ? b->seq : 0;
+	uint64_t seq = index_head(t, digest);
 	unsigned int n = 0, i;
 
 	/* newest first along the chain */
@@ -372,8 +417,7 @@ dp_trace_claim(struct dp_trace *t, const struct dp_trace_span *sp, const struct 
 	const struct dp_sip_msg *m, uint32_t trunk, uint64_t now_ms)
 {
 	struct dp_trace_slot *got[DP_TRACE_CALL_FRAMES];
-	const struct dp_trace_bucket *b = &t->buckets[sp->flow & t->bucket_mask];
-	uint64_t seq = b->digest == sp->flow ? b->seq : 0, d, newest = 0;
+	uint64_t seq = index_head(t, sp->flow), d, newest = 0;
 	unsigned int n = 0, steps = 0, i, j;
 
 	/*
@@ -409,11 +453,7 @@ dp_trace_claim(struct dp_trace *t, const struct dp_trace_span *sp, const struct 
 		t->stats->claimed++;
 		if (sp->all || (int32_t)(s->hi - sp->hi) <= 0) {
 			/* relinked in place: the flow's chain ends at it */
-			struct dp_trace_bucket *cb = &t->buckets[d & t->bucket_mask];
-
-			s->prev = cb->digest == d ? cb->seq : 0;
-			cb->digest = d;
-			cb->seq = s->seq;
+			s->prev = index_push(t, d, s->seq);
 			s->digest = d;
 			slot_finish(t, s, d, pkt, m, trunk, flags, now_ms);
 			continue;

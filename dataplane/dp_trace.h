@@ -11,9 +11,11 @@
  * of its Call-ID; every slot names the previous one of the same Call-ID.
  * A link is valid while the slot still holds the frame it named (its
  * sequence number matches), so an overwritten frame ends a chain without
- * any clean-up. The index is direct-mapped with twice as many buckets as
- * slots: a collision loses the older Call-ID's chain head, which costs a
- * trace, never a wrong frame (every slot's digest is compared).
+ * any clean-up. The index has twice as many entries as slots, in sets of
+ * DP_TRACE_WAYS (one cache line): a Call-ID loses its chain only when
+ * four digests live in its set at once and it was touched longest ago
+ * (counted, `index_evicted`), which costs a trace, never a wrong frame
+ * (every slot's digest is compared).
  *
  * Sampling: the first `sample_per_s` failed calls per trunk per second
  * (packet time) of this worker are handed over; the rest are counted. A
@@ -105,6 +107,9 @@ struct dp_trace_span {
 	uint8_t all;
 };
 
+/* Ways of an index set: 4 entries of 16 bytes, one cache line. */
+#define DP_TRACE_WAYS 4
+
 struct dp_trace_bucket {
 	uint64_t digest;
 	uint64_t seq; /* newest frame of the digest */
@@ -133,7 +138,7 @@ struct dp_trace {
 	uint64_t seq; /* last written */
 	uint64_t calls;
 	uint32_t slot_mask;
-	uint32_t bucket_mask;
+	uint32_t set_mask; /* index sets - 1 */
 	uint32_t stride;   /* bytes per slot: header and frame, cache-aligned */
 	uint32_t n_linger; /* entries with until_ms set (some may have expired) */
 	struct dp_trace_cfg cfg;

@@ -476,7 +476,8 @@ struct sg_trace_stats {
 	uint64_t held;		 /* fragments and TCP segments recorded for their message */
 	uint64_t claimed;	 /* of which claimed by the message they carry */
 	uint64_t copied; /* frames ending one message and starting the next: copied for the first */
-	uint64_t unclaimed; /* held frames overwritten before any message claimed them */
+	uint64_t unclaimed;	/* held frames overwritten before any message claimed them */
+	uint64_t index_evicted; /* Call-IDs (or flows) whose chain a full index set dropped */
 };
 
 /* Written by one worker only; read by anyone. */

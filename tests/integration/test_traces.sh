@@ -8,14 +8,21 @@
 #    ACK, the 503 retransmitted after the ACK and ACKed again, 200 OK
 #    calls among them); `sipguard --pcap --traces DIR` must trace exactly
 #    the first N failed calls per trunk per second, tshark (default
-#    preferences) must read every file, and each traced Call-ID's frames
-#    must be byte for byte the recording's frames of that Call-ID, the
-#    first carrying the Call-ID as comment (trace_check.py).
+#    preferences) must read every file, and the frames each file names
+#    for a call (every frame's comment gives its Call-ID) must be byte
+#    for byte the recording's frames of that Call-ID (trace_check.py).
+#    Twice: calls in datagrams, which tshark reading the traces alone must
+#    also find whole; and calls over UDP, TCP (segments that end one
+#    message and start the next) and IPv4 and IPv6 fragments, where the
+#    recording's frames of a Call-ID are what tshark's reassembly says.
 # 2. Live (scripts/lib/flood.sh: tcpreplay into af_packet, sipguard,
-#    sipguard-ctrl): 160 such calls replayed at their own pace, fewer
-#    failures per second than traced: every failed call must be traced,
-#    with exactly its recorded frames, across more than one file; and `sipguardctl trace` as a ladder and as JSON,
-#    its error paths, and the trace files named in `status`.
+#    sipguard-ctrl): 160 calls over UDP, TCP and IPv6 fragments replayed
+#    at their own pace, fewer failures per second than traced: every
+#    failed call must be traced, with exactly its recorded frames, across
+#    more than one file; and `sipguardctl trace` as a ladder and as JSON
+#    (a TCP call's and a fragmented call's messages drawn once each), its
+#    error paths, and the trace files named in `status`. (IPv4 fragments
+#    stay offline: af_packet hands them to the kernel's reassembly.)
 # 3. A flood of failed calls at top speed (flood_gen.py, looped) into
 #    trunks whose series keep 4 files of 64 KiB, 200 traced per trunk per
 #    second:
@@ -76,11 +83,16 @@ fl_watchdog $((flood_s + 170))
 t_start=$SECONDS
 
 calls=$FL_DIR/calls.pcap
+mixed=$FL_DIR/calls-mixed.pcap
+mix=udp,tcp,frag4,frag6
 live_calls=$FL_DIR/calls-live.pcap
+live_mix=udp,tcp,frag6
 python3 "$gen" write "$calls" || fl_abort "trace_gen.py failed"
+python3 "$gen" write "$mixed" --mix "$mix" || fl_abort "trace_gen.py failed"
 # live, fewer: every one is traced, and they fill more than one file but
 # fewer than a trunk keeps
-python3 "$gen" write "$live_calls" --calls 160 --seed 8 || fl_abort "trace_gen.py failed"
+python3 "$gen" write "$live_calls" --calls 160 --seed 8 --mix "$live_mix" ||
+	fl_abort "trace_gen.py failed"
 python3 "$fgen" write "$FL_DIR/flood.pcap" "$FL_DIR/flood.json" --trunks 4 --calls 30000 \
 	--ok-every 1000000 --seed 11 >/dev/null || fl_abort "flood_gen.py failed"
 
@@ -97,8 +109,19 @@ python3 "$gen" expect "$calls" 3 >"$FL_DIR/expect.txt"
 fl_check "sipguard --pcap --traces exits 0" test "$?" = 0
 fl_check "it says what it traced" grep -q "^sipguard: traces: $(wc -l <"$FL_DIR/expect.txt") failed call" \
 	"$FL_DIR/offline.err"
-python3 "$check" "$calls" "$FL_DIR/offline" --expect "$FL_DIR/expect.txt" | sed 's/^/     /'
+python3 "$check" "$calls" "$FL_DIR/offline" --expect "$FL_DIR/expect.txt" --framed |
+	sed 's/^/     /'
 fl_check "offline traces: tshark reads them, exactly the recording's frames, exactly the sampled calls" \
+	test "${PIPESTATUS[0]}" = 0
+
+python3 "$gen" expect "$mixed" 3 --mix "$mix" >"$FL_DIR/expect-mixed.txt"
+"$FL_SIPGUARD" -c "$FL_DIR/offline.conf" --pcap "$mixed" --traces "$FL_DIR/offline-mixed" \
+	>"$FL_DIR/offline-mixed.json" 2>"$FL_DIR/offline-mixed.err"
+fl_check "sipguard --pcap --traces exits 0 (UDP, TCP, fragments)" test "$?" = 0
+fl_note "the mixed recording: $(python3 "$gen" stats "$mixed" --mix "$mix")"
+python3 "$check" "$mixed" "$FL_DIR/offline-mixed" --expect "$FL_DIR/expect-mixed.txt" |
+	sed 's/^/     /'
+fl_check "offline traces over TCP and in fragments: exactly the recording's frames of each call, by tshark's reassembly" \
 	test "${PIPESTATUS[0]}" = 0
 
 # --- 2. live --------------------------------------------------------------------
@@ -136,7 +159,8 @@ fl_quiet 1 20 || fl_note "the link did not fall quiet"
 sleep 2
 fl_ctl -j status >"$FL_DIR/status-a.json"
 jq -c '.traces' "$FL_DIR/status-a.json" | sed 's/^/     /'
-python3 "$gen" expect "$live_calls" "$rate" --calls 160 --seed 8 >"$FL_DIR/expect-live.txt"
+python3 "$gen" expect "$live_calls" "$rate" --calls 160 --seed 8 --mix "$live_mix" \
+	>"$FL_DIR/expect-live.txt"
 python3 "$check" "$live_calls" "$tdir" --glob 'trace-*.pcapng' --expect "$FL_DIR/expect-live.txt" |
 	sed 's/^/     /'
 fl_check "live traces: tshark reads them, exactly the recording's frames of each Call-ID, every failed call" \
@@ -169,6 +193,17 @@ text_ok() {
 		[ "$(grep -c '^[0-9.]* *|' "$FL_DIR/trace.txt")" = "$(jq '.messages | length' "$FL_DIR/trace.json")" ]
 }
 fl_check "the ladder: header, pcapng path, an arrow per message with status and Retry-After/Reason" text_ok
+# calls 3 and 5 of trunk trace-1 came over TCP and in IPv6 fragments
+one_each() {
+	local cid=$1 party=$2
+	fl_ctl -j trace trace-1 "$cid" >"$FL_DIR/trace-$cid.json" &&
+		jq -e --arg p "$party" '[.messages[].label] == ["INVITE", "100", "503", "ACK"] and
+			.parties[1] == $p' "$FL_DIR/trace-$cid.json" >/dev/null
+}
+fl_check "a call over TCP: its ladder draws each message once, whatever its segments" \
+	one_each tr000003-8@192.0.2.10 198.51.100.31:5060
+fl_check "a call in IPv6 fragments: each message once, between IPv6 parties" \
+	one_each tr000005-8@192.0.2.10 '[2001:db8:1::31]:5060'
 fl_ctl status >"$FL_DIR/status-a.txt"
 fl_check "sipguardctl status shows the recorders and the writer" \
 	grep -q "^  written to $tdir:  calls $(jq .traces.writer.calls "$FL_DIR/status-a.json") " \

@@ -105,6 +105,49 @@ test_index_across_wrap(void **state)
 	/* a Call-ID never seen has no frame */
 	msg_of(&m, &p, frame, &len, 40, 0, 0);
 	assert_int_equal(dp_trace_lookup(t, dp_trace_digest(&m), out, DP_TRACE_CALL_FRAMES), 0);
+	assert_int_equal(t->own.index_evicted, 0);
+	dp_trace_free(t);
+}
+
+static void
+test_index_set_full(void **state)
+{
+	/* 2 slots: an index of one set of 4 ways */
+	struct dp_trace_cfg cfg = cfg_of(2, 5);
+	const struct dp_trace_slot *out[DP_TRACE_CALL_FRAMES];
+	struct dp_trace *t;
+	struct dp_sip_msg m;
+	struct dp_pkt p;
+	uint8_t frame[300];
+	uint32_t len;
+	unsigned int c;
+	char err[128];
+
+	(void)state;
+	t = dp_trace_create(&cfg, SOCKET_ID_ANY, err, sizeof(err));
+	assert_non_null(t);
+	assert_int_equal(t->set_mask, 0);
+	/* four Call-IDs share the set; the newest frames stay found */
+	for (c = 0; c < 4; c++) {
+		msg_of(&m, &p, frame, &len, c, 0, 0);
+		dp_trace_record(t, frame, len, &p, &m, 0, 10 + c);
+	}
+	assert_int_equal(t->own.index_evicted, 0);
+	for (c = 2; c < 4; c++) {
+		msg_of(&m, &p, frame, &len, c, 0, 0);
+		assert_int_equal(dp_trace_lookup(t, dp_trace_digest(&m), out, 8), 1);
+	}
+	/* a fifth takes the way touched longest ago (call 0's), counted */
+	msg_of(&m, &p, frame, &len, 0, 1, 0);
+	dp_trace_record(t, frame, len, &p, &m, 0, 20); /* call 0 touched again */
+	msg_of(&m, &p, frame, &len, 4, 0, 0);
+	dp_trace_record(t, frame, len, &p, &m, 0, 21);
+	assert_int_equal(t->own.index_evicted, 1);
+	/* call 1 lost its entry, calls 0 and 4 (the arena's two) are found */
+	msg_of(&m, &p, frame, &len, 0, 0, 0);
+	assert_int_equal(dp_trace_lookup(t, dp_trace_digest(&m), out, 8), 1);
+	msg_of(&m, &p, frame, &len, 4, 0, 0);
+	assert_int_equal(dp_trace_lookup(t, dp_trace_digest(&m), out, 8), 1);
 	dp_trace_free(t);
 }
 
@@ -456,6 +499,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_index_across_wrap),
+		cmocka_unit_test(test_index_set_full),
 		cmocka_unit_test(test_sample_handover_linger),
 		cmocka_unit_test(test_linger_full),
 		cmocka_unit_test(test_tcp_segments_claimed),
