@@ -94,6 +94,17 @@ arrow(char *out, const char *text, int rightward)
 	out[o] = '\0';
 }
 
+/* A message's time, µs: "time_us", or "time_ms" from an older sipguard-ctrl. */
+static json_int_t
+msg_time_us(json_t *m)
+{
+	json_t *v = json_object_get(m, "time_us");
+
+	if (json_is_integer(v))
+		return json_integer_value(v);
+	return json_integer_value(json_object_get(m, "time_ms")) * 1000;
+}
+
 int
 ctl_render_trace(FILE *f, json_t *data)
 {
@@ -126,21 +137,21 @@ ctl_render_trace(FILE *f, json_t *data)
 	}
 	m = json_array_get(msgs, 0);
 	if (m != NULL) {
-		json_int_t ms = json_integer_value(json_object_get(m, "time_ms"));
-		time_t sec = (time_t)(ms / 1000);
+		json_int_t us = msg_time_us(m);
+		time_t sec = (time_t)(us / 1000000);
 		struct tm tm;
 
-		t0 = (double)ms / 1000.0;
+		t0 = (double)us / 1e6;
 		if (gmtime_r(&sec, &tm) != NULL) {
 			strftime(ts, sizeof(ts), "%Y-%m-%d %H:%M:%S", &tm);
-			fprintf(f, "first message %s.%03d UTC\n", ts, (int)(ms % 1000));
+			fprintf(f, "first message %s.%06d UTC\n", ts, (int)(us % 1000000));
 		}
 	}
 	fprintf(f, "\n%-10s %-*s%s\n", "TIME", CTL_LADDER_WIDTH, a, b);
 	json_array_foreach(msgs, i, m)
 	{
 		const char *label = json_string_value(json_object_get(m, "label"));
-		double t = (double)json_integer_value(json_object_get(m, "time_ms")) / 1000.0;
+		double t = (double)msg_time_us(m) / 1e6;
 		int right, n;
 
 		str_of(m, "from", from, sizeof(from));
@@ -154,7 +165,7 @@ ctl_render_trace(FILE *f, json_t *data)
 			snprintf(text, sizeof(text), "%ld%s%s", code, ph ? " " : "", ph ? ph : "");
 		}
 		arrow(line, text, right);
-		n = fprintf(f, "%-10.3f |%s|", t - t0, line);
+		n = fprintf(f, "%-10.6f |%s|", t - t0, line);
 		if (n < 0)
 			return -1;
 		v = json_object_get(m, "retry_after");

@@ -244,7 +244,7 @@ struct ctl_trace_series {
 };
 
 struct ctl_trace_msg {
-	uint64_t time_ms;
+	uint64_t time_us;
 	struct sg_trace_meta meta;
 	uint32_t orig_len;
 	uint8_t flags;
@@ -595,7 +595,7 @@ ctl_trace_frame(struct ctl_trace *t, const struct sg_trace_frame *f, const char 
 	}
 	ifid = series_ifid(t, s, f->linktype);
 	n = ifid < 0 ? 0
-		     : ctl_pcapng_epb(t->block, sizeof(t->block), (uint32_t)ifid, f->time_ms * 1000,
+		     : ctl_pcapng_epb(t->block, sizeof(t->block), (uint32_t)ifid, f->time_us,
 			       f->data, cap, f->orig_len, clen > 0 ? comment : NULL, clen);
 	if (n == 0 || write_all(t, s, t->block, n) != 0) {
 		t->stats.write_errors += n == 0;
@@ -610,7 +610,7 @@ ctl_trace_frame(struct ctl_trace *t, const struct sg_trace_frame *f, const char 
 	if (c->n_msgs < CTL_TRACE_CALL_MSGS) {
 		struct ctl_trace_msg *m = &c->msgs[c->n_msgs++];
 
-		m->time_ms = f->time_ms;
+		m->time_us = f->time_us;
 		m->meta = f->meta;
 		m->orig_len = f->orig_len;
 		m->flags = f->flags;
@@ -717,9 +717,10 @@ call_json(const struct ctl_trace *t, const struct ctl_trace_call *c)
 				sg_method_names[mt->method < SG_M_COUNT ? mt->method : SG_M_OTHER]);
 		else
 			snprintf(label, sizeof(label), "%u", mt->status);
-		o = json_pack("{s:I, s:s, s:s, s:s, s:b, s:I, s:s, s:I, s:b}", "time_ms",
-			(json_int_t)m->time_ms, "from", from, "to", to, "label", label, "request",
-			mt->is_request != 0, "cseq", (json_int_t)mt->cseq, "cseq_method",
+		o = json_pack("{s:I, s:I, s:s, s:s, s:s, s:b, s:I, s:s, s:I, s:b}", "time_ms",
+			(json_int_t)(m->time_us / 1000), "time_us", (json_int_t)m->time_us, "from",
+			from, "to", to, "label", label, "request", mt->is_request != 0, "cseq",
+			(json_int_t)mt->cseq, "cseq_method",
 			sg_method_names[mt->cseq_method < SG_M_COUNT ? mt->cseq_method
 								     : SG_M_OTHER],
 			"bytes", (json_int_t)m->orig_len, "late",

@@ -18,7 +18,7 @@ struct dp_offline_opts {
 	int json;
 	int directives;
 	const char *traces;	   /* write traces of failed calls here (NULL: none) */
-	const uint64_t *pkt_times; /* each frame's capture time, ms */
+	const uint64_t *pkt_times; /* each frame's capture time, µs */
 	uint64_t n_pkt_times;
 };
 

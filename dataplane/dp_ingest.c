@@ -176,7 +176,7 @@ dp_ingest_tcp(
 
 		dp_trace_hold(w->trace, w->tr_frame, w->tr_len,
 			dp_trace_flow_tcp(t.family, t.src, t.dst, t.sport, t.dport), lo,
-			lo + pkt->payload_len, now_ms);
+			lo + pkt->payload_len, w->tr_us);
 	}
 	dp_streams_segment(w->streams, &t, pkt->tcp_seq, pkt->tcp_flags, pkt->payload,
 		pkt->payload_len, kind, now_ms, dp_ingest_deliver, w);
@@ -203,7 +203,7 @@ dp_ingest_fragment(
 	if (w->trace != NULL && buf == w->tr_frame) {
 		span.flow = dp_trace_flow_frag(
 			buf + pkt->l3_off, pkt->l3_len, pkt->family, pkt->v6_frag_off);
-		dp_trace_hold(w->trace, w->tr_frame, w->tr_len, span.flow, 0, 0, now_ms);
+		dp_trace_hold(w->trace, w->tr_frame, w->tr_len, span.flow, 0, 0, w->tr_us);
 	}
 	n = dp_frag_input(w->frag, buf + pkt->l3_off, pkt->l3_len, pkt->family, pkt->l3_hlen,
 		pkt->v6_frag_off, now_ms, w->frag_buf, sizeof(w->frag_buf));

@@ -153,7 +153,7 @@ fill_frame(const struct dp_trace *t, struct sg_trace_frame *f, const struct dp_t
 	uint16_t call_id_len, uint8_t flags)
 {
 	f->call = call;
-	f->time_ms = s->time_ms;
+	f->time_us = s->time_us;
 	f->failed_ms = failed_ms;
 	f->trunk = trunk;
 	f->orig_len = s->orig_len;
@@ -238,7 +238,7 @@ linger_take(struct dp_trace *t, uint64_t d, uint64_t now_ms)
 
 /* Write a frame into the next slot, chained under digest d. */
 static struct dp_trace_slot *
-slot_put(struct dp_trace *t, const uint8_t *frame, uint32_t len, uint64_t d, uint64_t now_ms)
+slot_put(struct dp_trace *t, const uint8_t *frame, uint32_t len, uint64_t d, uint64_t time_us)
 {
 	uint64_t seq = ++t->seq;
 	struct dp_trace_slot *s = slot_of(t, seq);
@@ -249,7 +249,7 @@ slot_put(struct dp_trace *t, const uint8_t *frame, uint32_t len, uint64_t d, uin
 	s->seq = seq;
 	s->order = seq;
 	s->digest = d;
-	s->time_ms = now_ms;
+	s->time_us = time_us;
 	s->orig_len = len;
 	s->cap_len = RTE_MIN(len, t->cfg.frame_bytes);
 	s->held = 0;
@@ -283,10 +283,10 @@ slot_meta(struct dp_trace_slot *s, const struct dp_pkt *pkt, const struct dp_sip
 
 uint64_t
 dp_trace_record(struct dp_trace *t, const uint8_t *frame, uint32_t len, const struct dp_pkt *pkt,
-	const struct dp_sip_msg *m, uint32_t trunk, uint64_t now_ms)
+	const struct dp_sip_msg *m, uint32_t trunk, uint64_t now_ms, uint64_t time_us)
 {
 	uint64_t d = XXH3_64bits(m->call_id.p, m->call_id.len);
-	struct dp_trace_slot *s = slot_put(t, frame, len, d, now_ms);
+	struct dp_trace_slot *s = slot_put(t, frame, len, d, time_us);
 
 	s->trunk = trunk;
 	slot_meta(s, pkt, m);
@@ -376,9 +376,9 @@ dp_trace_flow_frag(const uint8_t *l3, uint32_t l3_len, uint8_t family, uint16_t 
 
 void
 dp_trace_hold(struct dp_trace *t, const uint8_t *frame, uint32_t len, uint64_t flow, uint32_t lo,
-	uint32_t hi, uint64_t now_ms)
+	uint32_t hi, uint64_t time_us)
 {
-	struct dp_trace_slot *s = slot_put(t, frame, len, flow, now_ms);
+	struct dp_trace_slot *s = slot_put(t, frame, len, flow, time_us);
 
 	s->held = 1;
 	s->lo = lo;
@@ -471,7 +471,7 @@ dp_trace_claim(struct dp_trace *t, const struct dp_trace_span *sp, const struct 
 		for (j = 0; j < i; j++)
 			if (got[j] == c)
 				got[j] = NULL;
-		c = slot_put(t, dp_trace_slot_data(s), s->orig_len, d, s->time_ms);
+		c = slot_put(t, dp_trace_slot_data(s), s->orig_len, d, s->time_us);
 		c->order = s->order;
 		t->stats->copied++;
 		slot_finish(t, c, d, pkt, m, trunk, flags, now_ms);

@@ -80,11 +80,11 @@ struct dp_trace_cfg {
 
 /* The slot header; the frame's bytes follow it in the arena. */
 struct dp_trace_slot {
-	uint64_t seq;	 /* 1.. when written, 0 never */
-	uint64_t prev;	 /* seq of the previous frame of this digest, 0 none */
-	uint64_t digest; /* its Call-ID's, or (held) its flow's */
-	uint64_t order;	 /* arrival: seq, or the original's for a copy */
-	uint64_t time_ms;
+	uint64_t seq;	  /* 1.. when written, 0 never */
+	uint64_t prev;	  /* seq of the previous frame of this digest, 0 none */
+	uint64_t digest;  /* its Call-ID's, or (held) its flow's */
+	uint64_t order;	  /* arrival: seq, or the original's for a copy */
+	uint64_t time_us; /* the frame's time (see dp_trace_record) */
 	uint32_t orig_len;
 	uint32_t cap_len;
 	uint32_t trunk;
@@ -168,11 +168,14 @@ uint64_t dp_trace_digest(const struct dp_sip_msg *m);
 
 /*
  * Record one frame carrying message m (pkt: its addresses), seen at
- * now_ms on trunk. A frame of a lingering sampled call is handed over
- * too. Returns the digest.
+ * packet time now_ms on trunk; time_us is the frame's own time, written
+ * to the trace (a capture's timestamp offline, the poll that received it
+ * live). A frame of a lingering sampled call is handed over too. Returns
+ * the digest.
  */
 uint64_t dp_trace_record(struct dp_trace *t, const uint8_t *frame, uint32_t len,
-	const struct dp_pkt *pkt, const struct dp_sip_msg *m, uint32_t trunk, uint64_t now_ms);
+	const struct dp_pkt *pkt, const struct dp_sip_msg *m, uint32_t trunk, uint64_t now_ms,
+	uint64_t time_us);
 
 /*
  * The flow digests frames are held under: one direction of a TCP
@@ -188,10 +191,10 @@ uint64_t dp_trace_flow_frag(
 
 /*
  * Hold one frame of a message not yet whole (a fragment, a TCP segment
- * carrying stream bytes [lo, hi)), seen at now_ms, under flow.
+ * carrying stream bytes [lo, hi)) of time time_us, under flow.
  */
 void dp_trace_hold(struct dp_trace *t, const uint8_t *frame, uint32_t len, uint64_t flow,
-	uint32_t lo, uint32_t hi, uint64_t now_ms);
+	uint32_t lo, uint32_t hi, uint64_t time_us);
 
 /*
  * Message m (pkt: its addresses) was made whole from the frames span

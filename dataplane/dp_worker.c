@@ -346,7 +346,7 @@ trace_record(struct dp_worker *w, const struct dp_pkt *pkt, const struct dp_sip_
 	uint32_t trunk, uint64_t now_ms)
 {
 	if (likely(pkt->payload >= w->tr_frame && pkt->payload < w->tr_frame + w->tr_len))
-		dp_trace_record(w->trace, w->tr_frame, w->tr_len, pkt, m, trunk, now_ms);
+		dp_trace_record(w->trace, w->tr_frame, w->tr_len, pkt, m, trunk, now_ms, w->tr_us);
 	else if (w->tr_span != NULL)
 		dp_trace_claim(w->trace, w->tr_span, pkt, m, trunk, now_ms);
 	else
@@ -553,6 +553,7 @@ worker_frame(struct dp_worker *w, const uint8_t *frame, uint32_t len, uint64_t n
 	w->last_ms = now_ms;
 	w->tr_frame = frame;
 	w->tr_len = len;
+	w->tr_us = now_ms * 1000;
 	res = dp_decode_cfg(frame, len, &w->dec, &pkt);
 	dp_worker_decoded(w, frame, res, &pkt, now_ms, defer);
 }
@@ -617,16 +618,17 @@ dp_worker_sync_stats(struct dp_worker *w)
  * else the TSC read once per burst.
  */
 static inline uint64_t
-packet_ms(const struct dp_worker *w, const struct rte_mbuf *m, uint64_t tsc_ms)
+packet_us(const struct dp_worker *w, const struct rte_mbuf *m, uint64_t tsc_us)
 {
 	if (w->pkt_times != NULL) {
 		uint64_t i = w->src.packets;
 
 		return w->pkt_times[i < w->n_pkt_times ? i : w->n_pkt_times - 1];
 	}
+	/* the pcap PMD's (and a NIC's) receive time, µs */
 	if (w->sh->ts_dynfield >= 0 && (m->ol_flags & w->sh->ts_dynflag))
-		return *RTE_MBUF_DYNFIELD(m, w->sh->ts_dynfield, rte_mbuf_timestamp_t *) / 1000;
-	return tsc_ms;
+		return *RTE_MBUF_DYNFIELD(m, w->sh->ts_dynfield, rte_mbuf_timestamp_t *);
+	return tsc_us;
 }
 
 /*
@@ -725,8 +727,10 @@ static inline void
 worker_burst(struct dp_worker *w, struct rte_mbuf **pkts, uint16_t n, struct rte_mbuf *const *next,
 	uint16_t n_next, int steered)
 {
-	uint64_t tsc_ms = w->wall_base_ms + (rte_rdtsc() - w->tsc_base) * 1000 / w->tsc_hz;
-	uint64_t now;
+	/* no receive time from the port: the poll's, one per burst */
+	uint64_t tsc_us =
+		w->wall_base_ms * 1000 + (rte_rdtsc() - w->tsc_base) * 1000000 / w->tsc_hz;
+	uint64_t now, us;
 	uint16_t i;
 
 	for (i = w->ahead; i < n && i < DP_PREFETCH_AHEAD; i++)
@@ -752,7 +756,8 @@ worker_burst(struct dp_worker *w, struct rte_mbuf **pkts, uint16_t n, struct rte
 		}
 		/* contiguous: a pointer into the mbuf; chained: copied once */
 		data = rte_pktmbuf_read(m, 0, m->pkt_len, w->bounce);
-		now = packet_ms(w, m, tsc_ms);
+		us = packet_us(w, m, tsc_us);
+		now = us / 1000;
 		if (unlikely(now >= w->next_tick_ms))
 			worker_slot(w, now);
 		res = dp_decode_cfg(data, m->pkt_len, &w->dec, &pkt);
@@ -767,6 +772,7 @@ worker_burst(struct dp_worker *w, struct rte_mbuf **pkts, uint16_t n, struct rte
 		w->last_ms = now;
 		w->tr_frame = data;
 		w->tr_len = m->pkt_len;
+		w->tr_us = us;
 		dp_worker_decoded(w, data, res, &pkt, now, 1);
 		/* the next chained frame reuses the bounce buffer */
 		if (unlikely(data == w->bounce))

@@ -181,6 +181,7 @@ struct dp_worker {
 	struct dp_trace *trace;
 	const uint8_t *tr_frame;
 	uint32_t tr_len;
+	uint64_t tr_us; /* its time, µs */
 	/* a datagram rebuilt from fragments: where its frames are held */
 	const struct dp_trace_span *tr_span;
 	/*

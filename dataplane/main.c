@@ -239,7 +239,7 @@ parse_args(int argc, char **argv, struct sg_opts *o)
  * Read the capture ourselves first: a missing or unreadable file, or a
  * link type we do not decode, is the operator's error and gets one line,
  * rather than a PMD failure deep inside EAL. The same pass keeps every
- * frame's time (ms), which the worker uses as packet time.
+ * frame's time (µs), which the worker uses as packet time.
  */
 static int
 check_capture(const char *path, enum dp_link *link, uint64_t **times, uint64_t *n_times)
@@ -291,7 +291,7 @@ check_capture(const char *path, enum dp_link *link, uint64_t **times, uint64_t *
 			}
 			t = nt;
 		}
-		t[n++] = (uint64_t)hdr->ts.tv_sec * 1000 + (uint64_t)hdr->ts.tv_usec / 1000;
+		t[n++] = (uint64_t)hdr->ts.tv_sec * 1000000 + (uint64_t)hdr->ts.tv_usec;
 	}
 	if (ret == -1) {
 		fprintf(stderr, "sipguard: %s: bad capture after frame %" PRIu64 ": %s\n", path, n,

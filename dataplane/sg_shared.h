@@ -445,7 +445,7 @@ struct sg_trace_meta {
  */
 struct sg_trace_frame {
 	uint64_t call;
-	uint64_t time_ms;   /* packet time, wall clock */
+	uint64_t time_us;   /* the frame's time, wall clock: a capture's own, or its poll's */
 	uint64_t failed_ms; /* packet time of the failure the call was sampled at */
 	uint32_t trunk;
 	uint32_t orig_len;

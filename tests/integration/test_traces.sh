@@ -10,7 +10,8 @@
 #    the first N failed calls per trunk per second, tshark (default
 #    preferences) must read every file, and the frames each file names
 #    for a call (every frame's comment gives its Call-ID) must be byte
-#    for byte the recording's frames of that Call-ID (trace_check.py).
+#    for byte, at the recording's own microsecond, the recording's frames
+#    of that Call-ID (trace_check.py).
 #    Twice: calls in datagrams, which tshark reading the traces alone must
 #    also find whole; and calls over UDP, TCP (segments that end one
 #    message and start the next) and IPv4 and IPv6 fragments, where the
@@ -109,7 +110,7 @@ python3 "$gen" expect "$calls" 3 >"$FL_DIR/expect.txt"
 fl_check "sipguard --pcap --traces exits 0" test "$?" = 0
 fl_check "it says what it traced" grep -q "^sipguard: traces: $(wc -l <"$FL_DIR/expect.txt") failed call" \
 	"$FL_DIR/offline.err"
-python3 "$check" "$calls" "$FL_DIR/offline" --expect "$FL_DIR/expect.txt" --framed |
+python3 "$check" "$calls" "$FL_DIR/offline" --expect "$FL_DIR/expect.txt" --framed --times |
 	sed 's/^/     /'
 fl_check "offline traces: tshark reads them, exactly the recording's frames, exactly the sampled calls" \
 	test "${PIPESTATUS[0]}" = 0
@@ -119,7 +120,7 @@ python3 "$gen" expect "$mixed" 3 --mix "$mix" >"$FL_DIR/expect-mixed.txt"
 	>"$FL_DIR/offline-mixed.json" 2>"$FL_DIR/offline-mixed.err"
 fl_check "sipguard --pcap --traces exits 0 (UDP, TCP, fragments)" test "$?" = 0
 fl_note "the mixed recording: $(python3 "$gen" stats "$mixed" --mix "$mix")"
-python3 "$check" "$mixed" "$FL_DIR/offline-mixed" --expect "$FL_DIR/expect-mixed.txt" |
+python3 "$check" "$mixed" "$FL_DIR/offline-mixed" --expect "$FL_DIR/expect-mixed.txt" --times |
 	sed 's/^/     /'
 fl_check "offline traces over TCP and in fragments: exactly the recording's frames of each call, by tshark's reassembly" \
 	test "${PIPESTATUS[0]}" = 0

@@ -3,7 +3,7 @@
 """Check sipguard's pcapng traces against the recording they came from.
 
 usage: trace_check.py RECORDING TRACE_DIR [--expect FILE] [--sample N] [--glob G]
-                      [--min-calls N] [--framed] [--read-only]
+                      [--min-calls N] [--times] [--framed] [--read-only]
 
 tshark (default preferences: an empty configuration directory) must read
 every *.pcapng in TRACE_DIR without an error. Every frame of a trace names
@@ -12,7 +12,8 @@ In the recording, tshark names each frame's Call-IDs (and, by its
 reassembly, the Call-ID of each fragment's and TCP segment's message);
 for every traced call (or N of them, spread evenly) the frames named for
 it must be exactly, byte for byte and as many times, the frames of that
-Call-ID in the recording. With --expect, the traced Call-IDs must be
+Call-ID in the recording (with --times, at the recording's own time
+too). With --expect, the traced Call-IDs must be
 exactly those listed (one a line). The figure of calls tshark finds whole
 reading the traces alone is printed; --framed requires all of them
 (datagrams and fragments: a TCP segment that starts with another call's
@@ -54,7 +55,7 @@ def tshark_fields(path, fields):
             for line in p.stdout.splitlines()]
 
 
-def frames_by_call(path, want=None):
+def frames_by_call(path, want=None, times=False):
     """({Call-ID: [frame bytes...]} by tshark, {Call-ID: [frame bytes...]}
     by comment), in file order. By tshark: a frame belongs to every
     Call-ID tshark dissects in it, and the fragments and TCP segments a
@@ -63,9 +64,12 @@ def frames_by_call(path, want=None):
     message) belong to that message's Call-ID too: they are on the wire
     for it. By comment: the frames whose comment is "Call-ID: <id>"."""
     fields = ["frame.number", "sip.Call-ID", "frame.comment", "tcp.segment", "ip.fragment",
-              "ipv6.fragment"]
+              "ipv6.fragment", "frame.time_epoch"]
     rows = tshark_fields(path, fields)
     raw = [fr for _, fr in P.read_capture(path)]
+    if times and len(raw) == len(rows):
+        # a frame is its time and its bytes
+        raw = [(r[6], fr) for r, fr in zip(rows, raw)]
     if len(raw) != len(rows):
         raise RuntimeError("%s: tshark sees %d frames, the file holds %d"
                            % (path, len(rows), len(raw)))
@@ -99,6 +103,8 @@ def main():
     ap.add_argument("--sample", type=int, default=0)
     ap.add_argument("--glob", default="*.pcapng")
     ap.add_argument("--min-calls", type=int, default=1)
+    ap.add_argument("--times", action="store_true",
+                    help="each frame's time must be the recording's own too")
     ap.add_argument("--framed", action="store_true",
                     help="tshark reading the traces alone must find every call whole")
     ap.add_argument("--read-only", action="store_true",
@@ -113,7 +119,7 @@ def main():
     seen = collections.defaultdict(list)  # what tshark frames reading them alone
     for f in files:
         try:
-            by_tshark, by_comment = frames_by_call(f)
+            by_tshark, by_comment = frames_by_call(f, times=a.times)
         except RuntimeError as e:
             print("FAIL %s" % e)
             bad += 1
@@ -133,7 +139,7 @@ def main():
     if a.sample and len(ids) > a.sample:
         step = len(ids) / a.sample
         ids = [ids[int(i * step)] for i in range(a.sample)]
-    rec, _ = frames_by_call(a.recording, set(ids))
+    rec, _ = frames_by_call(a.recording, set(ids), times=a.times)
     mism = 0
     alone = 0
     for cid in ids:
@@ -150,8 +156,9 @@ def main():
     if mism:
         bad += 1
     else:
-        print("ok   %d call(s): the frames named for each are exactly, byte for byte, "
-              "the recording's frames of its Call-ID" % len(ids))
+        print("ok   %d call(s): the frames named for each are exactly, byte for byte%s, "
+              "the recording's frames of its Call-ID"
+              % (len(ids), " and to the microsecond" if a.times else ""))
     # a TCP segment that starts with another call's bytes cannot be framed
     # without that call's segments: tshark alone may not see such a call whole
     print("%s tshark reading the traces alone finds every frame of %d of the %d call(s)"

@@ -93,7 +93,7 @@ frame_of(uint64_t call, uint8_t flags, uint64_t ms, const char *cid, uint32_t le
 
 	memset(&u, 0, sizeof(u));
 	f->call = call;
-	f->time_ms = ms;
+	f->time_us = ms * 1000;
 	f->failed_ms = ms;
 	f->trunk = 2;
 	f->orig_len = len;
@@ -261,14 +261,14 @@ test_cap_and_ladder(void **state)
 	assert_string_equal(text,
 		"trunk carrier-c  Call-ID a@x\n"
 		"pcapng: /var/lib/t/carrier-c-000001.pcapng\n"
-		"first message 1970-01-01 00:00:07.000 UTC\n"
+		"first message 1970-01-01 00:00:07.000000 UTC\n"
 		"\n"
 		"TIME       192.0.0.10:5060                         198.0.0.30:5060\n"
-		"0.000      |--------------- INVITE --------------->|\n"
-		"0.020      |<------------- 100 Trying -------------|\n"
-		"0.400      |<------ 503 Service Unavailable -------|  Retry-After: 5  Reason: "
+		"0.000000   |--------------- INVITE --------------->|\n"
+		"0.020000   |<------------- 100 Trying -------------|\n"
+		"0.400000   |<------ 503 Service Unavailable -------|  Retry-After: 5  Reason: "
 		"Q.850;cause=34\n"
-		"0.410      |---------------- ACK ----------------->|\n");
+		"0.410000   |---------------- ACK ----------------->|\n");
 	free(text);
 	/* not a trace document */
 	json_decref(doc);

@@ -466,12 +466,13 @@ test_burst_ahead(void **state)
  * slot, before counting that slot's first packet, stamped with the
  * slot's start, and then moves its clock there: the control plane closes
  * a slot with exactly the packets before it, as the offline replay does.
- * (Packet times come from pkt_times here, so the slots are exact.)
+ * (Packet times, µs, come from pkt_times here, so the slots are exact.)
  */
 static void
 test_live_slots(void **state)
 {
-	static const uint64_t times[] = { 10050, 10080, 10130, 10250, 10260 };
+	static const uint64_t times[] = { 10050000, 10080000, 10130000, 10250000,
+		10260000 }; /* µs */
 	struct rte_mempool *pool =
 		rte_pktmbuf_pool_create("slots_pool", 64, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0);
 	struct rte_ring *pub, *evt;

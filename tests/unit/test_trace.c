@@ -84,7 +84,7 @@ test_index_across_wrap(void **state)
 	for (i = 0; i < 200; i++) {
 		c = (i * 5) % 8;
 		msg_of(&m, &p, frame, &len, c, written[c]++, 0);
-		dp_trace_record(t, frame, len, &p, &m, 0, 1000 + i);
+		dp_trace_record(t, frame, len, &p, &m, 0, 1000 + i, (1000 + i) * 1000);
 	}
 	assert_int_equal(t->own.recorded, 200);
 	assert_int_equal(t->own.overwritten, 200 - 64);
@@ -130,7 +130,7 @@ test_index_set_full(void **state)
 	/* four Call-IDs share the set; the newest frames stay found */
 	for (c = 0; c < 4; c++) {
 		msg_of(&m, &p, frame, &len, c, 0, 0);
-		dp_trace_record(t, frame, len, &p, &m, 0, 10 + c);
+		dp_trace_record(t, frame, len, &p, &m, 0, 10 + c, (10 + c) * 1000);
 	}
 	assert_int_equal(t->own.index_evicted, 0);
 	for (c = 2; c < 4; c++) {
@@ -139,9 +139,9 @@ test_index_set_full(void **state)
 	}
 	/* a fifth takes the way touched longest ago (call 0's), counted */
 	msg_of(&m, &p, frame, &len, 0, 1, 0);
-	dp_trace_record(t, frame, len, &p, &m, 0, 20); /* call 0 touched again */
+	dp_trace_record(t, frame, len, &p, &m, 0, 20, 20 * 1000); /* call 0 touched again */
 	msg_of(&m, &p, frame, &len, 4, 0, 0);
-	dp_trace_record(t, frame, len, &p, &m, 0, 21);
+	dp_trace_record(t, frame, len, &p, &m, 0, 21, 21 * 1000);
 	assert_int_equal(t->own.index_evicted, 1);
 	/* call 1 lost its entry, calls 0 and 4 (the arena's two) are found */
 	msg_of(&m, &p, frame, &len, 0, 0, 0);
@@ -198,11 +198,11 @@ test_sample_handover_linger(void **state)
 	/* five calls in one second: INVITE, 100, 503 each */
 	for (c = 0; c < 5; c++) {
 		msg_of(&m, &p, frame, &len, c, 0, 0);
-		dp_trace_record(t, frame, len, &p, &m, 1, 5000 + c);
+		dp_trace_record(t, frame, len, &p, &m, 1, 5000 + c, (5000 + c) * 1000);
 		msg_of(&m, &p, frame, &len, c, 1, 100);
-		dp_trace_record(t, frame, len, &p, &m, 1, 5000 + c);
+		dp_trace_record(t, frame, len, &p, &m, 1, 5000 + c, (5000 + c) * 1000);
 		msg_of(&m, &p, frame, &len, c, 2, 503);
-		dp_trace_record(t, frame, len, &p, &m, 1, 5000 + c);
+		dp_trace_record(t, frame, len, &p, &m, 1, 5000 + c, (5000 + c) * 1000);
 		dp_trace_failed(t, &m, 1, 5000 + c);
 	}
 	/* the first two of the second are handed over, three frames each */
@@ -225,13 +225,13 @@ test_sample_handover_linger(void **state)
 	/* the ACK of call 0 within the linger window joins it */
 	msg_of(&m, &p, frame, &len, 0, 3, 0);
 	m.method = SG_M_ACK;
-	dp_trace_record(t, frame, len, &p, &m, 1, 5900);
+	dp_trace_record(t, frame, len, &p, &m, 1, 5900, 5900 * 1000);
 	/* call 2's was suppressed: its ACK goes nowhere */
 	msg_of(&m, &p, frame, &len, 2, 3, 0);
-	dp_trace_record(t, frame, len, &p, &m, 1, 5900);
+	dp_trace_record(t, frame, len, &p, &m, 1, 5900, 5900 * 1000);
 	/* a second failure of call 0 is not a second call */
 	msg_of(&m, &p, frame, &len, 0, 4, 503);
-	dp_trace_record(t, frame, len, &p, &m, 1, 5950);
+	dp_trace_record(t, frame, len, &p, &m, 1, 5950, 5950 * 1000);
 	assert_int_equal(dp_trace_failed(t, &m, 1, 5950), 0);
 	drain(&n, got, 16);
 	assert_int_equal(n, 2);
@@ -241,7 +241,7 @@ test_sample_handover_linger(void **state)
 	assert_int_equal(t->own.linger_frames, 2);
 	/* past the window, no longer */
 	msg_of(&m, &p, frame, &len, 0, 5, 0);
-	dp_trace_record(t, frame, len, &p, &m, 1, 7000);
+	dp_trace_record(t, frame, len, &p, &m, 1, 7000, 7000 * 1000);
 	drain(&n, got, 16);
 	assert_int_equal(n, 0);
 
@@ -249,7 +249,7 @@ test_sample_handover_linger(void **state)
 	for (c = 10; c < 16; c++) {
 		for (i = 0; i < 5; i++) {
 			msg_of(&m, &p, frame, &len, c, i, i == 4 ? 503 : 0);
-			dp_trace_record(t, frame, len, &p, &m, 1, 8000);
+			dp_trace_record(t, frame, len, &p, &m, 1, 8000, 8000 * 1000);
 		}
 	}
 	t->cfg.sample_per_s = 100;
@@ -311,7 +311,7 @@ test_linger_full(void **state)
 		snprintf(cid, sizeof(cid), "linger-%u@example.net", c % CALLS);
 		m.call_id.p = cid;
 		m.call_id.len = (uint32_t)strlen(cid);
-		dp_trace_record(t, frame, len, &p, &m, 0, 1000 + c);
+		dp_trace_record(t, frame, len, &p, &m, 0, 1000 + c, (1000 + c) * 1000);
 		if (c < CALLS)
 			assert_int_equal(dp_trace_failed(t, &m, 0, 1000 + c), 1);
 		while (rte_ring_sc_dequeue(ring, &obj) == 0)
@@ -423,7 +423,7 @@ test_tcp_segments_claimed(void **state)
 		uint32_t len;
 
 		msg_of(&m, &p, frame, &len, 9, i, 0);
-		dp_trace_record(t, frame, len, &p, &m, 0, 20 + i);
+		dp_trace_record(t, frame, len, &p, &m, 0, 20 + i, (20 + i) * 1000);
 	}
 	assert_int_equal(t->own.unclaimed, 1);
 	dp_trace_free(t);
