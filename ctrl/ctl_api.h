@@ -17,8 +17,8 @@
  *
  * Everything here is a plain function over a buffer so it can be tested
  * and fuzzed without a socket. This module also holds the client side:
- * connecting, one call, and the human rendering of the response documents
- * that sipguardctl prints.
+ * connecting and one call. The human rendering of the response documents
+ * that sipguardctl prints is in ctl_render.h.
  */
 #ifndef CTL_API_H
 #define CTL_API_H
@@ -112,38 +112,5 @@ size_t ctl_api_sanitize(char *dst, size_t dstlen, const char *src, size_t srclen
 int ctl_client_connect(const char *path);
 int ctl_client_call(int fd, json_int_t id, const char *cmd, json_t *args, int timeout_ms,
 	struct ctl_response *resp, char *err, size_t errlen);
-
-/*
- * Human rendering of response data, kept apart from all I/O so tests can
- * compare the text with the document. Each takes the "data" member of a
- * response, tolerates missing members (printed as "-"), and returns 0, or
- * -1 if data is not the expected kind of document. Strings from the
- * network are sanitised.
- */
-int ctl_render_status(FILE *f, json_t *data);
-int ctl_render_trunks(FILE *f, json_t *data);
-int ctl_render_trunk(FILE *f, json_t *data, size_t max_events);
-int ctl_render_events(FILE *f, json_t *data, size_t max_events);
-int ctl_render_totals(FILE *f, json_t *data);
-
-/*
- * `trace`: one call's ladder (ctl_trace_call_json's shape), like sngrep's
- * call flow (ctl_ladder.c).
- */
-int ctl_render_trace(FILE *f, json_t *data);
-
-/* One directive (ctl_directive_json's shape) as one human line. */
-int ctl_render_directive(FILE *f, json_t *d);
-
-/* `fleet`: this edge's mode and Redis, then per shared account every edge's row. */
-int ctl_render_fleet(FILE *f, json_t *data);
-
-/*
- * Sparkline of a JSON array of numbers with the blocks ▁▂▃▄▅▆▇█: 0 (and
- * anything below) is ▁, the series maximum is █, any positive value is at
- * least ▂. Writes at most dstlen bytes including the NUL (3 bytes per
- * point). Returns the number of points drawn.
- */
-size_t ctl_render_sparkline(char *dst, size_t dstlen, json_t *series);
 
 #endif /* CTL_API_H */

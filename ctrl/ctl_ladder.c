@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "ctl_api.h"
+#include "ctl_render.h"
 
 #define CTL_LADDER_WIDTH 40 /* columns between the two bars */
 

@@ -15,30 +15,32 @@
  * serve API clients (the poll is the only wait; Redis is never waited
  * for). /metrics is answered by libmicrohttpd's own thread from the last
  * published document (ctl_http.h).
+ *
+ * This file is the start-up, the loop and the shutdown; what they share
+ * is in ctl_ctx.h, the API commands the server dispatches in ctl_cmds.c,
+ * and finding the dataplane's memory, rings and pools in ctl_attach.c.
  */
-#include <errno.h>
 #include <getopt.h>
-#include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_log.h>
 #include <rte_mempool.h>
-#include <rte_memzone.h>
 #include <rte_ring.h>
 
 #include <jansson.h>
 
 #include "cfg.h"
-#include "ctl_api.h"
+#include "ctl_attach.h"
+#include "ctl_cmds.h"
+#include "ctl_ctx.h"
 #include "ctl_engine.h"
 #include "ctl_http.h"
 #include "ctl_metrics.h"
@@ -64,51 +66,6 @@
 #define CTL_CLOCK_MAX_LAG_MS 1000
 #define CTL_SLOT_CATCHUP 50 /* slots closed one by one after a stall; more are skipped */
 
-struct ctl_ctx {
-	struct sg_config *cfg;
-	struct ctl_reload rl;
-	struct sg_shm *shm;
-	struct ctl_state *st;
-	struct ctl_engine *eng;
-	struct ctl_sinks *sinks;
-	struct ctl_fleet *fleet;       /* NULL: no shared trunk */
-	struct ctl_redis *redis;       /* the fleet's Redis thread */
-	struct ctl_fleet_round *round; /* the next round, built each second */
-	struct ctl_fleet_result *result;
-	struct ctl_directive dirs[256];
-	struct rte_ring *pub[SG_MAX_WORKERS];
-	struct rte_ring *evt[SG_MAX_WORKERS];
-	struct rte_mempool *pub_pool;
-	struct rte_mempool *evt_pool;
-	/* traces of failed calls (ctl_trace.h): NULL rings when the dataplane hands none */
-	struct rte_ring *trc[SG_MAX_WORKERS];
-	struct rte_mempool *trc_pool;
-	struct ctl_trace *trace; /* NULL: traces.dir empty, frames are discarded */
-	/* taken from a worker's ring, stamped after the next slot to close */
-	void *held_pub[SG_MAX_WORKERS];
-	void *held_evt[SG_MAX_WORKERS];
-	uint64_t next_slot_ms;	   /* end of the next slot to close, 0 before the first */
-	uint64_t clock_slots;	   /* slots closed */
-	uint64_t clock_wall;	   /* of which on the wall clock: a worker clock lagged */
-	uint64_t clock_lag_max_ms; /* the most a slot was closed after the wall clock passed it */
-	uint64_t start_ns;
-	/* rates, refreshed once a second */
-	uint64_t rate_ns;
-	uint64_t prev_port_rx[SG_MAX_PORTS];
-	uint64_t prev_w_packets[SG_MAX_WORKERS];
-	uint64_t prev_w_busy[SG_MAX_WORKERS];
-	uint64_t prev_w_total[SG_MAX_WORKERS];
-	double port_pps[SG_MAX_PORTS];
-	double w_pps[SG_MAX_WORKERS];
-	double w_busy[SG_MAX_WORKERS];
-	int dataplane_alive;
-	/* Prometheus: directive counts, the endpoint, the next document */
-	struct ctl_metrics_directives dir_counts;
-	struct ctl_http *http;
-	struct ctl_metrics_buf mdoc;
-	double w_busy_ratio[SG_MAX_WORKERS];
-};
-
 static volatile int ctl_quit;
 static volatile int ctl_hup;
 
@@ -127,15 +84,6 @@ on_hup(int sig)
 	ctl_hup = 1;
 }
 
-static uint64_t
-wall_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 static void
 usage(FILE *f)
 {
@@ -146,399 +94,6 @@ usage(FILE *f)
 		"  -w, --wait         wait for the dataplane instead of exiting\n"
 		"  -h, --help         this text\n");
 }
-
-/* A file in the runtime directory DPDK uses for a file prefix. */
-static void
-runtime_file(const char *prefix, const char *name, char *buf, size_t len)
-{
-	const char *dir = getenv("XDG_RUNTIME_DIR");
-
-	if (getuid() == 0 || dir == NULL)
-		snprintf(buf, len, "/var/run/dpdk/%s/%s", prefix, name);
-	else
-		snprintf(buf, len, "%s/dpdk/%s/%s", dir, prefix, name);
-}
-
-/* ---- API commands: each returns a new reference or NULL with *status ---- */
-
-/*
- * The recorders' and the writer's counters: what was recorded, sampled,
- * suppressed and lost on the way, and what reached the disk.
- */
-static json_t *
-traces_json(const struct ctl_ctx *c)
-{
-	struct sg_trace_stats sum;
-	json_t *o;
-	unsigned int i;
-
-	memset(&sum, 0, sizeof(sum));
-	for (i = 0; i < c->shm->n_workers; i++) {
-		const struct sg_trace_stats *t = &c->shm->workers[i].trace;
-
-		sum.recorded += t->recorded;
-		sum.overwritten += t->overwritten;
-		sum.unframed += t->unframed;
-		sum.sampled += t->sampled;
-		sum.suppressed += t->suppressed;
-		sum.ring_full += t->ring_full;
-		sum.frames_out += t->frames_out;
-		sum.linger_frames += t->linger_frames;
-		sum.linger_lost += t->linger_lost;
-		sum.empty += t->empty;
-		sum.linger_evicted += t->linger_evicted;
-		sum.held += t->held;
-		sum.claimed += t->claimed;
-		sum.copied += t->copied;
-		sum.unclaimed += t->unclaimed;
-		sum.index_evicted += t->index_evicted;
-	}
-	o = json_pack("{s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "on",
-		c->shm->traces && c->trace != NULL, "recorded", (json_int_t)sum.recorded,
-		"overwritten", (json_int_t)sum.overwritten, "unframed", (json_int_t)sum.unframed,
-		"sampled", (json_int_t)sum.sampled, "suppressed", (json_int_t)sum.suppressed,
-		"ring_full", (json_int_t)sum.ring_full, "frames_out", (json_int_t)sum.frames_out,
-		"linger_frames", (json_int_t)sum.linger_frames, "linger_lost",
-		(json_int_t)sum.linger_lost, "empty", (json_int_t)sum.empty, "linger_evicted",
-		(json_int_t)sum.linger_evicted);
-	if (o != NULL)
-		json_object_update_new(o,
-			json_pack("{s:I, s:I, s:I, s:I, s:I}", "held", (json_int_t)sum.held,
-				"claimed", (json_int_t)sum.claimed, "copied",
-				(json_int_t)sum.copied, "unclaimed", (json_int_t)sum.unclaimed,
-				"index_evicted", (json_int_t)sum.index_evicted));
-	if (o != NULL && c->trace != NULL)
-		json_object_set_new(o, "writer", ctl_trace_stats_json(c->trace));
-	return o;
-}
-
-static json_t *
-cmd_status(void *arg, json_t *args, int *status, char *err, size_t errlen)
-{
-	json_t *doc;
-	struct ctl_ctx *c = arg;
-	const struct sg_shm *shm = c->shm;
-	json_t *ports = json_array(), *lcores = json_array(), *source = json_object();
-	uint64_t pub_full = 0, pub_empty = 0, evt_full = 0, evt_empty = 0;
-	struct sg_source_counters src;
-	unsigned int i;
-
-	(void)args;
-	(void)status;
-	(void)err;
-	(void)errlen;
-	for (i = 0; i < shm->n_ports; i++) {
-		const struct sg_port_stats *p = &shm->ports[i];
-
-		json_array_append_new(ports,
-			json_pack("{s:s, s:I, s:I, s:I, s:I, s:f}", "name", p->name, "rx",
-				(json_int_t)p->rx_packets, "missed", (json_int_t)p->rx_missed,
-				"errors", (json_int_t)p->rx_errors, "nombuf",
-				(json_int_t)p->rx_nombuf, "rx_pps", c->port_pps[i]));
-	}
-	memset(&src, 0, sizeof(src));
-	for (i = 0; i < shm->n_workers; i++) {
-		const struct sg_worker_stats *w = &shm->workers[i];
-
-		sg_source_counters_add(&src, &w->src);
-		json_array_append_new(lcores,
-			json_pack("{s:i, s:i, s:i, s:I, s:f, s:f, s:I, s:I, s:I, s:I}", "lcore",
-				(int)shm->worker_lcore[i], "port", (int)shm->worker_port[i],
-				"queue", (int)shm->worker_queue[i], "packets",
-				(json_int_t)w->packets, "pps", c->w_pps[i], "busy_pct",
-				c->w_busy[i], "retrans_evictions", (json_int_t)w->retrans_evictions,
-				"dialog_evictions", (json_int_t)w->dialog_evictions, "trunks_gen",
-				(json_int_t)__atomic_load_n(&w->trunks_gen, __ATOMIC_ACQUIRE),
-				"trunks_from_packet", (json_int_t)w->trunks_from_packet));
-		pub_full += w->pub_ring_full;
-		pub_empty += w->pub_pool_empty;
-		evt_full += w->evt_ring_full;
-		evt_empty += w->evt_pool_empty;
-	}
-	/* reassembly, decapsulation and HEP, summed over the workers */
-	json_object_set_new(source, "sip_messages", json_integer((json_int_t)src.sip_messages));
-	for (i = 0; i < SG_SOURCE_FIELDS; i++)
-		json_object_set_new(source, sg_source_fields[i].name,
-			json_integer((json_int_t)sg_source_field_get(&src, i)));
-	doc = json_pack("{s:s, s:I, s:I, s:s, s:o, s:o, s:o, s:{s:I, s:I, s:I, s:I}, s:o, s:o, "
-			"s:{s:I, s:I, s:I}, s:{s:I, s:I, s:I}}",
-		"version", SG_VERSION, "uptime_s",
-		(json_int_t)((wall_ns() - shm->start_time_ns) / 1000000000ull), "ctrl_uptime_s",
-		(json_int_t)((wall_ns() - c->start_ns) / 1000000000ull), "dataplane",
-		c->dataplane_alive ? "running" : "stopped", "ports", ports, "lcores", lcores,
-		"source", source, "rings", "pub_ring_full", (json_int_t)pub_full, "pub_pool_empty",
-		(json_int_t)pub_empty, "evt_ring_full", (json_int_t)evt_full, "evt_pool_empty",
-		(json_int_t)evt_empty, "ctrl", ctl_state_stats_json(c->st), "sinks",
-		ctl_sinks_stats_json(c->sinks), "reload", "generation", (json_int_t)shm->trunks_gen,
-		"applied", (json_int_t)c->rl.applied, "refused", (json_int_t)c->rl.refused, "clock",
-		"slots", (json_int_t)c->clock_slots, "slots_on_wall_clock",
-		(json_int_t)c->clock_wall, "lag_max_ms", (json_int_t)c->clock_lag_max_ms);
-	if (doc != NULL)
-		json_object_set_new(doc, "traces", traces_json(c));
-	return doc;
-}
-
-/* A trunk row gets the policy's view: state, current limit, alerting. */
-static void
-add_policy(struct ctl_ctx *c, json_t *row)
-{
-	const char *name = json_string_value(json_object_get(row, "name"));
-	int t = name != NULL ? ctl_state_trunk_index(c->st, name) : -1;
-	json_t *p;
-
-	if (t < 0 || (uint32_t)t >= c->shm->n_trunks)
-		return;
-	p = ctl_policy_trunk_json(ctl_engine_policy(c->eng), (uint32_t)t);
-	if (p == NULL)
-		return;
-	json_object_set(row, "state", json_object_get(p, "state"));
-	json_object_set(row, "limit_cps", json_object_get(p, "limit_cps"));
-	json_object_set(row, "alerting", json_object_get(p, "alerting"));
-	json_object_set_new(row, "policy", p);
-}
-
-static json_t *
-cmd_trunks(void *arg, json_t *args, int *status, char *err, size_t errlen)
-{
-	struct ctl_ctx *c = arg;
-	json_t *doc, *row;
-	size_t i;
-
-	(void)args;
-	(void)status;
-	(void)err;
-	(void)errlen;
-	doc = ctl_state_trunks_json(c->st, wall_ns() / 1000000000ull);
-	json_array_foreach(json_object_get(doc, "trunks"), i, row) add_policy(c, row);
-	return doc;
-}
-
-static json_t *
-cmd_trunk(void *arg, json_t *args, int *status, char *err, size_t errlen)
-{
-	struct ctl_ctx *c = arg;
-	const char *name = json_string_value(json_object_get(args, "name"));
-	json_t *doc;
-
-	if (name == NULL) {
-		*status = EINVAL;
-		snprintf(err, errlen, "trunk: missing \"name\"");
-		return NULL;
-	}
-	doc = ctl_state_trunk_json(c->st, name, wall_ns() / 1000000000ull);
-	if (doc != NULL)
-		add_policy(c, doc);
-	if (doc == NULL) {
-		char safe[64];
-
-		ctl_api_sanitize(safe, sizeof(safe), name, strlen(name));
-		*status = ENOENT;
-		snprintf(err, errlen, "unknown trunk \"%s\"", safe);
-	}
-	return doc;
-}
-
-static json_t *
-cmd_events(void *arg, json_t *args, int *status, char *err, size_t errlen)
-{
-	struct ctl_ctx *c = arg;
-	json_t *n = json_object_get(args, "limit");
-	json_int_t limit = 50;
-
-	if (n != NULL) {
-		if (!json_is_integer(n) || json_integer_value(n) < 0 ||
-			json_integer_value(n) > CTL_STATE_EVENTS) {
-			*status = EINVAL;
-			snprintf(err, errlen, "events: \"limit\" must be 0..%d", CTL_STATE_EVENTS);
-			return NULL;
-		}
-		limit = json_integer_value(n);
-	}
-	return ctl_state_events_json(c->st, (unsigned int)limit);
-}
-
-static json_t *
-cmd_totals(void *arg, json_t *args, int *status, char *err, size_t errlen)
-{
-	struct ctl_ctx *c = arg;
-
-	(void)args;
-	(void)status;
-	(void)err;
-	(void)errlen;
-	return ctl_state_totals_json(c->st);
-}
-
-/* A directive's evidence names the trace files of its Call-IDs. */
-static void
-add_trace_files(struct ctl_ctx *c, json_t *dirs)
-{
-	json_t *d, *id;
-	size_t i, j;
-
-	json_array_foreach(dirs, i, d)
-	{
-		json_t *ev = json_object_get(d, "evidence"), *files = json_object();
-
-		if (ev == NULL || files == NULL) {
-			json_decref(files);
-			continue;
-		}
-		json_array_foreach(json_object_get(ev, "call_ids"), j, id)
-		{
-			if (json_is_string(id))
-				json_object_set_new(files, json_string_value(id),
-					ctl_trace_files_json(c->trace, json_string_value(id)));
-		}
-		json_object_set_new(ev, "trace_files", files);
-	}
-}
-
-static json_t *
-cmd_directives(void *arg, json_t *args, int *status, char *err, size_t errlen)
-{
-	struct ctl_ctx *c = arg;
-	json_t *doc;
-	json_t *since = json_object_get(args, "since"), *limit = json_object_get(args, "limit");
-
-	if ((since != NULL && (!json_is_integer(since) || json_integer_value(since) < 0)) ||
-		(limit != NULL &&
-			(!json_is_integer(limit) || json_integer_value(limit) < 0 ||
-				json_integer_value(limit) > CTL_ENGINE_RECENT))) {
-		*status = EINVAL;
-		snprintf(err, errlen, "directives: \"since\" >= 0, \"limit\" 0..%d",
-			CTL_ENGINE_RECENT);
-		return NULL;
-	}
-	doc = ctl_engine_directives_json(c->eng, since ? (uint64_t)json_integer_value(since) : 0,
-		limit ? (unsigned int)json_integer_value(limit) : 0);
-	if (doc != NULL && c->trace != NULL)
-		add_trace_files(c, json_object_get(doc, "directives"));
-	return doc;
-}
-
-static void emit(struct ctl_ctx *c, const struct ctl_directive *d, unsigned int n);
-
-static json_t *
-cmd_set(void *arg, json_t *args, int *status, char *err, size_t errlen)
-{
-	struct ctl_ctx *c = arg;
-	const char *name = json_string_value(json_object_get(args, "name"));
-	json_t *cps = json_object_get(args, "cps");
-	struct ctl_directive d;
-	unsigned int n;
-	char safe[64];
-
-	if (name == NULL || !json_is_integer(cps) || json_integer_value(cps) < 1 ||
-		json_integer_value(cps) > 100000) {
-		*status = EINVAL;
-		snprintf(err, errlen, "set: needs \"name\" and \"cps\" 1..100000");
-		return NULL;
-	}
-	if (ctl_engine_set_cps(c->eng, name, (uint32_t)json_integer_value(cps), wall_ns() / 1000000,
-		    &d, &n) != 0) {
-		ctl_api_sanitize(safe, sizeof(safe), name, strlen(name));
-		*status = ENOENT;
-		snprintf(err, errlen, "unknown trunk \"%s\"", safe);
-		return NULL;
-	}
-	emit(c, &d, n);
-	return json_pack("{s:s, s:I, s:i}", "trunk", name, "cps", json_integer_value(cps),
-		"directives", (int)n);
-}
-
-static json_t *
-cmd_reload(void *arg, json_t *args, int *status, char *err, size_t errlen)
-{
-	struct ctl_ctx *c = arg;
-
-	(void)args;
-	return ctl_reload_run(&c->rl, status, err, errlen);
-}
-
-static json_t *
-cmd_fleet(void *arg, json_t *args, int *status, char *err, size_t errlen)
-{
-	struct ctl_ctx *c = arg;
-	json_t *doc, *a;
-	size_t i;
-
-	(void)args;
-	(void)status;
-	(void)err;
-	(void)errlen;
-	if (c->fleet == NULL)
-		return json_pack("{s:n, s:s, s:[]}", "edge", "mode", "off", "accounts");
-	doc = ctl_fleet_json(c->fleet, wall_ns() / 1000000000ull);
-	if (doc == NULL)
-		return NULL;
-	json_array_foreach(json_object_get(doc, "accounts"), i, a)
-	{
-		json_int_t t = json_integer_value(json_object_get(a, "trunk"));
-		const char *name = ctl_state_trunk_name(c->st, (uint32_t)t);
-
-		json_object_set_new(a, "trunk", json_string(name != NULL ? name : "?"));
-	}
-	json_object_set_new(doc, "redis", ctl_redis_stats_json(c->redis));
-	return doc;
-}
-
-/* `trace`: one sampled failed call's ladder and its pcapng files. */
-static json_t *
-cmd_trace(void *arg, json_t *args, int *status, char *err, size_t errlen)
-{
-	struct ctl_ctx *c = arg;
-	const char *trunk = json_string_value(json_object_get(args, "trunk"));
-	json_t *cid = json_object_get(args, "call_id");
-	char safe[64], safe_cid[SG_CALL_ID_MAX + 1];
-	json_t *doc;
-
-	if (trunk == NULL || (cid != NULL && !json_is_string(cid))) {
-		*status = EINVAL;
-		snprintf(err, errlen, "trace: needs \"trunk\" (and a string \"call_id\")");
-		return NULL;
-	}
-	ctl_api_sanitize(safe, sizeof(safe), trunk, strlen(trunk));
-	if (ctl_state_trunk_index(c->st, trunk) < 0 && strcmp(trunk, "unmatched") != 0) {
-		*status = ENOENT;
-		snprintf(err, errlen, "unknown trunk \"%s\"", safe);
-		return NULL;
-	}
-	if (c->trace == NULL || !c->shm->traces) {
-		*status = ENOENT;
-		snprintf(err, errlen,
-			"traces are off (traces.dir, traces.recorder_frames, "
-			"traces.sample_per_second)");
-		return NULL;
-	}
-	doc = ctl_trace_call_json(c->trace, trunk, json_string_value(cid));
-	if (doc == NULL) {
-		*status = ENOENT;
-		if (cid != NULL) {
-			ctl_api_sanitize(safe_cid, sizeof(safe_cid), json_string_value(cid),
-				json_string_length(cid));
-			snprintf(err, errlen, "no trace of Call-ID \"%s\" on trunk \"%s\" is kept",
-				safe_cid, safe);
-		} else {
-			snprintf(err, errlen, "no trace on trunk \"%s\" yet", safe);
-		}
-	}
-	return doc;
-}
-
-static const struct ctl_cmd ctl_commands[] = {
-	{ "status", cmd_status, "dataplane, ports, lcores and ring health" },
-	{ "trunks", cmd_trunks, "one row per trunk: CPS, concurrent calls, 503s" },
-	{ "trunk", cmd_trunk, "one trunk in detail (args: name)" },
-	{ "events", cmd_events, "recent 5xx/6xx answers to INVITE (args: limit)" },
-	{ "totals", cmd_totals, "cumulative counters per trunk" },
-	{ "directives", cmd_directives, "rate-limit directives (args: since, limit)" },
-	{ "set", cmd_set, "override a trunk's agreed CPS (args: name, cps)" },
-	{ "reload", cmd_reload, "apply the config file again, without a restart" },
-	{ "fleet", cmd_fleet, "shared accounts: every edge's rate, share, state, age" },
-	{ "trace", cmd_trace, "a traced failed call's ladder and files (args: trunk, call_id)" },
-	{ NULL, NULL, NULL },
-};
 
 /* ---- the loop ---- */
 
@@ -667,32 +222,6 @@ packet_clock(const struct ctl_ctx *c, uint64_t wall_ms, int *on_wall)
 }
 
 static void
-ctl_sinks_emit_all(struct ctl_ctx *c, const struct ctl_directive *d, unsigned int n)
-{
-	uint64_t now_ms = wall_ns() / 1000000;
-	unsigned int i;
-
-	for (i = 0; i < n; i++)
-		ctl_sinks_emit(c->sinks, &d[i], now_ms);
-}
-
-/* Directives out: to every sink (never blocking), and a line on stderr. */
-static void
-emit(struct ctl_ctx *c, const struct ctl_directive *d, unsigned int n)
-{
-	char line[2048];
-	unsigned int i;
-
-	if (n > 0)
-		ctl_sinks_emit_all(c, d, n);
-	for (i = 0; i < n; i++) {
-		ctl_metrics_count_directive(&c->dir_counts, &d[i]);
-		if (ctl_directive_line(&d[i], line, sizeof(line)) >= 0)
-			fprintf(stderr, "sipguard-ctrl: directive %s\n", line);
-	}
-}
-
-static void
 rates(struct ctl_ctx *c, uint64_t now)
 {
 	const struct sg_shm *shm = c->shm;
@@ -770,43 +299,6 @@ static void
 drain_arg(void *arg)
 {
 	drain(arg);
-}
-
-/*
- * Our config must hold the trunks the dataplane counts now (its active
- * slots; after reloads, not in the file's order).
- */
-static int
-check_trunks(const struct ctl_ctx *c, const char *config)
-{
-	const struct sg_shm *shm = c->shm;
-	uint32_t t, i, active = 0;
-
-	for (t = 0; t < shm->n_trunks && t < SG_MAX_TRUNKS; t++) {
-		if (shm->trunk_state[t] != SG_SLOT_ACTIVE)
-			continue;
-		active++;
-		for (i = 0; i < c->cfg->n_trunks; i++) {
-			if (strncmp(c->cfg->trunks[i].name, shm->trunk_name[t],
-				    SG_TRUNK_NAME_MAX) == 0)
-				break;
-		}
-		if (i == c->cfg->n_trunks) {
-			fprintf(stderr,
-				"sipguard-ctrl: %s: no trunk \"%.*s\", which the running "
-				"dataplane has: use the dataplane's config\n",
-				config, SG_TRUNK_NAME_MAX, shm->trunk_name[t]);
-			return -1;
-		}
-	}
-	if (active != c->cfg->n_trunks) {
-		fprintf(stderr,
-			"sipguard-ctrl: %s: %u trunks, the running dataplane has %u: use the "
-			"dataplane's config\n",
-			config, c->cfg->n_trunks, active);
-		return -1;
-	}
-	return 0;
 }
 
 /* The host name cut to a plain edge name ([A-Za-z0-9_.-]). */
@@ -893,57 +385,6 @@ fleet_close(struct ctl_ctx *c)
 	free(c->result);
 }
 
-static int
-attach(struct ctl_ctx *c)
-{
-	const struct rte_memzone *mz = rte_memzone_lookup(SG_SHM_NAME);
-	char name[RTE_RING_NAMESIZE];
-	unsigned int i;
-
-	if (mz == NULL) {
-		fprintf(stderr,
-			"sipguard-ctrl: no %s memzone: is the dataplane (sipguard) running "
-			"with file_prefix \"%s\"?\n",
-			SG_SHM_NAME, c->cfg->dp.file_prefix);
-		return -1;
-	}
-	c->shm = mz->addr;
-	if (c->shm->magic != SG_SHM_MAGIC || c->shm->version != SG_SHM_VERSION) {
-		fprintf(stderr,
-			"sipguard-ctrl: dataplane shared memory is version %u, this is %u: "
-			"run matching versions\n",
-			c->shm->version, SG_SHM_VERSION);
-		return -1;
-	}
-	c->pub_pool = rte_mempool_lookup(SG_POOL_PUB);
-	c->evt_pool = rte_mempool_lookup(SG_POOL_EVT);
-	for (i = 0; i < c->shm->n_workers; i++) {
-		snprintf(name, sizeof(name), SG_RING_PUB_FMT, i);
-		c->pub[i] = rte_ring_lookup(name);
-		snprintf(name, sizeof(name), SG_RING_EVT_FMT, i);
-		c->evt[i] = rte_ring_lookup(name);
-		if (c->pub[i] == NULL || c->evt[i] == NULL)
-			break;
-		if (c->shm->traces) {
-			snprintf(name, sizeof(name), SG_RING_TRC_FMT, i);
-			c->trc[i] = rte_ring_lookup(name);
-			if (c->trc[i] == NULL)
-				break;
-		}
-	}
-	if (c->shm->traces) {
-		c->trc_pool = rte_mempool_lookup(SG_POOL_TRC);
-		if (c->trc_pool == NULL)
-			i = 0;
-	}
-	if (c->pub_pool == NULL || c->evt_pool == NULL || i < c->shm->n_workers) {
-		fprintf(stderr,
-			"sipguard-ctrl: dataplane rings or pools missing (still starting?)\n");
-		return -1;
-	}
-	return 0;
-}
-
 int
 main(int argc, char **argv)
 {
@@ -1004,8 +445,8 @@ main(int argc, char **argv)
 	 * primary is still probing its ports fails inside EAL: wait for a
 	 * live primary that has said it is ready.
 	 */
-	runtime_file(cfg.dp.file_prefix, "config", cfile, sizeof(cfile));
-	runtime_file(cfg.dp.file_prefix, SG_READY_FILE, rfile, sizeof(rfile));
+	ctl_attach_runtime_file(cfg.dp.file_prefix, "config", cfile, sizeof(cfile));
+	ctl_attach_runtime_file(cfg.dp.file_prefix, SG_READY_FILE, rfile, sizeof(rfile));
 	while (!rte_eal_primary_proc_alive(cfile) || access(rfile, F_OK) != 0) {
 		if (!wait) {
 			fprintf(stderr,
@@ -1038,14 +479,14 @@ main(int argc, char **argv)
 		return CTL_EXIT_NO_DATAPLANE;
 	}
 	/* the primary may still be creating its rings */
-	while (attach(&c) != 0) {
+	while (ctl_attach(&c) != 0) {
 		if (!wait || ctl_quit) {
 			ret = CTL_EXIT_NO_DATAPLANE;
 			goto out;
 		}
 		sleep(1);
 	}
-	if (check_trunks(&c, config) != 0) {
+	if (ctl_attach_check_trunks(&c, config) != 0) {
 		ret = CTL_EXIT_USAGE;
 		goto out;
 	}
@@ -1109,7 +550,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "sipguard-ctrl: %s\n", err);
 		goto out;
 	}
-	c.start_ns = wall_ns();
+	c.start_ns = ctl_wall_ns();
 	rates_seed(&c, c.start_ns);
 	c.dataplane_alive = 1;
 	if (cfg_parse_listen(cfg.metrics.listen, &(struct sockaddr_storage){ 0 }) == 1) {
@@ -1132,7 +573,7 @@ main(int argc, char **argv)
 		c.shm->n_trunks, cfg.ctrl.socket);
 
 	while (!ctl_quit) {
-		uint64_t now = wall_ns(), upto;
+		uint64_t now = ctl_wall_ns(), upto;
 		int on_wall;
 
 		drain_upto(&c, c.next_slot_ms != 0 ? c.next_slot_ms : UINT64_MAX);
@@ -1159,7 +600,7 @@ main(int argc, char **argv)
 		}
 		if (c.fleet != NULL && ctl_redis_take(c.redis, c.result)) {
 			ctl_fleet_result(c.fleet, c.result);
-			emit(&c, c.dirs,
+			ctl_emit(&c, c.dirs,
 				ctl_engine_fleet_apply(
 					c.eng, now / 1000000, c.dirs, RTE_DIM(c.dirs)));
 		}
@@ -1177,7 +618,7 @@ main(int argc, char **argv)
 				if (now / 1000000 > t && now / 1000000 - t > c.clock_lag_max_ms)
 					c.clock_lag_max_ms = now / 1000000 - t;
 				drain_upto(&c, t);
-				emit(&c, c.dirs,
+				ctl_emit(&c, c.dirs,
 					ctl_engine_tick_ms(c.eng, t, c.dirs, RTE_DIM(c.dirs)));
 			}
 			c.next_slot_ms = end + CTL_POLICY_SLOT_MS;

@@ -4,7 +4,7 @@
  * It sends one request per command over the control socket and prints the
  * answer for a person (tables, sparklines) or, with -j, as JSON for
  * scripts. One table of commands drives both dispatch and the usage text;
- * the rendering itself lives in ctl_api.c, away from all I/O.
+ * the rendering itself lives in ctl_render.c, away from all I/O.
  *
  * Exit status: 0 success, 1 the server answered with an error (e.g. an
  * unknown trunk), 2 bad usage, 3 sipguard-ctrl unreachable or its answer
@@ -25,6 +25,7 @@
 #include <jansson.h>
 
 #include "ctl_api.h"
+#include "ctl_render.h"
 
 #ifndef SG_VERSION
 #define SG_VERSION "unknown"

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "ctl_api.h"
+#include "ctl_render.h"
 #include "fuzz_common.h"
 
 static FILE *fuzz_null;

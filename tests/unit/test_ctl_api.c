@@ -20,6 +20,7 @@
 #include <jansson.h>
 
 #include "ctl_api.h"
+#include "ctl_render.h"
 
 #define SPARK_LOW "\u2581"
 #define SPARK_FULL "\u2588"

@@ -21,6 +21,7 @@
 #include <cmocka.h>
 
 #include "ctl_api.h"
+#include "ctl_render.h"
 #include "ctl_trace.h"
 
 static void
