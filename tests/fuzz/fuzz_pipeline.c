@@ -20,12 +20,20 @@
  * way the worker does, each message also passing the dp_sip_parse
  * invariants. Fragments, TCP streams, tunnels and HEP (from 10/8, on
  * 9060) are all reachable: the tables are small so they fill and evict.
+ *
+ * The worker keeps a small flight recorder (dp_trace.h) and hands failed
+ * calls over to a ring, drained after every frame: each frame handed over
+ * must be the head of one of the input's frames (a recorded frame, never
+ * another slot's leftovers), within its sizes, and no held fragment or
+ * segment is claimed in place twice.
  */
 #include <netinet/in.h>
 #include <string.h>
 
 #include <rte_eal.h>
 #include <rte_log.h>
+#include <rte_mempool.h>
+#include <rte_ring.h>
 
 #include "cfg.h"
 #include "dp_decode.h"
@@ -45,6 +53,8 @@ static const char fuzz_conf[] =
 	"streams = { flows = 64; buffers = 16; buffer_size = 2048; idle_timeout = 1;\n"
 	"  gap_timeout = 30; };\n"
 	"hep = { port = 9060; allow = [ \"10.0.0.0/8\", \"fd00::/8\" ]; };\n"
+	"traces = { recorder_frames = 64; frame_bytes = 256; sample_per_second = 4;\n"
+	"  linger = 100; };\n"
 	"trunks = (\n"
 	"  { name = \"a\"; prefixes = [ \"10.0.0.0/8\", \"192.0.2.0/24\" ]; cps = 10;\n"
 	"    max_concurrent = 10; },\n"
@@ -60,6 +70,13 @@ static hs_scratch_t *fuzz_proto;
 static hs_scratch_t *fuzz_scratch;
 static struct dp_trunks *fuzz_trunks;
 static struct dp_worker_shared fuzz_sh[2];
+static struct rte_ring *fuzz_trc_ring;
+static struct rte_mempool *fuzz_trc_pool;
+
+/* The input's frames so far: what a handed-over frame must come from. */
+static const uint8_t *fuzz_in[FUZZ_MAX_FRAMES];
+static uint32_t fuzz_in_len[FUZZ_MAX_FRAMES];
+static unsigned int fuzz_n_in;
 
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -92,8 +109,43 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 		fuzz_sh[i].db = fuzz_db;
 		fuzz_sh[i].trunks = fuzz_trunks;
 		fuzz_sh[i].link = i ? DP_LINK_SLL : DP_LINK_ETHER;
+		fuzz_sh[i].record = 1;
+	}
+	fuzz_trc_ring =
+		rte_ring_create("fuzz_trc", 256, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
+	fuzz_trc_pool = rte_mempool_create("fuzz_trc_pool", 255,
+		dp_trace_elt_size(fuzz_cfg.traces.frame_bytes), 0, 0, NULL, NULL, NULL, NULL,
+		SOCKET_ID_ANY, 0);
+	if (fuzz_trc_ring == NULL || fuzz_trc_pool == NULL) {
+		fprintf(stderr, "fuzz_pipeline: trace ring or pool\n");
+		abort();
 	}
 	return 0;
+}
+
+/* Every frame handed over is the head of one of the input's frames. */
+static void
+fuzz_drain_traces(const struct dp_worker *w)
+{
+	const struct sg_trace_stats *st = &w->trace->own;
+	void *obj;
+	unsigned int i;
+
+	while (rte_ring_sc_dequeue(fuzz_trc_ring, &obj) == 0) {
+		const struct sg_trace_frame *f = obj;
+		int found = 0;
+
+		FUZZ_CHECK(f->cap_len <= fuzz_cfg.traces.frame_bytes && f->cap_len <= f->orig_len);
+		FUZZ_CHECK(f->call_id_len <= SG_CALL_ID_MAX);
+		for (i = 0; i < fuzz_n_in && !found; i++)
+			found = fuzz_in_len[i] == f->orig_len &&
+				memcmp(fuzz_in[i], f->data, f->cap_len) == 0;
+		FUZZ_CHECK(found);
+		rte_mempool_put(fuzz_trc_pool, obj);
+	}
+	/* a held frame is claimed in place once; copies beyond that */
+	FUZZ_CHECK(st->claimed - st->copied <= st->held);
+	FUZZ_CHECK(st->frames_out >= st->linger_frames);
 }
 
 static uint32_t
@@ -222,10 +274,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 1 || size > 262144)
 		return 0;
 	w = dp_worker_create(&fuzz_sh[data[0] & 1], &fuzz_cfg, fuzz_proto, 0, err, sizeof(err));
-	if (w == NULL) {
+	if (w == NULL || w->trace == NULL) {
 		fprintf(stderr, "fuzz_pipeline: %s\n", err);
 		abort();
 	}
+	w->trace->ring = fuzz_trc_ring;
+	w->trace->pool = fuzz_trc_pool;
+	fuzz_n_in = 0;
 	while (off < size && n < FUZZ_MAX_FRAMES) {
 		size_t flen = size - off;
 		uint8_t *frame;
@@ -244,7 +299,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (frame == NULL)
 			break;
 		memcpy(frame, data + off, flen);
+		fuzz_in[fuzz_n_in] = data + off;
+		fuzz_in_len[fuzz_n_in++] = (uint32_t)flen;
 		fuzz_frame(w, frame, (uint32_t)flen, now_ms);
+		fuzz_drain_traces(w);
 		free(frame);
 		off += flen;
 		now_ms += 10;
@@ -261,6 +319,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_CHECK(fuzz_sum(w->src.drops, SG_DROP_COUNT) + w->src.sip_messages +
 				w->src.sip_malformed ==
 			fuzz_units(w));
+		fuzz_drain_traces(w);
 	}
 	dp_worker_free(w);
 	return 0;

@@ -140,7 +140,7 @@ metrics = { listen = "off"; };
 ports = ( { devargs = "net_af_packet0,iface=$FL_IF_RX,qpairs=1,framecnt=16384";
   rx_queues = 1; } );
 traces = { dir = "$tdir"; sample_per_second = $rate; ring = 1024;
-  file_size = $file_size; files = $files; };
+  file_size = $file_size; files = $files; linger = 15000; };
 trunks = (
 EOF
 	python3 "$gen" conf | sed -n 's/^\(  {.*}\),\{0,1\}$/\1,/p'
@@ -153,6 +153,8 @@ fl_ctl_ready 30 || {
 	tail -n 5 "$FL_DIR/ctrl.log"
 	fl_abort "sipguard-ctrl did not answer"
 }
+# linger is packet time, the poll's: long enough that a worker held off
+# its core for seconds (a shared host) still joins every late frame
 fl_replay calls 0 "$live_calls"
 fl_wait calls 30 || fl_abort "tcpreplay did not finish"
 fl_quiet 1 20 || fl_note "the link did not fall quiet"
@@ -205,6 +207,7 @@ fl_check "a call over TCP: its ladder draws each message once, whatever its segm
 	one_each tr000003-8@192.0.2.10 198.51.100.31:5060
 fl_check "a call in IPv6 fragments: each message once, between IPv6 parties" \
 	one_each tr000005-8@192.0.2.10 '[2001:db8:1::31]:5060'
+fl_ctl trace trace-1 tr000003-8@192.0.2.10 | sed 's/^/     | /'
 fl_ctl status >"$FL_DIR/status-a.txt"
 fl_check "sipguardctl status shows the recorders and the writer" \
 	grep -q "^  written to $tdir:  calls $(jq .traces.writer.calls "$FL_DIR/status-a.json") " \
