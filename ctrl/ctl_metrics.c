@@ -138,7 +138,16 @@ trunk_slots(const struct ctl_state *st, uint32_t *slots)
 	return n + 1;
 }
 
-enum trunk_scalar { TS_ATTEMPTS, TS_RETRANS, TS_MALFORMED, TS_OPENED, TS_CLOSED, TS_COUNT };
+enum trunk_scalar {
+	TS_ATTEMPTS,
+	TS_RETRANS,
+	TS_MALFORMED,
+	TS_OPENED,
+	TS_CLOSED,
+	TS_ENDED,
+	TS_SECONDS,
+	TS_COUNT
+};
 
 static const struct {
 	const char *name;
@@ -154,6 +163,11 @@ static const struct {
 		"Calls established: INVITEs answered 2xx." },
 	[TS_CLOSED] = { "sipguard_trunk_dialogs_closed_total",
 		"Calls ended: BYE answered, timed out or evicted." },
+	/* their ratio is the mean holding time a concurrency cap is kept with */
+	[TS_ENDED] = { "sipguard_trunk_calls_ended_by_bye_total",
+		"Calls ended by a BYE, whose length is known." },
+	[TS_SECONDS] = { "sipguard_trunk_call_seconds_total",
+		"Summed length of the calls ended by a BYE (2xx to BYE, whole seconds)." },
 };
 
 static uint64_t
@@ -170,6 +184,10 @@ trunk_scalar(const struct sg_trunk_counters *c, enum trunk_scalar s)
 		return c->dialogs_opened;
 	case TS_CLOSED:
 		return c->dialogs_closed;
+	case TS_ENDED:
+		return c->calls_ended;
+	case TS_SECONDS:
+		return c->call_seconds;
 	default:
 		return 0;
 	}

@@ -74,6 +74,8 @@ setup(void **state)
 	c.retransmissions = 2;
 	c.dialogs_opened = 3;
 	c.dialogs_closed = 1;
+	c.calls_ended = 1;
+	c.call_seconds = 42;
 	pub(f->st, 0, 0, 1, &c);
 	c.requests[SG_M_INVITE] = 5;
 	c.requests[SG_M_BYE] = 1;
@@ -187,6 +189,9 @@ test_values(void **state)
 	has_line(t, "sipguard_trunk_invite_attempts_total{trunk=\"carrier-a\"} 20");
 	has_line(t, "sipguard_trunk_invite_attempts_total{trunk=\"carrier-b\"} 0");
 	has_line(t, "sipguard_trunk_retransmissions_total{trunk=\"carrier-a\"} 4");
+	/* both workers' shares: 1 + 1 calls, 42 + 42 seconds */
+	has_line(t, "sipguard_trunk_calls_ended_by_bye_total{trunk=\"carrier-a\"} 2");
+	has_line(t, "sipguard_trunk_call_seconds_total{trunk=\"carrier-a\"} 84");
 	has_line(t, "sipguard_trunk_concurrent_calls{trunk=\"carrier-a\"} 4");
 	has_line(t, "sipguard_trunk_policy_state{trunk=\"carrier-b\",state=\"normal\"} 1");
 	has_line(t, "sipguard_trunk_policy_state{trunk=\"carrier-b\",state=\"paused\"} 0");
