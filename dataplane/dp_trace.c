@@ -281,13 +281,16 @@ slot_meta(struct dp_trace_slot *s, const struct dp_pkt *pkt, const struct dp_sip
 	mt->reason_cause = m->reason_cause;
 }
 
-uint64_t
-dp_trace_record(struct dp_trace *t, const uint8_t *frame, uint32_t len, const struct dp_pkt *pkt,
-	const struct dp_sip_msg *m, uint32_t trunk, uint64_t now_ms, uint64_t time_us)
+/*
+ * Slot s, recorded or claimed: a frame of message m on trunk; a frame of
+ * a lingering sampled call is handed over.
+ */
+static void
+slot_finish(struct dp_trace *t, struct dp_trace_slot *s, uint64_t d, const struct dp_pkt *pkt,
+	const struct dp_sip_msg *m, uint32_t trunk, uint8_t flags, uint64_t now_ms)
 {
-	uint64_t d = XXH3_64bits(m->call_id.p, m->call_id.len);
-	struct dp_trace_slot *s = slot_put(t, frame, len, d, time_us);
-
+	s->held = 0;
+	s->flags = flags;
 	s->trunk = trunk;
 	slot_meta(s, pkt, m);
 	if (unlikely(t->n_linger != 0)) {
@@ -296,6 +299,15 @@ dp_trace_record(struct dp_trace *t, const uint8_t *frame, uint32_t len, const st
 		if (l != NULL)
 			hand_linger(t, l, s);
 	}
+}
+
+uint64_t
+dp_trace_record(struct dp_trace *t, const uint8_t *frame, uint32_t len, const struct dp_pkt *pkt,
+	const struct dp_sip_msg *m, uint32_t trunk, uint64_t now_ms, uint64_t time_us)
+{
+	uint64_t d = XXH3_64bits(m->call_id.p, m->call_id.len);
+
+	slot_finish(t, slot_put(t, frame, len, d, time_us), d, pkt, m, trunk, 0, now_ms);
 	return d;
 }
 
@@ -393,23 +405,6 @@ static inline int
 span_has(const struct dp_trace_span *sp, const struct dp_trace_slot *s)
 {
 	return sp->all || ((int32_t)(s->lo - sp->hi) < 0 && (int32_t)(s->hi - sp->lo) > 0);
-}
-
-/* Held slot s, claimed: a frame of message m on trunk. */
-static void
-slot_finish(struct dp_trace *t, struct dp_trace_slot *s, uint64_t d, const struct dp_pkt *pkt,
-	const struct dp_sip_msg *m, uint32_t trunk, uint8_t flags, uint64_t now_ms)
-{
-	s->held = 0;
-	s->flags = flags;
-	s->trunk = trunk;
-	slot_meta(s, pkt, m);
-	if (unlikely(t->n_linger != 0)) {
-		const struct dp_trace_linger *l = linger_find(t, d, now_ms);
-
-		if (l != NULL)
-			hand_linger(t, l, s);
-	}
 }
 
 unsigned int
