@@ -17,6 +17,12 @@
 #                         of SECS s (the watchdog's pid in `watchdog`)
 #   finish                "NAME: N s", the verdict line; exit 0 or 1
 #   abort WHY             a failed check that ends the test: finish
+#   ctl_ ARGS...          sipguardctl ($ctl) on the test's socket ($sock)
+#   ctl_ready SECS [ALIVE]
+#                         wait up to SECS s for sipguardctl to answer (the
+#                         dataplane runs, the control plane is attached);
+#                         fails at once when `ALIVE sipguard` says the
+#                         dataplane died (default tb_alive)
 
 passed=0
 failed=0
@@ -95,4 +101,18 @@ abort() {
 	echo "FAIL $*"
 	failed=$((failed + 1))
 	finish
+}
+
+ctl_() {
+	"$ctl" -s "$sock" "$@"
+}
+
+ctl_ready() {
+	local secs=$1 alive=${2:-tb_alive} i
+	for ((i = 0; i < secs * 5; i++)); do
+		ctl_ status >/dev/null 2>&1 && return 0
+		"$alive" sipguard || return 1
+		sleep 0.2
+	done
+	return 1
 }

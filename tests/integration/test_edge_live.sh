@@ -146,18 +146,6 @@ trap 'echo "FAIL time limit of $time_limit s reached"; failed=$((failed + 1));
 ) &
 watchdog=$!
 
-ctl_() {
-	"$ctl" -s "$sock" "$@"
-}
-ctl_ready() {
-	local secs=$1 i
-	for ((i = 0; i < secs * 5; i++)); do
-		ctl_ status >/dev/null 2>&1 && return 0
-		tb_alive sipguard || return 1
-		sleep 0.2
-	done
-	return 1
-}
 
 # --- test bed, sipguard, observers -------------------------------------------
 eb_up || abort "test bed did not come up"

@@ -165,18 +165,6 @@ trap 'echo "FAIL time limit of $time_limit s reached"; failed=$((failed + 1));
 ) &
 watchdog=$!
 
-ctl_() {
-	"$ctl" -s "$sock" "$@"
-}
-ctl_ready() {
-	local secs=$1 i
-	for ((i = 0; i < secs * 5; i++)); do
-		ctl_ status >/dev/null 2>&1 && return 0
-		hb_alive sipguard || return 1
-		sleep 0.2
-	done
-	return 1
-}
 # A process in the root namespace (sipguard-ctrl reaches the dataplane
 # through hugepage files, not through the network), known to hb_stop.
 root_spawn() {
@@ -532,7 +520,7 @@ for ((i = 0; i < 150; i++)); do
 	sleep 0.2
 done
 root_spawn ctrl "$ctrl" -c "$conf" --wait
-ctl_ready 30 || {
+ctl_ready 30 hb_alive || {
 	tail -n 5 "$HB_DIR/sipguard.log" "$HB_DIR/ctrl.log"
 	abort "sipguard or sipguard-ctrl did not start"
 }

@@ -88,20 +88,7 @@ cleanup() {
 }
 check_run live "$time_limit"
 
-ctl_() {
-	"$ctl" -s "$sock" "$@"
-}
 
-# sipguardctl answers: the dataplane runs and the control plane is attached.
-ctl_ready() {
-	local secs=$1 i
-	for ((i = 0; i < secs * 5; i++)); do
-		ctl_ status >/dev/null 2>&1 && return 0
-		tb_alive sipguard || return 1
-		sleep 0.2
-	done
-	return 1
-}
 
 # --- test bed, observers --------------------------------------------------
 tb_up || abort "test bed did not come up"

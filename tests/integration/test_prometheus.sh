@@ -86,9 +86,6 @@ cleanup() {
 }
 check_run prometheus "$time_limit"
 
-ctl_() {
-	"$ctl" -s "$sock" "$@"
-}
 
 # GET (or another method) a URL: prints the body, then the status code on a line of its own.
 http() {

@@ -96,19 +96,7 @@ cleanup() {
 }
 check_run reload "$time_limit"
 
-ctl_() {
-	"$ctl" -s "$sock" "$@"
-}
 
-ctl_ready() {
-	local secs=$1 i
-	for ((i = 0; i < secs * 5; i++)); do
-		ctl_ status >/dev/null 2>&1 && return 0
-		tb_alive sipguard || return 1
-		sleep 0.2
-	done
-	return 1
-}
 
 # --- the configs ----------------------------------------------------------
 # One RX queue, one worker: the frame a reload takes effect at is one

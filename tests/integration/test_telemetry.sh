@@ -77,9 +77,6 @@ cleanup() {
 }
 check_run telemetry "$time_limit"
 
-ctl_() {
-	"$ctl" -s "$sock" "$@"
-}
 
 tel() {
 	python3 "$here/sg_telemetry.py" "$TB_ID" "$@"
