@@ -21,6 +21,7 @@
 #include "ctl_server.h"
 #include "ctl_sink.h"
 #include "ctl_state.h"
+#include "ctl_state_json.h"
 #include "ctl_trace.h"
 #include "sg_shared.h"
 

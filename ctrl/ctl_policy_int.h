@@ -2,8 +2,10 @@
 /*
  * The rate-limit policy's own state and the functions its two halves
  * share: ctl_policy.c (history, the state machine's plumbing, events,
- * JSON) and ctl_limit.c (what it does about 503s: bursts, the learned
- * ceiling, probes, concurrency caps, recovery). Not for other modules.
+ * JSON), ctl_policy_view.c (what the history says: windows, rates, the
+ * view of a second) and ctl_limit.c (what it does about 503s: bursts, the
+ * learned ceiling, probes, concurrency caps, recovery). Not for other
+ * modules.
  */
 #ifndef CTL_POLICY_INT_H
 #define CTL_POLICY_INT_H
@@ -182,15 +184,19 @@ ctl_policy_conc_cap(const struct ctl_policy_trunk *tr)
 	return tr->max_concurrent;
 }
 
-/* ctl_policy.c */
+/* ctl_policy_view.c */
 const struct ctl_policy_sample *ctl_policy_sample_at(
 	const struct ctl_policy *p, const struct ctl_policy_trunk *tr, uint64_t second);
 double ctl_policy_mean(
 	const struct ctl_policy *p, const struct ctl_policy_trunk *tr, uint64_t from, uint64_t to);
 uint64_t ctl_policy_window(const struct ctl_policy *p, const struct ctl_policy_trunk *tr,
 	uint64_t from, uint64_t to, struct ctl_policy_view *v);
+void ctl_policy_view(const struct ctl_policy *p, const struct ctl_policy_trunk *tr, uint64_t s,
+	struct ctl_policy_view *v);
 int ctl_policy_over_limit(const struct ctl_policy *p, const struct ctl_policy_trunk *tr,
 	const struct ctl_policy_view *v);
+
+/* ctl_policy.c */
 void ctl_policy_emit(struct ctl_policy *p, uint32_t t, const struct ctl_policy_view *v,
 	uint64_t now_ms, enum ctl_action a, enum ctl_cause cause, uint32_t cps_limit,
 	uint32_t duration_s, struct ctl_policy_out *o);

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Control-plane state: what the dataplane workers have published, summed
- * per trunk, turned into one-second series, plus the latest 5xx/6xx events,
- * and the JSON documents the API serves from it. Pure C over the structs of
- * sg_shared.h: no EAL, no I/O, no threads; the caller drains the rings,
- * feeds publications and events in, and calls ctl_state_tick() once the
- * wall-clock second changes.
+ * per trunk, turned into one-second series, plus the latest 5xx/6xx events
+ * (the JSON documents the API serves from it are in ctl_state_json.h).
+ * Pure C over the structs of sg_shared.h: no EAL, no I/O, no threads; the
+ * caller drains the rings, feeds publications and events in, and calls
+ * ctl_state_tick() once the wall-clock second changes.
  *
  * Totals are exact: a trunk's total is the sum over workers of the last
  * cumulative counters each worker published for it, so missed publications
@@ -145,56 +145,5 @@ const struct ctl_series *ctl_state_series(const struct ctl_state *st, uint32_t t
 int ctl_state_baseline(const struct ctl_state *st, uint64_t *second);
 
 void ctl_state_get_stats(const struct ctl_state *st, struct ctl_state_stats *out);
-
-/*
- * JSON documents, each a new reference (NULL on allocation failure). now_s
- * is the current wall-clock second: "the last full second" is now_s - 1.
- *
- * ctl_state_trunks_json: {"trunks":[ROW, ...]}, configured trunks in config
- * order, then "(unmatched)" if it has any traffic. ROW:
- *   {"name":S, "cps":N, "cps_avg10":F, "cps_agreed":N, "concurrent":N,
- *    "max_concurrent":N, "r503_per_s":F, "share_503_pct":F,
- *    "answer_ratio":F|null, "attempts_total":N, "finals_total":N,
- *    "final_503_total":N, "leading_class":S|null, "diagnosis":{CLASS:N}}
- * cps: attempts in second now_s - 1. cps_avg10, r503_per_s: per-second
- * averages over the last 10 closed seconds (fewer right after a baseline).
- * share_503_pct: 0..100 over the last 60 s, 0 with no finals.
- * answer_ratio: 2xx / finals over the last 60 s, null with no finals.
- * concurrent: dialogs open now. Finals are final answers to INVITE
- * (2xx..6xx). "(unmatched)" has cps_agreed and max_concurrent 0.
- * diagnosis: final 4xx-6xx answers to INVITE by class (every class of
- * sg_diag_class_names, "unclassified" included) since the dataplane
- * started; leading_class: the class most of them fell in over the last
- * ten minutes (the series), null when no rule matched any there.
- */
-json_t *ctl_state_trunks_json(const struct ctl_state *st, uint64_t now_s);
-
-/*
- * ROW plus "series":{"cps":[60],"r503":[60],"concurrent":[60]} (ints,
- * oldest first, ending at now_s - 1), "totals":COUNTERS and "events":[the
- * trunk's latest 16, newest first, each EVENT]. NULL for an unknown name.
- * COUNTERS: {"requests":{METHOD:N}, "responses":{"CODE":N},
- * "retransmissions":N, "invite_attempts":N, "invite_final":{"CODE":N},
- * "malformed":N, "diagnosis":{CLASS:N}}, zero entries of the maps omitted
- * (diagnosis lists every class).
- * EVENT: {"time":F (epoch seconds), "call_id":S, "status":N,
- * "retry_after":N|null, "reason":S|null ("Q.850;cause=34", "SIP;cause=503",
- * "other"), "oc":N|null, "oc_algo":"loss"|"rate"|"other"|null,
- * "class":S (the diagnosis, "unclassified" when no rule matched),
- * "rule":N|null (index of the deciding rule in the config's list)}.
- */
-json_t *ctl_state_trunk_json(const struct ctl_state *st, const char *name, uint64_t now_s);
-
-/* {"events":[EVENT + "trunk":S, ...]} newest first; limit 0: all kept. */
-json_t *ctl_state_events_json(const struct ctl_state *st, unsigned int limit);
-
-/* {"trunks":{NAME:COUNTERS, ...}, "unmatched":COUNTERS}: the offline report's parts. */
-json_t *ctl_state_totals_json(const struct ctl_state *st);
-
-/*
- * {"pubs":N, "stale_pubs":N, "events":N, "late_samples":N,
- *  "invalid_pubs":N, "invalid_events":N, "late_merged":N, "baselines":N}
- */
-json_t *ctl_state_stats_json(const struct ctl_state *st);
 
 #endif /* CTL_STATE_H */

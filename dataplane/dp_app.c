@@ -36,6 +36,7 @@
 #include "dp_telemetry.h"
 #include "dp_trunk.h"
 #include "dp_worker.h"
+#include "dp_worker_loop.h"
 #include "sg_notify.h"
 
 #define SG_EXIT_RUNTIME 1

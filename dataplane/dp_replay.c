@@ -17,6 +17,7 @@
 #include "ctl_engine.h"
 #include "ctl_state.h"
 #include "dp_replay.h"
+#include "dp_worker_loop.h"
 
 #define DP_REPLAY_RING 4096
 #define DP_REPLAY_MAX_DIRECTIVES 256

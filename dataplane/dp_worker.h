@@ -7,6 +7,9 @@
  * Everything a worker writes lives in its own cache-aligned struct and is
  * written by that lcore only: plain increments, no atomics, no locks, no
  * allocation, no syscalls, no logging per packet.
+ *
+ * The live loop around it, the slot clock and publication are in
+ * dp_worker_loop.h.
  */
 #ifndef DP_WORKER_H
 #define DP_WORKER_H
@@ -290,42 +293,9 @@ void dp_worker_burst(struct dp_worker *w, struct rte_mbuf **pkts, uint16_t n,
 	struct rte_mbuf *const *next, uint16_t n_next);
 
 /*
- * Publish the cumulative counters of every trunk that changed (all of
- * them when `all` or when the control plane re-attached). Returns the
- * number of trunks still waiting (ring full or pool empty: retried on the
- * next call, nothing is lost). Each publication is stamped (time_ns) with
- * a packet time that every packet it counts came before: the worker's
- * clock now, plus a millisecond.
- */
-unsigned int dp_worker_publish(struct dp_worker *w, int all);
-
-/*
- * The same stamped stamp_ms: the caller knows every packet counted came
- * before it (a slot's start, reached before that slot's first packet).
- */
-unsigned int dp_worker_publish_at(struct dp_worker *w, int all, uint64_t stamp_ms);
-
-/*
- * Slots of packet time from now on: on_tick, or live stamped publications
- * when fn is NULL and live is set; neither: none (the benchmark).
- */
-void dp_worker_set_tick(struct dp_worker *w, void (*fn)(void *, uint64_t), void *arg, int live);
-
-/*
- * Poll-mode loop of a live worker lcore (rte_eal_remote_launch entry):
- * receive, classify, publish at the interval, until *quit is set; then a
- * last publication of everything.
- */
-/*
  * Work the frames the other workers steered to this one (dp_steer.h), a
  * burst from each ring. Returns how many were worked. w->steer set.
  */
 unsigned int dp_worker_steered(struct dp_worker *w);
-
-struct dp_worker_run {
-	struct dp_worker *w;
-	const volatile int *quit;
-};
-int dp_worker_main(void *arg);
 
 #endif /* DP_WORKER_H */

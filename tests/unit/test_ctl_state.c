@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "ctl_state.h"
+#include "ctl_state_json.h"
 #include "dp_sip.h"
 
 #define NT 3

@@ -24,6 +24,7 @@
 
 #include "cfg.h"
 #include "dp_worker.h"
+#include "dp_worker_loop.h"
 #include "sg_test_eal.h"
 
 static struct sg_config cfg;
