@@ -10,6 +10,9 @@
 #   check_watchdog SECS   SIGTERM this shell after SECS s (the caller's
 #                         TERM trap reports the time limit); its pid in
 #                         WATCHDOG, for the caller to kill at exit
+#   live_needs BIN... -- TOOL...
+#                         skip unless root, every BIN built and every TOOL
+#                         on PATH
 #   live_preflight DIAL   skip unless the live appliance can run here
 #                         (hugepages, CPUs 0 and 1) and DIAL is 8..20 s
 #   check_run NAME SECS   for a test with a `cleanup` function and t_start
@@ -60,6 +63,20 @@ check_watchdog() {
 	WATCHDOG=$!
 }
 
+# A live test's programs: root (namespaces, hugepages), sipguard's own
+# binaries built, the peers' and the oracle's tools installed.
+live_needs() {
+	[ "$(id -u)" -eq 0 ] || skip "needs root (network namespaces, hugepages)"
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do
+		[ -x "$1" ] || skip "$1 not built (set SIPGUARD)"
+		shift
+	done
+	[ $# -gt 0 ] && shift
+	for t in "$@"; do
+		command -v "$t" >/dev/null || skip "$t missing: run scripts/setup"
+	done
+}
+
 # The live tests' common preconditions: hugepages for the DPDK primary and
 # secondary, the two CPUs dataplane.lcores maps onto, a sane dial length.
 live_preflight() {
@@ -103,6 +120,7 @@ abort() {
 	finish
 }
 
+# shellcheck disable=SC2154 # ctl and sock are the calling test's
 ctl_() {
 	"$ctl" -s "$sock" "$@"
 }

@@ -42,13 +42,7 @@ time_limit=${DIAG_LOOP_TIME_LIMIT:-180}
 # shellcheck source=scripts/lib/check.sh
 . "$root/scripts/lib/check.sh"
 
-[ "$(id -u)" -eq 0 ] || skip "needs root (network namespaces, hugepages)"
-for b in "$LP_SIPGUARD" "$LP_CTRL" "$LP_CTL"; do
-	[ -x "$b" ] || skip "$b not built (set SIPGUARD)"
-done
-for t in sipp kamailio dumpcap tshark nft ip ethtool jq python3; do
-	command -v "$t" >/dev/null || skip "$t missing: run scripts/setup"
-done
+live_needs "$LP_SIPGUARD" "$LP_CTRL" "$LP_CTL" -- sipp kamailio dumpcap tshark nft ip ethtool jq python3
 grep -qs ' hugetlbfs ' /proc/mounts || skip "no hugetlbfs mounted: run scripts/setup"
 hp_free=$(awk '/^HugePages_Free:/ {print $2}' /proc/meminfo)
 [ "${hp_free:-0}" -ge 48 ] ||

@@ -66,13 +66,7 @@ PH_D=12
 # shellcheck source=scripts/lib/check.sh
 . "$root/scripts/lib/check.sh"
 
-[ "$(id -u)" -eq 0 ] || skip "needs root (network namespaces, hugepages)"
-for b in "$SG" "$CTRL" "$CTL"; do
-	[ -x "$b" ] || skip "$b not built (set SIPGUARD)"
-done
-for t in sipp kamailio dumpcap tshark redis-server redis-cli jq python3 ip ethtool; do
-	command -v "$t" >/dev/null || skip "$t missing: run scripts/setup"
-done
+live_needs "$SG" "$CTRL" "$CTL" -- sipp kamailio dumpcap tshark redis-server redis-cli jq python3 ip ethtool
 grep -qs ' hugetlbfs ' /proc/mounts || skip "no hugetlbfs mounted: run scripts/setup"
 hp_free=$(awk '/^HugePages_Free:/ {print $2}' /proc/meminfo)
 [ "${hp_free:-0}" -ge 384 ] ||

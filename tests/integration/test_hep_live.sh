@@ -85,13 +85,7 @@ time_limit=${LIVE_TIME_LIMIT:-240}
 # shellcheck source=scripts/lib/check.sh
 . "$root/scripts/lib/check.sh"
 
-[ "$(id -u)" -eq 0 ] || skip "needs root (network namespaces, hugepages)"
-for b in "$sipguard" "$ctrl" "$ctl"; do
-	[ -x "$b" ] || skip "$b not built (set SIPGUARD)"
-done
-for t in sipp kamailio dumpcap capinfos tshark nft ip ethtool jq python3 openssl; do
-	command -v "$t" >/dev/null || skip "$t missing: run scripts/setup"
-done
+live_needs "$sipguard" "$ctrl" "$ctl" -- sipp kamailio dumpcap capinfos tshark nft ip ethtool jq python3 openssl
 find /usr/lib -path '*kamailio/modules/tls.so' 2>/dev/null | grep -q . ||
 	skip "Kamailio's tls module missing (kamailio-tls-modules)"
 live_preflight "$dial"

@@ -47,13 +47,7 @@ time_limit=${LIVE_TIME_LIMIT:-230}
 # shellcheck source=scripts/lib/check.sh
 . "$root/scripts/lib/check.sh"
 
-[ "$(id -u)" -eq 0 ] || skip "needs root (network namespaces, hugepages)"
-for b in "$sipguard" "$ctrl" "$ctl"; do
-	[ -x "$b" ] || skip "$b not built (set SIPGUARD)"
-done
-for t in sipp kamailio dumpcap capinfos tshark nft ip ethtool jq python3; do
-	command -v "$t" >/dev/null || skip "$t missing: run scripts/setup"
-done
+live_needs "$sipguard" "$ctrl" "$ctl" -- sipp kamailio dumpcap capinfos tshark nft ip ethtool jq python3
 live_preflight "$dial"
 
 # shellcheck source=scripts/lib/testbed.sh

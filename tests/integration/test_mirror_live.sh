@@ -82,13 +82,7 @@ lcores="0@0,1@0,2@1"
 # shellcheck source=scripts/lib/flood.sh
 . "$root/scripts/lib/flood.sh"
 
-[ "$(id -u)" -eq 0 ] || skip "needs root (network namespaces, hugepages)"
-for b in "$FL_SIPGUARD" "$FL_CTRL" "$FL_CTL"; do
-	[ -x "$b" ] || skip "$b not built (set SIPGUARD)"
-done
-for t in tcpreplay ip jq python3 taskset tshark capinfos; do
-	command -v "$t" >/dev/null || skip "$t missing: run scripts/setup"
-done
+live_needs "$FL_SIPGUARD" "$FL_CTRL" "$FL_CTL" -- tcpreplay ip jq python3 taskset tshark capinfos
 if [ -z "${CAPTURE:-}" ]; then
 	for t in sipp kamailio dumpcap nft tc ethtool clang; do
 		command -v "$t" >/dev/null || skip "$t missing (to record): run scripts/setup"
