@@ -445,9 +445,9 @@ dp_trace_claim(struct dp_trace *t, const struct dp_trace_span *sp, const struct 
 		if (s == NULL)
 			continue; /* overwritten by a copy below */
 		flags = s->seq == newest ? 0 : SG_TRACE_PART;
-		t->stats->claimed++;
 		if (sp->all || (int32_t)(s->hi - sp->hi) <= 0) {
 			/* relinked in place: the flow's chain ends at it */
+			t->stats->claimed++;
 			s->prev = index_push(t, d, s->seq);
 			s->digest = d;
 			slot_finish(t, s, d, pkt, m, trunk, flags, now_ms);
@@ -468,6 +468,7 @@ dp_trace_claim(struct dp_trace *t, const struct dp_trace_span *sp, const struct 
 				got[j] = NULL;
 		c = slot_put(t, dp_trace_slot_data(s), s->orig_len, d, s->time_us);
 		c->order = s->order;
+		t->stats->claimed++;
 		t->stats->copied++;
 		slot_finish(t, c, d, pkt, m, trunk, flags, now_ms);
 	}
