@@ -74,11 +74,6 @@ finish() {
 	[ "$failed" -eq 0 ] && exit 0
 	exit 1
 }
-abort() {
-	echo "FAIL $*"
-	failed=$((failed + 1))
-	finish
-}
 
 . "$root/scripts/lib/edgebed.sh"
 fig() {

@@ -135,11 +135,6 @@ finish() {
 	[ "$failed" -eq 0 ] && exit 0
 	exit 1
 }
-abort() {
-	echo "FAIL $*"
-	failed=$((failed + 1))
-	finish
-}
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'echo "FAIL time limit of $time_limit s reached"; failed=$((failed + 1)); finish' TERM
